@@ -1,0 +1,75 @@
+# The course in two commands: `make book` (read it) and `make test` (prove it).
+# Everything runs inside .venv, created from the pinned requirements.txt on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+CHAPTERS := $(sort $(wildcard chapters/[0-9]*.ipynb))
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+# Stored outputs carry no progress bars (learners still see them on Colab / in JupyterLab).
+export CNN_COURSE_NO_PROGRESS := 1
+
+.PHONY: help venv book test lab execute student bench full-runs lint lock browser-deps clean
+
+help:
+	@echo "make book      build the website into _build/html"
+	@echo "make test      run every test offline (unit, notebooks, exercises, browser)"
+	@echo "make lab       open the chapters in JupyterLab"
+	@echo "make execute   re-execute all chapter notebooks in place (then make student)"
+	@echo "make student   regenerate the learner notebooks in chapters/exercises/"
+	@echo "make bench     time the from-scratch conv against torch, and every chapter"
+	@echo "make full-runs long training runs, results recorded in chapters/full_runs.md"
+
+venv: $(STAMP)
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+book: venv
+	rm -rf _build/html
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
+
+browser-deps:
+	@bash .ci/browser-deps
+
+test: venv browser-deps
+	$(BIN)/ruff check helpers tests chapters data
+	bash .ci/offline $(PY) -m pytest -p tests.nbtiming tests \
+	    --nbval $(CHAPTERS) --sanitize-with tests/sanitize.cfg --nbval-cell-timeout=300
+
+lint: venv
+	$(BIN)/ruff check helpers tests chapters data
+
+lab: venv
+	$(BIN)/jupyter lab chapters
+
+execute: venv
+	$(PY) -m helpers.notebooks execute $(CHAPTERS)
+	$(PY) -m helpers.notebooks student
+
+student: venv
+	$(PY) -m helpers.notebooks student
+
+bench: venv
+	$(PY) -m helpers.bench
+	$(PY) -m helpers.notebooks time $(CHAPTERS)
+
+full-runs: venv
+	$(PY) -m helpers.full_runs
+
+lock:
+	rm -rf /tmp/cnn-course-lock && $(PYTHON) -m venv /tmp/cnn-course-lock
+	/tmp/cnn-course-lock/bin/pip install --quiet -r requirements.in
+	(echo "# Pinned by 'make lock' from requirements.in; install with: pip install -r requirements.txt"; \
+	 /tmp/cnn-course-lock/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/') > requirements.txt
+
+clean:
+	rm -rf _build

@@ -1,0 +1,52 @@
+"""AlexNet (Krizhevsky, Sutskever and Hinton, 2012), torchvision's single-tower variant.
+
+Read top-down (224x224 input)::
+
+    conv 64 @ 11x11 /4, pad 2 -> 64x55x55     ReLU, max pool 3x3 /2 -> 27x27
+    conv 192 @ 5x5, pad 2     -> 192x27x27    ReLU, max pool 3x3 /2 -> 13x13
+    conv 384 @ 3x3, pad 1     -> 384x13x13    ReLU
+    conv 256 @ 3x3, pad 1     -> 256x13x13    ReLU
+    conv 256 @ 3x3, pad 1     -> 256x13x13    ReLU, max pool 3x3 /2 -> 6x6
+    adaptive avg pool 6x6, flatten -> 9216
+    dropout, FC 4096, ReLU, dropout, FC 4096, ReLU, FC 1000        total 61,100,840
+
+Variant choices (as torchvision, after Krizhevsky's "one weird trick" paper, 2014): one tower
+instead of two GPUs' worth of grouped convolutions, 64-192-384-256-256 channels, no local
+response normalisation, and an adaptive average pool to 6x6 so other input sizes also work.
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from helpers.models.base import FeaturesClassifier, resolve_layers
+
+
+class AlexNet(FeaturesClassifier):
+    """(N, 3, 224, 224) -> (N, num_classes)."""
+
+    def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5,
+                 layers=None):
+        super().__init__()
+        L = resolve_layers(layers)
+        self.features = nn.Sequential(
+            L.Conv2d(in_channels, 64, kernel_size=11, stride=4, padding=2), nn.ReLU(inplace=True),
+            L.MaxPool2d(kernel_size=3, stride=2),
+            L.Conv2d(64, 192, kernel_size=5, padding=2), nn.ReLU(inplace=True),
+            L.MaxPool2d(kernel_size=3, stride=2),
+            L.Conv2d(192, 384, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            L.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            L.Conv2d(256, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            L.MaxPool2d(kernel_size=3, stride=2),
+        )
+        self.classifier = nn.Sequential(
+            nn.AdaptiveAvgPool2d((6, 6)), nn.Flatten(),
+            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes),
+        )
+
+
+def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5,
+            layers=None) -> AlexNet:
+    """AlexNet, torchvision variant: 61,100,840 parameters for 1000 classes."""
+    return AlexNet(num_classes, in_channels, dropout, layers)

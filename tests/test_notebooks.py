@@ -1,0 +1,163 @@
+"""Notebook hygiene, and the Colab path proven by simulation.
+
+nbval (run by `make test` with --nbval) re-executes every chapter and compares outputs; the
+tests here check what nbval does not: stored order, no local paths, the Colab cell, the table of
+contents, and that a chapter runs alone on a (simulated) Colab machine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from helpers import notebooks
+
+ROOT = notebooks.ROOT
+CHAPTERS = notebooks.chapter_notebooks()
+ABSOLUTE_PATH = re.compile(r"(/(home|root|work|tmp|Users|private|var/folders)/[\w.-]+|[A-Z]:\\\\)")
+
+needs_chapters = pytest.mark.skipif(not CHAPTERS, reason="no chapter notebooks yet")
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def output_texts(cell):
+    for out in cell.get("outputs", []):
+        if "text" in out:
+            yield out["text"]
+        for mime, value in out.get("data", {}).items():
+            if mime.startswith("text/") or mime.endswith("json"):
+                yield value if isinstance(value, str) else json.dumps(value)
+
+
+@needs_chapters
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_executed_top_to_bottom_in_one_kernel(path):
+    nb = nbformat.read(path, as_version=4)
+    counts = [c.execution_count for c in code_cells(nb)]
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name} was not executed top to bottom in one kernel (got {counts}); "
+        "run `make execute`")
+
+
+@needs_chapters
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_absolute_local_paths_or_errors_in_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", f"{path.name} cell {i} stored an error"
+        for text in output_texts(cell):
+            found = ABSOLUTE_PATH.search(text)
+            assert not found, f"{path.name} cell {i} output shows a local path: {found.group(0)}"
+            assert str(ROOT) not in text
+
+
+@needs_chapters
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_colab_cell_and_links_are_in_sync(path, tmp_path):
+    copy = tmp_path / path.name
+    shutil.copy(path, copy)
+    nb = nbformat.read(path, as_version=4)
+    first_code = code_cells(nb)[0]
+    assert first_code.source.startswith(notebooks.COLAB_MARK), "the Colab cell must come first"
+    # sync() is what make execute runs: a synced notebook is left unchanged.
+    original = copy.read_text()
+    notebooks.sync(copy)
+    assert copy.read_text() == original, f"run `python -m helpers.notebooks sync {path.name}`"
+
+
+@needs_chapters
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_is_small_and_uses_the_python3_kernel(path):
+    assert path.stat().st_size < 3_000_000, f"{path.name} is over 3 MB: shrink its figures"
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+def test_every_chapter_is_in_the_table_of_contents():
+    listed = set(toc_files())
+    for path in CHAPTERS:
+        assert f"chapters/{path.stem}" in listed, f"{path.name} is missing from _toc.yml"
+    for entry in listed:
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), entry
+
+
+def test_repository_url_lives_in_one_place():
+    url, branch = notebooks.repository()
+    assert url.startswith("https://github.com/") and branch
+    assert url in notebooks.colab_cell_source(url)
+
+
+def working_tree_as_git_repo(dest: Path) -> Path:
+    """A git repository holding the current working tree (tracked + new, not ignored files)."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True, text=True).stdout.split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git + ["init", "--quiet", "-b", "main"], cwd=dest, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=dest, check=True)
+    subprocess.run(git + ["commit", "--quiet", "-m", "snapshot"], cwd=dest, check=True)
+    return dest
+
+
+@needs_chapters
+def test_chapter_runs_alone_on_simulated_colab(tmp_path):
+    """Copy chapter 1 alone into an empty folder, fake `google.colab`, point the repository URL
+    at a local clone, and run it top to bottom: the Colab cell must fetch helpers and data."""
+    from nbclient import NotebookClient
+
+    remote = working_tree_as_git_repo(tmp_path / "remote")
+    fake = tmp_path / "fake_modules" / "google" / "colab"
+    fake.mkdir(parents=True)
+    (fake.parent / "__init__.py").write_text("")
+    (fake / "__init__.py").write_text('"""Stand-in for Colab\'s module in tests."""\n')
+    content = tmp_path / "content"
+    content.mkdir()
+    chapter = CHAPTERS[0]
+    nb = nbformat.read(chapter, as_version=4)
+    at = nb.cells.index(code_cells(nb)[0])
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(nb.cells[at].source))  # idempotent?
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import helpers, os\n"
+        "print('HELPERS', helpers.__file__)\nprint('CWD', os.getcwd())"))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "fake_modules"),
+           "CNN_COURSE_REPO": remote.as_uri(), "CNN_COURSE_NO_PROGRESS": "1"}
+    env.pop("CNN_COURSE_HOME", None)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(content)}})
+    old_env = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old_env)
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    home = content / "cnn-course"
+    assert f"HELPERS {home / 'helpers' / '__init__.py'}" in text, text
+    assert f"CWD {home / 'chapters'}" in text, text
+    assert (home / "data" / "mnist.npz").is_file()
+

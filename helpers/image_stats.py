@@ -27,8 +27,9 @@ def _as_stack(image) -> np.ndarray:
 def pixel_pairs(image, d: int) -> tuple[np.ndarray, np.ndarray]:
     """The intensities of all pixel pairs at distance ``d`` as two flat arrays ``(a, b)``.
 
-    ``(H, W)`` or ``(N, H, W)`` -> two vectors of length ``N * (H * (W - d) + (H - d) * W)``:
-    ``a[k]`` and ``b[k]`` are the two pixels of pair ``k`` (row pairs first, then column pairs).
+    ``(H, W)`` or ``(N, H, W)`` -> two vectors of length
+    ``N * (H * max(W - d, 0) + max(H - d, 0) * W)``: ``a[k]`` and ``b[k]`` are the two pixels
+    of pair ``k`` (row pairs first, then column pairs).
     """
     stack = _as_stack(image)
     if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
@@ -37,8 +38,13 @@ def pixel_pairs(image, d: int) -> tuple[np.ndarray, np.ndarray]:
     if not 0 <= d < max(h, w):
         raise ValueError(f"distance d={d} must satisfy 0 <= d < max(H, W) = {max(h, w)} "
                          f"for an image of shape {np.shape(image)}")
-    a = [stack[:, :, :w - d].ravel(), stack[:, :h - d, :].ravel()]
-    b = [stack[:, :, d:].ravel(), stack[:, d:, :].ravel()]
+    a, b = [], []
+    if d < w:  # pairs along rows
+        a.append(stack[:, :, :w - d].ravel())
+        b.append(stack[:, :, d:].ravel())
+    if d < h:  # pairs along columns
+        a.append(stack[:, :h - d, :].ravel())
+        b.append(stack[:, d:, :].ravel())
     return np.concatenate(a), np.concatenate(b)
 
 

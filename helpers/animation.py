@@ -1,0 +1,213 @@
+"""A kernel sliding over a zero-padded input, as an HTML/JS animation and as a static figure.
+
+Chapters 2 and 3 show where the window lands for each output pixel, with padding (grey zero
+cells around the input) and stride (how far the window jumps). One frame per output pixel;
+keep inputs small (5×5) so the embedded PNG frames stay small.
+
+    HTML(sliding_window_html(5, 3, stride=2, padding=1))    # in a notebook
+    sliding_window_figure(5, 3, stride=2, padding=1)        # static fallback (Figure)
+    window_positions(5, 3, stride=2, padding=1)             # [(0, 0), (0, 2), ...]
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+PAD_COLOUR = "#d9d9d9"
+INPUT_COLOUR = "#ffffff"
+WINDOW_COLOUR = "#d62728"
+DONE_COLOUR = "#c6dbef"
+
+
+def _geometry(n, kernel_size, stride, padding) -> tuple[int, int, int, int]:
+    for name, v, low in (("n", n, 1), ("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                         ("padding", padding, 0)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+    if kernel_size > n + 2 * padding:
+        raise ValueError(f"kernel_size={kernel_size} does not fit in an input of size {n} "
+                         f"with padding={padding} (padded size {n + 2 * padding})")
+    return int(n), int(kernel_size), int(stride), int(padding)
+
+
+def window_positions(n: int, kernel_size: int, stride: int = 1,
+                     padding: int = 0) -> list[tuple[int, int]]:
+    """Top-left corner (row, col) of the window, in padded coordinates, for every output pixel.
+
+    Row-major order; ``len == m * m`` with ``m = (n + 2 * padding - kernel_size) // stride + 1``.
+    """
+    n, k, s, p = _geometry(n, kernel_size, stride, padding)
+    m = (n + 2 * p - k) // s + 1
+    return [(i * s, j * s) for i in range(m) for j in range(m)]
+
+
+def _example(n: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 4, size=(n, n))
+    w = rng.integers(-1, 2, size=(k, k))
+    return x, w
+
+
+def _output(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.ndarray:
+    from helpers.layers import conv2d_naive
+
+    out = conv2d_naive(x[None, None].astype(np.float64), w[None, None].astype(np.float64),
+                       stride=stride, padding=padding)
+    return np.rint(np.asarray(out)[0, 0]).astype(int)
+
+
+def _draw_grid(ax, size, colours, texts, title):
+    from matplotlib.patches import Rectangle
+
+    ax.set_xlim(-0.05, size + 0.05)
+    ax.set_ylim(size + 0.05, -0.05)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    cells = {}
+    for r in range(size):
+        for c in range(size):
+            cells[r, c] = Rectangle((c, r), 1, 1, facecolor=colours[r][c], edgecolor="#555555",
+                                    linewidth=0.6)
+            ax.add_patch(cells[r, c])
+            ax.text(c + 0.5, r + 0.5, texts[r][c], ha="center", va="center", fontsize=7)
+    return cells
+
+
+class _SlidingWindow:
+    """Draws one frame per output pixel on a (padded input | output) pair of axes."""
+
+    def __init__(self, n, kernel_size, stride, padding, seed, figsize, dpi):
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Rectangle
+
+        self.n, self.k, self.s, self.p = _geometry(n, kernel_size, stride, padding)
+        self.x, self.w = _example(self.n, self.k, seed)
+        self.out = _output(self.x, self.w, self.s, self.p)
+        self.positions = window_positions(self.n, self.k, self.s, self.p)
+        self.m = self.out.shape[0]
+        size = self.n + 2 * self.p
+        colours = [[PAD_COLOUR if not (self.p <= r < self.p + self.n and
+                                       self.p <= c < self.p + self.n) else INPUT_COLOUR
+                    for c in range(size)] for r in range(size)]
+        texts = [[str(self.x[r - self.p, c - self.p]) if colours[r][c] == INPUT_COLOUR else "0"
+                  for c in range(size)] for r in range(size)]
+        self.fig, (ax_in, ax_out) = plt.subplots(
+            1, 2, figsize=figsize, dpi=dpi, gridspec_kw={"width_ratios": [size, max(self.m, 3)]})
+        _draw_grid(ax_in, size, colours, texts,
+                   f"input {self.n}×{self.n}, padding {self.p}, stride {self.s}")
+        out_cols = [[INPUT_COLOUR] * self.m for _ in range(self.m)]
+        self.out_cells = _draw_grid(ax_out, self.m, out_cols, [[""] * self.m] * self.m,
+                                    f"output {self.m}×{self.m}")
+        self.out_texts = [[ax_out.text(c + 0.5, r + 0.5, "", ha="center", va="center",
+                                       fontsize=7) for c in range(self.m)] for r in range(self.m)]
+        self.window = Rectangle((0, 0), self.k, self.k, fill=False, edgecolor=WINDOW_COLOUR,
+                                linewidth=2.0)
+        ax_in.add_patch(self.window)
+        self.fig.tight_layout()
+
+    def draw(self, t: int):
+        """Show frame ``t``: the window at output pixel ``t`` (row-major) and outputs so far."""
+        r0, c0 = self.positions[t]
+        self.window.set_xy((c0, r0))
+        for u in range(len(self.positions)):
+            i, j = divmod(u, self.m)
+            done = u <= t
+            self.out_cells[i, j].set_facecolor(
+                WINDOW_COLOUR if u == t else DONE_COLOUR if done else INPUT_COLOUR)
+            self.out_cells[i, j].set_alpha(0.5 if u == t else 1.0)
+            self.out_texts[i][j].set_text(str(self.out[i, j]) if done else "")
+        return [self.window]
+
+
+def sliding_window_animation(n: int = 5, kernel_size: int = 3, stride: int = 1,
+                             padding: int = 1, seed: int = 0, interval: int = 600,
+                             figsize=(4.6, 2.4), dpi: int = 60):
+    """``matplotlib.animation.FuncAnimation``: one frame per output pixel.
+
+    The input is a random ``n × n`` grid of small ints (seeded), the kernel a random
+    ``kernel_size²`` grid of -1/0/1 (not drawn); each output cell shows its value once the
+    window has passed. Output size ``m = (n + 2p - k) // s + 1``, ``m²`` frames.
+    """
+    from matplotlib.animation import FuncAnimation
+
+    scene = _SlidingWindow(n, kernel_size, stride, padding, seed, figsize, dpi)
+    anim = FuncAnimation(scene.fig, scene.draw, frames=len(scene.positions), interval=interval,
+                         blit=False, repeat=True)
+    anim._scene = scene  # keep the drawing state alive with the animation
+    return anim
+
+
+def deterministic_ids(html: str) -> str:
+    """Replace matplotlib's random ``uuid4`` element ids by a hash of the content.
+
+    ``to_jshtml`` names its HTML elements with a fresh random id on every call, which would
+    make stored notebook outputs differ on every run; the hash keeps ids unique per animation
+    but identical between runs.
+    """
+    ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
+    for old in ids:
+        template = html.replace(old, "ID")
+        new = hashlib.sha256(template.encode()).hexdigest()[:32]
+        html = html.replace(old, new)
+    return html
+
+
+def sliding_window_html(n: int = 5, kernel_size: int = 3, stride: int = 1, padding: int = 1,
+                        **kwargs) -> str:
+    """Self-contained HTML/JS player (PNG frames embedded) of :func:`sliding_window_animation`.
+
+    Display it with ``IPython.display.HTML``. The figure is closed, so no static copy is
+    shown as well; element ids are deterministic (see :func:`deterministic_ids`).
+    """
+    import matplotlib.pyplot as plt
+
+    anim = sliding_window_animation(n, kernel_size, stride, padding, **kwargs)
+    try:
+        html = anim.to_jshtml(default_mode="loop")
+    finally:
+        plt.close(anim._fig)
+    return deterministic_ids(html)
+
+
+def sliding_window_figure(n: int = 5, kernel_size: int = 3, stride: int = 1, padding: int = 1,
+                          frames=None, seed: int = 0, dpi: int = 80):
+    """Static fallback: a row of snapshots of the animation (a Figure).
+
+    ``frames`` picks output pixels (row-major indices); by default the first two, the last of
+    the first row, the first of the second row and the very last.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    positions = window_positions(n, kernel_size, stride, padding)
+    m = int(round(len(positions) ** 0.5))
+    if frames is None:
+        frames = sorted({0, min(1, m * m - 1), m - 1, min(m, m * m - 1), m * m - 1})
+    frames = list(frames)
+    if not frames or not all(isinstance(f, (int, np.integer)) and 0 <= f < m * m
+                             for f in frames):
+        raise ValueError(f"frames must be indices in [0, {m * m}), got {frames!r}")
+    images = []
+    for t in frames:
+        scene = _SlidingWindow(n, kernel_size, stride, padding, seed, (4.6, 2.4), dpi)
+        scene.draw(t)
+        canvas = FigureCanvasAgg(scene.fig)
+        canvas.draw()
+        images.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+        plt.close(scene.fig)
+    cols = min(len(frames), 2)
+    rows = -(-len(frames) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 2.5 * rows), dpi=dpi,
+                             squeeze=False)
+    for ax in axes.ravel()[len(frames):]:
+        ax.axis("off")
+    for ax, image, t in zip(axes.ravel(), images, frames):
+        i, j = divmod(t, m)
+        ax.imshow(image)
+        ax.axis("off")
+        ax.set_title(f"output pixel ({i}, {j})", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,767 @@
+"""Exercise checkers: run a learner's function against the reference and say what went wrong.
+
+A chapter's exercises live in ``helpers/exercises/chNN.py``; ``helpers.exercises`` finds every
+``chNN`` module by itself and re-exports the names in its ``__all__``. A module looks like::
+
+    import numpy as np
+    from helpers.exercises.core import Case, Exercise, Mistake, checker
+
+    def _output_size(n, kernel_size, stride=1, padding=0):
+        return (n + 2 * padding - kernel_size) // stride + 1
+
+    def _padding_once(n, kernel_size, stride=1, padding=0):      # a typical mistake
+        return (n + padding - kernel_size) // stride + 1
+
+    def _output_size_cases(rng):                    # rng: np.random.Generator, seeded
+        cases = [Case((5, 3)), Case((7, 3), {"padding": 1}, label="padding 1")]
+        for _ in range(8):
+            k, s, p = (int(v) for v in rng.integers(1, 4, size=3))
+            cases.append(Case((int(rng.integers(k, 40)), k), {"stride": s, "padding": p}))
+        return cases
+
+    OUTPUT_SIZE = Exercise(
+        number="2.1", title="Output size of a convolution",
+        reference=_output_size,
+        cases=_output_size_cases,
+        mistakes=[Mistake("you added `padding` once; it is added on BOTH sides, so 2·padding",
+                          _padding_once)],
+    )
+    check_output_size = checker(OUTPUT_SIZE)
+
+    EXERCISES = [OUTPUT_SIZE]               # every Exercise of the chapter (tests use it)
+    __all__ = ["check_output_size"]         # what `from helpers.exercises import ...` offers
+
+and the notebook's check cell is ``output_size = check_output_size(output_size)``.
+
+What a checker does (:func:`check`, or :func:`run_check` for tests, which returns a
+:class:`Verdict` instead of printing):
+
+* builds the cases (``cases(rng)`` with ``np.random.default_rng(seed)``; Python's, NumPy's and
+  torch's global generators are also seeded for the duration of the check and restored
+  afterwards, so a check never changes what later cells draw);
+* runs the learner's function on a deep copy of each case in a daemon thread with a time limit
+  (all cases together), catching every exception; input modified in place is detected by
+  comparing the copy with the pristine case afterwards;
+* compares with the reference: type (None, NumPy vs torch, int vs float), dtype, device, shape
+  (with ``shape_hint``), then values (``rtol``/``atol``); or the Exercise's own ``compare``;
+* on a mismatch, runs every :class:`Mistake` on the same cases; if the learner's outputs match
+  one on ALL cases, its message is the diagnosis. Otherwise the Exercise's ``diagnose`` hook,
+  then generic hints (off by one in a size, transposed, mirrored, shifted, off by a constant or
+  a factor, right values in the wrong order, NaN) are tried;
+* prints one verdict line (``✅ Exercise 2.1 passed (10 cases)``, ``❌ Exercise 2.1: ...``,
+  ``⏳ Exercise 2.1 is not implemented yet — ...``) and at most four detail lines, all
+  deterministic (no timings, addresses or file paths);
+* returns the learner's function if it passed, otherwise the reference, so later cells run.
+
+No exception escapes a check: a bug in the checker itself prints ``checker error, please
+report`` and hands back the reference.
+
+Writing good mistakes: each ``Mistake`` must differ from the reference on at least one case and
+from every earlier mistake in the list (the first match wins); ``tests/test_exercises_core.py``
+verifies, for every registered exercise, that the reference passes and that each mistake is
+rejected with its own message. Mistakes should not raise on any case (a mistake that raises
+cannot match). Input-modified-in-place is detected generically; do not list it as a Mistake.
+"""
+from __future__ import annotations
+
+import copy
+import ctypes
+import inspect
+import math
+import numbers
+import random
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+STATUSES = ("passed", "wrong", "not_implemented", "error", "timeout", "bad_type", "checker_error")
+REFERENCE_NOTE = "   The reference implementation is used for the rest of the notebook."
+_MAX_TEXT = 160
+_HERE = str(Path(__file__).resolve().parent)
+
+
+@dataclass
+class Case:
+    """One call of the function: ``fn(*args, **kwargs)``; ``label`` names an edge case."""
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    label: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.args, tuple):
+            self.args = (self.args,)
+
+
+@dataclass
+class Mistake:
+    """A typical wrong implementation and the message that explains it.
+
+    ``message`` is shown as "Likely cause: <message>" when the learner's outputs equal
+    ``fn``'s outputs on every case. Write it to the learner: what they did, and the fix.
+    """
+
+    message: str
+    fn: Callable
+
+
+@dataclass
+class Exercise:
+    """An exercise: the reference, the cases it is checked on, and known mistakes.
+
+    ``cases``: a list of :class:`Case`, or a function ``rng -> list[Case]`` (seeded with
+    ``seed``). ``compare(got, expected) -> str | None``: optional replacement for the default
+    comparison (return a description of the difference, or None when equal). ``diagnose(case,
+    got, expected) -> str | None``: optional extra hint for the first failing case.
+    ``time_limit``: seconds for all cases together. ``shape_hint``: the output shape formula,
+    e.g. ``"(N, K, H', W')"``. ``check_dtype``: require the reference's dtype exactly.
+    ``allow_inplace``: the function is meant to modify its arguments.
+    """
+
+    number: str
+    title: str
+    reference: Callable
+    cases: Callable[[np.random.Generator], list[Case]] | Sequence[Case]
+    mistakes: Sequence[Mistake] = ()
+    compare: Callable[[Any, Any], str | None] | None = None
+    diagnose: Callable[[Case, Any, Any], str | None] | None = None
+    time_limit: float = 10.0
+    rtol: float = 1e-5
+    atol: float = 1e-6
+    shape_hint: str | None = None
+    check_dtype: bool = True
+    allow_inplace: bool = False
+    seed: int = 0
+
+    def __post_init__(self):
+        if not re.fullmatch(r"\d+\.\d+", str(self.number)):
+            raise ValueError(f"Exercise number must look like '2.1', got {self.number!r}")
+        if not callable(self.reference):
+            raise ValueError(f"Exercise {self.number}: reference must be a function")
+        if not (isinstance(self.time_limit, (int, float)) and self.time_limit > 0):
+            raise ValueError(f"Exercise {self.number}: time_limit must be > 0 seconds, "
+                             f"got {self.time_limit!r}")
+        for m in self.mistakes:
+            if not isinstance(m, Mistake):
+                raise ValueError(f"Exercise {self.number}: mistakes must be Mistake objects, "
+                                 f"got {type(m).__name__}")
+
+    def make_cases(self) -> list[Case]:
+        """The cases, built from the exercise's seed (the same on every call)."""
+        cases = self.cases(np.random.default_rng(self.seed)) if callable(self.cases) \
+            else self.cases
+        cases = [c if isinstance(c, Case) else Case(c) for c in cases]
+        if not cases:
+            raise ValueError(f"Exercise {self.number} has no cases")
+        return cases
+
+
+@dataclass
+class Verdict:
+    """The outcome of :func:`run_check`.
+
+    ``status``: one of :data:`STATUSES`; ``message``: the full text :func:`check` prints;
+    ``diagnosis``: the one-line likely cause, if any; ``mistake``: the matched Mistake, if any.
+    """
+
+    number: str
+    status: str
+    message: str
+    diagnosis: str | None = None
+    mistake: Mistake | None = None
+    n_cases: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --------------------------------------------------------------------------- public entry points
+
+def check(exercise: Exercise, fn):
+    """Check ``fn``, print the verdict; return ``fn`` if it passed, else the reference."""
+    try:
+        verdict = run_check(exercise, fn)
+        print(verdict.message)
+        return fn if verdict.passed else exercise.reference
+    except Exception as exc:  # never let anything escape into the notebook
+        try:
+            print(f"⚠️ Exercise {getattr(exercise, 'number', '?')}: checker error, please report: "
+                  f"{type(exc).__name__}: {_clean(str(exc))}")
+        except Exception:
+            pass
+        return getattr(exercise, "reference", fn)
+
+
+def checker(exercise: Exercise, name: str | None = None) -> Callable:
+    """A ``check_<name>(fn)`` function for the notebook; its ``.exercise`` is ``exercise``."""
+    def check_fn(fn):
+        return check(exercise, fn)
+
+    base = exercise.reference.__name__.lstrip("_")
+    check_fn.__name__ = check_fn.__qualname__ = name or f"check_{base}"
+    check_fn.__doc__ = (f"Check your solution to Exercise {exercise.number}: {exercise.title}.\n\n"
+                        "Prints a verdict; returns your function if it passed, otherwise the "
+                        "reference implementation (so the rest of the notebook runs).")
+    check_fn.exercise = exercise
+    return check_fn
+
+
+def run_check(exercise: Exercise, fn) -> Verdict:
+    """Check ``fn`` against ``exercise`` without printing; never raises."""
+    number = getattr(exercise, "number", "?")
+    try:
+        with _seeded(exercise.seed):
+            return _run_check(exercise, fn)
+    except Exception as exc:
+        return Verdict(number, "checker_error",
+                       f"⚠️ Exercise {number}: checker error, please report: "
+                       f"{type(exc).__name__}: {_clean(str(exc))}")
+
+
+# --------------------------------------------------------------------------- the check itself
+
+@dataclass
+class _Problem:
+    kind: str       # "type" | "shape" | "value"
+    text: str       # what differs, one line
+
+
+@dataclass
+class _Run:
+    outputs: list = field(default_factory=list)
+    calls: list = field(default_factory=list)      # (args, kwargs) after the call
+    index: int = 0
+    error: BaseException | None = None
+    timed_out: bool = False
+
+
+class _StopLearner(BaseException):
+    """Raised asynchronously in a learner thread that ran past the time limit."""
+
+
+def _run_check(ex: Exercise, fn) -> Verdict:
+    number = ex.number
+    if not callable(fn):
+        return Verdict(number, "bad_type",
+                       f"❌ Exercise {number}: expected a function, got {_type_name(fn)} — "
+                       "pass the function itself, e.g. check_x(my_function), without calling it."
+                       f"\n{REFERENCE_NOTE}")
+    cases = ex.make_cases()
+    expected = [_call(ex.reference, c) for c in cases]
+    run = _run_learner(fn, cases, ex.time_limit)
+    if run.error is not None and isinstance(run.error, NotImplementedError):
+        return Verdict(number, "not_implemented",
+                       f"⏳ Exercise {number} is not implemented yet — using the reference "
+                       "implementation so the rest of the notebook runs.", n_cases=len(cases))
+    if run.timed_out:
+        lines = [f"❌ Exercise {number}: took longer than {ex.time_limit:g} s — is there an "
+                 "infinite loop, or loops where vectorised code is expected?",
+                 f"   It was still running case {_describe_case(ex, cases[run.index], run.index)}."]
+        return _verdict(number, "timeout", lines, len(cases))
+    if run.error is not None:
+        return _verdict(number, "error", _error_lines(ex, fn, run, cases), len(cases))
+
+    problems = [(i, _compare(ex, got, exp)) for i, (got, exp) in
+                enumerate(zip(run.outputs, expected))]
+    problems = [(i, p) for i, p in problems if p is not None]
+    modified = None if ex.allow_inplace else _first_modified(ex, cases, run.calls)
+    if not problems:
+        if modified is None:
+            return Verdict(number, "passed", f"✅ Exercise {number} passed ({len(cases)} cases)",
+                           n_cases=len(cases))
+        lines = [f"❌ Exercise {number}: your function changed its input `{modified}` in place.",
+                 "   Leave the arguments untouched and return a new result: work on a copy "
+                 "(`x = x.copy()` for NumPy, `x = x.clone()` for torch)."]
+        return _verdict(number, "wrong", lines, len(cases),
+                        diagnosis=f"changed its input `{modified}` in place")
+
+    first, problem = problems[0]
+    status = "bad_type" if problem.kind == "type" else "wrong"
+    mistake = _matching_mistake(ex, cases, run.outputs)
+    diagnosis = mistake.message if mistake else _hint(ex, cases[first], run.outputs[first],
+                                                       expected[first], problem)
+    if problem.kind == "type":
+        end = "" if problem.text.endswith((".", "?", "!")) else "."
+        lines = [f"❌ Exercise {number}: {problem.text}{end}"]
+    else:
+        what = "output shape" if problem.kind == "shape" else "result"
+        lines = [f"❌ Exercise {number}: wrong {what} in {len(problems)} of {len(cases)} cases."]
+    if diagnosis:
+        lines.append(f"   Likely cause: {diagnosis}")
+    detail = "" if problem.kind == "type" else f": {problem.text}"
+    lines.append(f"   First failing case {_describe_case(ex, cases[first], first)}{detail}.")
+    if modified is not None:
+        lines.append(f"   Also: your function changed its input `{modified}` in place.")
+    return _verdict(number, status, lines, len(cases), diagnosis=diagnosis, mistake=mistake)
+
+
+def _verdict(number, status, lines, n_cases, diagnosis=None, mistake=None) -> Verdict:
+    return Verdict(number, status, "\n".join([*lines, REFERENCE_NOTE]), diagnosis=diagnosis,
+                   mistake=mistake, n_cases=n_cases)
+
+
+@contextmanager
+def _seeded(seed: int):
+    """Seed Python, NumPy and torch (CPU) for the check; restore their states afterwards."""
+    py_state, np_state, torch_state = random.getstate(), np.random.get_state(), \
+        torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.default_generator.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        torch.set_rng_state(torch_state)
+
+
+def _call(fn, case: Case):
+    """Trusted call (reference or mistake) on a deep copy of the case."""
+    with np.errstate(all="ignore"):
+        return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+
+
+def _run_learner(fn, cases: list[Case], time_limit: float) -> _Run:
+    run = _Run()
+
+    def work():
+        try:
+            with np.errstate(all="ignore"):
+                for i, case in enumerate(cases):
+                    run.index = i
+                    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
+                    out = fn(*args, **kwargs)
+                    run.outputs.append(out)
+                    run.calls.append((args, kwargs))
+        except _StopLearner:
+            pass
+        except BaseException as exc:  # the learner's code may raise anything, even SystemExit
+            run.error = exc
+
+    thread = threading.Thread(target=work, name="exercise-check", daemon=True)
+    thread.start()
+    thread.join(time_limit)
+    if thread.is_alive():
+        run.timed_out = True
+        _stop(thread)
+    return run
+
+
+def _stop(thread: threading.Thread) -> None:
+    """Best effort: raise _StopLearner in the runaway thread (CPython only)."""
+    try:
+        set_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+        tid = ctypes.c_ulong(thread.ident)
+        if set_exc(tid, ctypes.py_object(_StopLearner)) > 1:
+            set_exc(tid, None)
+    except Exception:
+        pass
+
+
+def _matching_mistake(ex: Exercise, cases, outputs) -> Mistake | None:
+    for mistake in ex.mistakes:
+        try:
+            if all(_compare(ex, got, _call(mistake.fn, case)) is None
+                   for case, got in zip(cases, outputs)):
+                return mistake
+        except Exception:
+            continue
+    return None
+
+
+def _error_lines(ex: Exercise, fn, run: _Run, cases) -> list[str]:
+    exc = run.error
+    lines = [f"❌ Exercise {ex.number}: your code raised {type(exc).__name__}: "
+             f"{_clean(str(exc)) or '(no message)'}"]
+    where = _learner_frame(fn, exc)
+    if where is not None:
+        line = f": {where.line.strip()}" if where.line else ""
+        lines.append(f"   in `{where.name}`, line {where.lineno}{line}")
+    lines.append(f"   First failing case {_describe_case(ex, cases[run.index], run.index)}.")
+    return lines
+
+
+def _learner_frame(fn, exc: BaseException):
+    """The last traceback frame in the learner's code (the cell that defined ``fn``)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    code = getattr(fn, "__code__", None)
+    own = [f for f in frames if code is not None and f.filename == code.co_filename]
+    if own:
+        return own[-1]
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, _HERE}
+    user = [f for f in frames if not any(f.filename.startswith(p) for p in prefixes)]
+    return user[-1] if user else None
+
+
+def _first_modified(ex: Exercise, cases, calls) -> str | None:
+    """Name of the first argument the learner changed in place, or None."""
+    for case, (args, kwargs) in zip(cases, calls):
+        for i, (before, after) in enumerate(zip(case.args, args)):
+            if not _same(after, before):
+                return _arg_names(ex.reference, len(case.args))[i]
+        for key, before in case.kwargs.items():
+            if not _same(kwargs.get(key), before):
+                return key
+    return None
+
+
+def _arg_names(fn, n: int) -> list[str]:
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return params[:n] + [f"argument {i + 1}" for i in range(len(params), n)]
+
+
+def _same(a, b) -> bool:
+    """Is ``a`` still equal to ``b`` (the pristine value)? Unknown objects count as equal."""
+    if isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype):
+            return False
+        return bool(np.array_equal(a, b, equal_nan=b.dtype.kind in "fc"))
+    if isinstance(b, torch.Tensor):
+        if not (isinstance(a, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype):
+            return False
+        a, b = a.detach().cpu(), b.detach().cpu()
+        same = a == b
+        if b.is_floating_point() or b.is_complex():
+            same = same | (torch.isnan(a) & torch.isnan(b))
+        return bool(same.all())
+    if isinstance(b, torch.nn.Module):
+        return isinstance(a, torch.nn.Module) and _same(a.state_dict(), b.state_dict())
+    if isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(b, dict):
+        return isinstance(a, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in b)
+    if type(b).__eq__ is object.__eq__:
+        return True
+    try:
+        return bool(a == b) or (isinstance(b, float) and math.isnan(b) and math.isnan(a))
+    except Exception:
+        return True
+
+
+# --------------------------------------------------------------------------- comparison
+
+def _compare(ex: Exercise, got, expected) -> _Problem | None:
+    if got is None and expected is not None:
+        return _Problem("type", "returned None — did you forget `return`?")
+    if ex.compare is not None:
+        text = ex.compare(got, expected)
+        return None if text is None else _Problem("value", str(text))
+    return compare_outputs(got, expected, rtol=ex.rtol, atol=ex.atol, check_dtype=ex.check_dtype,
+                           shape_hint=ex.shape_hint)
+
+
+def compare_outputs(got, expected, *, rtol=1e-5, atol=1e-6, check_dtype=True, shape_hint=None,
+                    _where=""):
+    """The default comparison; returns None when equal, else a problem (``.kind``, ``.text``)."""
+    pre = f"{_where}: " if _where else ""
+    if expected is None:
+        return None if got is None else _Problem("type", f"{pre}returned {_type_name(got)}; "
+                                                         "expected None")
+    if got is None:
+        return _Problem("type", f"{pre}returned None — did you forget `return`?")
+    if isinstance(expected, torch.Tensor):
+        return _compare_tensor(got, expected, rtol, atol, check_dtype, shape_hint, pre)
+    if isinstance(expected, np.ndarray):
+        return _compare_array(got, expected, rtol, atol, check_dtype, shape_hint, pre)
+    if isinstance(expected, (bool, np.bool_)):
+        if not isinstance(got, (bool, np.bool_)):
+            return _Problem("type", f"{pre}returned {_type_name(got)}; expected True or False")
+        return None if bool(got) == bool(expected) else \
+            _Problem("value", f"{pre}expected {expected}, got {got}")
+    if isinstance(expected, numbers.Number):
+        return _compare_number(got, expected, rtol, atol, pre)
+    if isinstance(expected, (tuple, list)):
+        if not isinstance(got, (tuple, list)):
+            return _Problem("type", f"{pre}returned {_type_name(got)}; expected a "
+                                    f"{type(expected).__name__} of {len(expected)}")
+        if len(got) != len(expected):
+            return _Problem("shape", f"{pre}{len(got)} elements, expected {len(expected)}")
+        for i, (g, e) in enumerate(zip(got, expected)):
+            p = compare_outputs(g, e, rtol=rtol, atol=atol, check_dtype=check_dtype,
+                                _where=f"{_where}[{i}]" if _where else f"element [{i}]")
+            if p is not None:
+                return p
+        return None
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return _Problem("type", f"{pre}returned {_type_name(got)}; expected a dict")
+        if set(got) != set(expected):
+            return _Problem("value", f"{pre}keys {sorted(map(str, got))}, expected "
+                                     f"{sorted(map(str, expected))}")
+        for k in expected:
+            p = compare_outputs(got[k], expected[k], rtol=rtol, atol=atol,
+                                check_dtype=check_dtype, _where=f"{_where}[{k!r}]")
+            if p is not None:
+                return p
+        return None
+    if not isinstance(got, type(expected)):
+        return _Problem("type", f"{pre}returned {_type_name(got)}; expected "
+                                f"{_type_name(expected)}")
+    return None if got == expected else \
+        _Problem("value", f"{pre}expected {_short(expected)}, got {_short(got)}")
+
+
+def _compare_number(got, expected, rtol, atol, pre) -> _Problem | None:
+    if isinstance(got, torch.Tensor):
+        return _Problem("type", f"{pre}returned a tensor; expected a plain number "
+                                "(use `.item()`)")
+    if isinstance(got, np.ndarray) and got.ndim == 0:
+        got = got[()]
+    if isinstance(got, np.ndarray):
+        return _Problem("type", f"{pre}returned an array of shape {got.shape}; expected a "
+                                "single number")
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Number):
+        return _Problem("type", f"{pre}returned {_type_name(got)}; expected "
+                                f"{_type_name(expected)}")
+    if isinstance(expected, numbers.Integral):
+        if not isinstance(got, numbers.Integral):
+            hint = " — use `//` instead of `/`, or `int(...)`" if isinstance(got, float) else ""
+            return _Problem("type", f"{pre}returned {_type_name(got)} ({_short(got)}); "
+                                    f"expected an int{hint}")
+        return None if int(got) == int(expected) else \
+            _Problem("value", f"{pre}expected {_short(expected)}, got {_short(got)}")
+    if isinstance(expected, numbers.Real) and not isinstance(got, numbers.Real):
+        return _Problem("type", f"{pre}returned {_type_name(got)}; expected a real number")
+    g, e = complex(got), complex(expected)
+    if (math.isnan(g.real) and math.isnan(e.real)) or \
+            abs(g - e) <= atol + rtol * abs(e):
+        return None
+    return _Problem("value", f"{pre}expected {_short(expected)}, got {_short(got)}")
+
+
+def _shape_text(got_shape, exp_shape, shape_hint, pre) -> str:
+    hint = f" = {shape_hint}" if shape_hint else ""
+    return f"{pre}expected shape {tuple(exp_shape)}{hint}, got {tuple(got_shape)}"
+
+
+def _compare_array(got, expected, rtol, atol, check_dtype, shape_hint, pre):
+    if isinstance(got, torch.Tensor):
+        return _Problem("type", f"{pre}returned a torch tensor; expected a NumPy array "
+                                "(convert with `.numpy()`, or use NumPy functions)")
+    if not isinstance(got, np.ndarray):
+        return _Problem("type", f"{pre}returned {_type_name(got)}; expected a NumPy array "
+                                f"of shape {tuple(expected.shape)}")
+    if check_dtype and got.dtype != expected.dtype:
+        return _Problem("type", f"{pre}returned an array of dtype {got.dtype}; expected "
+                                f"{expected.dtype}")
+    if got.shape != expected.shape:
+        return _Problem("shape", _shape_text(got.shape, expected.shape, shape_hint, pre))
+    return _compare_values(got, expected, rtol, atol, pre)
+
+
+def _compare_tensor(got, expected, rtol, atol, check_dtype, shape_hint, pre):
+    if isinstance(got, np.ndarray):
+        return _Problem("type", f"{pre}returned a NumPy array; expected a torch tensor "
+                                "(use torch operations, or `torch.from_numpy`)")
+    if not isinstance(got, torch.Tensor):
+        return _Problem("type", f"{pre}returned {_type_name(got)}; expected a torch tensor "
+                                f"of shape {tuple(expected.shape)}")
+    if check_dtype and got.dtype != expected.dtype:
+        return _Problem("type", f"{pre}returned a tensor of dtype {got.dtype}; expected "
+                                f"{expected.dtype}")
+    if got.device.type != expected.device.type:
+        return _Problem("type", f"{pre}returned a tensor on {got.device.type}; expected it on "
+                                f"{expected.device.type} (create new tensors with "
+                                "`device=x.device`)")
+    if got.shape != expected.shape:
+        return _Problem("shape", _shape_text(got.shape, expected.shape, shape_hint, pre))
+    return _compare_values(_numpy(got), _numpy(expected), rtol, atol, pre)
+
+
+def _numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu()
+        if x.dtype == torch.bfloat16 or x.dtype == torch.float16:
+            x = x.float()
+        return x.numpy()
+    return np.asarray(x)
+
+
+def _compare_values(got: np.ndarray, expected: np.ndarray, rtol, atol, pre):
+    if expected.dtype.kind in "biufc" and got.dtype.kind in "biufc":
+        dtype = np.complex128 if "c" in got.dtype.kind + expected.dtype.kind else np.float64
+        g, e = got.astype(dtype), expected.astype(dtype)
+        ok = np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
+        if ok.all():
+            return None
+        diff = np.where(ok, 0, np.abs(np.nan_to_num(g - e, nan=np.inf)))
+        idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
+        at = f" at index {tuple(int(i) for i in idx)}" if idx else ""
+        return _Problem("value", f"{pre}max abs difference {_num(float(np.max(diff)))}{at} "
+                                 f"(expected {_num(e[idx])}, got {_num(g[idx])}); "
+                                 f"{int((~ok).sum())} of {ok.size} values differ")
+    if np.array_equal(got, expected):
+        return None
+    return _Problem("value", f"{pre}values differ from the expected ones")
+
+
+# --------------------------------------------------------------------------- diagnosis
+
+def _hint(ex: Exercise, case: Case, got, expected, problem: _Problem) -> str | None:
+    if ex.diagnose is not None:
+        try:
+            text = ex.diagnose(case, got, expected)
+        except Exception:
+            text = None
+        if text:
+            return text
+    try:
+        return generic_hint(got, expected, problem.kind)
+    except Exception:
+        return None
+
+
+def generic_hint(got, expected, kind: str = "value") -> str | None:
+    """A hint from the shapes/values alone: off by one, transposed, shifted, scaled ..."""
+    if isinstance(expected, numbers.Integral) and isinstance(got, numbers.Integral) \
+            and not isinstance(got, bool) and abs(int(got) - int(expected)) == 1:
+        return "off by one — check a +1 / −1 (or < versus <=) in your formula."
+    if not isinstance(expected, (np.ndarray, torch.Tensor)) or \
+            not isinstance(got, (np.ndarray, torch.Tensor)):
+        return None
+    g, e = _numpy(got), _numpy(expected)
+    if kind == "shape":
+        return _shape_hint(g.shape, e.shape)
+    if kind != "value" or g.shape != e.shape or e.dtype.kind not in "biuf" \
+            or g.dtype.kind not in "biuf":
+        return None
+    g, e = g.astype(np.float64), e.astype(np.float64)
+    close = lambda a, b: a.shape == b.shape and np.allclose(a, b, rtol=1e-5, atol=1e-6)  # noqa: E731
+    if np.isnan(g).any() and not np.isnan(e).any():
+        return "your output contains NaN (a 0/0, or the log or square root of a negative?)."
+    if e.ndim >= 2 and close(g, np.swapaxes(e, -1, -2)):
+        return "your output is transposed: rows and columns are swapped."
+    for axes, what in (((-1,), "left-right"), ((-2,), "upside down"),
+                       ((-2, -1), "in both directions")):
+        if e.ndim >= len(axes) and close(g, np.flip(e, axis=axes)):
+            return f"your output is mirrored {what} — an index running the wrong way " \
+                   "(or a flipped kernel)?"
+    if e.size > 1 and close(g, -e):
+        return "your output has the wrong sign."
+    d = g - e
+    if e.size > 1 and np.allclose(d, d.flat[0]) and abs(d.flat[0]) > 0:
+        return f"every value is off by the same constant ({_num(d.flat[0], sign=True)}) — " \
+               "a bias or offset missing, or added twice?"
+    nz = np.abs(e) > 1e-12
+    if e.size > 1 and nz.any() and np.allclose(g[~nz], 0, atol=1e-9):
+        r = g[nz] / e[nz]
+        if np.allclose(r, r[0]) and not np.isclose(r[0], 1):
+            return f"every value is off by the same factor (×{_num(r[0])}) — a scale or " \
+                   "normalisation missing, or applied twice?"
+    if e.ndim >= 2:
+        for dy in range(-2, 3):
+            for dx in range(-2, 3):
+                if (dy or dx) and close(g, np.roll(e, (dy, dx), axis=(-2, -1))):
+                    return f"your output is the right one shifted by {dy} rows and {dx} " \
+                           "columns — an off-by-one in an index?"
+    if e.size > 1 and close(np.sort(g, axis=None), np.sort(e, axis=None)):
+        return "the right values in the wrong order — check the order of the axes in your " \
+               "reshape / transpose."
+    return None
+
+
+def _shape_hint(got: tuple, expected: tuple) -> str | None:
+    if len(got) == len(expected):
+        diff = [i for i, (a, b) in enumerate(zip(got, expected)) if a != b]
+        if len(diff) == 1 and abs(got[diff[0]] - expected[diff[0]]) == 1:
+            i = diff[0]
+            return f"off by one in dimension {i} ({got[i]} instead of {expected[i]}) — check " \
+                   "the +1 / −1 in your size formula."
+        if len(got) >= 2 and tuple(got) == tuple(expected[:-2]) + tuple(expected[:-3:-1]):
+            return "the last two axes are swapped (transposed)."
+    if int(np.prod(got)) == int(np.prod(expected)):
+        return "the right number of values in the wrong shape — check your reshape: which " \
+               "axes should be kept, and which merged?"
+    return None
+
+
+# --------------------------------------------------------------------------- text helpers
+
+def _type_name(x) -> str:
+    if x is None:
+        return "None"
+    if isinstance(x, torch.Tensor):
+        return "a torch tensor"
+    if isinstance(x, np.ndarray):
+        return "a NumPy array"
+    if isinstance(x, (bool, np.bool_)):
+        return "a bool"
+    if isinstance(x, np.generic):
+        return f"a NumPy {type(x).__name__}"
+    if callable(x) and hasattr(x, "__name__"):
+        return f"the function {x.__name__}"
+    name = type(x).__name__
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _num(x, sign: bool = False) -> str:
+    x = complex(x)
+    if x.imag:
+        return f"{x:.4g}"
+    x = x.real
+    if float(x).is_integer() and abs(x) < 1e15:
+        return f"{int(x):+,}" if sign else f"{int(x):,}"
+    return f"{x:+.4g}" if sign else f"{x:.4g}"
+
+
+def _short(x) -> str:
+    """A compact, deterministic description of a value."""
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, numbers.Integral):
+        return f"{int(x):,}"
+    if isinstance(x, numbers.Real):
+        return _num(float(x))
+    if isinstance(x, (np.ndarray, torch.Tensor)):
+        kind = "tensor" if isinstance(x, torch.Tensor) else "array"
+        dtype = str(x.dtype).replace("torch.", "")
+        arr = _numpy(x)
+        if arr.dtype.kind in "biuf" and arr.ndim <= 1 and arr.size <= 6:
+            vals = ", ".join(_num(v) for v in arr.ravel().tolist())
+            return f"{dtype} {kind} [{vals}]" if arr.ndim else f"{dtype} {kind} {vals}"
+        return f"{dtype} {kind} {tuple(x.shape)}"
+    if isinstance(x, (list, tuple)):
+        inner = ", ".join(_short(v) for v in x[:4]) + (", …" if len(x) > 4 else "")
+        text = f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
+        return text if len(text) <= 60 else f"{type(x).__name__} of {len(x)}"
+    if isinstance(x, str):
+        return repr(x) if len(x) <= 40 else repr(x[:37] + "...")
+    if isinstance(x, torch.nn.Module):
+        return f"{type(x).__name__} module"
+    return type(x).__name__
+
+
+def _describe_case(ex: Exercise, case: Case, index: int) -> str:
+    try:
+        bound = inspect.signature(ex.reference).bind_partial(*case.args, **case.kwargs)
+        parts = [f"{k}={_short(v)}" for k, v in bound.arguments.items()]
+    except (TypeError, ValueError):
+        parts = [_short(a) for a in case.args] + [f"{k}={_short(v)}" for k, v in
+                                                  case.kwargs.items()]
+    label = f"{case.label}; " if case.label else ""
+    text = f"#{index + 1} ({label}{', '.join(parts)})"
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT - 1] + "…)"
+
+
+def _clean(text: str) -> str:
+    """One line, no memory addresses, bounded length (deterministic messages)."""
+    text = re.sub(r"0x[0-9a-fA-F]{4,}", "0x…", " ".join(str(text).split()))
+    return text if len(text) <= 200 else text[:199] + "…"

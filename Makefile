@@ -53,10 +53,10 @@ lab: venv
 
 execute: venv
 	$(PY) -m helpers.notebooks execute $(CHAPTERS)
-	$(PY) -m helpers.notebooks student
+	$(PY) -m helpers.student
 
 student: venv
-	$(PY) -m helpers.notebooks student
+	$(PY) -m helpers.student
 
 bench: venv
 	$(PY) -m helpers.bench

@@ -58,29 +58,38 @@ def _output(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.ndarr
     return np.rint(np.asarray(out)[0, 0]).astype(int)
 
 
-def _draw_grid(ax, size, colours, texts, title):
+def _draw_grid(ax, size, colours, texts, title, rows=None):
+    """Cells (Rectangles, returned by (row, col)) with a text in each; ``rows`` if not square."""
     from matplotlib.patches import Rectangle
 
+    rows = size if rows is None else rows
     ax.set_xlim(-0.05, size + 0.05)
-    ax.set_ylim(size + 0.05, -0.05)
+    ax.set_ylim(max(size, rows) + 0.05, -0.05)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=8, y=1.0)  # fixed y: no per-frame layout
     cells = {}
-    for r in range(size):
+    for r in range(rows):
         for c in range(size):
             cells[r, c] = Rectangle((c, r), 1, 1, facecolor=colours[r][c], edgecolor="#555555",
                                     linewidth=0.6)
             ax.add_patch(cells[r, c])
-            ax.text(c + 0.5, r + 0.5, texts[r][c], ha="center", va="center", fontsize=7)
+            if texts[r][c]:
+                ax.text(c + 0.5, r + 0.5, texts[r][c], ha="center", va="center", fontsize=7)
     return cells
 
 
 class _SlidingWindow:
-    """Draws one frame per output pixel on a (padded input | output) pair of axes."""
+    """Draws one frame per output pixel: padded input | kernel | output.
+
+    Everything that does not move (grids, input numbers, kernel, titles) is rendered once
+    into a background image; a frame only redraws the window, the output cells and the
+    output values, which keeps each frame cheap.
+    """
 
     def __init__(self, n, kernel_size, stride, padding, seed, figsize, dpi):
         import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.patches import Rectangle
 
         self.n, self.k, self.s, self.p = _geometry(n, kernel_size, stride, padding)
@@ -88,43 +97,63 @@ class _SlidingWindow:
         self.out = _output(self.x, self.w, self.s, self.p)
         self.positions = window_positions(self.n, self.k, self.s, self.p)
         self.m = self.out.shape[0]
-        size = self.n + 2 * self.p
-        colours = [[PAD_COLOUR if not (self.p <= r < self.p + self.n and
-                                       self.p <= c < self.p + self.n) else INPUT_COLOUR
-                    for c in range(size)] for r in range(size)]
-        texts = [[str(self.x[r - self.p, c - self.p]) if colours[r][c] == INPUT_COLOUR else "0"
-                  for c in range(size)] for r in range(size)]
-        self.fig, (ax_in, ax_out) = plt.subplots(
-            1, 2, figsize=figsize, dpi=dpi, gridspec_kw={"width_ratios": [size, max(self.m, 3)]})
-        _draw_grid(ax_in, size, colours, texts,
-                   f"input {self.n}×{self.n}, padding {self.p}, stride {self.s}")
-        out_cols = [[INPUT_COLOUR] * self.m for _ in range(self.m)]
-        self.out_cells = _draw_grid(ax_out, self.m, out_cols, [[""] * self.m] * self.m,
-                                    f"output {self.m}×{self.m}")
+        size, p = self.n + 2 * self.p, self.p
+        inside = [[p <= r < p + self.n and p <= c < p + self.n for c in range(size)]
+                  for r in range(size)]
+        colours = [[INPUT_COLOUR if inside[r][c] else PAD_COLOUR for c in range(size)]
+                   for r in range(size)]
+        texts = [[str(self.x[r - p, c - p]) if inside[r][c] else "0" for c in range(size)]
+                 for r in range(size)]
+        self.fig, (ax_in, ax_k, ax_out) = plt.subplots(
+            1, 3, figsize=figsize, dpi=dpi,
+            gridspec_kw={"width_ratios": [size, max(self.k, 3), max(self.m, 3)]})
+        static = list(_draw_grid(ax_in, size, colours, texts,
+                                 f"input {self.n}×{self.n}, padding {self.p}").values())
+        kernel_text = [[str(v) for v in row] for row in self.w]
+        static += _draw_grid(ax_k, self.k, [["#fff5eb"] * self.k] * self.k, kernel_text,
+                             "kernel").values()
+        self.out_cells = _draw_grid(ax_out, self.m, [[INPUT_COLOUR] * self.m] * self.m,
+                                    [[""] * self.m] * self.m,
+                                    f"output {self.m}×{self.m}, stride {self.s}")
         self.out_texts = [[ax_out.text(c + 0.5, r + 0.5, "", ha="center", va="center",
                                        fontsize=7) for c in range(self.m)] for r in range(self.m)]
+        self.fig.tight_layout()
+        # render the still parts once, then show them as a picture behind the moving parts
+        canvas = FigureCanvasAgg(self.fig)
+        canvas.draw()
+        background = np.asarray(canvas.buffer_rgba()).copy()
+        for ax in (ax_in, ax_k, ax_out):
+            for artist in [*ax.patches, *ax.texts, ax.title]:
+                if not any(artist in row for row in self.out_texts) and \
+                        artist not in self.out_cells.values():
+                    artist.set_visible(False)
+        for cell in self.out_cells.values():
+            cell.set_edgecolor("none")
+        self.fig.figimage(background, origin="upper", zorder=-1)
         self.window = Rectangle((0, 0), self.k, self.k, fill=False, edgecolor=WINDOW_COLOUR,
                                 linewidth=2.0)
         ax_in.add_patch(self.window)
-        self.fig.tight_layout()
+        self.done = []
 
     def draw(self, t: int):
         """Show frame ``t``: the window at output pixel ``t`` (row-major) and outputs so far."""
         r0, c0 = self.positions[t]
         self.window.set_xy((c0, r0))
+        changed = [self.window]
         for u in range(len(self.positions)):
             i, j = divmod(u, self.m)
-            done = u <= t
-            self.out_cells[i, j].set_facecolor(
-                WINDOW_COLOUR if u == t else DONE_COLOUR if done else INPUT_COLOUR)
-            self.out_cells[i, j].set_alpha(0.5 if u == t else 1.0)
-            self.out_texts[i][j].set_text(str(self.out[i, j]) if done else "")
-        return [self.window]
+            cell, text = self.out_cells[i, j], self.out_texts[i][j]
+            cell.set_facecolor(WINDOW_COLOUR if u == t else DONE_COLOUR if u < t
+                               else "none")
+            cell.set_alpha(0.5 if u == t else 1.0)
+            text.set_text(str(self.out[i, j]) if u <= t else "")
+            changed += [cell, text]
+        return changed
 
 
 def sliding_window_animation(n: int = 5, kernel_size: int = 3, stride: int = 1,
                              padding: int = 1, seed: int = 0, interval: int = 600,
-                             figsize=(4.6, 2.4), dpi: int = 60):
+                             figsize=(4.6, 2.4), dpi: int = 72):
     """``matplotlib.animation.FuncAnimation``: one frame per output pixel.
 
     The input is a random ``n × n`` grid of small ints (seeded), the kernel a random
@@ -134,8 +163,12 @@ def sliding_window_animation(n: int = 5, kernel_size: int = 3, stride: int = 1,
     from matplotlib.animation import FuncAnimation
 
     scene = _SlidingWindow(n, kernel_size, stride, padding, seed, figsize, dpi)
-    anim = FuncAnimation(scene.fig, scene.draw, frames=len(scene.positions), interval=interval,
-                         blit=False, repeat=True)
+    class _Frames(FuncAnimation):
+        def _post_draw(self, framedata, blit):
+            """Skip the on-screen redraw: ``to_jshtml`` renders every frame itself."""
+
+    anim = _Frames(scene.fig, scene.draw, frames=len(scene.positions), interval=interval,
+                   blit=False, repeat=True)
     anim._scene = scene  # keep the drawing state alive with the animation
     return anim
 

@@ -98,7 +98,7 @@ def conv2d_naive(x, w, b=None, stride: int = 1, padding: int = 0) -> np.ndarray:
 
 def _check_naive(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> None:
     if x.ndim != 4 or w.ndim != 4:
-        raise ValueError(f"conv2d_naive expects x (N, C, H, W) and w (K, C, kh, kw), "
+        raise ValueError(f"conv2d_naive expects x of shape (N, C, H, W) and w (K, C, kh, kw), "
                          f"got x {x.shape} and w {w.shape}")
     if x.shape[1] != w.shape[1]:
         raise ValueError(f"conv2d_naive: x has C={x.shape[1]} channels, w {w.shape} expects "
@@ -333,7 +333,7 @@ def _input_gradient(grad, g, w, x_shape, stride, pads, dilation, groups, out_hw)
 
 def conv2d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> torch.Tensor:
-    """2-D cross-correlation like ``F.conv2d``: (N, C, H, W) x (K, C/groups, kh, kw) -> (N, K, H', W').
+    """Cross-correlation like ``F.conv2d``: (N, C, H, W) x (K, C/groups, kh, kw) -> (N, K, H', W').
 
     H' = (H + p_top + p_bottom - d(kh - 1) - 1) // s + 1 (same for W'). ``padding`` is an int or
     pair (per side), "valid" (none) or "same" (stride 1 only; H' = H). Each group of C / groups

@@ -112,14 +112,15 @@ def sync(path: Path) -> bool:
     title_at = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
     links = nbformat.v4.new_markdown_cell(links_cell_source(path))
     links.metadata["tags"] = [LINKS_TAG]
+    links["id"] = LINKS_TAG
     colab = nbformat.v4.new_code_cell(colab_cell_source(url))
     colab.metadata["tags"] = ["colab-setup", "hide-input"]
+    colab["id"] = "colab-setup"
     colab.metadata["mystnb"] = {"code_prompt_show": "Show the Colab set-up cell",
                                 "code_prompt_hide": "Hide the Colab set-up cell"}
     old = next((c for c in nb.cells if _is_colab_cell(c)), None)
     if old is not None and old.source == colab.source:
         colab = old  # keep its stored execution count and outputs
-        colab.metadata["tags"] = ["colab-setup", "hide-input"]
     cells[title_at + 1:title_at + 1] = [links, colab]
     nb.cells = cells
     try:

@@ -156,24 +156,20 @@ class SummaryTable(list):
         return "\n".join("| " + " | ".join(row) + " |" for row in rows) + f"\n\n{self._footer()}"
 
 
-def _receptive_fields(model: nn.Module) -> dict[str, int]:
-    """Receptive field size (in input pixels) after each named layer, where the course's
-    ``helpers.receptive_field`` can compute it; empty when it cannot."""
+def _receptive_fields(model: nn.Module, input_shape: tuple, names: list[str]) -> dict[str, int]:
+    """Receptive field size (input pixels) after each layer that ``helpers.receptive_field``
+    lists; a multi-path block's value goes on the last of its rows. Empty when the model has
+    a layer it cannot read."""
     try:
         from helpers.receptive_field import receptive_field
-    except ImportError:
+        fields = receptive_field(model, input_shape).layers
+    except (ImportError, ValueError):
         return {}
-    try:
-        result = receptive_field(model)
-    except (ValueError, TypeError, NotImplementedError):
-        return {}
-    table = getattr(result, "layers", None) or getattr(result, "table", None) or []
     sizes = {}
-    for entry in table:
-        name = getattr(entry, "name", None)
-        size = getattr(entry, "size", None)
-        if name is not None and size is not None:
-            sizes[name] = int(size)
+    for field in fields:
+        inside = [n for n in names if n == field.name or n.startswith(field.name + ".")]
+        if inside:
+            sizes[inside[-1]] = field.size
     return sizes
 
 
@@ -191,9 +187,10 @@ def summary(model: nn.Module, input_size) -> SummaryTable:
         rows.append(LayerRow(name, type(module).__name__, _shape(output), params))
 
     _run_with_hooks(model, x, list(_row_modules(model)), record)
-    fields = _receptive_fields(model)
-    for row in rows:
-        row.receptive_field = fields.get(row.name)
+    fields = _receptive_fields(model, tuple(x.shape), [row.name for row in rows])
+    for i, row in enumerate(rows):
+        if fields.get(row.name) is not None and row.name not in {r.name for r in rows[i + 1:]}:
+            row.receptive_field = fields[row.name]
     return SummaryTable(rows, count_parameters(model, trainable_only=False),
                         count_parameters(model), tuple(x.shape))
 

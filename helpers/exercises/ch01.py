@@ -40,7 +40,8 @@ def dense_params(in_features, out_features, bias=True):
 
 
 def _dense_cases(rng) -> list[Case]:
-    cases = [Case((3, 5)), Case((5, 3), {"bias": False}), Case((1, 1), label="one input and one unit"),
+    cases = [Case((3, 5)), Case((5, 3), {"bias": False}),
+             Case((1, 1), label="one input and one unit"),
              Case((784, 10), label="MNIST digit to 10 classes"),
              Case((256 * 256, 1000), label="256×256 grey image into 1,000 units"),
              Case((3 * 256 * 256, 1000), {"bias": False}, label="the same in colour, no bias")]
@@ -81,10 +82,13 @@ def image_to_vector(images):
     return images.reshape(images.shape[0], -1)
 
 
-def _moveaxis(x, source, destination):
-    if isinstance(x, torch.Tensor):
-        return torch.movedim(x, source, destination)
-    return np.moveaxis(x, source, destination)
+def _channels_last(images):
+    """(N, C, H, W) -> (N, H, W, C); (N, H, W) unchanged."""
+    if images.ndim == 3:
+        return images
+    if isinstance(images, torch.Tensor):
+        return torch.movedim(images, 1, -1)
+    return np.moveaxis(images, 1, -1)
 
 
 def _flatten_cases(rng) -> list[Case]:
@@ -121,7 +125,7 @@ IMAGE_TO_VECTOR = Exercise(
                 lambda images: images.swapaxes(-1, -2).reshape(images.shape[0], -1)),
         Mistake("you moved the channels last (H, W, C order) before flattening; PyTorch keeps "
                 "images as (C, H, W), so flatten in that order: `images.reshape(N, -1)`.",
-                lambda images: _moveaxis(images, 1, -1).reshape(images.shape[0], -1)),
+                lambda images: _channels_last(images).reshape(images.shape[0], -1)),
     ],
 )
 check_image_to_vector = checker(IMAGE_TO_VECTOR, "check_image_to_vector")

@@ -6,7 +6,7 @@ A chapter's exercises live in ``helpers/exercises/chNN.py``; ``helpers.exercises
     import numpy as np
     from helpers.exercises.core import Case, Exercise, Mistake, checker
 
-    def _output_size(n, kernel_size, stride=1, padding=0):
+    def output_size(n, kernel_size, stride=1, padding=0):   # the reference solution
         return (n + 2 * padding - kernel_size) // stride + 1
 
     def _padding_once(n, kernel_size, stride=1, padding=0):      # a typical mistake
@@ -21,7 +21,7 @@ A chapter's exercises live in ``helpers/exercises/chNN.py``; ``helpers.exercises
 
     OUTPUT_SIZE = Exercise(
         number="2.1", title="Output size of a convolution",
-        reference=_output_size,
+        reference=output_size,
         cases=_output_size_cases,
         mistakes=[Mistake("you added `padding` once; it is added on BOTH sides, so 2·padding",
                           _padding_once)],
@@ -31,7 +31,21 @@ A chapter's exercises live in ``helpers/exercises/chNN.py``; ``helpers.exercises
     EXERCISES = [OUTPUT_SIZE]               # every Exercise of the chapter (tests use it)
     __all__ = ["check_output_size"]         # what `from helpers.exercises import ...` offers
 
-and the notebook's check cell is ``output_size = check_output_size(output_size)``.
+and the notebook's check cell is ``output_size = check_output_size(output_size)``. Name the
+reference like the learner's function, with the same signature: it replaces the learner's
+function when that fails. Its tests (``tests/test_exercises_chNN.py``) feed mutants written as
+a learner would write them::
+
+    from helpers.exercises import check_output_size, run_check
+
+    def test_padding_added_once_is_diagnosed():
+        def output_size(n, kernel_size, stride=1, padding=0):
+            return (n + padding - kernel_size) // stride + 1
+        verdict = run_check(check_output_size.exercise, output_size)
+        assert verdict.status == "wrong" and "BOTH sides" in verdict.message
+
+``tests/test_exercises_core.py`` already checks, for every registered exercise, that the
+reference passes and that each Mistake is diagnosed with its own message.
 
 What a checker does (:func:`check`, or :func:`run_check` for tests, which returns a
 :class:`Verdict` instead of printing):
@@ -86,7 +100,7 @@ import torch
 STATUSES = ("passed", "wrong", "not_implemented", "error", "timeout", "bad_type", "checker_error")
 REFERENCE_NOTE = "   The reference implementation is used for the rest of the notebook."
 _MAX_TEXT = 160
-_HERE = str(Path(__file__).resolve().parent)
+_HELPERS = str(Path(__file__).resolve().parent.parent)
 
 
 @dataclass
@@ -280,7 +294,7 @@ def _run_check(ex: Exercise, fn) -> Verdict:
     modified = None if ex.allow_inplace else _first_modified(ex, cases, run.calls)
     if not problems:
         if modified is None:
-            return Verdict(number, "passed", f"✅ Exercise {number} passed ({len(cases)} cases)",
+            return Verdict(number, "passed", f"✅ Exercise {number} passed ({_cases(len(cases))})",
                            n_cases=len(cases))
         lines = [f"❌ Exercise {number}: your function changed its input `{modified}` in place.",
                  "   Leave the arguments untouched and return a new result: work on a copy "
@@ -298,7 +312,7 @@ def _run_check(ex: Exercise, fn) -> Verdict:
         lines = [f"❌ Exercise {number}: {problem.text}{end}"]
     else:
         what = "output shape" if problem.kind == "shape" else "result"
-        lines = [f"❌ Exercise {number}: wrong {what} in {len(problems)} of {len(cases)} cases."]
+        lines = [f"❌ Exercise {number}: wrong {what} in {len(problems)} of {_cases(len(cases))}."]
     if diagnosis:
         lines.append(f"   Likely cause: {diagnosis}")
     detail = "" if problem.kind == "type" else f": {problem.text}"
@@ -354,7 +368,11 @@ def _run_learner(fn, cases: list[Case], time_limit: float) -> _Run:
 
     thread = threading.Thread(target=work, name="exercise-check", daemon=True)
     thread.start()
-    thread.join(time_limit)
+    try:
+        thread.join(time_limit)
+    except KeyboardInterrupt:  # the learner pressed stop: stop their code too, then stop
+        _stop(thread)
+        raise
     if thread.is_alive():
         run.timed_out = True
         _stop(thread)
@@ -396,15 +414,16 @@ def _error_lines(ex: Exercise, fn, run: _Run, cases) -> list[str]:
 
 
 def _learner_frame(fn, exc: BaseException):
-    """The last traceback frame in the learner's code (the cell that defined ``fn``)."""
+    """The last traceback frame in the learner's own code (not in libraries or helpers/)."""
     frames = traceback.extract_tb(exc.__traceback__)
+    library = tuple(p for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, _HELPERS)
+                    if len(p) > 1)
+    user = [f for f in frames if not f.filename.startswith(library)]
+    if user:
+        return user[-1]
     code = getattr(fn, "__code__", None)
     own = [f for f in frames if code is not None and f.filename == code.co_filename]
-    if own:
-        return own[-1]
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, _HERE}
-    user = [f for f in frames if not any(f.filename.startswith(p) for p in prefixes)]
-    return user[-1] if user else None
+    return own[-1] if own else None
 
 
 def _first_modified(ex: Exercise, cases, calls) -> str | None:
@@ -639,7 +658,7 @@ def generic_hint(got, expected, kind: str = "value") -> str | None:
         return None
     g, e = _numpy(got), _numpy(expected)
     if kind == "shape":
-        return _shape_hint(g.shape, e.shape)
+        return _shape_hint(g, e)
     if kind != "value" or g.shape != e.shape or e.dtype.kind not in "biuf" \
             or g.dtype.kind not in "biuf":
         return None
@@ -651,7 +670,7 @@ def generic_hint(got, expected, kind: str = "value") -> str | None:
         return "your output is transposed: rows and columns are swapped."
     for axes, what in (((-1,), "left-right"), ((-2,), "upside down"),
                        ((-2, -1), "in both directions")):
-        if e.ndim >= len(axes) and close(g, np.flip(e, axis=axes)):
+        if e.ndim >= -min(axes) and close(g, np.flip(e, axis=axes)):
             return f"your output is mirrored {what} — an index running the wrong way " \
                    "(or a flipped kernel)?"
     if e.size > 1 and close(g, -e):
@@ -667,26 +686,31 @@ def generic_hint(got, expected, kind: str = "value") -> str | None:
             return f"every value is off by the same factor (×{_num(r[0])}) — a scale or " \
                    "normalisation missing, or applied twice?"
     if e.ndim >= 2:
-        for dy in range(-2, 3):
-            for dx in range(-2, 3):
-                if (dy or dx) and close(g, np.roll(e, (dy, dx), axis=(-2, -1))):
-                    return f"your output is the right one shifted by {dy} rows and {dx} " \
-                           "columns — an off-by-one in an index?"
+        shifts = sorted(((dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if dy or dx),
+                        key=lambda s: (abs(s[0]) + abs(s[1]), s))
+        for dy, dx in shifts:
+            if close(g, np.roll(e, (dy, dx), axis=(-2, -1))):
+                return f"your output is the right one moved by {dy:+d} rows and {dx:+d} " \
+                       "columns — an off-by-one in an index?"
     if e.size > 1 and close(np.sort(g, axis=None), np.sort(e, axis=None)):
         return "the right values in the wrong order — check the order of the axes in your " \
                "reshape / transpose."
     return None
 
 
-def _shape_hint(got: tuple, expected: tuple) -> str | None:
+def _shape_hint(g: np.ndarray, e: np.ndarray) -> str | None:
+    got, expected = g.shape, e.shape
     if len(got) == len(expected):
         diff = [i for i, (a, b) in enumerate(zip(got, expected)) if a != b]
         if len(diff) == 1 and abs(got[diff[0]] - expected[diff[0]]) == 1:
             i = diff[0]
             return f"off by one in dimension {i} ({got[i]} instead of {expected[i]}) — check " \
                    "the +1 / −1 in your size formula."
-        if len(got) >= 2 and tuple(got) == tuple(expected[:-2]) + tuple(expected[:-3:-1]):
-            return "the last two axes are swapped (transposed)."
+        if len(got) >= 2 and got == np.swapaxes(e, -1, -2).shape:
+            if np.array_equal(g, np.swapaxes(e, -1, -2)):
+                return "your output is transposed: its last two axes are swapped."
+            return "the sizes of your last two axes are swapped — check the order of the axes " \
+                   "in your reshape / transpose."
     if int(np.prod(got)) == int(np.prod(expected)):
         return "the right number of values in the wrong shape — check your reshape: which " \
                "axes should be kept, and which merged?"
@@ -729,7 +753,7 @@ def _short(x) -> str:
     if isinstance(x, numbers.Integral):
         return f"{int(x):,}"
     if isinstance(x, numbers.Real):
-        return _num(float(x))
+        return f"{float(x):,.1f}" if float(x).is_integer() else _num(float(x))
     if isinstance(x, (np.ndarray, torch.Tensor)):
         kind = "tensor" if isinstance(x, torch.Tensor) else "array"
         dtype = str(x.dtype).replace("torch.", "")
@@ -747,6 +771,10 @@ def _short(x) -> str:
     if isinstance(x, torch.nn.Module):
         return f"{type(x).__name__} module"
     return type(x).__name__
+
+
+def _cases(n: int) -> str:
+    return f"{n} case" if n == 1 else f"{n} cases"
 
 
 def _describe_case(ex: Exercise, case: Case, index: int) -> str:

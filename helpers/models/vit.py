@@ -58,6 +58,10 @@ class ClassToken(nn.Module):
     def forward(self, x):
         return torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=1)
 
+    def receptive_field_params(self):
+        """From here on the tokens are a sequence, not a grid: the spatial walk ends."""
+        return None
+
 
 class PositionEmbedding(nn.Module):
     """(N, T, D) -> (N, T, D): add a learned embedding per token position."""

@@ -1,0 +1,63 @@
+"""How does a cost grow with the problem size? Time a function, fit ``y = c * x**a``.
+
+    seconds = [median_seconds(lambda: attention(q[:t], k[:t], v[:t])) for t in sizes]
+    fit_power_law(sizes, seconds).exponent      # about 2 for self-attention at large T
+
+The exponent is the slope of the least-squares line through (log x, log y): doubling x
+multiplies y by 2**a.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """``y = coefficient * x ** exponent``, fitted in log-log space."""
+
+    exponent: float
+    coefficient: float
+
+    def __call__(self, x):
+        return self.coefficient * np.asarray(x, dtype=float) ** self.exponent
+
+
+def fit_power_law(x: Sequence[float], y: Sequence[float]) -> PowerLaw:
+    """Least-squares fit of log y = log c + a log x over n >= 2 points with distinct x > 0
+    and y > 0; returns ``PowerLaw(a, c)``."""
+    xs, ys = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    if xs.shape != ys.shape or xs.size < 2:
+        raise ValueError(f"need two sequences of the same length >= 2, got {xs.size} x values "
+                         f"and {ys.size} y values")
+    if not (np.all(xs > 0) and np.all(ys > 0) and np.all(np.isfinite(xs))
+            and np.all(np.isfinite(ys))):
+        raise ValueError("a power law is fitted on the log scale: x and y must be finite and > 0")
+    if np.unique(xs).size < 2:
+        raise ValueError("need at least two different x values to fit a slope")
+    slope, intercept = np.polyfit(np.log(xs), np.log(ys), 1)
+    return PowerLaw(float(slope), float(math.exp(intercept)))
+
+
+def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
+                   clock: Callable[[], float] = time.perf_counter) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls.
+
+    The median (not the mean) ignores the odd slow call when the machine is shared.
+    """
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        times.append(clock() - start)
+    return float(np.median(times))

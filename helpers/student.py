@@ -1,0 +1,352 @@
+"""Learner notebooks: each chapter with its solutions taken out.
+
+    python -m helpers.student [notebooks...]           # write chapters/exercises/*_exercises.ipynb
+    python -m helpers.student --check [notebooks...]   # exit 1 if any is out of date
+
+Without arguments every ``chapters/[0-9]*.ipynb`` is used. In the exercise notebook
+(``chapters/exercises/<stem>_exercises.ipynb``):
+
+* every code cell tagged ``solution`` has the code between ``### BEGIN SOLUTION`` and
+  ``### END SOLUTION`` replaced by ``raise NotImplementedError("Exercise N.M: <title>")`` at
+  the same indentation (N.M and the title come from the ``### Exercise N.M: <title>`` heading
+  above it), loses its outputs and execution count, and is tagged ``exercise`` instead;
+* the check cell right after it (``x = check_x(x)``) loses its stored verdict, which was the
+  solution's;
+* the chapter's "run it yourself" links cell is replaced by a note at the top that this is the
+  exercise version, with a link back to the chapter;
+* everything else, outputs and notebook metadata included, is kept as it is.
+
+The output is deterministic (``nbformat.writes``: sorted keys, one-space indent), so
+``--check`` and ``tests/test_student.py`` can compare it with the committed file.
+
+For the website, :func:`mark_solution_cells` (called by ``python -m helpers.notebooks sync``)
+collapses each solution cell of a chapter behind a "Show solution" toggle (myst-nb's
+``hide-input`` tag with per-cell ``mystnb`` prompts), and :func:`verify_solution_cells` runs
+each solution of a chapter through its checker without a kernel.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+SOLUTION_TAG = "solution"
+EXERCISE_TAG = "exercise"
+INTRO_TAG = "exercise-intro"
+LINKS_TAG = "exercise-links"      # helpers.notebooks' "run it yourself" cell
+HIDE_TAG = "hide-input"           # myst-nb: collapse the cell's source behind a toggle
+PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+HEADING = re.compile(r"^\s*#{1,6}\s*Exercise\s+(\d+\.\d+)\s*[:.]\s*(.+?)\s*$", re.MULTILINE)
+CHECK_CALL = re.compile(r"^\s*(\w+)\s*=\s*(check_\w+)\s*\(\s*(\w+)\s*\)\s*$", re.MULTILINE)
+
+
+# --------------------------------------------------------------------------- cells and markers
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def is_solution_cell(cell) -> bool:
+    return cell.cell_type == "code" and SOLUTION_TAG in _tags(cell)
+
+
+def exercise_of(nb, index: int) -> tuple[str, str]:
+    """(number, title) of the last ``### Exercise N.M: title`` heading above cell ``index``."""
+    for cell in reversed(nb.cells[:index]):
+        if cell.cell_type == "markdown":
+            found = HEADING.findall(cell.source)
+            if found:
+                number, title = found[-1]
+                return number, title.strip()
+    raise ValueError(f"solution cell {index} has no '### Exercise N.M: title' heading above it")
+
+
+def _plain(title: str) -> str:
+    """The title as plain text for a Python string: no Markdown emphasis or code marks."""
+    return re.sub(r"[`*]", "", title).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def stub_message(number: str, title: str) -> str:
+    return f"Exercise {number}: {_plain(title)}"
+
+
+def strip_solution(source: str, message: str) -> str:
+    """Replace each BEGIN/END SOLUTION block with ``raise NotImplementedError(message)``."""
+    out, inside, blocks = [], False, 0
+    for n, line in enumerate(source.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if inside:
+                raise ValueError(f"line {n}: '{BEGIN}' inside another solution block")
+            inside, blocks = True, blocks + 1
+            indent = line[:len(line) - len(line.lstrip())]
+            out.append(f'{indent}raise NotImplementedError("{message}")')
+        elif stripped.startswith(END):
+            if not inside:
+                raise ValueError(f"line {n}: '{END}' without '{BEGIN}'")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"'{BEGIN}' without '{END}'")
+    if not blocks:
+        raise ValueError(f"no '{BEGIN}' / '{END}' markers in a cell tagged '{SOLUTION_TAG}'")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- website toggles
+
+def solution_cell_metadata() -> dict:
+    """Cell metadata that myst-nb (Jupyter Book 1) needs to collapse a solution cell.
+
+    The ``hide-input`` tag wraps the source in a ``<details>`` toggle; the ``mystnb`` cell keys
+    ``code_prompt_show`` / ``code_prompt_hide`` (myst_nb.core.config, cell level) label it.
+    """
+    return {"tags": [SOLUTION_TAG, HIDE_TAG], "mystnb": dict(PROMPTS)}
+
+
+def mark_solution_cells(nb) -> int:
+    """Give every ``solution`` cell of a chapter its "Show solution" toggle; returns the
+    number of cells changed (in place)."""
+    changed = 0
+    for cell in nb.cells:
+        if not is_solution_cell(cell):
+            continue
+        before = copy.deepcopy(cell.metadata)
+        tags = _tags(cell)
+        if HIDE_TAG not in tags:
+            tags.append(HIDE_TAG)
+        cell.metadata["tags"] = tags
+        cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **PROMPTS}
+        changed += cell.metadata != before
+    return changed
+
+
+def colab_badge_markdown(student_path, repo_url: str, branch: str = "main") -> str:
+    """A plain Markdown link (no external image) opening the exercise notebook in Colab.
+
+    ``repo_url``: ``https://github.com/<owner>/<repo>`` or ``<owner>/<repo>``.
+    """
+    owner_repo = re.sub(r"^(https?://)?(www\.)?github\.com/", "", repo_url.strip()).strip("/")
+    owner_repo = re.sub(r"\.git$", "", owner_repo)
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", owner_repo):
+        raise ValueError(f"repo_url must be https://github.com/<owner>/<repo>, got {repo_url!r}")
+    name = Path(student_path).name
+    url = (f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/"
+           f"chapters/exercises/{name}")
+    return f"[Open the exercises in Colab]({url})"
+
+
+# --------------------------------------------------------------------------- the learner notebook
+
+def student_path(chapter) -> Path:
+    """``chapters/NN_slug.ipynb`` -> ``chapters/exercises/NN_slug_exercises.ipynb``."""
+    chapter = Path(chapter)
+    return chapter.parent / "exercises" / f"{chapter.stem}_exercises.ipynb"
+
+
+def chapter_title(nb, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#\s+(.+?)\s*$", cell.source, re.MULTILINE)
+            if m:
+                return m.group(1)
+    return fallback
+
+
+def intro_source(nb, chapter: Path) -> str:
+    title = chapter_title(nb, chapter.stem)
+    return (f"**Exercise notebook.** This is [{title}](../{chapter.name}) with the solutions "
+            "taken out. Each exercise cell raises `NotImplementedError`: replace that line with "
+            "your code, run the cell, then run the check cell below it. The check tries your "
+            "function on several inputs and tells you what went wrong; until it passes, it "
+            "hands the reference solution to the rest of the notebook, so every later cell "
+            "still runs. The chapter shows the solutions.")
+
+
+def _new_markdown(nb, source: str, cell_id: str, tag: str):
+    cell = nbformat.v4.new_markdown_cell(source)
+    cell.metadata["tags"] = [tag]
+    if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
+        cell["id"] = cell_id
+    else:
+        cell.pop("id", None)
+    return cell
+
+
+def _clear(cell) -> None:
+    cell.outputs = []
+    cell.execution_count = None
+
+
+def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
+    """The exercise version of chapter notebook ``nb`` (read from ``chapter``); ``nb`` is not
+    changed."""
+    chapter = Path(chapter)
+    nb = copy.deepcopy(nb)
+    solution_at = []
+    for i, cell in enumerate(nb.cells):
+        if not is_solution_cell(cell):
+            continue
+        number, title = exercise_of(nb, i)
+        try:
+            cell.source = strip_solution(cell.source, stub_message(number, title))
+        except ValueError as exc:
+            raise ValueError(f"{chapter.name}, cell {i} (Exercise {number}): {exc}") from None
+        _clear(cell)
+        tags = [EXERCISE_TAG if t == SOLUTION_TAG else t for t in _tags(cell) if t != HIDE_TAG]
+        cell.metadata["tags"] = tags
+        prompts = {k: v for k, v in cell.metadata.get("mystnb", {}).items() if k not in PROMPTS}
+        cell.metadata.pop("mystnb", None)
+        if prompts:
+            cell.metadata["mystnb"] = prompts
+        solution_at.append(i)
+    for i in solution_at:
+        nxt = next((c for c in nb.cells[i + 1:] if c.cell_type == "code"), None)
+        if nxt is not None and CHECK_CALL.search(nxt.source):
+            _clear(nxt)
+    nb.cells = [c for c in nb.cells if LINKS_TAG not in _tags(c) and INTRO_TAG not in _tags(c)]
+    nb.cells.insert(0, _new_markdown(nb, intro_source(nb, chapter), INTRO_TAG, INTRO_TAG))
+    nbformat.validate(nb)
+    return nb
+
+
+def render(chapter) -> str:
+    """The exact text of the exercise notebook for ``chapter`` (what is written to disk)."""
+    chapter = Path(chapter)
+    nb = nbformat.read(chapter, as_version=4)
+    text = nbformat.writes(make_student_notebook(nb, chapter))
+    return text if text.endswith("\n") else text + "\n"
+
+
+def chapter_notebooks() -> list[Path]:
+    return sorted(CHAPTERS.glob("[0-9]*.ipynb"))
+
+
+def _rel(path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def generate(chapters, check: bool = False) -> list[Path]:
+    """Write (or with ``check``, only compare) the exercise notebooks; returns those that were
+    out of date."""
+    stale = []
+    for chapter in map(Path, chapters):
+        text, out = render(chapter), student_path(chapter)
+        current = out.read_text(encoding="utf-8") if out.exists() else None
+        if current == text:
+            continue
+        stale.append(out)
+        if not check:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+    return stale
+
+
+# --------------------------------------------------------------------------- solutions vs checkers
+
+@dataclass
+class SolutionCheck:
+    """One solution cell of a chapter run through its checker (see verify_solution_cells)."""
+
+    number: str
+    function: str
+    checker: str | None
+    verdict: object          # helpers.exercises.core.Verdict
+
+
+def _imports(source: str) -> str:
+    """The top-level import statements of a cell (IPython magics and shell lines dropped)."""
+    lines = [ln for ln in source.split("\n") if not ln.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return ""
+    return "\n".join(ast.unparse(node) for node in tree.body
+                     if isinstance(node, (ast.Import, ast.ImportFrom)))
+
+
+def verify_solution_cells(chapter) -> list[SolutionCheck]:
+    """Run each solution cell of a chapter through its exercise's checker, without a kernel.
+
+    Each solution function sees only the module imports of the cells above it (so solutions
+    must not depend on other notebook state). Raises ``ValueError`` if a solution cell breaks
+    the conventions: no heading, no single function, a check cell that names another exercise.
+    """
+    import helpers.exercises as exercises
+
+    chapter = Path(chapter)
+    nb = nbformat.read(chapter, as_version=4)
+    results, imports = [], []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if not is_solution_cell(cell):
+            imports.append(_imports(cell.source))
+            continue
+        where = f"{chapter.name}, cell {i}"
+        number, _ = exercise_of(nb, i)
+        functions = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+        if len(functions) != 1:
+            raise ValueError(f"{where}: a solution cell defines exactly one function, "
+                             f"found {functions}")
+        namespace: dict = {"__name__": "__solution__"}
+        exec(compile("\n".join(imports), f"<{chapter.name} imports>", "exec"), namespace)
+        exec(compile(cell.source, f"<{where}>", "exec"), namespace)
+        nxt = next((c for c in nb.cells[i + 1:] if c.cell_type == "code"), None)
+        call = CHECK_CALL.search(nxt.source) if nxt is not None else None
+        if call is None:
+            raise ValueError(f"{where}: the next code cell must be the check, "
+                             f"`{functions[0]} = check_...({functions[0]})`")
+        target, checker, argument = call.groups()
+        if target != functions[0] or argument != functions[0]:
+            raise ValueError(f"{where}: the check cell should read "
+                             f"`{functions[0]} = {checker}({functions[0]})`")
+        checker_ex = getattr(getattr(exercises, checker, None), "exercise", None)
+        if checker_ex is None or checker_ex.number != number:
+            raise ValueError(f"{where}: Exercise {number} is checked with {checker}, which "
+                             f"checks Exercise {getattr(checker_ex, 'number', '?')}")
+        verdict = exercises.run_check(exercises.exercise(number), namespace[functions[0]])
+        results.append(SolutionCheck(number, functions[0], checker, verdict))
+    return results
+
+
+# --------------------------------------------------------------------------- command line
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="chapter notebooks (default: chapters/[0-9]*.ipynb)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if an exercise notebook is out of date")
+    args = parser.parse_args(argv)
+    chapters = args.notebooks or chapter_notebooks()
+    stale = generate(chapters, check=args.check)
+    if args.check:
+        if stale:
+            print("Out of date (run `make student`):\n" +
+                  "\n".join(f"  {_rel(p)}" for p in stale), file=sys.stderr)
+            return 1
+        print(f"{len(chapters)} exercise notebook(s) up to date.")
+        return 0
+    for chapter in chapters:
+        out = student_path(chapter)
+        print(f"{'wrote' if out in stale else 'unchanged'}: {_rel(out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Time the from-scratch ``Conv2d`` against ``torch.nn.Conv2d``, forward + backward.
 
-    python -m helpers.bench [--out table.md] [--repeats 9] [--warmup 2]
+    python -m helpers.bench [--out table.md] [--repeats 7] [--warmup 2] [--threads N]
 
 Both layers get the same weights, input and output gradient; each repeat times one torch step
 and then one from-scratch step (interleaved, so both see the same machine load), and the table
@@ -61,7 +61,7 @@ def _seconds(fn: Callable[[], object], device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-def time_shape(shape: BenchShape, repeats: int = 9, warmup: int = 2,
+def time_shape(shape: BenchShape, repeats: int = 7, warmup: int = 2,
                device: torch.device | None = None) -> dict:
     """Median forward + backward times (ms) of torch.nn.Conv2d and the from-scratch Conv2d."""
     device = device or get_device()
@@ -142,7 +142,7 @@ def markdown(results: list[dict], naive: dict | None, repeats: int, device: torc
     return "\n".join(lines) + "\n"
 
 
-def run(shapes=SHAPES, repeats: int = 9, warmup: int = 2, naive_shape=NAIVE_SHAPE,
+def run(shapes=SHAPES, repeats: int = 7, warmup: int = 2, naive_shape=NAIVE_SHAPE,
         device: torch.device | None = None) -> str:
     """Time every shape (and the naive loops when naive_shape is given); return the Markdown."""
     device = device or get_device()
@@ -154,9 +154,12 @@ def run(shapes=SHAPES, repeats: int = 9, warmup: int = 2, naive_shape=NAIVE_SHAP
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="also write the Markdown table to this file")
-    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     table = run(repeats=args.repeats, warmup=args.warmup)
     print(table, end="")
     if args.out is not None:

@@ -111,3 +111,39 @@ def apply_filter(image, kernel) -> np.ndarray:
     x = torch.as_tensor(image, dtype=torch.float32)[None, None]
     w = torch.as_tensor(kernel, dtype=torch.float32)[None, None]
     return conv2d(x, w, padding=kernel.shape[0] // 2)[0, 0].numpy()
+
+
+def filter_responses_figure(image, filters: dict[str, np.ndarray] | None = None, ncols: int = 3,
+                            dpi: int = 80, title: str | None = None):
+    """The photo and its response to each filter, in a grid (a matplotlib Figure).
+
+    Edge filters (weights summing to 0) are shown in grey centred on 0: mid-grey is "no
+    edge", white a dark-to-bright step, black a bright-to-dark one. Filters that keep
+    brightness (sum 1) are shown on the photo's own 0-255 scale.
+    """
+    import matplotlib.pyplot as plt
+
+    image = np.asarray(image)
+    filters = hand_made_filters() if filters is None else filters
+    panels = [("original", image.astype(np.float32), 0.0, 255.0)]
+    for name, kernel in filters.items():
+        out = apply_filter(image, kernel)
+        if abs(float(np.sum(kernel))) < 1e-6:
+            limit = float(np.abs(out).max()) or 1.0
+            panels.append((name, out, -limit, limit))
+        else:
+            panels.append((name, out, 0.0, 255.0))
+    nrows = -(-len(panels) // ncols)
+    h, w = image.shape
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 3.0 * nrows * h / w + 0.3),
+                             dpi=dpi, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, (name, img, lo, hi) in zip(axes.ravel(), panels):
+        ax.imshow(img, cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+        ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -18,6 +18,7 @@ given PER SIDE (``padding=1`` adds one row at the top and one at the bottom).
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -156,10 +157,11 @@ def conv2d_naive_backward(x, w, grad_out, stride: int = 1, padding: int = 0):
 
 def _pair(value, name: str, minimum: int = 1) -> tuple[int, int]:
     """An int or a pair of ints -> (a, b), each >= minimum, else ValueError naming ``name``."""
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v >= minimum for v in pair):
+    pair = (value, value) if isinstance(value, Integral) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, Integral) and not isinstance(v, bool)
+                                 and v >= minimum for v in pair):
         raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return pair
+    return (int(pair[0]), int(pair[1]))
 
 
 def _conv_padding(padding, kernel: tuple[int, int], stride: tuple[int, int],
@@ -261,32 +263,17 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups):
     return out.reshape(n, k, *out_hw), cols
 
 
-def _add_patches_back(dcols, x_pad_shape, kernel, stride, dilation, out_hw, groups):
-    """col2im, the adjoint of ``_patches``: add every patch gradient back where it came from."""
-    n, hp, wp, channels = x_pad_shape
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
-    cg = channels // groups
-    dcols = dcols.reshape(groups, n, oh, ow, kh, kw, cg)
-    dx_pad = dcols.new_zeros(x_pad_shape)
-    dx_groups = dx_pad.view(n, hp, wp, groups, cg).permute(3, 0, 1, 2, 4)  # (G, N, Hp, Wp, C/G)
-    for u in range(kh):
-        for v in range(kw):
-            dx_groups[:, :, u * dh:u * dh + (oh - 1) * sh + 1:sh,
-                      v * dw:v * dw + (ow - 1) * sw + 1:sw] += dcols[:, :, :, :, u, v]
-    return dx_pad
-
-
 class _Conv2dFunction(torch.autograd.Function):
     """Forward: out = patches @ filters. Backward, with g the output gradient as a matrix:
-    dW = patches^T @ g, and dX = a convolution of g with the flipped filters (stride 1) or the
-    patch gradients g @ filters added back into place (stride > 1).
+    dW = patches^T @ g, and dX = a convolution of g with the flipped filters, or equivalently
+    the patch gradients W^T g added back into place (``F.fold``, the adjoint of unfolding).
     """
 
     @staticmethod
     def forward(ctx, x, w, b, stride, pads, dilation, groups):
         out, cols = _conv_forward(x, w, b, stride, pads, dilation, groups)
-        ctx.save_for_backward(cols, w)
-        ctx.conf = (x.shape, stride, pads, dilation, groups, b is not None)
+        ctx.save_for_backward(cols if ctx.needs_input_grad[1] else None, w)
+        ctx.conf = (x.shape, stride, pads, dilation, groups)
         if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
             return out.contiguous(memory_format=torch.channels_last)
         return out.contiguous()
@@ -295,40 +282,48 @@ class _Conv2dFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad):
         cols, w = ctx.saved_tensors
-        x_shape, stride, pads, dilation, groups, has_bias = ctx.conf
-        n, k, oh, ow = grad.shape
-        _, cg, kh, kw = w.shape
-        g = grad.reshape(n, groups, k // groups, oh, ow).permute(1, 0, 3, 4, 2).reshape(
-            groups, n * oh * ow, k // groups)                   # (G, N H' W', K/G)
+        x_shape, stride, pads, dilation, groups = ctx.conf
         dx = dw = db = None
-        if ctx.needs_input_grad[1]:
-            dw_t = torch.bmm(cols.transpose(1, 2), g)           # (G, kh kw C/G, K/G)
-            dw = dw_t.reshape(groups, kh, kw, cg, k // groups).permute(0, 4, 3, 1, 2).reshape(
-                k, cg, kh, kw)
-        if has_bias and ctx.needs_input_grad[2]:
-            db = g.sum(dim=1).reshape(k)
         if ctx.needs_input_grad[0]:
-            dx = _input_gradient(grad, g, w, x_shape, stride, pads, dilation, groups, (oh, ow))
+            dx = _input_gradient(grad, w, x_shape, stride, pads, dilation, groups)
+        if ctx.needs_input_grad[1]:
+            dw = _filter_gradient(grad, cols, w.shape, groups)
+        if ctx.needs_input_grad[2]:
+            db = grad.sum(dim=(0, 2, 3))
         return dx, dw, db, None, None, None, None
 
 
-def _input_gradient(grad, g, w, x_shape, stride, pads, dilation, groups, out_hw):
-    """dL/dx of the convolution, (N, C, H, W)."""
+def _filter_gradient(grad, cols, w_shape, groups):
+    """dL/dW = patches^T @ g: every filter weight meets every pixel it multiplied."""
+    n, k, oh, ow = grad.shape
+    _, cg, kh, kw = w_shape
+    g = grad.reshape(n, groups, k // groups, oh, ow).permute(1, 0, 3, 4, 2).reshape(
+        groups, n * oh * ow, k // groups)                       # (G, N H' W', K/G)
+    dw_t = torch.bmm(cols.transpose(1, 2), g)                   # (G, kh kw C/G, K/G)
+    return dw_t.reshape(groups, kh, kw, cg, k // groups).permute(0, 4, 3, 1, 2).reshape(w_shape)
+
+
+def _input_gradient(grad, w, x_shape, stride, pads, dilation, groups):
+    """dL/dx of the convolution, (N, C, H, W), computed in one of two equivalent ways."""
     k, cg, kh, kw = w.shape
-    height, width = x_shape[2], x_shape[3]
+    n, c, height, width = x_shape
     top, bottom, left, right = pads
-    if stride == (1, 1):
-        # Full correlation with the flipped kernel, in/out channels swapped within each group;
-        # pad d(k - 1) - p on each side so the result has the input's size.
+    if stride == (1, 1) and cg >= k // groups:
+        # A convolution of the output gradient with the flipped filters, input and output
+        # channels swapped within each group, padded by d(k - 1) - p on each side.
         flipped = w.reshape(groups, k // groups, cg, kh, kw).transpose(1, 2).flip(-2, -1)
         flipped = flipped.reshape(groups * cg, k // groups, kh, kw)
         eh, ew = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
         full = (eh - top, eh - bottom, ew - left, ew - right)
         return _conv_forward(grad, flipped, None, (1, 1), full, dilation, groups)[0]
-    dcols = torch.bmm(g, _filter_matrix(w, groups))             # (G, N H' W', kh kw C/G)
-    padded_shape = (x_shape[0], height + top + bottom, width + left + right, x_shape[1])
-    dx_pad = _add_patches_back(dcols, padded_shape, (kh, kw), stride, dilation, out_hw, groups)
-    return dx_pad[:, top:top + height, left:left + width, :].permute(0, 3, 1, 2)
+    # Otherwise (strided, or fewer input than output channels: a smaller matrix product):
+    # the gradient of every patch is W^T g, and fold adds each patch back where it came from.
+    filters = w.reshape(groups, k // groups, cg * kh * kw).transpose(1, 2)  # (G, C/G kh kw, K/G)
+    g = grad.reshape(n, groups, k // groups, -1)                            # (N, G, K/G, H' W')
+    patch_grads = torch.matmul(filters, g).reshape(n, c * kh * kw, -1)
+    padded = (height + top + bottom, width + left + right)
+    dx_pad = F.fold(patch_grads, padded, (kh, kw), dilation=dilation, stride=stride)
+    return dx_pad[:, :, top:top + height, left:left + width]
 
 
 def conv2d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, stride=1, padding=0,

@@ -27,8 +27,8 @@ Which modules are walked, and how (the protocol):
    the shortcut (this covers torchvision's ``BasicBlock`` and ``Bottleneck``).
 4. ``Conv2d``, ``MaxPool2d`` and ``AvgPool2d`` from torch.nn or helpers.layers are read from their
    ``kernel_size``, ``stride``, ``padding`` ("same" and "valid" too) and ``dilation``.
-5. Pointwise layers (BatchNorm, activations, Dropout, Identity, LocalResponseNorm, ...) are 1x1
-   with stride 1 and do not appear in the table.
+5. Pointwise layers (BatchNorm, LayerNorm, activations, Dropout, Identity, LocalResponseNorm, ...)
+   are 1x1 with stride 1 and do not appear in the table.
 6. Global layers end the walk: adaptive (global) pooling, Flatten, Linear and attention. Each
    unit after them sees the whole input; the result describes the last spatial layer before them
    and ``stopped_at`` names the global layer.
@@ -57,7 +57,7 @@ _CONV_LIKE = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, scratch.Conv2d, scratch.Max
 _POINTWISE = (nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU,
               nn.GELU, nn.SiLU, nn.Mish, nn.Sigmoid, nn.Tanh, nn.Hardswish, nn.Hardsigmoid,
               nn.Hardtanh, nn.Softplus, nn.Dropout, nn.Dropout2d, nn.AlphaDropout, nn.Identity,
-              nn.LocalResponseNorm)
+              nn.LocalResponseNorm, nn.LayerNorm)
 _GLOBAL = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.Flatten, nn.Linear,
            nn.MultiheadAttention, MultiHeadSelfAttention)
 _SHORTCUT_NAMES = ("shortcut", "downsample")

@@ -121,3 +121,13 @@ def test_apply_filter_rejects_bad_shapes():
         filters.apply_filter(np.zeros((4, 4, 3)), filters.box_blur())
     with pytest.raises(ValueError, match="odd"):
         filters.apply_filter(np.zeros((4, 4)), np.ones((2, 2)))
+
+
+def test_filter_responses_figure_has_the_photo_and_one_panel_per_filter():
+    photo = load_image("camera", gray=True)[:40, :60]
+    fig = filters.filter_responses_figure(photo, dpi=30, title="t")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["original", *filters.hand_made_filters()]
+    edge = shown[1].images[0]
+    assert edge.get_clim()[0] == -edge.get_clim()[1]          # signed, centred on 0
+    assert shown[3].images[0].get_clim() == (0.0, 255.0)     # blur on the photo's scale

@@ -155,7 +155,7 @@ def _forward_backward(fn, x, w, b, kwargs):
     return (out, *torch.autograd.grad(out, leaves, grad))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(conv_cases())
 def test_conv2d_matches_torch_forward_and_backward_float64(case):
     x, w, b, kwargs = case
@@ -182,6 +182,22 @@ def test_same_padding_puts_the_odd_pixel_bottom_right_like_torch(kernel, dilatio
     out = conv2d(x, w, padding="same", dilation=dilation)
     assert out.shape[2:] == x.shape[2:]
     _assert_close(out, F.conv2d(x, w, padding="same", dilation=dilation), F64)
+
+
+@pytest.mark.parametrize("c, k, kernel, stride, padding", [
+    (4, 2, (2, 4), 1, "same"),   # C >= K, stride 1: dx is a convolution with flipped filters
+    (4, 4, 1, 1, 2),             # ... whose padding d(k - 1) - p is negative: a crop
+    (2, 6, (2, 4), 1, "same"),   # C < K: dx is W^T g folded back
+    (4, 2, 3, 2, 1),             # stride 2: folded back too
+])
+def test_both_routes_to_the_input_gradient(c, k, kernel, stride, padding):
+    x = torch.randn(2, c, 7, 6, dtype=torch.float64)
+    w = torch.randn(k, c, *((kernel, kernel) if isinstance(kernel, int) else kernel),
+                    dtype=torch.float64)
+    kwargs = {"stride": stride, "padding": padding}
+    for a, e in zip(_forward_backward(conv2d, x, w, None, kwargs),
+                    _forward_backward(F.conv2d, x, w, None, kwargs)):
+        _assert_close(a, e, F64)
 
 
 def test_conv2d_gradcheck_and_partial_gradients():
@@ -220,6 +236,8 @@ def test_output_keeps_the_input_memory_format():
     out_last = conv2d(x_last, w, padding=1)
     assert out_last.is_contiguous(memory_format=torch.channels_last)
     _assert_close(out_last, F.conv2d(x, w, padding=1), F32)
+    batch_slice = torch.randn(6, 3, 8, 8)[2:4]        # a view that starts inside its storage
+    _assert_close(conv2d(batch_slice, w), F.conv2d(batch_slice, w), F32)
 
 
 BAD_CONV = [

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from torch import nn
 
 from helpers.models.base import FeaturesClassifier, resolve_layers
+from helpers.models.lenet import activation_module
 from helpers.models.resnet import BasicBlock, init_conv_bn, make_stage
 from helpers.models.vgg import vgg_trunk
 from helpers.models.vit import VisionTransformer
@@ -176,8 +177,6 @@ class MultiLayerPerceptron(FeaturesClassifier):
     def __init__(self, in_features: int = 784, hidden=(256,), num_classes: int = 10,
                  activation: str = "relu"):
         super().__init__()
-        from helpers.models.lenet import activation_module
-
         modules: list[nn.Module] = [FlattenInput(in_features)]
         prev = in_features
         for h in hidden:

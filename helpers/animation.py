@@ -107,6 +107,7 @@ class _SlidingWindow:
         self.fig, (ax_in, ax_k, ax_out) = plt.subplots(
             1, 3, figsize=figsize, dpi=dpi,
             gridspec_kw={"width_ratios": [size, max(self.k, 3), max(self.m, 3)]})
+        self.fig.patch.set_facecolor("white")     # readable on dark pages too
         static = list(_draw_grid(ax_in, size, colours, texts,
                                  f"input {self.n}×{self.n}, padding {self.p}").values())
         kernel_text = [[str(v) for v in row] for row in self.w]
@@ -199,7 +200,10 @@ def sliding_window_html(n: int = 5, kernel_size: int = 3, stride: int = 1, paddi
 
     anim = sliding_window_animation(n, kernel_size, stride, padding, **kwargs)
     try:
-        html = anim.to_jshtml(default_mode="loop")
+        # frames are saved at the figure's own dpi, whatever the notebook's settings
+        with plt.rc_context({"savefig.dpi": "figure", "savefig.bbox": None,
+                             "savefig.facecolor": "white"}):
+            html = anim.to_jshtml(default_mode="loop")
     finally:
         plt.close(anim._fig)
     return deterministic_ids(html)
@@ -242,5 +246,7 @@ def sliding_window_figure(n: int = 5, kernel_size: int = 3, stride: int = 1, pad
         ax.imshow(image)
         ax.axis("off")
         ax.set_title(f"output pixel ({i}, {j})", fontsize=9)
+    fig.patch.set_facecolor("white")
     fig.tight_layout()
+    plt.close(fig)   # shown once, as the value of the notebook cell
     return fig

@@ -118,7 +118,8 @@ def filter_responses_figure(image, filters: dict[str, np.ndarray] | None = None,
     """The photo and its response to each filter, in a grid (a matplotlib Figure).
 
     Edge filters (weights summing to 0) are shown in grey centred on 0: mid-grey is "no
-    edge", white a dark-to-bright step, black a bright-to-dark one. Filters that keep
+    edge", white a dark-to-bright step, black a bright-to-dark one (clipped at the 99th
+    percentile of the absolute response). Filters that keep
     brightness (sum 1) are shown on the photo's own 0-255 scale.
     """
     import matplotlib.pyplot as plt
@@ -129,7 +130,9 @@ def filter_responses_figure(image, filters: dict[str, np.ndarray] | None = None,
     for name, kernel in filters.items():
         out = apply_filter(image, kernel)
         if abs(float(np.sum(kernel))) < 1e-6:
-            limit = float(np.abs(out).max()) or 1.0
+            # scale by the 99th percentile: the few strongest responses (at the zero-padded
+            # border, for one) would otherwise wash out everything else
+            limit = float(np.percentile(np.abs(out), 99)) or 1.0
             panels.append((name, out, -limit, limit))
         else:
             panels.append((name, out, 0.0, 255.0))
@@ -144,6 +147,7 @@ def filter_responses_figure(image, filters: dict[str, np.ndarray] | None = None,
         ax.set_title(name, fontsize=9)
     if title:
         fig.suptitle(title)
+    fig.patch.set_facecolor("white")
     fig.tight_layout()
-    plt.close(fig)
+    plt.close(fig)   # shown once, as the value of the notebook cell
     return fig

@@ -231,7 +231,8 @@ def _steps(module: nn.Module, name: str) -> Iterator[_Step]:
         params = module.receptive_field_params()
         if params is None:
             raise _GlobalLayer(label)
-        k, s, p, d = params
+        k, s, p, d = (_square(v, what, label) for v, what in
+                      zip(params, ("kernel", "stride", "padding", "dilation")))
         yield _Step(label, type(module).__name__, k, s, p, d,
                     lambda n: scratch.conv_output_size(n, k, s, p, d))
         return

@@ -59,7 +59,7 @@ student: venv
 	$(PY) -m helpers.student
 
 bench: venv
-	$(PY) -m helpers.bench
+	$(PY) -m helpers.bench --out chapters/conv_benchmark.md
 	$(PY) -m helpers.notebooks time $(CHAPTERS)
 
 full-runs: venv

@@ -1,6 +1,6 @@
 """How does a cost grow with the problem size? Time a function, fit ``y = c * x**a``.
 
-    seconds = [median_seconds(lambda: attention(q[:t], k[:t], v[:t])) for t in sizes]
+    seconds = [time_call(lambda: attention(q[:t], k[:t], v[:t])) for t in sizes]
     fit_power_law(sizes, seconds).exponent      # about 2 for self-attention at large T
 
 The exponent is the slope of the least-squares line through (log x, log y): doubling x
@@ -43,16 +43,23 @@ def fit_power_law(x: Sequence[float], y: Sequence[float]) -> PowerLaw:
     return PowerLaw(float(slope), float(math.exp(intercept)))
 
 
-def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
-                   clock: Callable[[], float] = time.perf_counter) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls.
+STATISTICS = {"min": min, "median": lambda times: float(np.median(times))}
 
-    The median (not the mean) ignores the odd slow call when the machine is shared.
+
+def time_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
+              statistic: str = "min", clock: Callable[[], float] = time.perf_counter) -> float:
+    """Wall time of ``fn()`` in seconds: the ``statistic`` ("min" or "median") of ``repeats``
+    timed calls, after ``warmup`` untimed ones.
+
+    The minimum (what ``timeit`` recommends) is the run least disturbed by other programs on a
+    shared machine; the median describes a typical run.
     """
     if not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive int, got {repeats!r}")
     if not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic={statistic!r}: choose one of {sorted(STATISTICS)}")
     for _ in range(warmup):
         fn()
     times = []
@@ -60,4 +67,4 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
         start = clock()
         fn()
         times.append(clock() - start)
-    return float(np.median(times))
+    return float(STATISTICS[statistic](times))

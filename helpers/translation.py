@@ -5,6 +5,7 @@ a 56×56 canvas, then test on the same kind of digits pushed into the corners.
 
     place_on_canvas(digit, 56, top=14, left=14)      # (28, 28) -> (56, 56)
     positions(56, 28)["top-left"]                     # (0, 0)
+    shifted_from_centre(digits, 56, dy=-6, dx=-6)     # 6 px up and left of the centre
     translation_datasets(x_train, x_test, 56)         # centred train / centred test / corner test
 """
 from __future__ import annotations
@@ -85,6 +86,30 @@ def place_at(images, canvas_size, where) -> np.ndarray:
     for name in set(names):
         idx = np.flatnonzero(np.asarray(names) == name)
         out[idx] = place_on_canvas(images[idx], canvas_size, *table[name])
+    return out
+
+
+def shifted_from_centre(images, canvas_size, dy: int, dx: int) -> np.ndarray:
+    """``(N, h, w) -> (N, S, S)``: the images at the centre position moved ``dy`` pixels down
+    and ``dx`` pixels right (negative values move them up / left)."""
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, h, w), got {images.shape}")
+    top, left = positions(canvas_size, images.shape[1:])["centre"]
+    return place_on_canvas(images, canvas_size, top + dy, left + dx)
+
+
+def ink_extent(images) -> np.ndarray:
+    """``(N, h, w) -> (N, 2)``: height and width of the smallest box holding each image's
+    non-zero pixels (0, 0 for a blank image)."""
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (N, h, w), got {images.shape}")
+    out = np.zeros((len(images), 2), dtype=np.int64)
+    for axis, col in ((2, 0), (1, 1)):  # rows with ink -> height; columns with ink -> width
+        lit = (images != 0).any(axis=axis)
+        first, last = lit.argmax(axis=1), lit.shape[1] - lit[:, ::-1].argmax(axis=1)
+        out[:, col] = np.where(lit.any(axis=1), last - first, 0)
     return out
 
 

@@ -1,14 +1,12 @@
 """helpers.scaling: power-law fits and the timer."""
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.scaling import PowerLaw, fit_power_law, median_seconds
+from helpers.scaling import PowerLaw, fit_power_law, time_call
 
 
 @settings(max_examples=30, deadline=None)
@@ -46,18 +44,26 @@ def test_bad_input_raises(x, y, match):
         fit_power_law(x, y)
 
 
-def test_median_seconds_uses_the_clock_and_skips_warmup():
+def _fake_clock():
+    """Timed call k (k = 1..5) spans k ticks, in the order 3, 1, 5, 2, 4."""
+    return iter([0, 3, 10, 11, 20, 25, 30, 32, 40, 44]).__next__
+
+
+@pytest.mark.parametrize("statistic,expected", [("min", 1.0), ("median", 3.0)])
+def test_time_call_uses_the_clock_and_skips_warmup(statistic, expected):
     calls = []
-    ticks = itertools.count()
-    # each timed call spans 1, 2, 3, ... ticks of the fake clock: starts at t, ends at t + k
-    times = iter([0, 1, 10, 12, 20, 23, 30, 34, 40, 45])
-    result = median_seconds(lambda: calls.append(next(ticks)), repeats=5, warmup=2,
-                            clock=lambda: next(times))
+    result = time_call(lambda: calls.append(1), repeats=5, warmup=2, statistic=statistic,
+                       clock=_fake_clock())
     assert len(calls) == 7
-    assert result == 3.0
+    assert result == expected
 
 
-@pytest.mark.parametrize("kwargs", [{"repeats": 0}, {"warmup": -1}, {"repeats": 1.5}])
-def test_median_seconds_rejects_bad_counts(kwargs):
+def test_time_call_times_real_work():
+    assert 0 < time_call(lambda: sum(range(1000)), repeats=2) < 1
+
+
+@pytest.mark.parametrize("kwargs", [{"repeats": 0}, {"warmup": -1}, {"repeats": 1.5},
+                                    {"statistic": "mean"}])
+def test_time_call_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
-        median_seconds(lambda: None, **kwargs)
+        time_call(lambda: None, **kwargs)

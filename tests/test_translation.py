@@ -7,9 +7,11 @@ from hypothesis import strategies as st
 from helpers.translation import (
     CORNERS,
     corner_names,
+    ink_extent,
     place_at,
     place_on_canvas,
     positions,
+    shifted_from_centre,
     translation_datasets,
 )
 
@@ -101,3 +103,25 @@ def test_translation_datasets_keep_pixels_and_move_them():
     np.testing.assert_array_equal(ds["test-corner"][3, 28:, 28:], x_test[3])
     sums = ds["test-corner"].reshape(8, -1).sum(1)
     np.testing.assert_array_equal(sums, x_test.reshape(8, -1).sum(1))
+
+
+def test_shifted_from_centre_moves_by_offset():
+    imgs = np.arange(1, 2 * 4 * 4 + 1, dtype=np.int32).reshape(2, 4, 4)
+    np.testing.assert_array_equal(shifted_from_centre(imgs, 10, 0, 0), place_at(imgs, 10, "centre"))
+    out = shifted_from_centre(imgs, 10, -3, 2)
+    np.testing.assert_array_equal(out[:, 0:4, 5:9], imgs)
+    np.testing.assert_array_equal(shifted_from_centre(imgs, 10, -3, -3),
+                                  place_at(imgs, 10, "top-left"))
+    with pytest.raises(ValueError, match="does not fit"):
+        shifted_from_centre(imgs, 10, -4, 0)
+
+
+def test_ink_extent_box_of_non_zero_pixels():
+    imgs = np.zeros((3, 6, 7), dtype=np.uint8)
+    imgs[0, 1:4, 2:7] = 5          # 3 rows x 5 columns
+    imgs[1, 2, 3] = 1              # a single pixel
+    np.testing.assert_array_equal(ink_extent(imgs), [[3, 5], [1, 1], [0, 0]])
+    placed = place_on_canvas(imgs, 20, 4, 9)
+    np.testing.assert_array_equal(ink_extent(placed), ink_extent(imgs))
+    with pytest.raises(ValueError, match=r"\(N, h, w\)"):
+        ink_extent(np.zeros((4, 4)))

@@ -1,0 +1,246 @@
+"""Full-length training runs, outside the test suite: ``make full-runs``.
+
+    python -m helpers.full_runs                        # every run -> chapters/full_runs.md
+    python -m helpers.full_runs --only lenet5-mnist    # one run; the others' rows are kept
+    python -m helpers.full_runs --smoke                # a few steps each (for the tests)
+
+The chapters train cut-down versions of these networks so that each notebook runs in about a
+minute on two CPU cores; here the same networks train on the full data for as long as they
+need. Each run records its date, machine, epochs, test accuracy and seconds in
+``chapters/full_runs.md`` (the machine-readable copy sits in an HTML comment at the end of the
+page, so rerunning one run keeps the rows of the others). The test accuracy is the one after
+the last epoch -- no early stopping or model selection on the test set.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from helpers.data import load_fashion_mnist, load_mnist
+from helpers.device import get_device, seed_everything
+from helpers.experiments import AugmentedLoader, depth_sweep, downsample, last_epoch_error
+from helpers.models import cifar_resnet, lenet5, plain_net
+from helpers.summary import count_parameters
+from helpers.train import evaluate, fit, make_loader, subset
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "chapters" / "full_runs.md"
+SMOKE_PAGE = ROOT / "_build" / "full_runs_smoke.md"
+JSON_MARK = "full-runs-json"
+MNIST_NORM = {"mean": 0.1307, "std": 0.3081}
+FASHION_NORM = {"mean": 0.2860, "std": 0.3530}
+
+
+@dataclass
+class Result:
+    """One finished run: what was trained, how, and how well it did."""
+
+    name: str
+    chapter: str
+    model: str
+    parameters: int
+    data: str
+    epochs: int
+    recipe: str
+    metric: str
+    value: float
+    target: str
+    seconds: float
+    date: str = ""
+    machine: str = ""
+    smoke: bool = False
+    per_epoch: list[float] = field(default_factory=list)
+
+
+def machine_description() -> str:
+    """CPU model and core count (or the GPU), torch version -- no host names."""
+    device = get_device()
+    if device.type == "cuda":
+        where = f"GPU {torch.cuda.get_device_name(0)}"
+    else:
+        cpu = platform.processor() or platform.machine()
+        try:
+            lines = Path("/proc/cpuinfo").read_text().splitlines()
+            names = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")]
+            cpu = names[0] if names else cpu
+        except OSError:
+            pass
+        where = f"{cpu}, {os.cpu_count()} cores ({torch.get_num_threads()} torch threads)"
+        if device.type == "mps":
+            where += ", Apple GPU (mps)"
+    return f"{where}; torch {torch.__version__}"
+
+
+def _train_and_test(model, train, test, *, epochs, smoke, **fit_kwargs):
+    """Fit, evaluating on ``test`` after every epoch; returns (final accuracy, per-epoch)."""
+    history = fit(model, train, epochs=epochs, val_loader=test,
+                  max_steps=2 if smoke else None, **fit_kwargs)
+    return evaluate(model, test)[1], [round(a, 4) for a in history.val_acc]
+
+
+def _data(loader, smoke: bool, n_test: int = 500):
+    """The full data set, or a few hundred examples in smoke mode."""
+    x_tr, y_tr, x_te, y_te = loader()
+    if smoke:
+        x_tr, y_tr = subset(x_tr, y_tr, 256)
+        x_te, y_te = x_te[:n_test], y_te[:n_test]
+    return x_tr, y_tr, x_te, y_te
+
+
+def run_lenet(smoke: bool = False) -> Result:
+    """LeNet-5 (tanh, average pooling) on all of MNIST; LeCun et al. (1998) report 0.95 % test
+    error (99.05 % accuracy) for LeNet-5 without distortions."""
+    epochs = 1 if smoke else 20
+    seed_everything(0)
+    x_tr, y_tr, x_te, y_te = _data(load_mnist, smoke)
+    train = make_loader(x_tr, y_tr, batch_size=128, shuffle=True, seed=0, **MNIST_NORM)
+    test = make_loader(x_te, y_te, batch_size=1000, **MNIST_NORM)
+    model = lenet5(input_size=28)
+    start = time.perf_counter()
+    acc, per_epoch = _train_and_test(model, train, test, epochs=epochs, smoke=smoke, lr=0.05,
+                                     optimizer="sgd", momentum=0.9, weight_decay=5e-4,
+                                     scheduler="onecycle")
+    return Result("lenet5-mnist", "06_lenet_alexnet_vgg", "LeNet-5 (tanh, average pooling)",
+                  count_parameters(model), "MNIST, 60,000 training / 10,000 test digits, 28x28",
+                  epochs, "SGD momentum 0.9, one-cycle max lr 0.05, weight decay 5e-4, "
+                  "batch 128, no augmentation", "test accuracy", acc,
+                  "99.05 % (LeCun et al., 1998, no distortions)",
+                  time.perf_counter() - start, per_epoch=per_epoch)
+
+
+def run_resnet(smoke: bool = False) -> Result:
+    """The chapter's small ResNet (depth 8, width 16) on all of Fashion-MNIST at 28x28, with
+    random shifts of up to 2 pixels and left-right flips."""
+    epochs = 1 if smoke else 15
+    seed_everything(0)
+    x_tr, y_tr, x_te, y_te = _data(load_fashion_mnist, smoke)
+    train = AugmentedLoader(make_loader(x_tr, y_tr, batch_size=128, shuffle=True, seed=0,
+                                        **FASHION_NORM), max_shift=2, flip=True, seed=0)
+    test = make_loader(x_te, y_te, batch_size=1000, **FASHION_NORM)
+    model = cifar_resnet(8, width=16)
+    start = time.perf_counter()
+    acc, per_epoch = _train_and_test(model, train, test, epochs=epochs, smoke=smoke, lr=0.1,
+                                     optimizer="sgd", momentum=0.9, weight_decay=5e-4,
+                                     scheduler="onecycle")
+    return Result("resnet8-fashion", "07_residual_networks", "ResNet-8, width 16 (cifar_resnet)",
+                  count_parameters(model), "Fashion-MNIST, 60,000 / 10,000 images, 28x28",
+                  epochs, "SGD momentum 0.9, one-cycle max lr 0.1, weight decay 5e-4, batch 128, "
+                  "random shifts of up to 2 px and left-right flips", "test accuracy", acc,
+                  "above 92 %", time.perf_counter() - start, per_epoch=per_epoch)
+
+
+def run_degradation(smoke: bool = False) -> Result:
+    """Chapter 7's depth sweep with five times the data and more epochs: training error in the
+    final epoch of plain and residual networks of depth 8, 20 and 32 (14x14 Fashion-MNIST)."""
+    n, epochs, depths = (256, 1, (8, 20)) if smoke else (10_000, 6, (8, 20, 32))
+    x_tr, y_tr, _, _ = load_fashion_mnist()
+    x, y = subset(x_tr, y_tr, n, seed=0)
+    start = time.perf_counter()
+    runs = depth_sweep({"plain": plain_net, "residual": cifar_resnet}, depths, downsample(x, 2),
+                       y, epochs=epochs, batch_size=64, lr=2e-3, optimizer="adam", seed=0,
+                       width=8, **FASHION_NORM)
+    errors = {f"{name}-{depth}": round(last_epoch_error(h), 4) for (name, depth), h in
+              runs.items()}
+    plain = [errors[f"plain-{d}"] for d in depths]
+    residual = [errors[f"residual-{d}"] for d in depths]
+    return Result("degradation-14px", "07_residual_networks",
+                  "plain_net / cifar_resnet, depth " + "/".join(map(str, depths)) + ", width 8",
+                  count_parameters(cifar_resnet(depths[-1], width=8)),
+                  f"Fashion-MNIST, {n:,} training images downsampled to 14x14", epochs,
+                  "Adam lr 2e-3, batch 64; training error over the final epoch "
+                  f"(plain {plain}, residual {residual})",
+                  "deepest minus shallowest training error, plain",
+                  plain[-1] - plain[0], "plain error rises with depth; residual does not",
+                  time.perf_counter() - start, per_epoch=[*plain, *residual])
+
+
+RUNS: dict[str, Callable[[bool], Result]] = {
+    "lenet5-mnist": run_lenet,
+    "resnet8-fashion": run_resnet,
+    "degradation-14px": run_degradation,
+}
+
+INTRO = """# Full-length training runs
+
+The chapters train cut-down versions of their networks -- a fraction of the data, one or two
+epochs, sometimes smaller images -- so that every notebook runs in about a minute on two CPU
+cores. This page records what the same networks reach when they are trained properly. It is
+written by `make full-runs` (`python -m helpers.full_runs`), which is not part of `make test`;
+rerun it on your own machine to check the numbers. The accuracy is measured on the test set
+after the last epoch (no early stopping, no model selection on the test set).
+"""
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.2f} %"
+
+
+def render(results: dict[str, Result]) -> str:
+    """The Markdown page for ``results`` (the machine-readable copy at the end)."""
+    lines = [INTRO, "| run | chapter | model | parameters | epochs | result | target | time "
+             "| date |", "|---|---|---|---:|---:|---:|---|---:|---|"]
+    for r in results.values():
+        value = _percent(r.value) if r.metric == "test accuracy" else f"{r.value:+.3f}"
+        chapter = f"{{doc}}`{r.chapter}`"
+        lines.append(f"| `{r.name}` | {chapter} | {r.model} | {r.parameters:,} | {r.epochs} | "
+                     f"{r.metric}: {value} | {r.target} | {r.seconds / 60:.1f} min | {r.date} |")
+    lines += ["", "## How each run was trained", ""]
+    for r in results.values():
+        smoke = " **(smoke test: a few steps only, not a real result)**" if r.smoke else ""
+        trace = ", ".join(f"{v:.4f}" for v in r.per_epoch)
+        lines += [f"**`{r.name}`**{smoke}: {r.model} on {r.data}. {r.recipe}. Machine: "
+                  f"{r.machine}. Per epoch: {trace}.", ""]
+    payload = json.dumps({k: asdict(v) for k, v in results.items()}, indent=1)
+    lines += [f"<!-- {JSON_MARK}", payload, "-->", ""]
+    return "\n".join(lines)
+
+
+def load_results(path: Path) -> dict[str, Result]:
+    """The results recorded in an existing page (empty if there is none)."""
+    if not path.is_file():
+        return {}
+    m = re.search(rf"<!-- {JSON_MARK}\n(.*?)\n-->", path.read_text(), flags=re.S)
+    if not m:
+        return {}
+    return {k: Result(**v) for k, v in json.loads(m.group(1)).items()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(RUNS), help="runs to do")
+    parser.add_argument("--smoke", action="store_true", help="a few steps per run (tests)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help=f"page to write (default {PAGE.relative_to(ROOT)}; with --smoke "
+                             f"{SMOKE_PAGE.relative_to(ROOT)})")
+    args = parser.parse_args(argv)
+    output = args.output or (SMOKE_PAGE if args.smoke else PAGE)
+    results = load_results(output)
+    machine = machine_description()
+    for name in args.only or list(RUNS):
+        print(f"[full-runs] {name}: training ...", file=sys.stderr, flush=True)
+        result = RUNS[name](args.smoke)
+        result.date = dt.date.today().isoformat()
+        result.machine, result.smoke = machine, args.smoke
+        result.value, result.seconds = float(np.round(result.value, 4)), round(result.seconds, 1)
+        results[name] = result
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(render({k: results[k] for k in RUNS if k in results}))
+        print(f"[full-runs] {name}: {result.metric} {result.value:.4f} in {result.seconds:.0f} s "
+              f"-> {output}", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -144,7 +144,7 @@ def run_resnet(smoke: bool = False) -> Result:
 def run_degradation(smoke: bool = False) -> Result:
     """Chapter 7's depth sweep with five times the data and more epochs: training error in the
     final epoch of plain and residual networks of depth 8, 20 and 32 (14x14 Fashion-MNIST)."""
-    n, epochs, depths = (256, 1, (8, 20)) if smoke else (10_000, 6, (8, 20, 32))
+    n, epochs, depths = (128, 1, (8, 14)) if smoke else (10_000, 6, (8, 20, 32))
     x_tr, y_tr, _, _ = load_fashion_mnist()
     x, y = subset(x_tr, y_tr, n, seed=0)
     start = time.perf_counter()
@@ -221,11 +221,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(RUNS), help="runs to do")
     parser.add_argument("--smoke", action="store_true", help="a few steps per run (tests)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice; --smoke uses 1)")
     parser.add_argument("--output", type=Path, default=None,
                         help=f"page to write (default {PAGE.relative_to(ROOT)}; with --smoke "
                              f"{SMOKE_PAGE.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     output = args.output or (SMOKE_PAGE if args.smoke else PAGE)
+    threads = args.threads or (1 if args.smoke else None)
+    if threads:
+        torch.set_num_threads(threads)
     results = load_results(output)
     machine = machine_description()
     for name in args.only or list(RUNS):

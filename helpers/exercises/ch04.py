@@ -45,17 +45,20 @@ def colour_responses(filt) -> dict[str, float]:
             "grey": float(sums.sum())}
 
 
-def _colour_class(filt) -> str:
-    """What the filter detects, from its responses to uniform colour patches."""
+def _colour_class(filt, layout_check: bool = True) -> str:
+    """What the filter detects, from its responses to uniform colour patches; a filter that is
+    right only when read with the channel axis last is ``"channels-last"``."""
     r = colour_responses(filt)
     tol = 1e-6 * max(1.0, float(np.abs(filt).max()))
+    if abs(r["grey"]) <= tol and r["red"] > tol and abs(r["blue"]) <= tol:
+        return "red-green"
+    if layout_check and _colour_class(np.moveaxis(filt, -1, 0), False) == "red-green":
+        return "channels-last"
     if abs(r["grey"]) > tol:
         return "grey"
-    if r["red"] <= tol and r["green"] >= -tol and abs(r["blue"]) <= tol:
-        return "nothing" if max(abs(r["red"]), abs(r["green"])) <= tol else "green-red"
     if abs(r["blue"]) > tol:
         return "blue"
-    return "red-green"
+    return "nothing" if abs(r["red"]) <= tol else "green-red"
 
 
 _CLASS_TEXT = {
@@ -65,6 +68,7 @@ _CLASS_TEXT = {
     "green-red": "is positive on green and negative on red",
     "blue": "responds to blue (the blue channel's weights do not sum to 0)",
     "red-green": "is positive on red, negative on green, and 0 on grey and blue",
+    "channels-last": "would be right with the channel axis LAST (row, column, channel)",
 }
 
 
@@ -91,16 +95,30 @@ def _compare_colour_filters(got, expected) -> str | None:
     want, have = _colour_class(np.asarray(expected, dtype=np.float64)), _colour_class(filt)
     if have == want:
         return None
-    if want == "red-green" and _colour_class(np.moveaxis(filt, -1, 0)) == want:
-        return ("your filter would be right with the channel axis LAST (row, column, channel); "
-                "a filter of a conv layer is (channel, row, column): w[0] is the red kernel")
     return f"your filter {_CLASS_TEXT[have]}; the task asks for one that {_CLASS_TEXT[want]}"
+
+
+_ADVICE = {
+    "grey": "make the three channels' weights sum to 0 together, so grey and white give 0.",
+    "nothing": "give the red kernel a positive sum and the green kernel the opposite sum.",
+    "green-red": "swap the signs of the red and green kernels.",
+    "blue": "leave the blue kernel at zero (or make it sum to 0).",
+    "channels-last": "one filter is (channel, row, column), so w[0] is the red kernel.",
+}
+
+
+def _diagnose_colour_filter(case, got, expected) -> str | None:
+    filt, problem = _as_filter(got)
+    if problem:
+        return None
+    have = _colour_class(filt)
+    return f"your filter {_CLASS_TEXT[have]}: {_ADVICE[have]}" if have in _ADVICE else None
 
 
 RED_GREEN = Exercise(
     number="4.1", title="A red-versus-green filter", reference=red_green_filter,
     cases=[Case(label="uniform red, green, blue and grey patches")],
-    compare=_compare_colour_filters,
+    compare=_compare_colour_filters, diagnose=_diagnose_colour_filter,
     mistakes=[
         Mistake("your filter has the colours the wrong way round (positive on green): swap the "
                 "signs of the red and green kernels.", lambda: -red_green_filter()),
@@ -200,7 +218,7 @@ def _channels_last(x, w, b):
 
 def _no_transpose(x, w, b):
     n, c, h, wd = x.shape
-    flat = x.reshape(n * h * wd, c)          # mixes pixels and channels: the channel axis is not last
+    flat = x.reshape(n * h * wd, c)     # the channel axis is not last: pixels and channels mix
     return (flat @ w[:, :, 0, 0].T + b).reshape(n, w.shape[0], h, wd)
 
 

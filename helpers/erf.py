@@ -5,7 +5,8 @@
     one_channel_copy(model)                  # same kernels/strides/paddings, one channel wide
     measured_table(model.features, (1, 256, 256))   # analytic vs measured, layer by layer
     g = effective_receptive_field(model, (1, 41, 41))   # mean |d centre / d input|
-    central_mass(g, size=21)                 # share of |gradient| in the field's central half
+    central_mass(g, size=33)                 # share of |gradient| in the field's central half
+    draw_effective_field(g, size=33)         # heat map and profile against a Gaussian
 
 The theoretical field comes from :func:`helpers.receptive_field.receptive_field`; measurements
 use :func:`helpers.receptive_field.measured_receptive_field`. The field depends only on the
@@ -22,11 +23,12 @@ import torch
 from torch import nn
 
 from helpers import layers as scratch
+from helpers.plot import _light
 from helpers.receptive_field import measured_receptive_field, receptive_field
 
-__all__ = ["MeasuredRow", "central_mass", "conv_stack", "effective_receptive_field",
-           "gaussian_fit", "measured_table", "one_channel_copy", "sequential_layers",
-           "truncated"]
+__all__ = ["MeasuredRow", "central_mass", "conv_stack", "draw_effective_field",
+           "effective_receptive_field", "gaussian_fit", "measured_markdown", "measured_table",
+           "one_channel_copy", "sequential_layers", "truncated"]
 
 _CONVS = (nn.Conv2d, scratch.Conv2d)
 
@@ -162,6 +164,17 @@ def measured_table(module: nn.Module, input_size=None, names=None) -> list[Measu
     return rows
 
 
+def measured_markdown(rows: list[MeasuredRow]) -> str:
+    """A Markdown table: layer, field and jump by the recurrence and as measured."""
+    lines = ["| layer | type | field (recurrence) | field (measured) | jump (recurrence) | "
+             "jump (measured) | agree |", "|---|---|---:|---:|---:|---:|:---:|"]
+    for r in rows:
+        jump = "–" if r.measured_jump is None else str(r.measured_jump)
+        lines.append(f"| `{r.name}` | {r.layer} | {r.size} | {r.measured_size} | {r.jump} | "
+                     f"{jump} | {'yes' if r.agrees else 'NO'} |")
+    return "\n".join(lines)
+
+
 def effective_receptive_field(module: nn.Module, input_size, n_inputs: int = 8,
                               seed: int = 0, unit=None) -> np.ndarray:
     """Mean over ``n_inputs`` standard-normal inputs of |d y / d x|, where y is the output unit
@@ -231,3 +244,47 @@ def gaussian_fit(grad) -> tuple[float, float]:
     residual = ((profile - gauss) ** 2).sum()
     spread = ((profile - profile.mean()) ** 2).sum()
     return sigma, float(1.0 - residual / spread)
+
+
+@_light
+def draw_effective_field(grad, size: int, title: str | None = None):
+    """Left: ``grad`` (H, W) as a heat map, with the theoretical ``size`` x ``size`` field and its
+    central half outlined around the centre of mass. Right: the column profile (share of the
+    gradient mass per column) and the Gaussian with the same mean and standard deviation."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    g = np.abs(np.asarray(grad, dtype=np.float64))
+    mass, area = central_mass(g, size)
+    sigma, r2 = gaussian_fit(g)
+    ci, cj = _centre(g)
+    r, h = (size - 1) // 2, (size - 1) // 4
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.6),
+                                      gridspec_kw={"width_ratios": [1, 1.3]})
+    image = left.imshow(g / g.max(), cmap="magma", interpolation="nearest")
+    fig.colorbar(image, ax=left, fraction=0.046, pad=0.04, label="|gradient| / max")
+    for half, colour, label in ((r, "#1f77b4", f"theoretical field {size}×{size}"),
+                                (h, "#2ca02c", f"central half {2 * h + 1}×{2 * h + 1}")):
+        left.add_patch(Rectangle((cj - half - 0.5, ci - half - 0.5), 2 * half + 1, 2 * half + 1,
+                                 fill=False, lw=1.5, edgecolor=colour, label=label))
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7, frameon=False)
+    left.set_xticks([])
+    left.set_yticks([])
+    left.set_title(f"{mass:.0%} of the mass on {area:.0%} of the area", fontsize=9)
+    profile = g.sum(axis=0) / g.sum()
+    xs = np.arange(profile.size) - cj
+    mean = float((profile * xs).sum())
+    bell = np.exp(-(xs - mean) ** 2 / (2 * sigma ** 2))
+    right.bar(xs, profile, width=0.9, color="#bbbbbb", label="gradient mass per column")
+    right.plot(xs, bell / bell.sum(), color="#d62728", lw=1.5,
+               label=f"Gaussian, σ = {sigma:.1f} (R² = {r2:.3f})")
+    for edge in (-r - 0.5, r + 0.5):
+        right.axvline(edge, color="#1f77b4", ls="--", lw=1)
+    right.set_xlabel("column, relative to the unit")
+    right.set_ylabel("share of |gradient|")
+    right.legend(fontsize=7, loc="upper right")
+    right.grid(True, alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -20,6 +20,9 @@ from torch import nn
 from helpers.device import seed_everything
 from helpers.train import History, fit, make_loader
 
+MNIST_NORM = {"mean": 0.1307, "std": 0.3081}      # pixel mean and std of MNIST's training set
+FASHION_NORM = {"mean": 0.2860, "std": 0.3530}    # the same for Fashion-MNIST
+
 
 def downsample(images, factor: int) -> np.ndarray:
     """(N, H, W) uint8 or float -> (N, H/f, W/f) float32 in [0, 1] (uint8 is divided by 255):

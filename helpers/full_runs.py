@@ -30,7 +30,14 @@ import torch
 
 from helpers.data import load_fashion_mnist, load_mnist
 from helpers.device import get_device, seed_everything
-from helpers.experiments import AugmentedLoader, depth_sweep, downsample, last_epoch_error
+from helpers.experiments import (
+    FASHION_NORM,
+    MNIST_NORM,
+    AugmentedLoader,
+    depth_sweep,
+    downsample,
+    last_epoch_error,
+)
 from helpers.models import cifar_resnet, lenet5, plain_net
 from helpers.summary import count_parameters
 from helpers.train import evaluate, fit, make_loader, subset
@@ -39,8 +46,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "chapters" / "full_runs.md"
 SMOKE_PAGE = ROOT / "_build" / "full_runs_smoke.md"
 JSON_MARK = "full-runs-json"
-MNIST_NORM = {"mean": 0.1307, "std": 0.3081}
-FASHION_NORM = {"mean": 0.2860, "std": 0.3530}
 
 
 @dataclass

@@ -266,10 +266,24 @@ def _doc(notebook: str) -> str:
     return "{doc}`" + Path(notebook).stem + "`" if notebook else ""
 
 
+def totals_markdown(table: list[ChapterTotals], links: bool = True) -> str:
+    """The per-chapter counts as a Markdown table with a total row. ``links``: chapter names
+    as ``{doc}`` links (for the book's pages), else as titles."""
+    lines = ["| Chapter | Claims | Held | Of which measured | Not computed |",
+             "|---|---:|---:|---:|---:|"]
+    for t in table:
+        name = _doc(t.notebook) if links and t.notebook else md_escape(t.title) or \
+            f"Chapter {t.chapter}"
+        lines.append(f"| {name} | {t.claims} | {t.held} | {t.measured} | {t.not_computed} |")
+    lines.append(f"| **All chapters** | **{sum(t.claims for t in table)}** | "
+                 f"**{sum(t.held for t in table)}** | **{sum(t.measured for t in table)}** | "
+                 f"**{sum(t.not_computed for t in table)}** |")
+    return "\n".join(lines)
+
+
 def render(rows: list[Row], titles: dict[int, tuple[str, str]] | None = None) -> str:
     """The ledger page (MyST Markdown): totals, then one table per chapter."""
     table = totals(rows, titles)
-    n_held = sum(t.held for t in table)
     n_missing = sum(t.not_computed for t in table)
     lines = [
         "# Claims ledger", "",
@@ -284,15 +298,8 @@ def render(rows: list[Row], titles: dict[int, tuple[str, str]] | None = None) ->
         "from run to run and the claim checks a threshold, which `make test` re-checks on "
         "every run. *Not computed* marks a `claim(...)` call whose line is missing from the "
         "stored outputs.", "",
-        "## Totals", "",
-        "| Chapter | Claims | Held | Of which measured | Not computed |",
-        "|---|---:|---:|---:|---:|",
+        "## Totals", "", totals_markdown(table), "",
     ]
-    for t in table:
-        name = f"{_doc(t.notebook)}" if t.notebook else f"Chapter {t.chapter}"
-        lines.append(f"| {name} | {t.claims} | {t.held} | {t.measured} | {t.not_computed} |")
-    lines += [f"| **All chapters** | **{len(rows)}** | **{n_held}** | "
-              f"**{sum(t.measured for t in table)}** | **{n_missing}** |", ""]
     verdict = ("Every claim in the book held on its last run." if rows and not n_missing else
                f"{n_missing} claim(s) were not computed." if n_missing else
                "No chapter has been executed yet.")

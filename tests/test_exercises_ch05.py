@@ -65,7 +65,7 @@ def test_references_agree_with_the_course_module_and_with_gradients():
 
 def no_strides(layers):
     r = 1
-    for k, s in layers:
+    for k, _s in layers:
         r += k - 1
     return r
 
@@ -143,7 +143,7 @@ def searches_forever(target, kernel_size=3):
 
 def ignores_padding(layers, i):
     r, j = 1, 1
-    for k, s, p in layers:
+    for k, s, _p in layers:
         r += (k - 1) * j
         j *= s
     return i * j, i * j + r - 1

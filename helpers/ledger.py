@@ -45,7 +45,8 @@ class ClaimCall:
     key: str  # the key as written: "ch05.rf" or, for f-strings, "ch08.acc-{n}"
     pattern: re.Pattern
     static: bool  # True when the key is a plain string literal
-    excerpt: str
+    excerpt: str  # the call with key and statement elided: "claim(…, total, equals=196)"
+    statement: str = ""  # the statement as written (f-string fields kept as {...})
 
     @property
     def local(self) -> bool:
@@ -117,10 +118,29 @@ def _is_claim(func: ast.expr) -> bool:
            (isinstance(func, ast.Attribute) and func.attr == "claim")
 
 
-def _key_node(call: ast.Call) -> ast.expr | None:
-    if call.args:
-        return call.args[0]
-    return next((kw.value for kw in call.keywords if kw.arg == "key"), None)
+def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    if len(call.args) > position:
+        return call.args[position]
+    return next((kw.value for kw in call.keywords if kw.arg == name), None)
+
+
+def _written(node: ast.expr | None, source: str) -> str:
+    """A string literal's text, an f-string with its fields as {...}, else the source text."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(v.value) if isinstance(v, ast.Constant) else
+                       "{" + (ast.get_source_segment(source, v.value) or "…") + "}"
+                       for v in node.values)
+    return (ast.get_source_segment(source, node) if node is not None else None) or ""
+
+
+def _call_excerpt(call: ast.Call, source: str) -> str:
+    """``claim(…, value, equals=...)``: what is measured and what it is checked against."""
+    rest = [ast.get_source_segment(source, a) or "…" for a in call.args[2:]]
+    rest += [f"{kw.arg}={ast.get_source_segment(source, kw.value) or '…'}"
+             for kw in call.keywords if kw.arg not in ("key", "statement")]
+    return _excerpt("claim(…, " + ", ".join(rest) + ")")
 
 
 def _key_pattern(node: ast.expr | None, source: str) -> tuple[str, re.Pattern, bool]:
@@ -153,9 +173,10 @@ def claim_calls(source: str, cell: int = 0) -> list[ClaimCall]:
                    key=lambda n: (n.lineno, n.col_offset))
     calls = []
     for node in nodes:
-        key, pattern, static = _key_pattern(_key_node(node), source)
-        text = ast.get_source_segment(source, node) or f"claim({key!r}, ...)"
-        calls.append(ClaimCall(cell, key, pattern, static, _excerpt(text)))
+        key, pattern, static = _key_pattern(_argument(node, 0, "key"), source)
+        statement = _written(_argument(node, 1, "statement"), source)
+        calls.append(ClaimCall(cell, key, pattern, static, _call_excerpt(node, source),
+                               " ".join(statement.split())))
     return calls
 
 
@@ -205,8 +226,8 @@ def notebook_rows(path: Path, nb=None) -> list[Row]:
         for call in own:
             if not any(call.pattern.match(line[0]) for j, line in printed
                        if not call.local or j == call.cell):
-                rows.append(Row(chapter, path.name, i, call.key, "", "", NOT_COMPUTED, exact,
-                                call.excerpt))
+                rows.append(Row(chapter, path.name, i, call.key, call.statement, "",
+                                NOT_COMPUTED, exact, call.excerpt))
     return rows
 
 

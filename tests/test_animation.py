@@ -1,6 +1,7 @@
 """The sliding-window animation: right window positions, right values, small and reproducible."""
 from __future__ import annotations
 
+import gc
 import re
 
 import matplotlib
@@ -66,6 +67,8 @@ def test_frames_show_the_correct_output_values():
     finally:
         plt.close(anim._fig)
     assert isinstance(anim, FuncAnimation)
+    del anim, scene        # never rendered on purpose: let matplotlib's warning fire here
+    gc.collect()
 
 
 def test_html_is_self_contained_small_and_identical_between_runs():

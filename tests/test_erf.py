@@ -50,7 +50,12 @@ def test_conv_stack_shapes_and_options():
             conv_stack(**bad)
 
 
-@pytest.mark.parametrize("make", [lambda: alexnet().features, lambda: resnet18().features])
+def _alexnet_on_meta():
+    with torch.device("meta"):          # shapes only: 61 M weights not allocated
+        return alexnet().features
+
+
+@pytest.mark.parametrize("make", [_alexnet_on_meta, lambda: resnet18().features])
 def test_one_channel_copy_keeps_the_geometry(make):
     features = make()
     thin = one_channel_copy(features)
@@ -96,6 +101,15 @@ def test_measured_table_agrees_with_the_recurrence_on_every_layer():
     assert [(r.size, r.jump) for r in rows] == [(3, 1), (4, 2), (12, 4), (28, 4)]
     assert all(r.agrees for r in rows)
     assert [(r.measured_size, r.measured_jump) for r in rows] == [(r.size, r.jump) for r in rows]
+
+
+def test_resnet18_is_confirmed_block_by_block():
+    """Chapter 5 measures ResNet-50 at stage ends only; here every block of a ResNet."""
+    rows = measured_table(one_channel_copy(resnet18().features))
+    assert [r.name for r in rows] == ["conv1", "maxpool"] + [f"layer{s}.{b}" for s in range(1, 5)
+                                                           for b in range(2)]
+    assert all(r.agrees for r in rows), [r for r in rows if not r.agrees]
+    assert (rows[-1].size, rows[-1].jump) == (435, 32)
 
 
 def test_measured_table_with_a_fixed_input_and_selected_rows():

@@ -71,7 +71,9 @@ def test_claim_calls_finds_literal_fstring_and_attribute_calls():
     assert [c.static for c in calls] == [True, False, False]
     assert calls[1].pattern.match("ch01.b-3") and not calls[1].pattern.match("ch01.a")
     assert all(c.cell == 4 for c in calls)
-    assert calls[0].excerpt == 'claim("ch01.a", "s", x, equals=1)'
+    assert calls[0].excerpt == "claim(…, x, equals=1)"
+    assert calls[2].excerpt == "claim(…, value=1, equals=1)"
+    assert [c.statement for c in calls] == ["s", "s", "s"]
 
 
 def test_claim_calls_survives_magics_and_syntax_errors():
@@ -82,9 +84,19 @@ def test_claim_calls_survives_magics_and_syntax_errors():
 
 def test_excerpt_is_short_and_on_one_line():
     call = ledger.claim_calls('claim("ch01.long", "a very long statement that goes on and on",\n'
-                              "      value_with_a_long_name, equals=expected_value_name)")[0]
+                              "      value_with_a_long_name + another_long_name,\n"
+                              "      equals=expected_value_name * 2)")[0]
     assert "\n" not in call.excerpt and len(call.excerpt) <= ledger.EXCERPT_CHARS
+    assert call.excerpt.startswith("claim(…, value_with_a_long_name + another_long_name")
     assert call.excerpt.endswith("…")
+    assert call.statement == "a very long statement that goes on and on"
+
+
+def test_fstring_statement_is_kept_with_its_fields():
+    (call,) = ledger.claim_calls('claim(f"ch01.n-{n}", f"{n} filters give {n * 9} weights", '
+                                 "n * 9, equals=9 * n)")
+    assert call.statement == "{n} filters give {n * 9} weights"
+    assert call.excerpt == "claim(…, n * 9, equals=9 * n)"
 
 
 def test_rows_of_a_synthetic_notebook(synthetic):
@@ -103,8 +115,11 @@ def test_rows_of_a_synthetic_notebook(synthetic):
     assert held["ch03.out-size"].value == "128"
     assert held["ch03.acc"].value == "0.9312"
     assert held["ch03.acc"].statement == "The net reaches 90 % test accuracy"
-    assert held["ch03.size-16"].excerpt.startswith('claim(f"ch03.size-{n}"')
-    assert held["ch03.in-function"].excerpt.startswith("claim('ch03.in-function'")
+    assert held["ch03.size-16"].excerpt == "claim(…, n // 2, equals=n // 2)"
+    assert held["ch03.in-function"].excerpt == "claim(…, x, holds=x)"
+    missing = {r.key: r for r in rows if r.status == ledger.NOT_COMPUTED}
+    assert missing["ch03.never-run"].statement == "This cell lost its output"
+    assert missing["ch03.never-run"].value == ""
     assert all(r.chapter == 3 and r.notebook == "03_strides.ipynb" for r in rows)
 
 

@@ -8,7 +8,8 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 CHAPTERS := $(sort $(wildcard chapters/[0-9]*.ipynb))
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
+# torch's OpenMP threads spin-wait by default; on a busy 2-core machine that costs 4-9x.
+export OMP_WAIT_POLICY := PASSIVE
 # Stored outputs carry no progress bars (learners still see them on Colab / in JupyterLab).
 export CNN_COURSE_NO_PROGRESS := 1
 

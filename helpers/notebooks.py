@@ -143,7 +143,8 @@ def run_notebook(path: Path, write: bool, timeout: int = 600) -> float:
     from nbclient import NotebookClient
 
     os.environ["CNN_COURSE_NO_PROGRESS"] = "1"
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.pop("MPLBACKEND", None)  # the kernel must use the inline backend to store figures
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("PYTHONHASHSEED", "0")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",

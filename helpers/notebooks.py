@@ -3,6 +3,7 @@
     python -m helpers.notebooks sync    [notebooks...]   # Colab cell, links, solution toggles
     python -m helpers.notebooks execute [notebooks...]   # sync, then run top to bottom in place
     python -m helpers.notebooks time    [notebooks...]   # run copies, write chapters/timings.md
+    python -m helpers.notebooks report  _build/chapter-times.json   # the same page from nbval
 
 Without arguments every ``chapters/[0-9]*.ipynb`` is used. ``make execute`` and ``make bench``
 call these.
@@ -157,24 +158,36 @@ def run_notebook(path: Path, write: bool, timeout: int = 600) -> float:
     return seconds
 
 
-def write_timings(rows: list[tuple[str, float, int]], out: Path) -> None:
+def write_timings(rows: list[tuple[str, float, int]], out: Path, how: str) -> None:
     lines = ["# Time budget report", "",
-             "Wall time of each chapter executed top to bottom in a fresh kernel by "
-             "`make bench` (`python -m helpers.notebooks time`) on the reference machine "
-             "(2 CPU cores, no GPU), against its budget.", "",
+             f"Wall time of each chapter executed top to bottom in a fresh kernel {how} on the "
+             "reference machine (2 CPU cores, no GPU), against its budget: 60 s for chapters "
+             "1-5, 90 s for chapters 6-9. `make test` fails when a chapter goes over.", "",
              "| Chapter | Seconds | Budget | Within budget |", "|---|---:|---:|:---:|"]
     for name, secs, budget in rows:
         lines.append(f"| `{name}` | {secs:.1f} | {budget} | {'yes' if secs <= budget else 'NO'} |")
     total = sum(s for _, s, _ in rows)
     lines += ["", f"Total: {total:.1f} s for {len(rows)} chapters.", ""]
+    bench = out.parent / "conv_benchmark.md"
+    if bench.is_file():
+        lines += ["## From-scratch convolution against PyTorch", "",
+                  "Measured by `make bench` (`python -m helpers.bench`).", "",
+                  f"```{{include}} {bench.name}", "```", ""]
     out.write_text("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["sync", "execute", "time"])
+    parser.add_argument("command", choices=["sync", "execute", "time", "report"])
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "report":
+        import json
+
+        data = json.loads(Path(args.notebooks[0]).read_text())
+        rows = [(r["chapter"], r["seconds"], r["budget"]) for r in data]
+        write_timings(rows, CHAPTERS / "timings.md", "by nbval during `make test`")
+        return 0
     paths = [p.resolve() for p in args.notebooks] or chapter_notebooks()
     if args.command == "sync":
         for p in paths:
@@ -191,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         secs = run_notebook(p, write=False)
         rows.append((p.name, secs, budget_seconds(p)))
         print(f"{p.name}: {secs:.1f} s (budget {budget_seconds(p)} s)", flush=True)
-    write_timings(rows, CHAPTERS / "timings.md")
+    write_timings(rows, CHAPTERS / "timings.md",
+                  "by `make bench` (`python -m helpers.notebooks time`)")
     over = [r for r in rows if r[1] > r[2]]
     for name, secs, budget in over:
         print(f"OVER BUDGET: {name} took {secs:.1f} s > {budget} s", file=sys.stderr)

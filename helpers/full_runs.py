@@ -204,9 +204,12 @@ def render(results: dict[str, Result]) -> str:
     lines += ["", "## How each run was trained", ""]
     for r in results.values():
         smoke = " **(smoke test: a few steps only, not a real result)**" if r.smoke else ""
-        trace = ", ".join(f"{v:.4f}" for v in r.per_epoch)
+        trace = ""
+        if r.metric == "test accuracy" and r.per_epoch:
+            trace = " Test accuracy after each epoch: " + ", ".join(
+                _percent(v) for v in r.per_epoch) + "."
         lines += [f"**`{r.name}`**{smoke}: {r.model} on {r.data}. {r.recipe}. Machine: "
-                  f"{r.machine}. Per epoch: {trace}.", ""]
+                  f"{r.machine}.{trace}", ""]
     payload = json.dumps({k: asdict(v) for k, v in results.items()}, indent=1)
     lines += [f"<!-- {JSON_MARK}", payload, "-->", ""]
     return "\n".join(lines)
@@ -233,23 +236,30 @@ def main(argv=None) -> int:
                              f"{SMOKE_PAGE.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     output = args.output or (SMOKE_PAGE if args.smoke else PAGE)
-    threads = args.threads or (1 if args.smoke else None)
-    if threads:
-        torch.set_num_threads(threads)
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(args.threads or (1 if args.smoke else threads_before))
+    try:
+        _run_and_record(args.only or list(RUNS), args.smoke, output)
+    finally:
+        torch.set_num_threads(threads_before)
+    return 0
+
+
+def _run_and_record(names, smoke: bool, output: Path) -> None:
+    """Run each job, updating ``output`` after each one (a crash keeps the finished rows)."""
     results = load_results(output)
     machine = machine_description()
-    for name in args.only or list(RUNS):
+    for name in names:
         print(f"[full-runs] {name}: training ...", file=sys.stderr, flush=True)
-        result = RUNS[name](args.smoke)
+        result = RUNS[name](smoke)
         result.date = dt.date.today().isoformat()
-        result.machine, result.smoke = machine, args.smoke
+        result.machine, result.smoke = machine, smoke
         result.value, result.seconds = float(np.round(result.value, 4)), round(result.seconds, 1)
         results[name] = result
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(render({k: results[k] for k in RUNS if k in results}))
         print(f"[full-runs] {name}: {result.metric} {result.value:.4f} in {result.seconds:.0f} s "
               f"-> {output}", file=sys.stderr, flush=True)
-    return 0
 
 
 if __name__ == "__main__":

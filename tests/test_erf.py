@@ -104,7 +104,7 @@ def test_measured_table_agrees_with_the_recurrence_on_every_layer():
 
 
 def test_resnet18_is_confirmed_block_by_block():
-    """Chapter 5 measures ResNet-50 at stage ends only; here every block of a ResNet."""
+    """Every block of a residual network (two paths each) agrees with the recurrence."""
     rows = measured_table(one_channel_copy(resnet18().features))
     assert [r.name for r in rows] == ["conv1", "maxpool"] + [f"layer{s}.{b}" for s in range(1, 5)
                                                            for b in range(2)]

@@ -13,7 +13,7 @@ export OMP_WAIT_POLICY := PASSIVE
 # Stored outputs carry no progress bars (learners still see them on Colab / in JupyterLab).
 export CNN_COURSE_NO_PROGRESS := 1
 
-.PHONY: help venv book test lab execute student bench full-runs lint lock browser-deps clean
+.PHONY: help venv book test lab execute student ledger bench full-runs lint lock browser-deps clean
 
 help:
 	@echo "make book      build the website into _build/html"
@@ -21,6 +21,7 @@ help:
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make execute   re-execute all chapter notebooks in place (then make student)"
 	@echo "make student   regenerate the learner notebooks in chapters/exercises/"
+	@echo "make ledger    regenerate chapters/ledger.md from the chapters' stored outputs"
 	@echo "make bench     time the from-scratch conv against torch, and every chapter"
 	@echo "make full-runs long training runs, results recorded in chapters/full_runs.md"
 
@@ -55,6 +56,10 @@ lab: venv
 execute: venv
 	$(PY) -m helpers.notebooks execute $(CHAPTERS)
 	$(PY) -m helpers.student
+	$(PY) -m helpers.ledger
+
+ledger: venv
+	$(PY) -m helpers.ledger
 
 student: venv
 	$(PY) -m helpers.student

@@ -88,8 +88,8 @@ def colab_url(relpath: str) -> str:
 
 
 def links_cell_source(chapter: Path) -> str:
-    ex = exercise_path(chapter).relative_to(ROOT).as_posix()
-    ch = Path(chapter).relative_to(ROOT).as_posix()
+    ex = f"chapters/exercises/{exercise_path(chapter).name}"
+    ch = f"chapters/{Path(chapter).name}"
     return (f"**Run it yourself:** [open this chapter in Colab]({colab_url(ch)}) · "
             f"[open its exercise notebook in Colab]({colab_url(ex)}) — the exercise notebook is "
             "this chapter with the solutions removed; its checkers tell you what went wrong.")

@@ -17,6 +17,11 @@ from helpers.exercises import (
     check_place_on_canvas,
     run_check,
 )
+from tests.exercise_harness import (
+    assert_mutant_diagnosed,
+    assert_reference_passes,
+    assert_three_diagnosed_mutants_each,
+)
 
 CHECKERS = {"1.1": check_dense_params, "1.2": check_image_to_vector,
             "1.3": check_place_on_canvas, "1.4": check_correlation_at_distance}
@@ -24,11 +29,7 @@ CHECKERS = {"1.1": check_dense_params, "1.2": check_image_to_vector,
 
 @pytest.mark.parametrize("number", sorted(CHECKERS))
 def test_reference_passes(number, capsys):
-    checker = CHECKERS[number]
-    assert checker.exercise.number == number
-    assert checker(checker.exercise.reference) is checker.exercise.reference
-    out = capsys.readouterr().out
-    assert out.startswith(f"✅ Exercise {number} passed (") and out.count("\n") == 1
+    assert_reference_passes(CHECKERS[number], number, capsys)
 
 
 def test_dense_params_numbers_from_the_text():
@@ -213,18 +214,11 @@ MUTANTS = [
 @pytest.mark.parametrize("number, mutant, status, text", MUTANTS,
                          ids=[f"{n}-{m.__name__}" for n, m, _, _ in MUTANTS])
 def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
-    verdict = run_check(CHECKERS[number].exercise, mutant)
-    assert verdict.status == status, verdict.message
-    assert text in verdict.message, verdict.message
-    assert verdict.message.startswith(f"❌ Exercise {number}: ")
-    assert len(verdict.message.splitlines()) <= 5
+    assert_mutant_diagnosed(CHECKERS[number], number, mutant, status, text)
 
 
 def test_each_exercise_has_at_least_three_diagnosed_mutants():
-    counts = {}
-    for number, _, status, _ in MUTANTS:
-        counts[number] = counts.get(number, 0) + (status in ("wrong", "bad_type"))
-    assert all(counts[n] >= 3 for n in CHECKERS), counts
+    assert_three_diagnosed_mutants_each(CHECKERS, MUTANTS)
 
 
 def test_an_endless_loop_times_out():

@@ -18,6 +18,11 @@ from helpers.exercises import (
     check_red_green_filter,
     run_check,
 )
+from tests.exercise_harness import (
+    assert_mutant_diagnosed,
+    assert_reference_passes,
+    assert_three_diagnosed_mutants_each,
+)
 
 CHECKERS = {"4.1": check_red_green_filter, "4.2": check_conv_stack_parameters,
             "4.3": check_pointwise_conv}
@@ -25,11 +30,7 @@ CHECKERS = {"4.1": check_red_green_filter, "4.2": check_conv_stack_parameters,
 
 @pytest.mark.parametrize("number", sorted(CHECKERS))
 def test_reference_passes(number, capsys):
-    checker = CHECKERS[number]
-    assert checker.exercise.number == number
-    assert checker(checker.exercise.reference) is checker.exercise.reference
-    out = capsys.readouterr().out
-    assert out.startswith(f"✅ Exercise {number} passed (") and out.count("\n") == 1
+    assert_reference_passes(CHECKERS[number], number, capsys)
 
 
 def test_references_agree_with_torch():
@@ -192,19 +193,11 @@ MUTANTS = [
 @pytest.mark.parametrize("number, mutant, status, text", MUTANTS,
                          ids=[f"{n}-{m.__name__}" for n, m, _, _ in MUTANTS])
 def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
-    verdict = run_check(CHECKERS[number].exercise, mutant)
-    assert verdict.status == status, verdict.message
-    assert text in verdict.message, verdict.message
-    assert verdict.message.startswith(f"❌ Exercise {number}: ")
-    assert len(verdict.message.splitlines()) <= 5
+    assert_mutant_diagnosed(CHECKERS[number], number, mutant, status, text)
 
 
 def test_each_exercise_has_at_least_three_diagnosed_mutants():
-    counts = {}
-    for number, mutant, _, _ in MUTANTS:
-        verdict = run_check(CHECKERS[number].exercise, mutant)
-        counts[number] = counts.get(number, 0) + (verdict.mistake is not None)
-    assert all(counts[n] >= 3 for n in CHECKERS), counts
+    assert_three_diagnosed_mutants_each(CHECKERS, MUTANTS)
 
 
 def test_other_right_answers_pass():

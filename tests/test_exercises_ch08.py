@@ -22,17 +22,16 @@ from helpers.exercises import (
 from helpers.models.vit import PatchEmbedding
 from helpers.modern import DepthwiseSeparableConv
 from helpers.summary import count_parameters
+from tests.exercise_harness import (
+    assert_reference_passes,
+)
 
 CHECKERS = {"8.1": check_patchify, "8.2": check_attention, "8.3": check_separable_params}
 
 
 @pytest.mark.parametrize("number", sorted(CHECKERS))
 def test_reference_passes(number, capsys):
-    checker = CHECKERS[number]
-    assert checker.exercise.number == number
-    assert checker(checker.exercise.reference) is checker.exercise.reference
-    out = capsys.readouterr().out
-    assert out.startswith(f"✅ Exercise {number} passed (") and out.count("\n") == 1
+    assert_reference_passes(CHECKERS[number], number, capsys)
 
 
 # --------------------------------------------------------------------------- references

@@ -5,6 +5,8 @@
     runs = depth_sweep({"plain": plain_net, "residual": cifar_resnet}, (8, 20, 32), x, y, ...)
     last_epoch_error(runs[("plain", 32)])                   # training error in the final epoch
     norms = block_gradient_norms(model, x, y)               # ||dL/d(block output)|| per block
+    steps_to_error(lambda: lenet5(activation="relu"), x, y, threshold=0.3, lr=0.03)
+    train_and_score(build, x, y, x_test, y_test, epochs=10, max_shift=2)
     strip_batchnorm(model)                                  # BatchNorm2d -> Identity
 
 Every run is seeded, so the same arguments give the same numbers on the same machine.
@@ -18,7 +20,7 @@ import torch
 from torch import nn
 
 from helpers.device import seed_everything
-from helpers.train import History, fit, make_loader
+from helpers.train import History, evaluate, fit, make_loader, steps_to_reach
 
 MNIST_NORM = {"mean": 0.1307, "std": 0.3081}      # pixel mean and std of MNIST's training set
 FASHION_NORM = {"mean": 0.2860, "std": 0.3530}    # the same for Fashion-MNIST
@@ -104,6 +106,39 @@ def depth_sweep(builders: Mapping[str, Callable[..., nn.Module]], depths: Iterab
             runs[(name, depth)] = fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer,
                                       device=device)
     return runs
+
+
+def steps_to_error(build: Callable[[], nn.Module], x, y, *, threshold: float, lr: float,
+                   max_steps: int = 160, seed: int = 0, batch_size: int = 64, window: int = 20,
+                   mean=None, std=None, device=None) -> int | None:
+    """Optimiser steps until ``build()``'s training error, averaged over ``window`` steps, is at
+    most ``threshold`` (None if not within ``max_steps``): SGD with momentum 0.9 at learning rate
+    ``lr``, batches of ``batch_size`` from ``(x, y)`` in a seeded order, model seeded too."""
+    seed_everything(seed)
+    model = build()
+    loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
+                         std=std, device=device)
+    epochs = -(-max_steps // len(loader))
+    history = fit(model, loader, epochs=epochs, max_steps=max_steps, lr=lr, optimizer="sgd",
+                  momentum=0.9, device=device)
+    return steps_to_reach(history, threshold, window=window)
+
+
+def train_and_score(build: Callable[[], nn.Module], x, y, x_test, y_test, *, epochs: int,
+                    lr: float = 1e-3, max_shift: int = 0, seed: int = 0, batch_size: int = 64,
+                    mean=None, std=None, device=None) -> tuple[float, float]:
+    """Train ``build()`` with Adam on ``(x, y)`` (random shifts of up to ``max_shift`` pixels
+    if > 0) and return its (training accuracy, test accuracy), both measured in eval mode."""
+    seed_everything(seed)
+    model = build()
+    loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
+                         std=std, device=device)
+    if max_shift:
+        loader = AugmentedLoader(loader, max_shift=max_shift, seed=seed)
+    fit(model, loader, epochs=epochs, lr=lr, optimizer="adam", device=device)
+    scored = [make_loader(a, b, batch_size=1000, mean=mean, std=std, device=device)
+              for a, b in ((x, y), (x_test, y_test))]
+    return evaluate(model, scored[0])[1], evaluate(model, scored[1])[1]
 
 
 def residual_stages(model: nn.Module) -> list[nn.Module]:

@@ -37,8 +37,10 @@ from helpers.experiments import (
     depth_sweep,
     downsample,
     last_epoch_error,
+    steps_to_error,
+    train_and_score,
 )
-from helpers.models import cifar_resnet, lenet5, plain_net
+from helpers.models import cifar_resnet, lenet5, plain_net, small_vgg
 from helpers.summary import count_parameters
 from helpers.train import evaluate, fit, make_loader, subset
 
@@ -67,6 +69,8 @@ class Result:
     machine: str = ""
     smoke: bool = False
     per_epoch: list[float] = field(default_factory=list)
+    display: str = ""
+    details: str = ""
 
 
 def machine_description() -> str:
@@ -146,34 +150,136 @@ def run_resnet(smoke: bool = False) -> Result:
                   "above 92 %", time.perf_counter() - start, per_epoch=per_epoch)
 
 
-def run_degradation(smoke: bool = False) -> Result:
-    """Chapter 7's depth sweep with five times the data and more epochs: training error in the
-    final epoch of plain and residual networks of depth 8, 20 and 32 (14x14 Fashion-MNIST)."""
-    n, epochs, depths = (128, 1, (8, 14)) if smoke else (10_000, 6, (8, 20, 32))
+def _sweep_errors(n: int, epochs: int, depths, seed: int) -> tuple[list[float], list[float]]:
+    """Chapter 7's depth sweep: final-epoch training errors (plain, residual) per depth."""
     x_tr, y_tr, _, _ = load_fashion_mnist()
     x, y = subset(x_tr, y_tr, n, seed=0)
-    start = time.perf_counter()
     runs = depth_sweep({"plain": plain_net, "residual": cifar_resnet}, depths, downsample(x, 2),
-                       y, epochs=epochs, batch_size=64, lr=2e-3, optimizer="adam", seed=0,
+                       y, epochs=epochs, batch_size=64, lr=2e-3, optimizer="adam", seed=seed,
                        width=8, **FASHION_NORM)
-    errors = {f"{name}-{depth}": round(last_epoch_error(h), 4) for (name, depth), h in
-              runs.items()}
-    plain = [errors[f"plain-{d}"] for d in depths]
-    residual = [errors[f"residual-{d}"] for d in depths]
+    return ([round(last_epoch_error(runs["plain", d]), 4) for d in depths],
+            [round(last_epoch_error(runs["residual", d]), 4) for d in depths])
+
+
+def _degrades(plain, residual) -> bool:
+    """The chapter's claims: plain error strictly rising with depth, and the deepest residual
+    network at most 2 points worse than the shallowest."""
+    rising = all(a < b for a, b in zip(plain, plain[1:]))
+    return rising and residual[-1] <= residual[0] + 0.02
+
+
+def run_degradation(smoke: bool = False) -> Result:
+    """Chapter 7's depth sweep with about seven times the data and twice the epochs: training
+    error in the final epoch of plain and residual networks of depth 8, 20 and 32."""
+    n, epochs, depths = (128, 1, (8, 14)) if smoke else (10_000, 6, (8, 20, 32))
+    start = time.perf_counter()
+    plain, residual = _sweep_errors(n, epochs, depths, seed=0)
     return Result("degradation-14px", "07_residual_networks",
                   "plain_net / cifar_resnet, depth " + "/".join(map(str, depths)) + ", width 8",
                   count_parameters(cifar_resnet(depths[-1], width=8)),
                   f"Fashion-MNIST, {n:,} training images downsampled to 14x14", epochs,
-                  "Adam lr 2e-3, batch 64; training error over the final epoch "
-                  f"(plain {plain}, residual {residual})",
+                  "Adam lr 2e-3, batch 64; training error over the final epoch",
                   "deepest minus shallowest training error, plain",
                   plain[-1] - plain[0], "plain error rises with depth; residual does not",
-                  time.perf_counter() - start, per_epoch=[*plain, *residual])
+                  time.perf_counter() - start, per_epoch=[*plain, *residual],
+                  details=f"final-epoch training error, plain {plain}, residual {residual}; "
+                          f"the chapter's claims hold: {_degrades(plain, residual)}")
+
+
+def run_degradation_seeds(smoke: bool = False) -> Result:
+    """The notebook's exact sweep (1,500 images, 3 epochs) with seeds 0, 1 and 2."""
+    n, epochs, depths, seeds = (128, 1, (8, 14), (0,)) if smoke else (1500, 3, (8, 20, 32),
+                                                                     (0, 1, 2))
+    start = time.perf_counter()
+    rows, held = [], 0
+    for seed in seeds:
+        plain, residual = _sweep_errors(n, epochs, depths, seed)
+        held += _degrades(plain, residual)
+        rows.append(f"seed {seed}: plain {plain}, residual {residual}")
+    return Result("degradation-seeds", "07_residual_networks",
+                  "plain_net / cifar_resnet, depth " + "/".join(map(str, depths)) + ", width 8",
+                  count_parameters(cifar_resnet(depths[-1], width=8)),
+                  f"Fashion-MNIST, {n:,} training images downsampled to 14x14", epochs,
+                  "the notebook's sweep (Adam lr 2e-3, batch 64) with other seeds",
+                  "seeds for which the chapter's degradation claims hold", float(held),
+                  f"all {len(seeds)}", time.perf_counter() - start,
+                  display=f"{held} of {len(seeds)}",
+                  details="; ".join(rows) + " (final-epoch training errors, depth order)")
+
+
+def run_relu_vs_tanh(smoke: bool = False) -> Result:
+    """Chapter 6's race, LeNet-5 with tanh against ReLU, over seeds and learning rates."""
+    seeds, lrs, max_steps, n = ((0,), (0.03,), 20, 512) if smoke else ((0, 1, 2),
+                                                                      (0.01, 0.03, 0.1), 400,
+                                                                      10_000)
+    x_tr, y_tr, _, _ = load_fashion_mnist()
+    x, y = subset(x_tr, y_tr, n, seed=0)
+    start = time.perf_counter()
+    ratios, rows = [], []
+    for lr in lrs:
+        for seed in seeds:
+            steps = {act: steps_to_error(
+                lambda act=act: lenet5(input_size=28, activation=act).to(
+                    memory_format=torch.channels_last),
+                x, y, threshold=0.30, lr=lr, max_steps=max_steps, seed=seed, **FASHION_NORM)
+                for act in ("tanh", "relu")}
+            if steps["tanh"] is not None:
+                relu = steps["relu"] if steps["relu"] is not None else max_steps + 1
+                ratios.append(steps["tanh"] / relu)
+            rows.append(f"lr {lr}, seed {seed}: tanh {steps['tanh']}, ReLU {steps['relu']}")
+    worst = max(ratios) if ratios else float("nan")
+    return Result("relu-vs-tanh", "06_lenet_alexnet_vgg", "LeNet-5, tanh versus ReLU",
+                  count_parameters(lenet5()), f"Fashion-MNIST, {n:,} training images", 0,
+                  f"SGD momentum 0.9, batch 64, at most {max_steps} steps; steps until the "
+                  "training error over 20 steps is at most 30 %",
+                  "largest tanh steps / ReLU steps", worst,
+                  "6 or more in Krizhevsky et al. (2012) for a 4-layer CIFAR-10 network",
+                  time.perf_counter() - start,
+                  details="; ".join(rows) + " (None: not reached; counted as "
+                          f"{max_steps + 1} for ReLU)")
+
+
+def run_regularisation(smoke: bool = False) -> Result:
+    """Chapter 6's dropout and random-shift measurements with seeds 0, 1 and 2."""
+    seeds, n, n_test, epochs = ((0,), 128, 500, 1) if smoke else ((0, 1, 2), 1000, 5000, 10)
+    x_tr, y_tr, x_te, y_te = load_mnist()
+    x, y = subset(x_tr, y_tr, n, seed=0)
+
+    def build(dropout):
+        return lambda: small_vgg(channels=(8, 16), convs_per_stage=1, hidden=256,
+                                 dropout=dropout)
+
+    start = time.perf_counter()
+    gains, rows = {"dropout": [], "shifts": []}, []
+    for seed in seeds:
+        common = dict(epochs=epochs, seed=seed, **MNIST_NORM)
+        base = train_and_score(build(0.0), x, y, x_te[:n_test], y_te[:n_test], **common)
+        drop = train_and_score(build(0.5), x, y, x_te[:n_test], y_te[:n_test], **common)
+        shift = train_and_score(build(0.0), x, y, x_te[:n_test], y_te[:n_test], max_shift=2,
+                                **common)
+        gains["dropout"].append(round(drop[1] - base[1], 4))
+        gains["shifts"].append(round(shift[1] - base[1], 4))
+        rows.append(f"seed {seed}: test accuracy {base[1]:.2%} plain, {drop[1]:.2%} dropout, "
+                    f"{shift[1]:.2%} shifts")
+    return Result("regularisation-seeds", "06_lenet_alexnet_vgg",
+                  "small VGG-style network (8/16 channels, FC 256)",
+                  count_parameters(build(0.0)()), f"MNIST, {n:,} training digits, "
+                  f"{n_test:,} test digits", epochs, "Adam lr 1e-3, batch 64; dropout 0.5 before "
+                  "the last layer, or random shifts of up to 2 px",
+                  "smallest test-accuracy gain from dropout", min(gains["dropout"]),
+                  "at least 0 (dropout does not hurt); shifts at least +0.01",
+                  time.perf_counter() - start,
+                  display=f"dropout {min(gains['dropout']):+.2%}, shifts "
+                          f"{min(gains['shifts']):+.2%} (smallest gains)",
+                  details="; ".join(rows))
 
 
 RUNS: dict[str, Callable[[bool], Result]] = {
     "lenet5-mnist": run_lenet,
+    "relu-vs-tanh": run_relu_vs_tanh,
+    "regularisation-seeds": run_regularisation,
     "resnet8-fashion": run_resnet,
+    "degradation-seeds": run_degradation_seeds,
     "degradation-14px": run_degradation,
 }
 
@@ -181,10 +287,12 @@ INTRO = """# Full-length training runs
 
 The chapters train cut-down versions of their networks -- a fraction of the data, one or two
 epochs, sometimes smaller images -- so that every notebook runs in about a minute on two CPU
-cores. This page records what the same networks reach when they are trained properly. It is
-written by `make full-runs` (`python -m helpers.full_runs`), which is not part of `make test`;
-rerun it on your own machine to check the numbers. The accuracy is measured on the test set
-after the last epoch (no early stopping, no model selection on the test set).
+cores. This page records what the same networks reach when they are trained properly, and
+repeats the chapters' small experiments with other seeds and settings, to show how much their
+conclusions depend on the one run a notebook can afford. It is written by `make full-runs`
+(`python -m helpers.full_runs`), which is not part of `make test`; rerun it on your own machine
+to check the numbers. Accuracies are measured on the test set after the last epoch (no early
+stopping, no model selection on the test set).
 """
 
 
@@ -197,9 +305,11 @@ def render(results: dict[str, Result]) -> str:
     lines = [INTRO, "| run | chapter | model | parameters | epochs | result | target | time "
              "| date |", "|---|---|---|---:|---:|---:|---|---:|---|"]
     for r in results.values():
-        value = _percent(r.value) if r.metric == "test accuracy" else f"{r.value:+.3f}"
+        value = r.display or (_percent(r.value) if r.metric == "test accuracy"
+                              else f"{r.value:.3f}")
         chapter = f"{{doc}}`{r.chapter}`"
-        lines.append(f"| `{r.name}` | {chapter} | {r.model} | {r.parameters:,} | {r.epochs} | "
+        epochs = r.epochs or "–"
+        lines.append(f"| `{r.name}` | {chapter} | {r.model} | {r.parameters:,} | {epochs} | "
                      f"{r.metric}: {value} | {r.target} | {r.seconds / 60:.1f} min | {r.date} |")
     lines += ["", "## How each run was trained", ""]
     for r in results.values():
@@ -208,8 +318,9 @@ def render(results: dict[str, Result]) -> str:
         if r.metric == "test accuracy" and r.per_epoch:
             trace = " Test accuracy after each epoch: " + ", ".join(
                 _percent(v) for v in r.per_epoch) + "."
-        lines += [f"**`{r.name}`**{smoke}: {r.model} on {r.data}. {r.recipe}. Machine: "
-                  f"{r.machine}.{trace}", ""]
+        details = f" Results: {r.details}." if r.details else ""
+        lines += [f"**`{r.name}`**{smoke}: {r.model} on {r.data}. {r.recipe}.{details}"
+                  f"{trace} Machine: {r.machine}.", ""]
     payload = json.dumps({k: asdict(v) for k, v in results.items()}, indent=1)
     lines += [f"<!-- {JSON_MARK}", payload, "-->", ""]
     return "\n".join(lines)

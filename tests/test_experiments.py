@@ -16,7 +16,9 @@ from helpers.experiments import (
     last_epoch_error,
     random_shift,
     residual_stages,
+    steps_to_error,
     strip_batchnorm,
+    train_and_score,
 )
 from helpers.models import cifar_resnet, lenet5, plain_net
 from helpers.train import History, make_loader
@@ -159,3 +161,41 @@ def test_residual_stages_and_strip_batchnorm():
     assert stripped is model
     assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     assert model(torch.randn(2, 1, 8, 8)).shape == (2, 10)
+
+
+# --------------------------------------------------------------------------- races and scores
+
+def _tiny_data(n=64, side=8, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    x = (rng.random((n, side, side)) * 60).astype(np.uint8)
+    x[y == 1, :, : side // 2] += 150          # class 1: a bright left half, easy to learn
+    return x, y
+
+
+def _tiny_cnn():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+                         nn.Flatten(), nn.Linear(16, 2))
+
+
+def test_steps_to_error_counts_steps_and_is_reproducible():
+    x, y = _tiny_data()
+    kwargs = dict(threshold=0.2, lr=0.05, max_steps=60, batch_size=16, window=4, device="cpu")
+    steps = steps_to_error(_tiny_cnn, x, y, **kwargs)
+    assert steps is not None and 4 <= steps <= 60
+    assert steps_to_error(_tiny_cnn, x, y, **kwargs) == steps
+    assert steps_to_error(_tiny_cnn, x, y, **{**kwargs, "threshold": 0.0, "max_steps": 3}) is None
+
+
+def test_train_and_score_returns_two_accuracies():
+    x, y = _tiny_data()
+    x_test, y_test = _tiny_data(32, seed=1)
+    train_acc, test_acc = train_and_score(_tiny_cnn, x, y, x_test, y_test, epochs=3, lr=1e-2,
+                                          batch_size=16, device="cpu")
+    assert 0.0 <= train_acc <= 1.0 and 0.0 <= test_acc <= 1.0
+    again = train_and_score(_tiny_cnn, x, y, x_test, y_test, epochs=3, lr=1e-2, batch_size=16,
+                            device="cpu")
+    assert again == (train_acc, test_acc)
+    shifted = train_and_score(_tiny_cnn, x, y, x_test, y_test, epochs=3, lr=1e-2, max_shift=1,
+                              batch_size=16, device="cpu")
+    assert len(shifted) == 2

@@ -78,9 +78,15 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def is_redirect(path: Path) -> bool:
+    """index.html is only a refresh to intro.html (written by Jupyter Book)."""
+    return 'http-equiv="Refresh"' in path.read_text(errors="ignore")[:2000]
+
+
 def pages() -> list[str]:
     return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-                  if not p.relative_to(HTML).as_posix().startswith(("_static", "_sources")))
+                  if not p.relative_to(HTML).as_posix().startswith(("_static", "_sources"))
+                  and not is_redirect(p))
 
 
 def chapter_pages() -> list[str]:

@@ -203,7 +203,7 @@ def run_degradation_seeds(smoke: bool = False) -> Result:
                   "plain_net / cifar_resnet, depth " + "/".join(map(str, depths)) + ", width 8",
                   count_parameters(cifar_resnet(depths[-1], width=8)),
                   f"Fashion-MNIST, {n:,} training images downsampled to 14x14", epochs,
-                  "the notebook's sweep (Adam lr 2e-3, batch 64) with other seeds",
+                  "The notebook's sweep (Adam lr 2e-3, batch 64) with other seeds",
                   "seeds for which the chapter's degradation claims hold", float(held),
                   f"all {len(seeds)}", time.perf_counter() - start,
                   display=f"{held} of {len(seeds)}", extra=extra,

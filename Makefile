@@ -12,6 +12,8 @@ export PYTHONHASHSEED := 0
 export OMP_WAIT_POLICY := PASSIVE
 # Stored outputs carry no progress bars (learners still see them on Colab / in JupyterLab).
 export CNN_COURSE_NO_PROGRESS := 1
+# A claim that does not hold fails the run here; in a learner's notebook it only warns.
+test execute bench full-runs: export CNN_COURSE_STRICT_CLAIMS := 1
 
 .PHONY: help venv book test lab execute student ledger bench full-runs lint lock browser-deps clean
 

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from helpers import layers as scratch
+from helpers.device import shifted_seed
 from helpers.plot import _light
 from helpers.receptive_field import measured_receptive_field, receptive_field
 
@@ -187,7 +188,7 @@ def effective_receptive_field(module: nn.Module, input_size, n_inputs: int = 8,
     if not isinstance(n_inputs, int) or n_inputs < 1:
         raise ValueError(f"n_inputs must be a positive int, got {n_inputs!r}")
     model = copy.deepcopy(module).double().eval().cpu()
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(shifted_seed(seed))
     x = torch.randn((n_inputs, *shape), generator=generator, dtype=torch.float64)
     x.requires_grad_(True)
     out = model(x)

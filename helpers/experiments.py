@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.device import seed_everything
+from helpers.device import seed_everything, shifted_seed
 from helpers.train import History, evaluate, fit, make_loader, steps_to_reach
 
 MNIST_NORM = {"mean": 0.1307, "std": 0.3081}      # pixel mean and std of MNIST's training set
@@ -70,7 +70,7 @@ class AugmentedLoader:
 
     def __init__(self, loader, max_shift: int = 2, flip: bool = False, seed: int = 0):
         self.loader, self.max_shift, self.flip = loader, max_shift, flip
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(shifted_seed(seed))
 
     def __len__(self) -> int:
         return len(self.loader)

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from helpers.device import get_device, progress_enabled, seed_everything
+from helpers.device import get_device, progress_enabled, seed_everything, shifted_seed
 
 
 def _as_images(x) -> torch.Tensor:
@@ -80,7 +80,7 @@ class TensorLoader:
         self.x, self.y = (t.to(self.device) for t in dataset.tensors)
         self.dataset = dataset
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(shifted_seed(seed))
 
     def __len__(self) -> int:
         n = self.x.shape[0]
@@ -113,7 +113,7 @@ def subset(x, y, n: int, seed: int = 0, stratified: bool = True):
     y = np.asarray(y)
     if not 0 < n <= len(y):
         raise ValueError(f"n must be in [1, {len(y)}], got {n}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(shifted_seed(seed))
     if not stratified:
         idx = rng.choice(len(y), size=n, replace=False)
     else:

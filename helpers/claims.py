@@ -84,12 +84,13 @@ def _plain(value):
 
 
 def _test_and_margin(value, equals, rel, at_least, at_most):
-    """The test as text, whether it holds, and the margin (smallest distance to a threshold)."""
+    """The test as text, whether it holds, the margin (the smallest distance to a threshold,
+    positive when it holds) and that threshold."""
     if equals is not None:
         if rel and isinstance(value, Number) and isinstance(equals, Number):
             return f"= {format_value(equals)} ± {rel:.1%}", math.isclose(value, equals,
-                                                                         rel_tol=rel), None
-        return f"= {format_value(equals)}", value == equals, None
+                                                                         rel_tol=rel), None, None
+        return f"= {format_value(equals)}", value == equals, None, None
     tests, margins = [], []
     if at_least is not None:
         tests.append(f"≥ {format_value(at_least)}")
@@ -98,12 +99,12 @@ def _test_and_margin(value, equals, rel, at_least, at_most):
         tests.append(f"≤ {format_value(at_most)}")
         margins.append((at_most - value, at_most))
     margin, threshold = min(margins, key=lambda m: m[0])
-    return " and ".join(tests), margin >= 0, margin
+    return " and ".join(tests), margin >= 0, margin, threshold
 
 
-def claim(key: str, sentence: str, value, *, equals=None, rel: float = 0.0, at_least=None,
-          at_most=None, kind: str | None = None, unit: str = ""):
-    """Check ``value`` against the sentence, record it (glued under ``key``); returns ``value``.
+def check(key: str, sentence: str, value, *, equals=None, rel: float = 0.0, at_least=None,
+          at_most=None, kind: str | None = None, unit: str = "") -> Claim:
+    """The record of a claim: its test, whether ``value`` passes it, and by what margin.
 
     ``key`` is ``chNN.short-name``, unique in the book. Give ``equals`` (with an optional
     relative tolerance ``rel``, for a rounded figure) or a threshold ``at_least`` /
@@ -121,22 +122,26 @@ def claim(key: str, sentence: str, value, *, equals=None, rel: float = 0.0, at_l
     if kind not in KINDS:
         raise ValueError(f"claim {key!r}: kind must be one of {KINDS}, got {kind!r}")
     plain = _plain(value)
-    test, holds, margin = _test_and_margin(plain, equals, rel, at_least, at_most)
-    threshold = at_least if margin is not None and at_least is not None else at_most
+    test, holds, margin, threshold = _test_and_margin(plain, equals, rel, at_least, at_most)
     relative = (None if margin is None or not threshold
                 else float(margin) / abs(float(threshold)))
-    record = Claim(key, sentence, kind, plain, format_value(plain, unit), test, bool(holds),
-                   None if margin is None else float(margin), relative)
+    return Claim(key, sentence, kind, plain, format_value(plain, unit), test, bool(holds),
+                 None if margin is None else float(margin), relative)
+
+
+def claim(key: str, sentence: str, value, **test) -> None:
+    """Check ``value`` against the sentence (see :func:`check` for the arguments), store the
+    record unseen in the cell's output, and raise (strict) or warn (learner) if it fails."""
+    record = check(key, sentence, value, **test)
     _publish(record)
-    if not holds:
-        message = (f"claim [{key}] {sentence}: measured {record.shown}, "
-                   f"the text needs {test}")
-        if strict():
-            raise ClaimError(message + " (does not hold)")
-        print(f"⚠ This run differs from the book: {message}. Results move a little with the "
-              "hardware, the library versions and the random seed; the notebook carries on.",
-              file=sys.stderr)
-    return value
+    if record.holds:
+        return
+    message = f"claim [{key}] {sentence}: measured {record.shown}, the text needs {record.test}"
+    if strict():
+        raise ClaimError(message + " (does not hold)")
+    print(f"⚠ This run differs from the book: {message}. Results move a little with the "
+          "hardware, the library versions and the random seed; the notebook carries on.",
+          file=sys.stderr)
 
 
 def glue(key: str, value) -> None:

@@ -1,42 +1,97 @@
-"""helpers.claims: a claim prints its ledger line when it holds and raises when it does not."""
+"""helpers.claims: a claim is a structured record, checked strictly under make test and
+reported as a warning in a learner's notebook."""
 from __future__ import annotations
+
+import json
 
 import pytest
 
-from helpers.claims import LINE_RE, ClaimError, claim, format_value
+from helpers import claims
+from helpers.claims import CLAIM_MIME, GLUE_PREFIX, ClaimError, check, claim, format_value
 
 
-def test_holding_claim_prints_a_ledger_line(capsys):
-    assert claim("ch01.dense", "Dense layer weights", 65_536_000, equals=65_536_000) == 65_536_000
-    line = capsys.readouterr().out.strip()
-    m = LINE_RE.match(line)
-    assert m and m["key"] == "ch01.dense" and m["value"] == "65,536,000"
+@pytest.fixture
+def emitted(monkeypatch):
+    """The bundles claim/glue would store in the notebook: (key, bundle) pairs."""
+    out = []
+    monkeypatch.setattr(claims, "_emit", lambda key, bundle: out.append((key, bundle)))
+    return out
+
+
+def test_exact_claim_records_its_test(emitted, monkeypatch):
+    monkeypatch.setenv(claims.STRICT_ENV, "1")
+    assert claim("ch01.dense", "Dense layer weights", 65_536_000, equals=65_536_000) is None
+    (key, bundle), = emitted
+    record = bundle[CLAIM_MIME]
+    assert key == "ch01.dense" and bundle["text/plain"] == "65536000"
+    assert record["kind"] == "exact" and record["test"] == "= 65,536,000" and record["holds"]
+    assert record["margin"] is None
+    json.dumps(record)  # stored in the notebook as JSON
+
+
+@pytest.mark.parametrize("kwargs, margin, relative", [
+    ({"at_least": 0.5}, 0.25, 0.5),
+    ({"at_most": 1.0}, 0.25, 0.25),
+    ({"at_least": 0.5, "at_most": 0.8}, 0.05, 0.0625),  # the nearer threshold counts
+])
+def test_empirical_claim_keeps_its_margin(kwargs, margin, relative):
+    record = check("ch01.acc", "accuracy", 0.75, **kwargs)
+    assert record.kind == "empirical" and record.holds
+    assert record.margin == pytest.approx(margin)
+    assert record.relative_margin == pytest.approx(relative)
 
 
 @pytest.mark.parametrize("kwargs", [
     {"equals": 10}, {"equals": 10.0, "rel": 0.01}, {"at_least": 12}, {"at_most": 3},
-    {"holds": False},
 ])
-def test_failing_claim_raises_with_the_reason(kwargs, capsys):
-    with pytest.raises(ClaimError, match=r"\[ch02.x\] thing does not hold"):
+def test_failing_claim_raises_in_strict_mode(kwargs, emitted, monkeypatch):
+    monkeypatch.setenv(claims.STRICT_ENV, "1")
+    with pytest.raises(ClaimError, match=r"\[ch02.x\] thing: measured 11"):
         claim("ch02.x", "thing", 11, **kwargs)
-    assert capsys.readouterr().out == ""
+    assert emitted[0][1][CLAIM_MIME]["holds"] is False
 
 
-def test_tolerance_and_bounds():
-    claim("ch03.a", "close enough", 99.5, equals=100, rel=0.01)
-    claim("ch03.b", "in range", 0.7, at_least=0.5, at_most=0.9)
-    claim("ch03.c", "a condition", True, holds=True)
+def test_failing_claim_warns_and_carries_on_for_a_learner(emitted, monkeypatch, capsys):
+    monkeypatch.delenv(claims.STRICT_ENV, raising=False)
+    claim("ch02.x", "thing", 11, at_least=12)
+    err = capsys.readouterr().err
+    assert "⚠" in err and "measured 11" in err and "≥ 12" in err
 
 
-@pytest.mark.parametrize("key, statement, kwargs", [
+def test_numpy_and_torch_scalars_are_stored_as_plain_numbers():
+    np = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    assert check("ch03.n", "n", np.int64(3), equals=3).value == 3
+    assert isinstance(check("ch03.t", "t", torch.tensor(0.5), at_least=0.1).value, float)
+
+
+def test_glue_stores_a_quotable_value(emitted):
+    claims.glue("ch01.n-test", 2000)
+    assert emitted == [("ch01.n-test", {"text/plain": "2000"})]
+
+
+def test_emit_writes_a_myst_nb_glue_record(monkeypatch):
+    shown = []
+    ipython = pytest.importorskip("IPython")
+    monkeypatch.setattr(ipython, "get_ipython", lambda: object())
+    monkeypatch.setattr("IPython.display.display",
+                        lambda data, raw, metadata: shown.append((data, metadata)))
+    claims._emit("ch01.k", {"text/plain": "1"})
+    (data, metadata), = shown
+    assert data == {GLUE_PREFIX + "text/plain": "1"}
+    assert metadata["scrapbook"] == {"name": "ch01.k", "mime_prefix": GLUE_PREFIX}
+
+
+@pytest.mark.parametrize("key, sentence, kwargs", [
     ("bad key", "s", {"equals": 1}),
-    ("ch01.ok", "has: colon", {"equals": 1}),
+    ("ch01.ok", "two\nlines", {"equals": 1}),
     ("ch01.ok", "checks nothing", {}),
+    ("ch01.ok", "both", {"equals": 1, "at_least": 0}),
+    ("ch01.ok", "odd kind", {"equals": 1, "kind": "vibes"}),
 ])
-def test_malformed_claims_are_rejected(key, statement, kwargs):
+def test_malformed_claims_are_rejected(key, sentence, kwargs):
     with pytest.raises(ValueError):
-        claim(key, statement, 1, **kwargs)
+        check(key, sentence, 1, **kwargs)
 
 
 def test_format_value():

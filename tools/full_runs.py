@@ -1,8 +1,8 @@
 """Full-length training runs, outside the test suite: ``make full-runs``.
 
-    python -m helpers.full_runs                        # every run -> chapters/full_runs.md
-    python -m helpers.full_runs --only lenet5-mnist    # one run; the others' rows are kept
-    python -m helpers.full_runs --smoke                # a few steps each (for the tests)
+    python -m tools.full_runs                        # every run -> chapters/full_runs.md
+    python -m tools.full_runs --only lenet5-mnist    # one run; the others' rows are kept
+    python -m tools.full_runs --smoke                # a few steps each (for the tests)
 
 The chapters train cut-down versions of these networks so that each notebook runs in about a
 minute on two CPU cores; here the same networks train on the full data for as long as they
@@ -43,10 +43,10 @@ from helpers.experiments import (
 from helpers.models import cifar_resnet, lenet5, plain_net, small_vgg
 from helpers.summary import count_parameters
 from helpers.train import evaluate, fit, make_loader, subset
+from tools import book
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "chapters" / "full_runs.md"
-SMOKE_PAGE = ROOT / "_build" / "full_runs_smoke.md"
+PAGE = book.CHAPTERS_DIR / "full_runs.md"
+SMOKE_PAGE = book.BUILD_DIR / "full_runs_smoke.md"
 JSON_MARK = "full-runs-json"
 
 
@@ -295,7 +295,7 @@ epochs, sometimes smaller images -- so that every notebook runs in about a minut
 cores. This page records what the same networks reach when they are trained properly, and
 repeats the chapters' small experiments with other seeds and settings, to show how much their
 conclusions depend on the one run a notebook can afford. It is written by `make full-runs`
-(`python -m helpers.full_runs`), which is not part of `make test`; rerun it on your own machine
+(`python -m tools.full_runs`), which is not part of `make test`; rerun it on your own machine
 to check the numbers. Accuracies are measured on the test set after the last epoch (no early
 stopping, no model selection on the test set).
 """
@@ -348,8 +348,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice; --smoke uses 1)")
     parser.add_argument("--output", type=Path, default=None,
-                        help=f"page to write (default {PAGE.relative_to(ROOT)}; with --smoke "
-                             f"{SMOKE_PAGE.relative_to(ROOT)})")
+                        help=f"page to write (default {book.relative(PAGE)}; with --smoke "
+                             f"{book.relative(SMOKE_PAGE)})")
     args = parser.parse_args(argv)
     output = args.output or (SMOKE_PAGE if args.smoke else PAGE)
     threads_before = torch.get_num_threads()

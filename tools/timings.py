@@ -24,22 +24,26 @@ START, END = "<!-- timings:start -->", "<!-- timings:end -->"
 GROSS = 2.0  # make test fails only when a chapter takes more than GROSS x its budget
 
 
-def load(path: Path = TIMINGS) -> dict[str, float]:
-    """Seconds per chapter (``NN_slug`` -> seconds); empty when the file does not exist."""
+def load(path: Path | None = None) -> dict[str, float]:
+    """Seconds per chapter (``NN_slug`` -> seconds) from ``path`` (default :data:`TIMINGS`);
+    empty when the file does not exist."""
+    path = path or TIMINGS
     if not Path(path).is_file():
         return {}
     return {k: float(v) for k, v in json.loads(Path(path).read_text())["seconds"].items()}
 
 
-def save(seconds: dict[str, float], how: str, path: Path = TIMINGS) -> None:
-    """Write seconds per chapter, rounded to 0.1 s, in chapter order."""
+def save(seconds: dict[str, float], how: str, path: Path | None = None) -> None:
+    """Write seconds per chapter, rounded to 0.1 s, in chapter order (default :data:`TIMINGS`)."""
+    path = path or TIMINGS
     data = {"how": how, "seconds": {k: round(v, 1) for k, v in sorted(seconds.items())}}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
-def how_measured(path: Path = TIMINGS) -> str:
+def how_measured(path: Path | None = None) -> str:
     """The ``how`` note of a timings file ("" when absent)."""
+    path = path or TIMINGS
     return json.loads(Path(path).read_text()).get("how", "") if Path(path).is_file() else ""
 
 
@@ -86,8 +90,10 @@ def maintainer_section(seconds: dict[str, float], how: str) -> str:
 
 
 def update_maintainer_page(seconds: dict[str, float], how: str,
-                           page: Path = MAINTAINING) -> None:
-    """Replace the text between the timings markers of the maintainer page (or append it)."""
+                           page: Path | None = None) -> None:
+    """Replace the text between the timings markers of the maintainer page (default
+    :data:`MAINTAINING`), or append it."""
+    page = page or MAINTAINING
     text = Path(page).read_text(encoding="utf-8") if Path(page).is_file() else ""
     section = maintainer_section(seconds, how)
     if START in text and END in text:

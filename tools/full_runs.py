@@ -18,11 +18,10 @@ import datetime as dt
 import json
 import os
 import platform
-import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -40,40 +39,13 @@ from helpers.experiments import (
     steps_to_error,
     train_and_score,
 )
+from helpers.full_runs import JSON_MARK, PAGE, Result, load_results
 from helpers.models import cifar_resnet, lenet5, plain_net, small_vgg
 from helpers.summary import count_parameters
 from helpers.train import evaluate, fit, make_loader, subset
 from tools import book
 
-PAGE = book.CHAPTERS_DIR / "full_runs.md"
 SMOKE_PAGE = book.BUILD_DIR / "full_runs_smoke.md"
-JSON_MARK = "full-runs-json"
-
-
-@dataclass
-class Result:
-    """One finished run: what was trained, how, and how well it did."""
-
-    name: str
-    chapter: str
-    model: str
-    parameters: int
-    data: str
-    epochs: int
-    recipe: str
-    metric: str
-    value: float
-    target: str
-    seconds: float
-    date: str = ""
-    machine: str = ""
-    smoke: bool = False
-    per_epoch: list[float] = field(default_factory=list)
-    display: str = ""
-    details: str = ""
-    extra: dict = field(default_factory=dict)
-
-
 def machine_description() -> str:
     """CPU model and core count (or the GPU), torch version -- no host names."""
     device = get_device()
@@ -329,16 +301,6 @@ def render(results: dict[str, Result]) -> str:
     payload = json.dumps({k: asdict(v) for k, v in results.items()}, indent=1)
     lines += [f"<!-- {JSON_MARK}", payload, "-->", ""]
     return "\n".join(lines)
-
-
-def load_results(path: Path) -> dict[str, Result]:
-    """The results recorded in an existing page (empty if there is none)."""
-    if not path.is_file():
-        return {}
-    m = re.search(rf"<!-- {JSON_MARK}\n(.*?)\n-->", path.read_text(), flags=re.S)
-    if not m:
-        return {}
-    return {k: Result(**v) for k, v in json.loads(m.group(1)).items()}
 
 
 def main(argv=None) -> int:

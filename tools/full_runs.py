@@ -72,6 +72,13 @@ def _train_and_test(model, train, test, *, epochs, smoke, **fit_kwargs):
     return evaluate(model, test)[1], [round(a, 4) for a in history.val_acc]
 
 
+def _one_cycle_sgd(model, train, test, *, epochs, smoke, lr):
+    """The long runs' recipe: SGD momentum 0.9, weight decay 5e-4, one-cycle up to ``lr``."""
+    return _train_and_test(model, train, test, epochs=epochs, smoke=smoke, lr=lr,
+                           optimizer="sgd", momentum=0.9, weight_decay=5e-4,
+                           scheduler="onecycle")
+
+
 def _data(loader, smoke: bool, n_test: int = 500):
     """The full data set, or a few hundred examples in smoke mode."""
     x_tr, y_tr, x_te, y_te = loader()
@@ -91,9 +98,7 @@ def run_lenet(smoke: bool = False) -> Result:
     test = make_loader(x_te, y_te, batch_size=1000, **MNIST_NORM)
     model = lenet5(input_size=28).to(memory_format=torch.channels_last)  # faster on CPU
     start = time.perf_counter()
-    acc, per_epoch = _train_and_test(model, train, test, epochs=epochs, smoke=smoke, lr=0.05,
-                                     optimizer="sgd", momentum=0.9, weight_decay=5e-4,
-                                     scheduler="onecycle")
+    acc, per_epoch = _one_cycle_sgd(model, train, test, epochs=epochs, smoke=smoke, lr=0.05)
     return Result("lenet5-mnist", "06_lenet_alexnet_vgg", "LeNet-5 (tanh, average pooling)",
                   count_parameters(model), "MNIST, 60,000 training / 10,000 test digits, 28x28",
                   epochs, "SGD momentum 0.9, one-cycle max lr 0.05, weight decay 5e-4, "
@@ -113,9 +118,7 @@ def run_resnet(smoke: bool = False) -> Result:
     test = make_loader(x_te, y_te, batch_size=1000, **FASHION_NORM)
     model = cifar_resnet(8, width=16).to(memory_format=torch.channels_last)  # faster on CPU
     start = time.perf_counter()
-    acc, per_epoch = _train_and_test(model, train, test, epochs=epochs, smoke=smoke, lr=0.1,
-                                     optimizer="sgd", momentum=0.9, weight_decay=5e-4,
-                                     scheduler="onecycle")
+    acc, per_epoch = _one_cycle_sgd(model, train, test, epochs=epochs, smoke=smoke, lr=0.1)
     return Result("resnet8-fashion", "07_residual_networks", "ResNet-8, width 16 (cifar_resnet)",
                   count_parameters(model), "Fashion-MNIST, 60,000 / 10,000 images, 28x28",
                   epochs, "SGD momentum 0.9, one-cycle max lr 0.1, weight decay 5e-4, batch 128, "

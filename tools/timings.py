@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tools import book
 
-TIMINGS = Path(__file__).resolve().parent / "timings.json"
+TIMINGS = book.ROOT / "tools" / "timings.json"
 RUN_TIMES = book.BUILD_DIR / "chapter-times.json"
 MAINTAINING = book.ROOT / "MAINTAINING.md"
 START, END = "<!-- timings:start -->", "<!-- timings:end -->"

@@ -24,8 +24,9 @@ help:
 	@echo "make execute   re-execute all chapter notebooks in place (then make student)"
 	@echo "make student   regenerate the learner notebooks in chapters/exercises/"
 	@echo "make ledger    regenerate chapters/ledger.md from the chapters' stored outputs"
-	@echo "make bench     time the from-scratch conv against torch, and every chapter"
+	@echo "make bench     time every chapter (tools/timings.json, MAINTAINING.md) and the conv"
 	@echo "make full-runs long training runs, results recorded in chapters/full_runs.md"
+	@echo "make lint      ruff on helpers, tests, tools, chapters and data"
 
 venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
@@ -45,33 +46,33 @@ browser-deps:
 	@bash .ci/browser-deps
 
 test: venv browser-deps
-	$(BIN)/ruff check helpers tests chapters data
+	$(BIN)/ruff check helpers tests tools chapters data
 	bash .ci/offline $(PY) -m pytest -p tests.nbtiming tests \
 	    --nbval $(CHAPTERS) --sanitize-with tests/sanitize.cfg --nbval-cell-timeout=300
 
 lint: venv
-	$(BIN)/ruff check helpers tests chapters data
+	$(BIN)/ruff check helpers tests tools chapters data
 
 lab: venv
 	$(BIN)/jupyter lab chapters
 
 execute: venv
-	$(PY) -m helpers.notebooks execute $(CHAPTERS)
-	$(PY) -m helpers.student
-	$(PY) -m helpers.ledger
+	$(PY) -m tools.notebooks execute $(CHAPTERS)
+	$(PY) -m tools.student
+	$(PY) -m tools.ledger
 
 ledger: venv
-	$(PY) -m helpers.ledger
+	$(PY) -m tools.ledger
 
 student: venv
-	$(PY) -m helpers.student
+	$(PY) -m tools.student
 
 bench: venv
-	$(PY) -m helpers.bench --out chapters/conv_benchmark.md
-	$(PY) -m helpers.notebooks time $(CHAPTERS)
+	$(PY) -m tools.bench --out _build/conv_benchmark.md
+	$(PY) -m tools.notebooks time $(CHAPTERS)
 
 full-runs: venv
-	$(PY) -m helpers.full_runs
+	$(PY) -m tools.full_runs
 
 lock:
 	rm -rf /tmp/cnn-course-lock && $(PYTHON) -m venv /tmp/cnn-course-lock

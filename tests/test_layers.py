@@ -15,7 +15,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers import bench
 from helpers.layers import (
     AvgPool2d,
     Conv2d,
@@ -422,16 +421,3 @@ def test_models_can_be_built_on_either_kind_of_layer():
     _assert_close(ours(x), ref(x), F32)
     for a, e in zip(ours.parameters(), ref.parameters()):
         _assert_close(a.grad, e.grad, {"atol": 1e-4, "rtol": 1e-4})
-
-
-# --------------------------------------------------------------------------- benchmark
-
-
-def test_bench_writes_a_markdown_table(tmp_path):
-    small = (bench.BenchShape("tiny", (2, 2, 8, 8), 3, 3, padding=1),)
-    table = bench.run(shapes=small, repeats=1, warmup=0,
-                      naive_shape=bench.BenchShape("naive", (1, 1, 5, 5), 2, 3), device=None)
-    assert "| tiny |" in table and "×" in table and "faster" in table
-    out = tmp_path / "bench.md"
-    out.write_text(table, encoding="utf-8")
-    assert out.read_text(encoding="utf-8").startswith("| shape |")

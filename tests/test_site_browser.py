@@ -23,9 +23,10 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
-SHOTS = ROOT / "_build" / "screenshots"
+from tools.book import BUILD_DIR, ROOT
+
+HTML = BUILD_DIR / "html"
+SHOTS = BUILD_DIR / "screenshots"
 # Known upstream messages, not ours: Jupyter Book 1 runs sphinx-thebe's set-up twice, so each
 # page declares `const THEBE_JS_URL` twice; pydata-sphinx-theme logs an error when no theme mode
 # is stored yet. Only these exact messages are tolerated.

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
-from helpers import notebooks
+from tools import book, notebooks, timings
 
-ROOT = notebooks.ROOT
-CHAPTERS = notebooks.chapter_notebooks()
+ROOT = book.ROOT
+CHAPTERS = book.chapter_files()
 ABSOLUTE_PATH = re.compile(r"(/(home|root|work|tmp|Users|private|var/folders)/[\w.-]+|[A-Z]:\\\\)")
 
 needs_chapters = pytest.mark.skipif(not CHAPTERS, reason="no chapter notebooks yet")
@@ -73,7 +72,7 @@ def test_colab_cell_and_links_are_in_sync(path, tmp_path):
     # sync() is what make execute runs: a synced notebook is left unchanged.
     original = copy.read_text()
     notebooks.sync(copy)
-    assert copy.read_text() == original, f"run `python -m helpers.notebooks sync {path.name}`"
+    assert copy.read_text() == original, f"run `python -m tools.notebooks sync {path.name}`"
 
 
 @needs_chapters
@@ -84,16 +83,8 @@ def test_notebook_is_small_and_uses_the_python3_kernel(path):
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [c["file"] for c in part["chapters"]]
-    return files
-
-
 def test_every_chapter_is_in_the_table_of_contents():
-    listed = set(toc_files())
+    listed = set(book.toc_files())
     for path in CHAPTERS:
         assert f"chapters/{path.stem}" in listed, f"{path.name} is missing from _toc.yml"
     for entry in listed:
@@ -101,9 +92,34 @@ def test_every_chapter_is_in_the_table_of_contents():
 
 
 def test_repository_url_lives_in_one_place():
-    url, branch = notebooks.repository()
+    url, branch = book.repository()
     assert url.startswith("https://github.com/") and branch
     assert url in notebooks.colab_cell_source(url)
+
+
+def test_sync_writes_links_and_run_time_once(tiny_chapter):
+    assert notebooks.sync(tiny_chapter, {"03_tiny": 37.4}) is True
+    nb = nbformat.read(tiny_chapter, as_version=4)
+    links = [c for c in nb.cells if notebooks.LINKS_TAG in c.metadata.get("tags", [])]
+    assert len(links) == 1 and nb.cells[1] is links[0]
+    chapter = book.chapter(tiny_chapter)
+    assert chapter.colab_url in links[0].source and chapter.exercise_colab_url in links[0].source
+    assert links[0].source.endswith("\n\n" + timings.reader_line(37.4))
+    assert nb.cells[2].source.startswith(notebooks.COLAB_MARK)
+    assert notebooks.sync(tiny_chapter, {"03_tiny": 37.4}) is False, "idempotent"
+    assert notebooks.sync(tiny_chapter, {}) is True
+    assert "Running every cell" not in nbformat.read(tiny_chapter, as_version=4).cells[1].source
+
+
+def test_report_writes_the_maintainer_table(tmp_path, monkeypatch, capsys):
+    source, data, page = tmp_path / "run.json", tmp_path / "t.json", tmp_path / "M.md"
+    timings.save({"01_a": 130.0, "06_b": 50.0}, "by a test", source)
+    monkeypatch.setattr(timings, "TIMINGS", data)
+    monkeypatch.setattr(timings, "MAINTAINING", page)
+    assert notebooks.main(["report", str(source)]) == 1, "130 s > 2 x 60 s"
+    assert "GROSS REGRESSION: 01_a" in capsys.readouterr().err
+    assert timings.load(data) == {"01_a": 130.0, "06_b": 50.0}
+    assert "| `06_b` | 50.0 | 90 | 56% |" in page.read_text()
 
 
 def working_tree_as_git_repo(dest: Path) -> Path:

@@ -1,6 +1,6 @@
 """Time the from-scratch ``Conv2d`` against ``torch.nn.Conv2d``, forward + backward.
 
-    python -m helpers.bench [--out table.md] [--repeats 7] [--warmup 2] [--threads N]
+    python -m tools.bench [--out table.md] [--repeats 7] [--warmup 2] [--threads N]
 
 Both layers get the same weights, input and output gradient; each repeat times one torch step
 and then one from-scratch step (interleaved, so both see the same machine load), and the table

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import student
+from tools import book, student
 
 SOLUTION = '''def dense_params(in_features, out_features, bias=True):
     """Weights plus one bias per output unit."""
@@ -137,15 +137,25 @@ def test_website_toggle_metadata_matches_myst_nb(chapter):
     assert generated.metadata == {"tags": ["exercise"]}, "toggles do not leak into the exercise"
 
 
-def test_colab_link_is_plain_markdown():
-    expected = ("[Open the exercises in Colab](https://colab.research.google.com/github/"
-                "cnn-course/cnn-course/blob/main/chapters/exercises/01_x_exercises.ipynb)")
-    path = Path("chapters/exercises/01_x_exercises.ipynb")
-    assert student.colab_badge_markdown(path, "https://github.com/cnn-course/cnn-course",
-                                        "main") == expected
-    assert student.colab_badge_markdown(path.name, "cnn-course/cnn-course.git") == expected
-    with pytest.raises(ValueError):
-        student.colab_badge_markdown(path, "not a repo")
+def test_glue_roles_become_values(chapter):
+    nb = nbformat.read(chapter, as_version=4)
+    glue = "application/papermill.record/text/plain"
+    nb.cells[6].outputs.append(new_output(
+        "display_data", data={glue: "0.8901"},
+        metadata={"scrapbook": {"name": "ch01.keeps", "mime_prefix": glue[:-10]}}))
+    nb.cells[6].outputs.append(new_output(
+        "display_data", data={glue: "'(500, 500)'"},
+        metadata={"scrapbook": {"name": "ch01.split"}}))
+    nb.cells[0].source += ("\n\nIt keeps {glue:text}`ch01.keeps:.1%` of its accuracy, "
+                           "{glue:text}`ch01.keeps` exactly, split {glue}`ch01.split`; "
+                           "see {numref}`fig-x`.")
+    out = student.make_student_notebook(nb, chapter)
+    title = next(c for c in out.cells if c.source.startswith("# 1."))
+    assert "keeps 89.0% of its accuracy, 0.8901 exactly, split (500, 500);" in title.source
+    assert "{numref}`fig-x`" in title.source, "other roles are left alone"
+    nb.cells[0].source += " {glue:text}`ch01.missing`"
+    with pytest.raises(ValueError, match="ch01.missing"):
+        student.make_student_notebook(nb, chapter)
 
 
 def test_solution_cells_pass_their_checkers(chapter):
@@ -192,7 +202,7 @@ def test_generated_synthetic_notebook_runs_to_the_end(chapter, quiet_kernel_env)
 
 # --------------------------------------------------------------------------- the real chapters
 
-CHAPTERS = student.chapter_notebooks()
+CHAPTERS = book.chapter_paths()
 needs_chapters = pytest.mark.skipif(not CHAPTERS, reason="no chapter notebooks yet")
 
 

@@ -1,9 +1,9 @@
 """Learner notebooks: each chapter with its solutions taken out.
 
-    python -m helpers.student [notebooks...]           # write chapters/exercises/*_exercises.ipynb
-    python -m helpers.student --check [notebooks...]   # exit 1 if any is out of date
+    python -m tools.student [notebooks...]           # write chapters/exercises/*_exercises.ipynb
+    python -m tools.student --check [notebooks...]   # exit 1 if any is out of date
 
-Without arguments every ``chapters/[0-9]*.ipynb`` is used. In the exercise notebook
+Without arguments the book's chapters (``tools.book``) are used. In the exercise notebook
 (``chapters/exercises/<stem>_exercises.ipynb``):
 
 * every code cell tagged ``solution`` has the code between ``### BEGIN SOLUTION`` and
@@ -12,14 +12,17 @@ Without arguments every ``chapters/[0-9]*.ipynb`` is used. In the exercise noteb
   above it), loses its outputs and execution count, and is tagged ``exercise`` instead;
 * the check cell right after it (``x = check_x(x)``) loses its stored verdict, which was the
   solution's;
+* every ``{glue:text}`key[:fmt]``` or ``{glue}`key``` role in the text is replaced by the
+  value the chapter stored under ``key`` (formatted as the website formats it), so a learner on
+  Colab reads numbers, not roles;
 * the chapter's "run it yourself" links cell is replaced by a note at the top that this is the
   exercise version, with a link back to the chapter;
 * everything else, outputs and notebook metadata included, is kept as it is.
 
 The output is deterministic (``nbformat.writes``: sorted keys, one-space indent), so
-``--check`` and ``tests/test_student.py`` can compare it with the committed file.
+``--check`` and ``tests/tools/test_student.py`` can compare it with the committed file.
 
-For the website, :func:`mark_solution_cells` (called by ``python -m helpers.notebooks sync``)
+For the website, :func:`mark_solution_cells` (called by ``python -m tools.notebooks sync``)
 collapses each solution cell of a chapter behind a "Show solution" toggle (myst-nb's
 ``hide-input`` tag with per-cell ``mystnb`` prompts), and :func:`verify_solution_cells` runs
 each solution of a chapter through its checker without a kernel.
@@ -36,18 +39,20 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = ROOT / "chapters"
+from tools import book
+
 SOLUTION_TAG = "solution"
 EXERCISE_TAG = "exercise"
 INTRO_TAG = "exercise-intro"
-LINKS_TAG = "exercise-links"      # helpers.notebooks' "run it yourself" cell
+LINKS_TAG = "exercise-links"      # tools.notebooks' "run it yourself" cell
 HIDE_TAG = "hide-input"           # myst-nb: collapse the cell's source behind a toggle
 PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 HEADING = re.compile(r"^\s*#{1,6}\s*Exercise\s+(\d+\.\d+)\s*[:.]\s*(.+?)\s*$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^\s*(\w+)\s*=\s*(check_\w+)\s*\(\s*(\w+)\s*\)\s*$", re.MULTILINE)
+GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([^`]+)`")
+GLUE_PREFIX = "application/papermill.record/"
 
 
 # --------------------------------------------------------------------------- cells and markers
@@ -132,40 +137,13 @@ def mark_solution_cells(nb) -> int:
     return changed
 
 
-def colab_badge_markdown(student_path, repo_url: str, branch: str = "main") -> str:
-    """A plain Markdown link (no external image) opening the exercise notebook in Colab.
-
-    ``repo_url``: ``https://github.com/<owner>/<repo>`` or ``<owner>/<repo>``.
-    """
-    owner_repo = re.sub(r"^(https?://)?(www\.)?github\.com/", "", repo_url.strip()).strip("/")
-    owner_repo = re.sub(r"\.git$", "", owner_repo)
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", owner_repo):
-        raise ValueError(f"repo_url must be https://github.com/<owner>/<repo>, got {repo_url!r}")
-    name = Path(student_path).name
-    url = (f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/"
-           f"chapters/exercises/{name}")
-    return f"[Open the exercises in Colab]({url})"
-
-
 # --------------------------------------------------------------------------- the learner notebook
 
-def student_path(chapter) -> Path:
-    """``chapters/NN_slug.ipynb`` -> ``chapters/exercises/NN_slug_exercises.ipynb``."""
-    chapter = Path(chapter)
-    return chapter.parent / "exercises" / f"{chapter.stem}_exercises.ipynb"
-
-
-def chapter_title(nb, fallback: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            m = re.search(r"^#\s+(.+?)\s*$", cell.source, re.MULTILINE)
-            if m:
-                return m.group(1)
-    return fallback
+student_path = book.exercise_path
 
 
 def intro_source(nb, chapter: Path) -> str:
-    title = chapter_title(nb, chapter.stem)
+    title = book.notebook_title(nb) or chapter.stem
     return (f"**Exercise notebook.** This is [{title}](../{chapter.name}) with the solutions "
             "taken out. Each exercise cell raises `NotImplementedError`: replace that line with "
             "your code, run the cell, then run the check cell below it. The check tries your "
@@ -187,6 +165,33 @@ def _new_markdown(nb, source: str, cell_id: str, tag: str):
 def _clear(cell) -> None:
     cell.outputs = []
     cell.execution_count = None
+
+
+def glue_records(nb) -> dict[str, str]:
+    """``key`` -> stored ``text/plain`` of every glue record in a notebook's outputs."""
+    records = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            text = output.get("data", {}).get(GLUE_PREFIX + "text/plain")
+            if name and text is not None:
+                records[name] = text
+    return records
+
+
+def fill_glue_roles(source: str, records: dict[str, str], where: str = "") -> str:
+    """Markdown with each ``{glue:text}`key[:fmt]``` / ``{glue}`key``` replaced by its value,
+    formatted exactly as myst-nb formats it on the website."""
+    from myst_nb.core.variables import format_plain_text
+
+    def value(match: re.Match) -> str:
+        key, _, fmt = match.group(1).partition(":")
+        if key not in records:
+            raise ValueError(f"{where}: no glued value {key!r} in the stored outputs "
+                             "(execute the chapter)")
+        return format_plain_text(records[key], fmt)
+
+    return GLUE_ROLE.sub(value, source)
 
 
 def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
@@ -215,6 +220,10 @@ def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
         nxt = next((c for c in nb.cells[i + 1:] if c.cell_type == "code"), None)
         if nxt is not None and CHECK_CALL.search(nxt.source):
             _clear(nxt)
+    records = glue_records(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            cell.source = fill_glue_roles(cell.source, records, f"{chapter.name}, cell {i}")
     nb.cells = [c for c in nb.cells if LINKS_TAG not in _tags(c) and INTRO_TAG not in _tags(c)]
     nb.cells.insert(0, _new_markdown(nb, intro_source(nb, chapter), INTRO_TAG, INTRO_TAG))
     nbformat.validate(nb)
@@ -227,17 +236,6 @@ def render(chapter) -> str:
     nb = nbformat.read(chapter, as_version=4)
     text = nbformat.writes(make_student_notebook(nb, chapter))
     return text if text.endswith("\n") else text + "\n"
-
-
-def chapter_notebooks() -> list[Path]:
-    return sorted(CHAPTERS.glob("[0-9]*.ipynb"))
-
-
-def _rel(path: Path) -> str:
-    try:
-        return Path(path).resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def generate(chapters, check: bool = False) -> list[Path]:
@@ -329,22 +327,22 @@ def verify_solution_cells(chapter) -> list[SolutionCheck]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="chapter notebooks (default: chapters/[0-9]*.ipynb)")
+                        help="chapter notebooks (default: the book's chapters)")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 if an exercise notebook is out of date")
     args = parser.parse_args(argv)
-    chapters = args.notebooks or chapter_notebooks()
+    chapters = args.notebooks or book.chapter_paths()
     stale = generate(chapters, check=args.check)
     if args.check:
         if stale:
             print("Out of date (run `make student`):\n" +
-                  "\n".join(f"  {_rel(p)}" for p in stale), file=sys.stderr)
+                  "\n".join(f"  {book.relative(p)}" for p in stale), file=sys.stderr)
             return 1
         print(f"{len(chapters)} exercise notebook(s) up to date.")
         return 0
     for chapter in chapters:
         out = student_path(chapter)
-        print(f"{'wrote' if out in stale else 'unchanged'}: {_rel(out)}")
+        print(f"{'wrote' if out in stale else 'unchanged'}: {book.relative(out)}")
     return 0
 
 

@@ -1,11 +1,11 @@
-"""helpers.full_runs: the page round-trips, and a --smoke run of every job writes it."""
+"""tools.full_runs: the page round-trips, and a --smoke run of every job writes it."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from helpers import full_runs
-from helpers.full_runs import RUNS, Result, load_results, main, render
+from tools import full_runs
+from tools.full_runs import RUNS, Result, load_results, main, render
 
 
 def _result(name="lenet5-mnist", value=0.99) -> Result:

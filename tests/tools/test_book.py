@@ -1,0 +1,49 @@
+"""tools.book: the one place for repository paths and chapter metadata."""
+from __future__ import annotations
+
+import pytest
+
+from tools import book
+
+
+def test_paths_point_into_the_repository():
+    assert (book.ROOT / "_toc.yml") == book.TOC and book.TOC.is_file()
+    assert book.CHAPTERS_DIR == book.ROOT / "chapters"
+    assert book.EXERCISES_DIR == book.CHAPTERS_DIR / "exercises"
+    assert book.BUILD_DIR == book.ROOT / "_build"
+
+
+def test_chapter_list_comes_from_the_table_of_contents():
+    listed = [f for f in book.toc_files() if f.startswith("chapters/")]
+    paths = book.chapter_paths()
+    assert paths and all(f"chapters/{p.stem}" in listed for p in paths)
+    assert [p.stem for p in paths] == sorted(p.stem for p in paths)
+    assert "ledger" not in [p.stem for p in paths], "only NN_slug entries are chapters"
+
+
+def test_budgets():
+    assert [book.budget_for(n) for n in (1, 5, 6, 9)] == [60, 60, 90, 90]
+
+
+def test_metadata_of_a_chapter(tiny_chapter):
+    ch = book.chapter(tiny_chapter)
+    assert (ch.number, ch.slug, ch.title, ch.name) == (3, "tiny", "3. A tiny chapter", "03_tiny")
+    assert ch.exercise_notebook == tiny_chapter.parent / "exercises" / "03_tiny_exercises.ipynb"
+    assert ch.budget_seconds == 60
+    url, branch = book.repository()
+    owner_repo = url.removeprefix("https://github.com/")
+    assert ch.colab_url == (f"https://colab.research.google.com/github/{owner_repo}/blob/"
+                            f"{branch}/chapters/03_tiny.ipynb")
+    assert ch.exercise_colab_url.endswith("/chapters/exercises/03_tiny_exercises.ipynb")
+    with pytest.raises(AttributeError):
+        ch.number = 4  # frozen
+
+
+def test_bad_names_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="NN_slug"):
+        book.number_of(tmp_path / "summary.ipynb")
+
+
+def test_relative_paths():
+    assert book.relative(book.TOC) == "_toc.yml"
+    assert book.relative("/elsewhere/x.ipynb") == "/elsewhere/x.ipynb"

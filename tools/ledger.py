@@ -82,7 +82,9 @@ def slugify(title: str) -> str:
 def sections(nb) -> list[Section | None]:
     """For each cell, the nearest heading (level <= 3) at or above it (None before any).
 
-    Anchors are made unique in notebook order the way MyST does it (``-1``, ``-2`` ...).
+    Exercise headings are skipped: the text after an exercise continues its section, and no
+    claim is computed inside an exercise. Anchors are made unique in notebook order the way
+    MyST does it (``-1``, ``-2`` ...).
     """
     seen: Counter[str] = Counter()
     current, out = None, []
@@ -93,7 +95,8 @@ def sections(nb) -> list[Section | None]:
                 if m and len(m.group(1)) <= ANCHOR_LEVELS:
                     title = heading_text(m.group(2))
                     slug = slugify(title)
-                    current = Section(title, slug if not seen[slug] else f"{slug}-{seen[slug]}")
+                    if not title.startswith("Exercise"):
+                        current = Section(title, slug if not seen[slug] else f"{slug}-{seen[slug]}")
                     seen[slug] += 1
         out.append(current)
     return out

@@ -179,13 +179,29 @@ def glue_records(nb) -> dict[str, str]:
     return records
 
 
-def fill_glue_roles(source: str, records: dict[str, str], where: str = "") -> str:
+def fill_glue_roles(source: str, records: dict[str, str], where: str = "",
+                    chapter_dir=".") -> str:
     """Markdown with each ``{glue:text}`key[:fmt]``` / ``{glue}`key``` replaced by its value,
-    formatted exactly as myst-nb formats it on the website."""
+    formatted exactly as myst-nb formats it on the website; ``doc::key`` reads the stored
+    outputs of notebook ``doc`` (relative to ``chapter_dir``)."""
     from myst_nb.core.variables import format_plain_text
 
+    others: dict[str, dict[str, str]] = {}
+
     def value(match: re.Match) -> str:
-        key, _, fmt = match.group(1).partition(":")
+        role = match.group(1)
+        doc = None
+        if "::" in role:                        # another chapter: ``05_x.ipynb::ch05.key:fmt``
+            doc, _, role = role.partition("::")
+        key, _, fmt = role.partition(":")
+        if doc is not None:
+            if doc not in others:
+                others[doc] = glue_records(nbformat.read(Path(chapter_dir) / doc, as_version=4))
+            found = others[doc]
+            if key not in found:
+                raise ValueError(f"{where}: no glued value {key!r} in the stored outputs of "
+                                 f"{doc} (execute that chapter)")
+            return format_plain_text(found[key], fmt)
         if key not in records:
             raise ValueError(f"{where}: no glued value {key!r} in the stored outputs "
                              "(execute the chapter)")
@@ -223,7 +239,8 @@ def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
     records = glue_records(nb)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
-            cell.source = fill_glue_roles(cell.source, records, f"{chapter.name}, cell {i}")
+            cell.source = fill_glue_roles(cell.source, records, f"{chapter.name}, cell {i}",
+                                          chapter.parent)
     nb.cells = [c for c in nb.cells if LINKS_TAG not in _tags(c) and INTRO_TAG not in _tags(c)]
     nb.cells.insert(0, _new_markdown(nb, intro_source(nb, chapter), INTRO_TAG, INTRO_TAG))
     nbformat.validate(nb)

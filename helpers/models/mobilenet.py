@@ -29,8 +29,8 @@ class DepthwiseSeparableConv(nn.Module):
     ``pointwise``: Conv2d(C, K, 1) -- C K (+ K) parameters.
     """
 
-    def __init__(self, *, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
-                 padding: int | None = None, bias: bool = True, layers=None):
+    def __init__(self, *, in_channels: int, out_channels: int, kernel_size: int = 3,
+                 stride: int = 1, padding: int | None = None, bias: bool = True, layers=None):
         super().__init__()
         C = positive_int(in_channels, "in_channels")
         K = positive_int(out_channels, "out_channels")

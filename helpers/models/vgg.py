@@ -32,7 +32,8 @@ CONFIGS = {
 }
 
 
-def vgg_trunk(config, *, in_channels: int = 3, batch_norm: bool = False, layers=None) -> nn.Sequential:
+def vgg_trunk(config, *, in_channels: int = 3, batch_norm: bool = False,
+              layers=None) -> nn.Sequential:
     """3x3 convs (padding 1, so H and W are kept) and 2x2 max pools (H, W halved) per ``config``."""
     L = resolve_layers(layers)
     modules: list[nn.Module] = []

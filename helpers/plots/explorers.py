@@ -20,7 +20,7 @@ from torch import nn
 
 from helpers.device import progress_enabled
 from helpers.layers import conv_output_size
-from helpers.plot import RF_COLOURS, _light
+from helpers.plots.style import RF_COLOURS, light_figure
 
 __all__ = ["STATIC_NOTE", "conv_explorer", "draw_conv_windows", "draw_receptive_field_growth",
            "explorer", "interactive_session", "receptive_field_explorer", "stride_schedule"]
@@ -96,7 +96,7 @@ def _window_cells(i: int, kernel_size: int, stride: int, dilation: int) -> list[
     return [i * stride + t * dilation for t in range(kernel_size)]
 
 
-@_light
+@light_figure
 def draw_conv_windows(n: int = 7, kernel_size: int = 3, stride: int = 2, padding: int = 1,
                       dilation: int = 1):
     """One axis of a convolution: the padded input on top, then one row per output position
@@ -181,7 +181,7 @@ def _field_sizes(depth: int, kernel_size: int, strides: list[int]) -> tuple[list
     return [row.size for row in table], [row.jump for row in table]
 
 
-@_light
+@light_figure
 def draw_receptive_field_growth(depth: int = 8, kernel_size: int = 3, stride: int = 2,
                                 downsample_every: int = 2, image=None):
     """Left: field size after each layer of ``depth`` k x k convolutions with the given stride

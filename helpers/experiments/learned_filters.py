@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.device import to_numpy
+
 __all__ = ["dominant_orientation", "filter_structure", "fraction_oriented",
            "neighbour_correlation", "orientation_coherence", "structure_tensor"]
 
 
 def _as_filters(weight) -> tuple[np.ndarray, bool]:
     """(K, C, kh, kw) or (kh, kw) -> float64 (K, C, kh, kw), and whether it was one filter."""
-    if hasattr(weight, "detach"):
-        weight = weight.detach().cpu().numpy()
-    w = np.asarray(weight, dtype=np.float64)
+    w = to_numpy(weight, dtype=np.float64)
     single = w.ndim == 2
     if single:
         w = w[None, None]

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from helpers.device import to_numpy
+
 
 def _int(name: str, value) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
@@ -102,13 +104,7 @@ def shift_sensitivity(features: Callable, images: Sequence, size: int,
         for image in images:
             for dy, dx in ((0, s), (s, 0)):
                 a, b = shifted_crops(image, size, dy=dy, dx=dx)
-                values.append(metric(_numpy(features(a)), _numpy(features(b))))
+                values.append(metric(to_numpy(features(a)), to_numpy(features(b))))
         out[k] = np.mean(values)
     return out
 
-
-def _numpy(value) -> np.ndarray:
-    detach = getattr(value, "detach", None)
-    if detach is not None:
-        value = detach().cpu().numpy()
-    return np.asarray(value)

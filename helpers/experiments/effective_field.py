@@ -24,7 +24,7 @@ from torch import nn
 
 from helpers import layers as scratch
 from helpers.device import shifted_seed
-from helpers.plot import _light
+from helpers.plots.style import light_figure
 from helpers.receptive_field import measured_receptive_field, receptive_field
 
 __all__ = ["MeasuredRow", "central_mass", "conv_stack", "draw_effective_field",
@@ -247,7 +247,7 @@ def gaussian_fit(grad) -> tuple[float, float]:
     return sigma, float(1.0 - residual / spread)
 
 
-@_light
+@light_figure
 def draw_effective_field(grad, size: int, title: str | None = None):
     """Left: ``grad`` (H, W) as a heat map, with the theoretical ``size`` x ``size`` field and its
     central half outlined around the centre of mass. Right: the column profile (share of the

@@ -10,51 +10,23 @@ matplotlib style or the notebook theme, so they stay readable on dark pages.
 from __future__ import annotations
 
 import math
-from functools import wraps
 
-import matplotlib
 import numpy as np
 
-LIGHT = {
-    "figure.facecolor": "white", "axes.facecolor": "white", "savefig.facecolor": "white",
-    "axes.edgecolor": "black", "axes.labelcolor": "black", "text.color": "black",
-    "xtick.color": "black", "ytick.color": "black", "grid.color": "#b0b0b0",
-    "legend.facecolor": "white", "legend.edgecolor": "#cccccc",
-    "axes.prop_cycle": matplotlib.rcParamsDefault["axes.prop_cycle"],
-}
-RF_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
-
-
-def _light(func):
-    """Draw inside a white-background style, close the figure in pyplot, return it."""
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        import matplotlib.pyplot as plt
-
-        with plt.rc_context(LIGHT):
-            fig = func(*args, **kwargs)
-        fig.patch.set_facecolor("white")
-        plt.close(fig)
-        return fig
-    return wrapper
-
-
-def _numpy(a) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().cpu().numpy()
-    return np.asarray(a)
+from helpers.device import to_numpy
+from helpers.plots.style import RF_COLOURS, light_figure
 
 
 def _as_image_stack(images) -> np.ndarray:
     """(N, H, W), (N, 1|3, H, W) or (N, H, W, 1|3) -> (N, H, W) or (N, H, W, 3)."""
-    a = _numpy(images)
+    a = to_numpy(images)
     if a.ndim == 4 and a.shape[1] in (1, 3) and a.shape[-1] not in (1, 3):
         a = a.transpose(0, 2, 3, 1)
     if a.ndim == 4 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[-1] != 3):
         raise ValueError("images must be (N, H, W), (N, C, H, W) or (N, H, W, C) with C in "
-                         f"(1, 3), got shape {_numpy(images).shape}")
+                         f"(1, 3), got shape {to_numpy(images).shape}")
     return a
 
 
@@ -88,7 +60,7 @@ def _show(ax, img, **kw):
         spine.set_visible(False)
 
 
-@_light
+@light_figure
 def image_grid(images, labels=None, ncols: int = 8, class_names=None, cmap: str = "gray",
                title: str | None = None):
     """Images (N, H, W), (N, C, H, W) or (N, H, W, C) in a grid, each titled by its label
@@ -108,11 +80,11 @@ def image_grid(images, labels=None, ncols: int = 8, class_names=None, cmap: str 
     return fig
 
 
-@_light
+@light_figure
 def show_filters(weight, ncols: int = 8, channel: int | None = None, title: str | None = None):
     """First-layer filters (K, C, kh, kw): colour when C = 3, else input channel ``channel``
     (default 0) in a diverging map centred on zero (red positive, blue negative)."""
-    w = _numpy(weight)
+    w = to_numpy(weight)
     if w.ndim != 4:
         raise ValueError(f"filters must be (K, C, kh, kw), got shape {w.shape}")
     rgb = w.shape[1] == 3 and channel is None
@@ -130,17 +102,17 @@ def show_filters(weight, ncols: int = 8, channel: int | None = None, title: str 
     return fig
 
 
-@_light
+@light_figure
 def show_feature_maps(fmap, max_maps: int = 16, ncols: int = 8, cmap: str = "viridis",
                       title: str | None = None):
     """The first ``max_maps`` channels of a feature map (C, H, W) or (1, C, H, W), each with
     its own colour scale."""
-    a = _numpy(fmap)
+    a = to_numpy(fmap)
     if a.ndim == 4 and a.shape[0] == 1:
         a = a[0]
     if a.ndim != 3:
         raise ValueError("feature maps must be (C, H, W) or (1, C, H, W), got "
-                         f"{_numpy(fmap).shape}")
+                         f"{to_numpy(fmap).shape}")
     a = a[:max_maps]
     fig, axes = _grid(len(a), ncols, title=title)
     for i, (ax, m) in enumerate(zip(axes, a)):
@@ -154,7 +126,7 @@ STEP_METRICS = ("step_loss", "step_error")
 EPOCH_METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 
 
-@_light
+@light_figure
 def plot_history(histories, metric: str = "train_loss", smooth: int = 1, logy: bool = False,
                  title: str | None = None):
     """Training curves of several runs ``{label: History}`` (or one History): an epoch metric
@@ -188,7 +160,7 @@ def plot_history(histories, metric: str = "train_loss", smooth: int = 1, logy: b
     return fig
 
 
-@_light
+@light_figure
 def plot_receptive_field(image, center, sizes, labels=None, cmap: str = "gray",
                          title: str | None = None):
     """``image`` (H, W) or (H, W, 3) with a square of side ``s`` centred on ``center``
@@ -196,7 +168,7 @@ def plot_receptive_field(image, center, sizes, labels=None, cmap: str = "gray",
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    img = _numpy(image)
+    img = to_numpy(image)
     if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3):
         img = img.transpose(1, 2, 0)
     if img.ndim == 3 and img.shape[-1] == 1:
@@ -229,7 +201,7 @@ def plot_receptive_field(image, center, sizes, labels=None, cmap: str = "gray",
     return fig
 
 
-@_light
+@light_figure
 def plot_curve(xs, ys_dict, xlabel: str = "", ylabel: str = "", logx: bool = False,
                logy: bool = False, marker: str | None = "o", title: str | None = None):
     """Lines ``{label: ys}`` against the shared ``xs``; with ``xs=None`` each value is its
@@ -239,7 +211,7 @@ def plot_curve(xs, ys_dict, xlabel: str = "", ylabel: str = "", logx: bool = Fal
     curves = {}
     for label, ys in ys_dict.items():
         x, y = ys if xs is None else (xs, ys)
-        x, y = _numpy(x), _numpy(y)
+        x, y = to_numpy(x), to_numpy(y)
         if len(x) != len(y):
             raise ValueError(f"curve {label!r}: {len(x)} x values but {len(y)} y values")
         curves[label] = (x, y)

@@ -16,7 +16,8 @@
 
 The references of 1.3 and 1.4 are the chapter's own helpers
 (:mod:`helpers.experiments.translation`, :mod:`helpers.experiments.locality`), so a learner's
-function can stand in for them. The cases only use what the exercise statement asks for: square integer canvases and 2-D digits that fit (1.3);
+function can stand in for them. The cases only use what the exercise statement asks for:
+square integer canvases and 2-D digits that fit (1.3);
 distances ``1 <= d < min(H, W)`` (1.4).
 """
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Shifted crops and the change measures of chapter 3's shift experiment."""
+"""helpers.experiments.invariance: shifted crops and the change measures of chapter 3's shift
+experiment."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.shift import correlation, relative_change, shift_sensitivity, shifted_crops
+from helpers.experiments.invariance import (
+    correlation,
+    relative_change,
+    shift_sensitivity,
+    shifted_crops,
+)
 
 
 @settings(max_examples=30, deadline=None)

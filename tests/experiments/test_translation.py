@@ -1,10 +1,10 @@
-"""Tests for helpers.translation: placing digits on a larger canvas."""
+"""helpers.experiments.translation: placing digits on a larger canvas."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.translation import (
+from helpers.experiments.translation import (
     CORNERS,
     corner_names,
     ink_extent,

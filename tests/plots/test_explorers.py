@@ -1,15 +1,15 @@
-"""helpers.explorers: the drawings, and the switch between sliders and a static figure."""
+"""helpers.plots.explorers: the drawings, and the switch between sliders and a static figure."""
 from __future__ import annotations
 
 import ipywidgets as widgets
-import matplotlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from helpers import explorers
-from helpers.explorers import (
+from helpers.layers import conv_output_size
+from helpers.plots import explorers
+from helpers.plots.explorers import (
     STATIC_NOTE,
     conv_explorer,
     draw_conv_windows,
@@ -19,9 +19,8 @@ from helpers.explorers import (
     receptive_field_explorer,
     stride_schedule,
 )
-from helpers.layers import conv_output_size
 
-matplotlib.use("Agg")
+pytestmark = pytest.mark.usefixtures("agg_backend")
 
 
 @settings(max_examples=15, deadline=None)

@@ -4,19 +4,17 @@ from __future__ import annotations
 import gc
 import re
 
-import matplotlib
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from helpers.layers import conv_output_size
+from helpers.plots import animation
 
-from matplotlib.animation import FuncAnimation  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from helpers import animation  # noqa: E402
-from helpers.layers import conv_output_size  # noqa: E402
+pytestmark = pytest.mark.usefixtures("agg_backend")
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,4 +1,4 @@
-"""helpers.plot: every function returns a white Figure, leaves no pyplot figure open, keeps
+"""helpers.plots.figures: every function returns a white Figure, leaves no pyplot figure open, keeps
 its title, and rejects bad shapes with ValueError."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from helpers.plot import (
+from helpers.plots.figures import (
     image_grid,
     plot_curve,
     plot_history,
@@ -19,14 +19,7 @@ from helpers.plot import (
 )
 from helpers.train import History
 
-
-@pytest.fixture(autouse=True, scope="module")
-def agg_backend():
-    """Draw off-screen (no display needed), whatever MPLBACKEND says."""
-    backend = plt.get_backend()
-    plt.switch_backend("Agg")
-    yield
-    plt.switch_backend(backend)
+pytestmark = pytest.mark.usefixtures("agg_backend")
 
 
 WHITE = to_rgba("white")

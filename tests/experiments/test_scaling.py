@@ -1,4 +1,4 @@
-"""helpers.scaling: power-law fits and the timer."""
+"""helpers.experiments.scaling: power-law fits and the timer."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.scaling import PowerLaw, fit_power_law, time_call
+from helpers.experiments.scaling import PowerLaw, fit_power_law, time_call
 
 
 @settings(max_examples=30, deadline=None)

@@ -46,7 +46,8 @@ def test_reference_passes(number, capsys):
 
 def test_residual_forward_is_the_zoo_block():
     torch.manual_seed(0)
-    for block in (BasicBlock(8, 8).eval(), BasicBlock(8, 16, stride=2).eval()):
+    for block in (BasicBlock(in_channels=8, out_channels=8).eval(),
+                  BasicBlock(in_channels=8, out_channels=16, stride=2).eval()):
         x = torch.randn(2, 8, 6, 6)
         shortcut = None if isinstance(block.shortcut, nn.Identity) else block.shortcut
         got = ch07.residual_forward(x, block.residual, shortcut)
@@ -56,7 +57,7 @@ def test_residual_forward_is_the_zoo_block():
 @pytest.mark.parametrize("c_in, c_out, stride", [(16, 16, 1), (16, 32, 2), (64, 64, 2),
                                                   (3, 8, 1)])
 def test_shortcut_params_is_the_zoo_count(c_in, c_out, stride):
-    block = BasicBlock(c_in, c_out, stride=stride)
+    block = BasicBlock(in_channels=c_in, out_channels=c_out, stride=stride)
     assert ch07.shortcut_params(c_in, c_out, stride) == count_parameters(block.shortcut)
 
 

@@ -1,5 +1,5 @@
-"""helpers.filter_stats: orientation coherence, dominant orientation and smoothness of filters,
-on filters whose answer is known by construction."""
+"""helpers.experiments.learned_filters: orientation coherence, dominant orientation and
+smoothness of filters, on filters whose answer is known by construction."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers.filter_stats import (
+from helpers.experiments.learned_filters import (
     dominant_orientation,
     filter_structure,
     fraction_oriented,

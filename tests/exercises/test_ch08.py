@@ -19,8 +19,8 @@ from helpers.exercises import (
     check_separable_params,
     run_check,
 )
+from helpers.models.mobilenet import DepthwiseSeparableConv
 from helpers.models.vit import PatchEmbedding
-from helpers.modern import DepthwiseSeparableConv
 from helpers.summary import count_parameters
 from tests.exercise_harness import (
     assert_reference_passes,
@@ -38,7 +38,7 @@ def test_reference_passes(number, capsys):
 
 def test_patchify_times_flattened_filters_is_the_patch_embedding():
     torch.manual_seed(0)
-    embed = PatchEmbedding(3, 8, patch_size=4)
+    embed = PatchEmbedding(in_channels=3, dim=8, patch_size=4)
     x = torch.randn(2, 3, 12, 8)
     tokens = ch08.patchify(x, 4) @ embed.proj.weight.reshape(8, -1).T + embed.proj.bias
     torch.testing.assert_close(tokens, embed(x), atol=1e-5, rtol=1e-5)
@@ -60,7 +60,7 @@ def test_separable_params_counts_the_module():
     for case in ch08.SEPARABLE_PARAMS.make_cases():
         c, k_out, k = case.args
         bias = case.kwargs.get("bias", True)
-        module = DepthwiseSeparableConv(c, k_out, k, bias=bias)
+        module = DepthwiseSeparableConv(in_channels=c, out_channels=k_out, kernel_size=k, bias=bias)
         assert ch08.separable_params(c, k_out, k, bias=bias) == count_parameters(module)
 
 

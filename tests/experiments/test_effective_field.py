@@ -1,6 +1,6 @@
-"""helpers.erf: one-channel copies keep every receptive field, the layer-by-layer measurement
-agrees with the recurrence, and the effective-receptive-field statistics are right on inputs
-whose answer is known."""
+"""helpers.experiments.effective_field: one-channel copies keep every receptive field, the
+layer-by-layer measurement agrees with the recurrence, and the effective-receptive-field
+statistics are right on inputs whose answer is known."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from helpers import layers as scratch
-from helpers.erf import (
+from helpers.experiments.effective_field import (
     central_mass,
     conv_stack,
     effective_receptive_field,

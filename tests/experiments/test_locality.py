@@ -1,10 +1,10 @@
-"""Tests for helpers.image_stats: pixel correlation as a function of distance."""
+"""helpers.experiments.locality: pixel correlation as a function of distance."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.image_stats import correlation_at_distance, correlation_profile, pixel_pairs
+from helpers.experiments.locality import correlation_at_distance, correlation_profile, pixel_pairs
 
 TOL = 1e-12  # float64 arithmetic against np.corrcoef
 

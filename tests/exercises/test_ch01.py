@@ -6,30 +6,16 @@ Mistake functions in helpers/exercises/ch01.py), so the diagnosis is proven by b
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from helpers.exercises import (
     ch01,
-    check_correlation_at_distance,
     check_dense_params,
-    check_image_to_vector,
-    check_place_on_canvas,
     run_check,
 )
-from tests.exercise_harness import (
-    assert_mutant_diagnosed,
-    assert_reference_passes,
-    assert_three_diagnosed_mutants_each,
-)
+from tests.exercises.harness import checkers_of, mutant_tests
 
-CHECKERS = {"1.1": check_dense_params, "1.2": check_image_to_vector,
-            "1.3": check_place_on_canvas, "1.4": check_correlation_at_distance}
-
-
-@pytest.mark.parametrize("number", sorted(CHECKERS))
-def test_reference_passes(number, capsys):
-    assert_reference_passes(CHECKERS[number], number, capsys)
+CHECKERS = checkers_of(chapter=1)
 
 
 def test_dense_params_numbers_from_the_text():
@@ -211,22 +197,8 @@ MUTANTS = [
 ]
 
 
-@pytest.mark.parametrize("number, mutant, status, text", MUTANTS,
-                         ids=[f"{n}-{m.__name__}" for n, m, _, _ in MUTANTS])
-def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
-    assert_mutant_diagnosed(CHECKERS[number], number, mutant, status, text)
-
-
-def test_each_exercise_has_at_least_three_diagnosed_mutants():
-    assert_three_diagnosed_mutants_each(CHECKERS, MUTANTS)
-
-
-def test_an_endless_loop_times_out():
-    exercise = CHECKERS["1.4"].exercise
-    from dataclasses import replace
-
-    verdict = run_check(replace(exercise, time_limit=0.3), loops_forever)
-    assert verdict.status == "timeout" and "took longer than 0.3 s" in verdict.message
+(test_mutant_is_rejected_with_the_right_diagnosis,
+ test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_correlation_outside_the_unit_interval_gets_a_hint():

@@ -7,30 +7,17 @@ behaviour.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 
 from helpers.exercises import (
     ch02,
-    check_conv2d_loops,
     check_diagonal_edge_filter,
-    check_output_size,
     run_check,
 )
-from tests.exercise_harness import (
-    assert_mutant_diagnosed,
-    assert_reference_passes,
-    assert_three_diagnosed_mutants_each,
-)
+from tests.exercises.harness import checkers_of, mutant_tests
 
-CHECKERS = {"2.1": check_output_size, "2.2": check_conv2d_loops,
-            "2.3": check_diagonal_edge_filter}
-
-
-@pytest.mark.parametrize("number", sorted(CHECKERS))
-def test_reference_passes(number, capsys):
-    assert_reference_passes(CHECKERS[number], number, capsys)
+CHECKERS = checkers_of(chapter=2)
 
 
 def test_references_agree_with_torch():
@@ -196,14 +183,8 @@ MUTANTS = [
 ]
 
 
-@pytest.mark.parametrize("number, mutant, status, text", MUTANTS,
-                         ids=[f"{n}-{m.__name__}" for n, m, _, _ in MUTANTS])
-def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
-    assert_mutant_diagnosed(CHECKERS[number], number, mutant, status, text)
-
-
-def test_each_exercise_has_at_least_three_diagnosed_mutants():
-    assert_three_diagnosed_mutants_each(CHECKERS, MUTANTS)
+(test_mutant_is_rejected_with_the_right_diagnosis,
+ test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_a_different_but_correct_edge_filter_passes():
@@ -231,12 +212,3 @@ def test_broken_learner_code_is_handled(capsys):
     assert run_check(ch02.EDGE_FILTER, lambda: "diagonal").status == "wrong"
 
 
-def test_an_endless_loop_times_out():
-    from dataclasses import replace
-
-    def forever(x, w, b=None, stride=1, padding=0):
-        while True:
-            pass
-
-    verdict = run_check(replace(ch02.CONV2D_LOOPS, time_limit=0.3), forever)
-    assert verdict.status == "timeout" and "took longer than 0.3 s" in verdict.message

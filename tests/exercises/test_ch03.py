@@ -3,30 +3,17 @@ the right diagnosis. Mutants are written the way a learner would write them."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 
 from helpers.exercises import (
     ch03,
-    check_max_pool_backward,
-    check_max_pool_loops,
     check_stack_shapes,
     run_check,
 )
-from tests.exercise_harness import (
-    assert_mutant_diagnosed,
-    assert_reference_passes,
-    assert_three_diagnosed_mutants_each,
-)
+from tests.exercises.harness import checkers_of, mutant_tests
 
-CHECKERS = {"3.1": check_max_pool_loops, "3.2": check_max_pool_backward,
-            "3.3": check_stack_shapes}
-
-
-@pytest.mark.parametrize("number", sorted(CHECKERS))
-def test_reference_passes(number, capsys):
-    assert_reference_passes(CHECKERS[number], number, capsys)
+CHECKERS = checkers_of(chapter=3)
 
 
 def test_pooling_references_agree_with_torch_including_ties():
@@ -216,14 +203,8 @@ MUTANTS = [
 ]
 
 
-@pytest.mark.parametrize("number, mutant, status, text", MUTANTS,
-                         ids=[f"{n}-{m.__name__}" for n, m, _, _ in MUTANTS])
-def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
-    assert_mutant_diagnosed(CHECKERS[number], number, mutant, status, text)
-
-
-def test_each_exercise_has_at_least_three_diagnosed_mutants():
-    assert_three_diagnosed_mutants_each(CHECKERS, MUTANTS)
+(test_mutant_is_rejected_with_the_right_diagnosis,
+ test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_broken_learner_code_is_handled(capsys):
@@ -248,12 +229,3 @@ def test_broken_learner_code_is_handled(capsys):
     assert verdict.status == "wrong" and "changed its input `x` in place" in verdict.message
 
 
-def test_an_endless_loop_times_out():
-    from dataclasses import replace
-
-    def forever(x, grad_out, kernel_size, stride=None):
-        while True:
-            pass
-
-    verdict = run_check(replace(ch03.MAX_POOL_BACKWARD, time_limit=0.3), forever)
-    assert verdict.status == "timeout" and "took longer than 0.3 s" in verdict.message

@@ -5,32 +5,19 @@ functions in helpers/exercises/ch04.py, so each diagnosis is proven by behaviour
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import torch
 
 from helpers.exercises import (
     ch04,
-    check_conv_stack_parameters,
     check_pointwise_conv,
     check_red_green_filter,
     run_check,
 )
-from tests.exercise_harness import (
-    assert_mutant_diagnosed,
-    assert_reference_passes,
-    assert_three_diagnosed_mutants_each,
-)
+from tests.exercises.harness import checkers_of, mutant_tests
 
-CHECKERS = {"4.1": check_red_green_filter, "4.2": check_conv_stack_parameters,
-            "4.3": check_pointwise_conv}
-
-
-@pytest.mark.parametrize("number", sorted(CHECKERS))
-def test_reference_passes(number, capsys):
-    assert_reference_passes(CHECKERS[number], number, capsys)
+CHECKERS = checkers_of(chapter=4)
 
 
 def test_references_agree_with_torch():
@@ -190,14 +177,8 @@ MUTANTS = [
 ]
 
 
-@pytest.mark.parametrize("number, mutant, status, text", MUTANTS,
-                         ids=[f"{n}-{m.__name__}" for n, m, _, _ in MUTANTS])
-def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
-    assert_mutant_diagnosed(CHECKERS[number], number, mutant, status, text)
-
-
-def test_each_exercise_has_at_least_three_diagnosed_mutants():
-    assert_three_diagnosed_mutants_each(CHECKERS, MUTANTS)
+(test_mutant_is_rejected_with_the_right_diagnosis,
+ test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_other_right_answers_pass():
@@ -227,10 +208,3 @@ def test_broken_learner_code_is_handled(capsys):
     assert "raised ZeroDivisionError" in capsys.readouterr().out
 
 
-def test_an_endless_loop_times_out():
-    def forever(x, w, b):
-        while True:
-            pass
-
-    verdict = run_check(replace(ch04.POINTWISE, time_limit=0.3), forever)
-    assert verdict.status == "timeout" and "took longer than 0.3 s" in verdict.message

@@ -7,32 +7,18 @@ functions in helpers/exercises/ch05.py, so each diagnosis is proven by behaviour
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
-import pytest
 from torch import nn
 
 from helpers.exercises import (
     ch05,
-    check_depth_for_field,
     check_field_box,
-    check_receptive_field_size,
     run_check,
 )
 from helpers.receptive_field import measured_receptive_field, receptive_field
-from tests.exercise_harness import (
-    assert_mutant_diagnosed,
-    assert_reference_passes,
-    assert_three_diagnosed_mutants_each,
-)
+from tests.exercises.harness import checkers_of, mutant_tests
 
-CHECKERS = {"5.1": check_receptive_field_size, "5.2": check_depth_for_field,
-            "5.3": check_field_box}
-
-
-@pytest.mark.parametrize("number", sorted(CHECKERS))
-def test_reference_passes(number, capsys):
-    assert_reference_passes(CHECKERS[number], number, capsys)
+CHECKERS = checkers_of(chapter=5)
 
 
 def _net(layers):
@@ -206,14 +192,8 @@ MUTANTS = [
 ]
 
 
-@pytest.mark.parametrize("number, mutant, status, text", MUTANTS,
-                         ids=[f"{n}-{m.__name__}" for n, m, _, _ in MUTANTS])
-def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
-    assert_mutant_diagnosed(CHECKERS[number], number, mutant, status, text)
-
-
-def test_each_exercise_has_at_least_three_diagnosed_mutants():
-    assert_three_diagnosed_mutants_each(CHECKERS, MUTANTS)
+(test_mutant_is_rejected_with_the_right_diagnosis,
+ test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_other_right_answers_pass():
@@ -245,6 +225,3 @@ def test_broken_learner_code_is_handled(capsys):
     assert verdict.status == "bad_type" and "forget `return`" in verdict.message
 
 
-def test_an_endless_loop_times_out():
-    verdict = run_check(replace(ch05.DEPTH_FOR_FIELD, time_limit=0.3), searches_forever)
-    assert verdict.status == "timeout" and "took longer than 0.3 s" in verdict.message

@@ -47,7 +47,7 @@ browser-deps:
 
 test: venv browser-deps
 	$(BIN)/ruff check helpers tests tools chapters data
-	bash .ci/offline $(PY) -m pytest -p tests.nbtiming tests \
+	bash .ci/offline $(PY) -m pytest -p tests.nbtiming -p tests.nbclaims tests \
 	    --nbval $(CHAPTERS) --sanitize-with tests/sanitize.cfg --nbval-cell-timeout=300
 
 lint: venv

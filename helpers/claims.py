@@ -146,14 +146,26 @@ def claim(key: str, sentence: str, value, **test) -> None:
 
 def glue(key: str, value) -> None:
     """Store ``value`` under ``key`` for the text to quote (``{glue:text}`key```), unseen."""
-    _emit(key, {"text/plain": repr(_plain(value))})
+    _emit(key, {"text/plain": quotable(value)})
+
+
+def quotable(value) -> str:
+    """The stored text of a value: its Python repr, floats to 6 significant digits (what a
+    sentence can quote; the last bits of a float differ between CPUs)."""
+    value = _plain(value)
+    if isinstance(value, float):
+        return repr(float(f"{value:.6g}"))
+    if isinstance(value, (tuple, list)):
+        return repr(type(value)(float(f"{v:.6g}") if isinstance(v, float) else v
+                                for v in value))
+    return repr(value)
 
 
 def _publish(record: Claim) -> None:
     data = asdict(record)
     if not _json_safe(data["value"]):
         data["value"] = record.shown
-    _emit(record.key, {"text/plain": repr(record.value), CLAIM_MIME: data})
+    _emit(record.key, {"text/plain": quotable(record.value), CLAIM_MIME: data})
 
 
 def _json_safe(value) -> bool:

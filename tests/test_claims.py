@@ -100,3 +100,9 @@ def test_format_value():
     assert format_value((254, 254)) == "(254, 254)"
     assert format_value(True) == "yes"
     assert format_value(3.5, "s") == "3.5 s"
+
+
+def test_quoted_floats_keep_six_significant_digits():
+    assert claims.quotable(0.123456789) == "0.123457"
+    assert claims.quotable((1.0000001, 2)) == "(1.0, 2)"
+    assert claims.quotable(65536) == "65536"

@@ -1,12 +1,54 @@
-"""Helpers for the CNN course: from-scratch layers, models, data, training and plots.
+"""Helpers for the CNN course: what the chapters import, in the order the book needs it.
 
-The notebooks import from here; every public function is tested against PyTorch in
-``tests/``. Plots live in ``helpers.plot`` and exercise checkers in ``helpers.exercises``.
+Every public function is tested against PyTorch in ``tests/`` (the tests mirror this layout).
+
+Throughout the book
+    device          get_device, seed_everything, to_numpy: one place for devices and seeds
+    data            load_mnist, load_fashion_mnist, load_image (checked against SHA256SUMS)
+    train           make_loader, fit, evaluate, subset: one small training loop
+    summary         count_parameters, count_macs, parameter_breakdown, summary
+    claims          claim: a sentence of the text, checked against the value it quotes
+    plots           every figure: plots.figures, plots.animation, plots.explorers (widgets)
+    exercises       check_<name>: one checker per exercise, chapter by chapter
+
+Chapter 1  Why not fully connected?
+    models.mlp, models.small_cnn; experiments.translation, experiments.locality,
+    experiments.scaling
+Chapter 2  Convolution and padding
+    layers          conv2d_naive (loops), conv2d, Conv2d, conv_output_size: from scratch
+    filters         hand-made kernels (Sobel, blur, sharpen) and what they find
+Chapter 3  Stride and pooling
+    layers          max_pool2d, avg_pool2d, MaxPool2d, AvgPool2d; experiments.invariance
+Chapter 4  Feature maps
+    plots.figures   show_filters, show_feature_maps; experiments.learned_filters
+Chapter 5  Receptive fields
+    receptive_field receptive_field (analytic), measured_receptive_field (by gradients);
+                    experiments.effective_field, plots.explorers
+Chapter 6  LeNet, AlexNet, VGG
+    models.lenet, models.alexnet, models.vgg; experiments.training_recipes
+Chapter 7  Residual networks
+    models.resnet (BasicBlock, PlainBlock, Bottleneck, cifar_resnet, plain_net);
+    experiments.depth
+Chapter 8  Vision transformers
+    attention       scaled_dot_product_attention, MultiHeadSelfAttention
+    models.vit, models.mobilenet, models.convnext; experiments.scaling
+Chapter 9  Summary
+    models          get_model, MODEL_NAMES: the whole zoo by name; summary.parameter_breakdown
+
+``helpers.experiments`` holds code that exists to run one chapter's experiment;
+``helpers.models`` one model family per module, each small variant beside its family.
 """
-from helpers.attention import MultiHeadSelfAttention, scaled_dot_product_attention
+# The imports follow the book, not the alphabet.
+# ruff: noqa: I001
+
+# throughout the book
 from helpers.claims import claim
 from helpers.data import load_fashion_mnist, load_image, load_mnist
-from helpers.device import get_device, seed_everything
+from helpers.device import get_device, seed_everything, to_numpy
+from helpers.train import History, evaluate, fit, make_loader, steps_to_reach, subset
+from helpers.summary import count_macs, count_parameters, parameter_breakdown, summary
+
+# chapters 2-3: the layers, from scratch
 from helpers.layers import (
     AvgPool2d,
     Conv2d,
@@ -18,16 +60,28 @@ from helpers.layers import (
     conv_output_size,
     max_pool2d,
 )
-from helpers.models import MODEL_NAMES, get_model
+
+# chapter 5: receptive fields
 from helpers.receptive_field import ReceptiveField, measured_receptive_field, receptive_field
-from helpers.summary import count_macs, count_parameters, parameter_breakdown, summary
-from helpers.train import History, evaluate, fit, make_loader, steps_to_reach, subset
+
+# chapters 6-9: the model zoo
+from helpers.models import MODEL_NAMES, get_model
+
+# chapter 8: attention
+from helpers.attention import MultiHeadSelfAttention, scaled_dot_product_attention
 
 __all__ = [
-    "MODEL_NAMES", "AvgPool2d", "Conv2d", "History", "MaxPool2d", "MultiHeadSelfAttention",
-    "ReceptiveField", "avg_pool2d", "claim", "conv2d", "conv2d_naive", "conv2d_naive_backward",
-    "conv_output_size", "count_macs", "count_parameters", "evaluate", "fit", "get_device",
-    "get_model", "load_fashion_mnist", "load_image", "load_mnist", "make_loader", "max_pool2d",
-    "measured_receptive_field", "parameter_breakdown", "receptive_field",
-    "scaled_dot_product_attention", "seed_everything", "steps_to_reach", "subset", "summary",
+    # throughout the book
+    "claim", "load_fashion_mnist", "load_image", "load_mnist", "get_device", "seed_everything",
+    "to_numpy", "History", "evaluate", "fit", "make_loader", "steps_to_reach", "subset",
+    "count_macs", "count_parameters", "parameter_breakdown", "summary",
+    # chapters 2-3
+    "AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool2d", "conv2d", "conv2d_naive",
+    "conv2d_naive_backward", "conv_output_size", "max_pool2d",
+    # chapter 5
+    "ReceptiveField", "measured_receptive_field", "receptive_field",
+    # chapters 6-9
+    "MODEL_NAMES", "get_model",
+    # chapter 8
+    "MultiHeadSelfAttention", "scaled_dot_product_attention",
 ]

@@ -16,6 +16,8 @@ IMAGE_NAMES = ("chelsea", "astronaut", "coffee", "camera")
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+MNIST_NORM = {"mean": 0.1307, "std": 0.3081}      # pixel mean and std of MNIST's training set
+FASHION_NORM = {"mean": 0.2860, "std": 0.3530}    # the same for Fashion-MNIST
 
 RESTORE_HINT = ("Restore it with `git checkout -- data/` (or re-clone the repository); "
                 "maintainers can rebuild it with `python data/build_data.py`.")

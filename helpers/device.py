@@ -1,4 +1,5 @@
-"""Device choice and seeding: one place that makes every run reproducible."""
+"""Device choice and seeding: one place that makes every run reproducible; and the way back
+from any device to NumPy (:func:`to_numpy`)."""
 from __future__ import annotations
 
 import os
@@ -6,6 +7,19 @@ import random
 
 import numpy as np
 import torch
+
+
+def to_numpy(value, dtype=None) -> np.ndarray:
+    """A tensor (on any device, with or without grad) or anything array-like -> a NumPy array.
+
+    Half-precision tensors become float32 (NumPy has no bfloat16); ``dtype`` casts the result.
+    """
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+        if value.dtype in (torch.bfloat16, torch.float16):
+            value = value.float()
+        value = value.numpy()
+    return np.asarray(value, dtype=dtype)
 
 
 def get_device() -> torch.device:

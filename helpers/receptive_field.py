@@ -64,13 +64,8 @@ _SHORTCUT_NAMES = ("shortcut", "downsample")
 
 
 @dataclass(frozen=True)
-class LayerField:
-    """One row of the layer-by-layer table: the layer, then the field after it.
-
-    ``size``, ``jump`` and ``offset`` are in input pixels; ``output`` is the feature-map side
-    after the layer (None when no input_size was given). For a multi-path block, ``kernel``,
-    ``stride`` and ``padding`` are those of the single layer that has the same field.
-    """
+class _Layer:
+    """A layer's geometry: what the field recurrence needs to know about it."""
 
     name: str
     layer: str
@@ -78,6 +73,17 @@ class LayerField:
     stride: int
     padding: int
     dilation: int
+
+
+@dataclass(frozen=True)
+class LayerField(_Layer):
+    """One row of the layer-by-layer table: the layer, then the field after it.
+
+    ``size``, ``jump`` and ``offset`` are in input pixels; ``output`` is the feature-map side
+    after the layer (None when no input_size was given). For a multi-path block, ``kernel``,
+    ``stride`` and ``padding`` are those of the single layer that has the same field.
+    """
+
     size: int
     jump: int
     offset: int
@@ -122,15 +128,9 @@ class ReceptiveField:
 
 
 @dataclass(frozen=True)
-class _Step:
+class _Step(_Layer):
     """A layer (or block reduced to one equivalent layer) and how it maps a side length n."""
 
-    name: str
-    layer: str
-    kernel: int
-    stride: int
-    padding: int
-    dilation: int
     out_size: Callable[[int], int]
 
 

@@ -7,7 +7,6 @@ import torch
 import torch.nn.functional as F
 
 from helpers import filters
-from helpers.data import load_image
 
 
 def _step(orientation: str, n: int = 16) -> np.ndarray:
@@ -105,8 +104,8 @@ def test_filter_bank_has_the_four_kinds():
     assert all(k.dtype == np.float32 and k.ndim == 2 for k in bank.values())
 
 
-def test_apply_filter_matches_torch_with_same_padding_on_a_photo():
-    photo = load_image("camera", gray=True)[:64, :80]
+def test_apply_filter_matches_torch_with_same_padding_on_a_photo(grey_photo):
+    photo = grey_photo[:64, :80]
     for kernel in filters.hand_made_filters().values():
         got = filters.apply_filter(photo, kernel)
         k = kernel.shape[0]
@@ -123,8 +122,8 @@ def test_apply_filter_rejects_bad_shapes():
         filters.apply_filter(np.zeros((4, 4)), np.ones((2, 2)))
 
 
-def test_filter_responses_figure_has_the_photo_and_one_panel_per_filter():
-    photo = load_image("camera", gray=True)[:40, :60]
+def test_filter_responses_figure_has_the_photo_and_one_panel_per_filter(grey_photo):
+    photo = grey_photo[:40, :60]
     fig = filters.filter_responses_figure(photo, dpi=30, title="t")
     shown = [ax for ax in fig.axes if ax.images]
     assert [ax.get_title() for ax in shown] == ["original", *filters.hand_made_filters()]

@@ -5,40 +5,66 @@ In a notebook::
     from helpers.exercises import check_dense_params
     dense_params = check_dense_params(dense_params)   # prints a verdict, returns a function
 
-Every ``helpers/exercises/chNN.py`` module is imported here automatically; the names in its
-``__all__`` are re-exported, and its ``EXERCISES`` list is collected into :data:`EXERCISES`
+Each chapter's checkers live in ``helpers/exercises/chNN.py`` and are imported below by name,
+chapter by chapter; each module's ``EXERCISES`` list is collected into :data:`EXERCISES`
 (``{"1.1": Exercise, ...}``). The framework is documented in :mod:`helpers.exercises.core`.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import re
-
+from helpers.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
+from helpers.exercises.ch01 import (
+    check_correlation_at_distance,
+    check_dense_params,
+    check_image_to_vector,
+    check_place_on_canvas,
+)
+from helpers.exercises.ch02 import check_conv2d_loops, check_diagonal_edge_filter, check_output_size
+from helpers.exercises.ch03 import check_max_pool_backward, check_max_pool_loops, check_stack_shapes
+from helpers.exercises.ch04 import (
+    check_conv_stack_parameters,
+    check_pointwise_conv,
+    check_red_green_filter,
+)
+from helpers.exercises.ch05 import (
+    check_depth_for_field,
+    check_field_box,
+    check_receptive_field_size,
+)
+from helpers.exercises.ch06 import (
+    check_conv_macs,
+    check_dropout_forward,
+    check_fc_fraction,
+    check_shift_images,
+)
+from helpers.exercises.ch07 import (
+    check_count_weight_layers,
+    check_gradient_factor,
+    check_residual_forward,
+    check_shortcut_params,
+)
+from helpers.exercises.ch08 import check_attention, check_patchify, check_separable_params
 from helpers.exercises.core import Case, Exercise, Mistake, Verdict, check, checker, run_check
 
-__all__ = ["EXERCISES", "Case", "Exercise", "Mistake", "Verdict", "check", "checker",
-           "exercise", "run_check"]
-
-EXERCISES: dict[str, Exercise] = {}
-_CHAPTER_MODULE = re.compile(r"^ch(\d{2})$")
+CHAPTER_MODULES = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08)
 
 
-def _load_chapter_modules() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        match = _CHAPTER_MODULE.match(info.name)
-        if not match:
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for name in getattr(module, "__all__", []):
-            globals()[name] = getattr(module, name)
-            __all__.append(name)
-        for ex in getattr(module, "EXERCISES", []):
-            if ex.number.split(".")[0] != str(int(match.group(1))):
-                raise ValueError(f"{info.name}: Exercise {ex.number} belongs to another chapter")
-            if ex.number in EXERCISES:
-                raise ValueError(f"{info.name}: Exercise {ex.number} is defined twice")
-            EXERCISES[ex.number] = ex
+def _collect(modules) -> dict[str, Exercise]:
+    """``{"1.1": Exercise, ...}`` from the modules' ``EXERCISES`` lists, each number once and in
+    its own chapter."""
+    found: dict[str, Exercise] = {}
+    for module in modules:
+        chapter = str(int(module.__name__.rsplit(".ch", 1)[1]))
+        for ex in module.EXERCISES:
+            if ex.number.split(".")[0] != chapter:
+                raise ValueError(f"{module.__name__}: Exercise {ex.number} belongs to another "
+                                 "chapter")
+            if ex.number in found:
+                raise ValueError(f"{module.__name__}: Exercise {ex.number} is defined twice")
+            found[ex.number] = ex
+    return found
+
+
+EXERCISES: dict[str, Exercise] = _collect(CHAPTER_MODULES)
 
 
 def exercise(number: str) -> Exercise:
@@ -49,4 +75,25 @@ def exercise(number: str) -> Exercise:
         raise ValueError(f"no exercise {number!r}; known: {sorted(EXERCISES)}") from None
 
 
-_load_chapter_modules()
+__all__ = [
+    "EXERCISES", "Case", "Exercise", "Mistake", "Verdict", "check", "checker", "exercise",
+    "run_check",
+    # chapter 1
+    "check_correlation_at_distance", "check_dense_params", "check_image_to_vector",
+    "check_place_on_canvas",
+    # chapter 2
+    "check_conv2d_loops", "check_diagonal_edge_filter", "check_output_size",
+    # chapter 3
+    "check_max_pool_backward", "check_max_pool_loops", "check_stack_shapes",
+    # chapter 4
+    "check_conv_stack_parameters", "check_pointwise_conv", "check_red_green_filter",
+    # chapter 5
+    "check_depth_for_field", "check_field_box", "check_receptive_field_size",
+    # chapter 6
+    "check_conv_macs", "check_dropout_forward", "check_fc_fraction", "check_shift_images",
+    # chapter 7
+    "check_count_weight_layers", "check_gradient_factor", "check_residual_forward",
+    "check_shortcut_params",
+    # chapter 8
+    "check_attention", "check_patchify", "check_separable_params",
+]

@@ -14,9 +14,10 @@
                                                         ``(H, W)`` or ``(N, H, W)`` -> float
 ====  ===============================================  ==========================================
 
-The references of 1.3 and 1.4 are the chapter's own helpers (:mod:`helpers.translation`,
-:mod:`helpers.image_stats`), so a learner's function can stand in for them. The cases only use
-what the exercise statement asks for: square integer canvases and 2-D digits that fit (1.3);
+The references of 1.3 and 1.4 are the chapter's own helpers
+(:mod:`helpers.experiments.translation`, :mod:`helpers.experiments.locality`), so a learner's
+function can stand in for them. The cases only use what the exercise statement asks for:
+square integer canvases and 2-D digits that fit (1.3);
 distances ``1 <= d < min(H, W)`` (1.4).
 """
 from __future__ import annotations
@@ -25,8 +26,8 @@ import numpy as np
 import torch
 
 from helpers.exercises.core import Case, Exercise, Mistake, checker
-from helpers.image_stats import correlation_at_distance as _correlation_at_distance
-from helpers.translation import place_on_canvas as _place_on_canvas
+from helpers.experiments.locality import correlation_at_distance as _correlation_at_distance
+from helpers.experiments.translation import place_on_canvas as _place_on_canvas
 
 __all__ = ["check_correlation_at_distance", "check_dense_params", "check_image_to_vector",
            "check_place_on_canvas"]

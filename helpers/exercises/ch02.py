@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.device import to_numpy
 from helpers.exercises.core import Case, Exercise, Mistake, checker
 from helpers.layers import conv2d_naive, conv_output_size
 
@@ -201,10 +202,8 @@ def _behaviour(kernel) -> tuple[bool, str]:
 
 
 def _as_kernel(value) -> tuple[np.ndarray | None, str | None]:
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
     try:
-        kernel = np.asarray(value, dtype=np.float64)
+        kernel = to_numpy(value, dtype=np.float64)
     except (TypeError, ValueError):
         return None, f"returned {type(value).__name__}; expected a 3×3 NumPy array of numbers"
     if kernel.shape != (3, 3):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from helpers.device import to_numpy
 from helpers.exercises.core import Case, Exercise, Mistake, checker
 from helpers.layers import conv2d
 
@@ -73,10 +74,8 @@ _CLASS_TEXT = {
 
 
 def _as_filter(value) -> tuple[np.ndarray | None, str | None]:
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
     try:
-        filt = np.asarray(value, dtype=np.float64)
+        filt = to_numpy(value, dtype=np.float64)
     except (TypeError, ValueError):
         return None, f"returned {type(value).__name__}; expected a (3, 3, 3) NumPy array"
     if filt.shape != (3, 3, 3):

@@ -62,11 +62,11 @@ def _forward_cases(rng) -> list[Case]:
     for n, c, hw in ((2, 4, 6), (1, 3, 5), (3, 2, 4)):
         cases.append(Case((torch.randn(n, c, hw, hw, generator=g), _branch(c, c, 1, g)),
                           label="identity shortcut"))
-    same = projection_shortcut(4, 8, 1)
+    same = projection_shortcut(in_channels=4, out_channels=8, stride=1)
     _randomise(same, g)
     cases.append(Case((torch.randn(2, 4, 6, 6, generator=g), _branch(4, 8, 1, g), same.eval()),
                       label="projection, channels 4 -> 8"))
-    down = projection_shortcut(3, 6, 2)
+    down = projection_shortcut(in_channels=3, out_channels=6, stride=2)
     _randomise(down, g)
     cases.append(Case((torch.randn(2, 3, 8, 8, generator=g), _branch(3, 6, 2, g), down.eval()),
                       label="projection, stride 2"))

@@ -97,6 +97,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from helpers.device import to_numpy
+
 STATUSES = ("passed", "wrong", "not_implemented", "error", "timeout", "bad_type", "checker_error")
 REFERENCE_NOTE = "   The reference implementation is used for the rest of the notebook."
 _MAX_TEXT = 160
@@ -602,16 +604,8 @@ def _compare_tensor(got, expected, rtol, atol, check_dtype, shape_hint, pre):
                                 "`device=x.device`)")
     if got.shape != expected.shape:
         return _Problem("shape", _shape_text(got.shape, expected.shape, shape_hint, pre))
-    return _compare_values(_numpy(got), _numpy(expected), rtol, atol, pre)
+    return _compare_values(to_numpy(got), to_numpy(expected), rtol, atol, pre)
 
-
-def _numpy(x) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu()
-        if x.dtype == torch.bfloat16 or x.dtype == torch.float16:
-            x = x.float()
-        return x.numpy()
-    return np.asarray(x)
 
 
 def _compare_values(got: np.ndarray, expected: np.ndarray, rtol, atol, pre):
@@ -656,7 +650,7 @@ def generic_hint(got, expected, kind: str = "value") -> str | None:
     if not isinstance(expected, (np.ndarray, torch.Tensor)) or \
             not isinstance(got, (np.ndarray, torch.Tensor)):
         return None
-    g, e = _numpy(got), _numpy(expected)
+    g, e = to_numpy(got), to_numpy(expected)
     if kind == "shape":
         return _shape_hint(g, e)
     if kind != "value" or g.shape != e.shape or e.dtype.kind not in "biuf" \
@@ -757,7 +751,7 @@ def _short(x) -> str:
     if isinstance(x, (np.ndarray, torch.Tensor)):
         kind = "tensor" if isinstance(x, torch.Tensor) else "array"
         dtype = str(x.dtype).replace("torch.", "")
-        arr = _numpy(x)
+        arr = to_numpy(x)
         if arr.dtype.kind in "biuf" and arr.ndim <= 1 and arr.size <= 6:
             vals = ", ".join(_num(v) for v in arr.ravel().tolist())
             return f"{dtype} {kind} [{vals}]" if arr.ndim else f"{dtype} {kind} {vals}"

@@ -1,7 +1,25 @@
 """The model zoo: full-size ImageNet models with torchvision's parameter counts, and small
-models for CPU experiments on 28x28 images. Every model has ``.features`` (the trunk) and
-``.classifier`` (pooling/flatten + fully connected head); ``layers=helpers.layers`` builds its
-convolutions and poolings from the course's from-scratch layers.
+models for CPU experiments on 28x28 images, one family per module, each small variant beside
+its family:
+
+    mlp.py        MultiLayerPerceptron, mlp                          chapter 1 (and 9)
+    small_cnn.py  SmallCNN, small_cnn                                chapters 1, 8
+    lenet.py      LeNet5, lenet5                                     chapter 6
+    alexnet.py    AlexNet, alexnet                                   chapters 5, 6
+    vgg.py        VGG, vgg11..vgg19; SmallVGG, small_vgg             chapters 4-6
+    resnet.py     BasicBlock, PlainBlock, Bottleneck, ResNet, resnet18..resnet152;
+                  CifarResNet, cifar_resnet, plain_net               chapters 5, 7
+    vit.py        PatchEmbedding, ClassToken, PositionEmbedding, EncoderBlock, MLPHead,
+                  VisionTransformer, vit_b_16, tiny_vit              chapter 8
+    mobilenet.py  DepthwiseSeparableConv, separable_ratio            chapter 8
+    convnext.py   ConvNeXtBlock, LayerNorm2d, convnext_block_params  chapter 8
+    base.py       FeaturesClassifier, resolve_layers (what every family shares)
+
+Every model has ``.features`` (the trunk) and ``.classifier`` (pooling/flatten + fully
+connected head); ``layers=helpers.layers`` builds its convolutions and poolings from the
+course's from-scratch layers. Constructors take keyword arguments only
+(``BasicBlock(in_channels=64, out_channels=64)``); the ``cifar_resnet``/``plain_net`` factories
+also take the depth first (``cifar_resnet(20, width=8)``).
 
     >>> from helpers.models import get_model
     >>> model = get_model("small_cnn", channels=(16, 32))
@@ -10,31 +28,26 @@ from __future__ import annotations
 
 from helpers.models.alexnet import AlexNet, alexnet
 from helpers.models.base import FeaturesClassifier, resolve_layers
+from helpers.models.convnext import ConvNeXtBlock, LayerNorm2d, convnext_block_params
 from helpers.models.lenet import LeNet5, lenet5
+from helpers.models.mlp import MultiLayerPerceptron, mlp
+from helpers.models.mobilenet import DepthwiseSeparableConv, separable_ratio
 from helpers.models.resnet import (
     BasicBlock,
     Bottleneck,
+    CifarResNet,
+    PlainBlock,
     ResNet,
+    cifar_resnet,
+    plain_net,
     resnet18,
     resnet34,
     resnet50,
     resnet101,
     resnet152,
 )
-from helpers.models.small import (
-    CifarResNet,
-    MultiLayerPerceptron,
-    PlainBlock,
-    SmallCNN,
-    SmallVGG,
-    cifar_resnet,
-    mlp,
-    plain_net,
-    small_cnn,
-    small_vgg,
-    tiny_vit,
-)
-from helpers.models.vgg import VGG, vgg11, vgg13, vgg16, vgg19
+from helpers.models.small_cnn import SmallCNN, small_cnn
+from helpers.models.vgg import VGG, SmallVGG, small_vgg, vgg11, vgg13, vgg16, vgg19
 from helpers.models.vit import (
     ClassToken,
     EncoderBlock,
@@ -43,6 +56,7 @@ from helpers.models.vit import (
     PositionEmbedding,
     TorchSelfAttention,
     VisionTransformer,
+    tiny_vit,
     vit_b_16,
 )
 
@@ -73,4 +87,6 @@ __all__ = [
     "LeNet5", "AlexNet", "VGG", "ResNet", "BasicBlock", "Bottleneck", "PlainBlock", "CifarResNet",
     "SmallVGG", "SmallCNN", "MultiLayerPerceptron", "VisionTransformer", "PatchEmbedding",
     "ClassToken", "PositionEmbedding", "EncoderBlock", "MLPHead", "TorchSelfAttention",
+    "DepthwiseSeparableConv", "separable_ratio", "ConvNeXtBlock", "LayerNorm2d",
+    "convnext_block_params",
 ]

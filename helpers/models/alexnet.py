@@ -24,7 +24,7 @@ from helpers.models.base import FeaturesClassifier, resolve_layers
 class AlexNet(FeaturesClassifier):
     """(N, 3, 224, 224) -> (N, num_classes)."""
 
-    def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5,
+    def __init__(self, *, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5,
                  layers=None):
         super().__init__()
         L = resolve_layers(layers)
@@ -46,7 +46,7 @@ class AlexNet(FeaturesClassifier):
         )
 
 
-def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5,
-            layers=None) -> AlexNet:
-    """AlexNet, torchvision variant: 61,100,840 parameters for 1000 classes."""
-    return AlexNet(num_classes, in_channels, dropout, layers)
+def alexnet(**kwargs) -> AlexNet:
+    """AlexNet, torchvision variant: 61,100,840 parameters for 1000 classes; ``kwargs`` as
+    :class:`AlexNet`."""
+    return AlexNet(**kwargs)

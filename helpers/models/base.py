@@ -1,5 +1,6 @@
-"""What every model of the zoo shares: a ``features`` trunk, a ``classifier`` head, and the
-choice of where its convolution and pooling layers come from (``layers=``).
+"""What every model of the zoo shares: a ``features`` trunk, a ``classifier`` head, the
+choice of where its convolution and pooling layers come from (``layers=``), and the small
+checks and pieces several families use (activations by name, the size left after poolings).
 
 ``model(x) == model.classifier(model.features(x))`` for every model, so a chapter can look at
 the feature maps (``model.features(x)``) or count where the parameters live (trunk vs head).
@@ -48,3 +49,30 @@ class FeaturesClassifier(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x))
+
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def activation_module(name: str) -> nn.Module:
+    """``"tanh"`` -> ``nn.Tanh()``, ``"relu"`` -> ``nn.ReLU()``."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation={name!r}: choose one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]()
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` if it is an int >= 1, else a ValueError that names the argument."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def spatial_after_pools(input_size: int, pools: int) -> int:
+    """The side of a ``input_size`` x ``input_size`` map after ``pools`` 2x2 max pools."""
+    size = input_size
+    for _ in range(pools):
+        size //= 2
+    if size < 1:
+        raise ValueError(f"input_size={input_size} is too small for {pools} 2x2 poolings")
+    return size

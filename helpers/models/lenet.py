@@ -21,22 +21,13 @@ from __future__ import annotations
 
 from torch import nn
 
-from helpers.models.base import FeaturesClassifier, resolve_layers
-
-ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
-
-
-def activation_module(name: str) -> nn.Module:
-    """``"tanh"`` -> ``nn.Tanh()``, ``"relu"`` -> ``nn.ReLU()``."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation={name!r}: choose one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]()
+from helpers.models.base import FeaturesClassifier, activation_module, resolve_layers
 
 
 class LeNet5(FeaturesClassifier):
     """(N, C, 32, 32) -> (N, num_classes); with ``input_size=28``: (N, C, 28, 28) -> same."""
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 1, activation: str = "tanh",
+    def __init__(self, *, num_classes: int = 10, in_channels: int = 1, activation: str = "tanh",
                  input_size: int = 32, layers=None):
         super().__init__()
         if input_size not in (28, 32):
@@ -58,7 +49,6 @@ class LeNet5(FeaturesClassifier):
         )
 
 
-def lenet5(num_classes: int = 10, in_channels: int = 1, activation: str = "tanh",
-           input_size: int = 32, layers=None) -> LeNet5:
-    """LeNet-5: 61,706 parameters with the defaults (see the module docstring)."""
-    return LeNet5(num_classes, in_channels, activation, input_size, layers)
+def lenet5(**kwargs) -> LeNet5:
+    """LeNet-5: 61,706 parameters with the defaults; ``kwargs`` as :class:`LeNet5`."""
+    return LeNet5(**kwargs)

@@ -12,12 +12,15 @@ then adaptive avg pool 7x7, flatten (25,088), FC 4096, ReLU, dropout, FC 4096, R
 FC 1000. Variant choices (as torchvision): no local response normalisation (config A-LRN is
 omitted); ``batch_norm=True`` adds a BatchNorm after every conv (the later "vgg*_bn" models);
 the adaptive pool lets other input sizes through. The counts above are for ``batch_norm=False``.
+
+:class:`SmallVGG` (:func:`small_vgg`) is the same recipe at small width for 28x28 images on a
+CPU: stages of 3x3 convs and a 2x2 max pool, then FC ``hidden``, FC classes.
 """
 from __future__ import annotations
 
 from torch import nn
 
-from helpers.models.base import FeaturesClassifier, resolve_layers
+from helpers.models.base import FeaturesClassifier, resolve_layers, spatial_after_pools
 
 CONFIGS = {
     "vgg11": (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
@@ -29,7 +32,8 @@ CONFIGS = {
 }
 
 
-def vgg_trunk(config, in_channels: int = 3, batch_norm: bool = False, layers=None) -> nn.Sequential:
+def vgg_trunk(config, *, in_channels: int = 3, batch_norm: bool = False,
+              layers=None) -> nn.Sequential:
     """3x3 convs (padding 1, so H and W are kept) and 2x2 max pools (H, W halved) per ``config``."""
     L = resolve_layers(layers)
     modules: list[nn.Module] = []
@@ -51,10 +55,11 @@ def vgg_trunk(config, in_channels: int = 3, batch_norm: bool = False, layers=Non
 class VGG(FeaturesClassifier):
     """(N, 3, 224, 224) -> (N, num_classes); the trunk gives (N, 512, 7, 7)."""
 
-    def __init__(self, config, num_classes: int = 1000, in_channels: int = 3,
+    def __init__(self, *, config, num_classes: int = 1000, in_channels: int = 3,
                  batch_norm: bool = False, dropout: float = 0.5, layers=None):
         super().__init__()
-        self.features = vgg_trunk(config, in_channels, batch_norm, layers)
+        self.features = vgg_trunk(config, in_channels=in_channels, batch_norm=batch_norm,
+                                  layers=layers)
         self.classifier = nn.Sequential(
             nn.AdaptiveAvgPool2d((7, 7)), nn.Flatten(),
             nn.Linear(512 * 7 * 7, 4096), nn.ReLU(inplace=True), nn.Dropout(dropout),
@@ -63,26 +68,44 @@ class VGG(FeaturesClassifier):
         )
 
 
-def _vgg(name: str, num_classes: int, in_channels: int, batch_norm: bool, dropout: float,
-         layers) -> VGG:
-    return VGG(CONFIGS[name], num_classes, in_channels, batch_norm, dropout, layers)
+def vgg11(**kwargs) -> VGG:
+    """VGG-11 (config A): 8 convs + 3 FC; 132,863,336 parameters. ``kwargs`` as :class:`VGG`."""
+    return VGG(config=CONFIGS["vgg11"], **kwargs)
 
 
-def vgg11(num_classes=1000, in_channels=3, batch_norm=False, dropout=0.5, layers=None) -> VGG:
-    """VGG-11 (config A): 8 convs + 3 FC; 132,863,336 parameters."""
-    return _vgg("vgg11", num_classes, in_channels, batch_norm, dropout, layers)
-
-
-def vgg13(num_classes=1000, in_channels=3, batch_norm=False, dropout=0.5, layers=None) -> VGG:
+def vgg13(**kwargs) -> VGG:
     """VGG-13 (config B): 10 convs + 3 FC; 133,047,848 parameters."""
-    return _vgg("vgg13", num_classes, in_channels, batch_norm, dropout, layers)
+    return VGG(config=CONFIGS["vgg13"], **kwargs)
 
 
-def vgg16(num_classes=1000, in_channels=3, batch_norm=False, dropout=0.5, layers=None) -> VGG:
+def vgg16(**kwargs) -> VGG:
     """VGG-16 (config D): 13 convs + 3 FC; 138,357,544 parameters."""
-    return _vgg("vgg16", num_classes, in_channels, batch_norm, dropout, layers)
+    return VGG(config=CONFIGS["vgg16"], **kwargs)
 
 
-def vgg19(num_classes=1000, in_channels=3, batch_norm=False, dropout=0.5, layers=None) -> VGG:
+def vgg19(**kwargs) -> VGG:
     """VGG-19 (config E): 16 convs + 3 FC; 143,667,240 parameters."""
-    return _vgg("vgg19", num_classes, in_channels, batch_norm, dropout, layers)
+    return VGG(config=CONFIGS["vgg19"], **kwargs)
+
+
+class SmallVGG(FeaturesClassifier):
+    """(N, C, S, S) -> (N, num_classes), S = ``input_size``; the trunk gives (N, c, S', S'),
+    S' = S // 2**len(channels)."""
+
+    def __init__(self, *, channels=(32, 64), convs_per_stage: int = 2, hidden: int = 128,
+                 num_classes: int = 10, in_channels: int = 1, input_size: int = 28,
+                 batch_norm: bool = False, dropout: float = 0.5, layers=None):
+        super().__init__()
+        config = [item for c in channels for item in [c] * convs_per_stage + ["M"]]
+        self.features = vgg_trunk(config, in_channels=in_channels, batch_norm=batch_norm,
+                                  layers=layers)
+        side = spatial_after_pools(input_size, len(channels))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(channels[-1] * side * side, hidden), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(hidden, num_classes))
+
+
+def small_vgg(**kwargs) -> SmallVGG:
+    """Stages of ``convs_per_stage`` 3x3 convs + 2x2 max pool, then FC ``hidden``, FC classes;
+    ``kwargs`` as :class:`SmallVGG`."""
+    return SmallVGG(**kwargs)

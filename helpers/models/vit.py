@@ -20,6 +20,9 @@ module: the course's from-scratch ``helpers.attention.MultiHeadSelfAttention`` (
 ``"torch"`` for :class:`TorchSelfAttention` (``torch.nn.MultiheadAttention``), or any
 ``callable(dim, num_heads) -> module`` mapping (N, T, D) to (N, T, D). Both built-in choices have
 the same parameters: 4 D^2 + 4 D per block.
+
+:func:`tiny_vit` is the small variant for 28x28 images on a CPU: width 64 on 7x7 (or 4x4)
+patches.
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from helpers.models.base import FeaturesClassifier, resolve_layers
 class PatchEmbedding(nn.Module):
     """(N, C, H, W) -> (N, T, D), T = (H / p) (W / p): one conv with kernel = stride = p."""
 
-    def __init__(self, in_channels: int, dim: int, patch_size: int, layers=None):
+    def __init__(self, *, in_channels: int, dim: int, patch_size: int, layers=None):
         super().__init__()
         L = resolve_layers(layers)
         self.patch_size = patch_size
@@ -51,7 +54,7 @@ class PatchEmbedding(nn.Module):
 class ClassToken(nn.Module):
     """(N, T, D) -> (N, 1 + T, D): prepend one learned token (its final state is classified)."""
 
-    def __init__(self, dim: int):
+    def __init__(self, *, dim: int):
         super().__init__()
         self.token = nn.Parameter(torch.zeros(1, 1, dim))
 
@@ -66,7 +69,7 @@ class ClassToken(nn.Module):
 class PositionEmbedding(nn.Module):
     """(N, T, D) -> (N, T, D): add a learned embedding per token position."""
 
-    def __init__(self, num_tokens: int, dim: int):
+    def __init__(self, *, num_tokens: int, dim: int):
         super().__init__()
         self.embedding = nn.Parameter(torch.empty(1, num_tokens, dim).normal_(std=0.02))
 
@@ -104,7 +107,7 @@ def attention_factory(attention=None):
 class MLP(nn.Sequential):
     """(N, T, D) -> (N, T, D): Linear(D, hidden), GELU, dropout, Linear(hidden, D), dropout."""
 
-    def __init__(self, dim: int, hidden: int, dropout: float = 0.0):
+    def __init__(self, *, dim: int, hidden: int, dropout: float = 0.0):
         super().__init__(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout),
                          nn.Linear(hidden, dim), nn.Dropout(dropout))
 
@@ -116,7 +119,7 @@ class EncoderBlock(nn.Module):
         x = x + mlp(norm2(x))
     """
 
-    def __init__(self, dim: int, num_heads: int, mlp_dim: int, dropout: float = 0.0,
+    def __init__(self, *, dim: int, num_heads: int, mlp_dim: int, dropout: float = 0.0,
                  attention=None):
         super().__init__()
         if dim % num_heads:
@@ -125,7 +128,7 @@ class EncoderBlock(nn.Module):
         self.attention = attention_factory(attention)(dim, num_heads)
         self.dropout = nn.Dropout(dropout)
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = MLP(dim, mlp_dim, dropout)
+        self.mlp = MLP(dim=dim, hidden=mlp_dim, dropout=dropout)
 
     def forward(self, x):
         x = x + self.dropout(self.attention(self.norm1(x)))
@@ -135,7 +138,7 @@ class EncoderBlock(nn.Module):
 class MLPHead(nn.Module):
     """(N, 1 + T, D) -> (N, num_classes): a linear layer on the class token (token 0)."""
 
-    def __init__(self, dim: int, num_classes: int):
+    def __init__(self, *, dim: int, num_classes: int):
         super().__init__()
         self.head = nn.Linear(dim, num_classes)
 
@@ -146,7 +149,7 @@ class MLPHead(nn.Module):
 class VisionTransformer(FeaturesClassifier):
     """(N, C, S, S) -> (N, num_classes), S = ``image_size``, a multiple of ``patch_size``."""
 
-    def __init__(self, image_size: int = 224, patch_size: int = 16, depth: int = 12,
+    def __init__(self, *, image_size: int = 224, patch_size: int = 16, depth: int = 12,
                  num_heads: int = 12, dim: int = 768, mlp_dim: int = 3072,
                  num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.0,
                  attention=None, layers=None):
@@ -155,20 +158,34 @@ class VisionTransformer(FeaturesClassifier):
             raise ValueError(f"image_size={image_size} is not a multiple of "
                              f"patch_size={patch_size}")
         num_tokens = 1 + (image_size // patch_size) ** 2
-        blocks = [EncoderBlock(dim, num_heads, mlp_dim, dropout, attention) for _ in range(depth)]
+        blocks = [EncoderBlock(dim=dim, num_heads=num_heads, mlp_dim=mlp_dim, dropout=dropout,
+                               attention=attention) for _ in range(depth)]
         self.features = nn.Sequential(OrderedDict([
-            ("patch_embedding", PatchEmbedding(in_channels, dim, patch_size, layers)),
-            ("class_token", ClassToken(dim)),
-            ("position_embedding", PositionEmbedding(num_tokens, dim)),
+            ("patch_embedding", PatchEmbedding(in_channels=in_channels, dim=dim,
+                                                patch_size=patch_size, layers=layers)),
+            ("class_token", ClassToken(dim=dim)),
+            ("position_embedding", PositionEmbedding(num_tokens=num_tokens, dim=dim)),
             ("dropout", nn.Dropout(dropout)),
             ("encoder", nn.Sequential(*blocks)),
             ("norm", nn.LayerNorm(dim, eps=1e-6)),
         ]))
-        self.classifier = MLPHead(dim, num_classes)
+        self.classifier = MLPHead(dim=dim, num_classes=num_classes)
 
 
-def vit_b_16(num_classes: int = 1000, image_size: int = 224, in_channels: int = 3,
-             dropout: float = 0.0, attention=None, layers=None) -> VisionTransformer:
-    """ViT-B/16: patch 16, D = 768, 12 blocks of 12 heads, MLP 3072; 86,567,656 parameters."""
-    return VisionTransformer(image_size, 16, 12, 12, 768, 3072, num_classes, in_channels,
-                             dropout, attention, layers)
+def vit_b_16(**kwargs) -> VisionTransformer:
+    """ViT-B/16: patch 16, D = 768, 12 blocks of 12 heads, MLP 3072; 86,567,656 parameters.
+    ``kwargs`` (num_classes, image_size, in_channels, dropout, attention, layers) as
+    :class:`VisionTransformer`."""
+    return VisionTransformer(patch_size=16, depth=12, num_heads=12, dim=768, mlp_dim=3072,
+                             **kwargs)
+
+
+def tiny_vit(*, patch: int = 7, dim: int = 64, depth: int = 4, heads: int = 4,
+             mlp_ratio: int = 4, num_classes: int = 10, in_channels: int = 1,
+             image_size: int = 28, dropout: float = 0.0, attention=None,
+             layers=None) -> VisionTransformer:
+    """A small ViT: patch 7 gives 16 (+1) tokens on 28x28, patch 4 gives 49 (+1)."""
+    return VisionTransformer(image_size=image_size, patch_size=patch, depth=depth,
+                             num_heads=heads, dim=dim, mlp_dim=mlp_ratio * dim,
+                             num_classes=num_classes, in_channels=in_channels, dropout=dropout,
+                             attention=attention, layers=layers)

@@ -1,0 +1,112 @@
+"""Chapter 7: what depth does to plain and residual networks -- the degradation problem
+(He et al., 2015) on small images, and the gradient that reaches each block.
+
+    x = downsample(x_train, 2)                              # 28x28 -> 14x14, float in [0, 1]
+    runs = depth_sweep({"plain": plain_net, "residual": cifar_resnet}, (8, 20, 32), x, y, ...)
+    last_epoch_error(runs[("plain", 32)])                   # training error in the final epoch
+    norms = block_gradient_norms(model, x, y)               # ||dL/d(block output)|| per block
+    strip_batchnorm(model)                                  # BatchNorm2d -> Identity
+
+Every run is seeded, so the same arguments give the same numbers on the same machine.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers.device import seed_everything
+from helpers.train import History, fit, make_loader
+
+
+def downsample(images, factor: int) -> np.ndarray:
+    """(N, H, W) uint8 or float -> (N, H/f, W/f) float32 in [0, 1] (uint8 is divided by 255):
+    the mean of each ``factor`` x ``factor`` block, like an average pool with stride ``factor``."""
+    x = np.asarray(images)
+    if x.ndim != 3:
+        raise ValueError(f"images must be (N, H, W), got shape {x.shape}")
+    if not isinstance(factor, (int, np.integer)) or factor < 1:
+        raise ValueError(f"factor must be a positive int, got {factor!r}")
+    n, h, w = x.shape
+    if h % factor or w % factor:
+        raise ValueError(f"image side {h}x{w} is not divisible by factor={factor}")
+    x = x.astype(np.float32) / (255.0 if x.dtype == np.uint8 else 1.0)
+    return x.reshape(n, h // factor, factor, w // factor, factor).mean(axis=(2, 4))
+
+
+def last_epoch_error(history: History) -> float:
+    """Training error averaged over the steps of the final epoch (measured on the fly, in
+    training mode, as the model changes -- the quantity He et al. plot as training error)."""
+    if not history.step_error:
+        raise ValueError("the history has no steps")
+    k = history.steps_per_epoch or len(history.step_error)
+    return float(np.mean(history.step_error[-k:]))
+
+
+def depth_sweep(builders: Mapping[str, Callable[..., nn.Module]], depths: Iterable[int], x, y,
+                *, epochs: int = 3, batch_size: int = 64, lr: float = 2e-3,
+                optimizer: str = "adam", seed: int = 0, mean=None, std=None, device=None,
+                **model_kwargs) -> dict[tuple[str, int], History]:
+    """Train ``builders[name](depth, **model_kwargs)`` for every name and depth on the same
+    data, seen in the same order (the loader and the model are seeded with ``seed`` for each
+    run), with the same optimizer and budget. Returns ``{(name, depth): History}``."""
+    runs = {}
+    for name, build in builders.items():
+        for depth in depths:
+            seed_everything(seed)
+            model = build(depth, **model_kwargs)
+            loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
+                                 std=std, device=device)
+            runs[(name, depth)] = fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer,
+                                      device=device)
+    return runs
+
+
+def residual_stages(model: nn.Module) -> list[nn.Module]:
+    """The blocks of a CIFAR-style network (``features.stage1..3`` of ``cifar_resnet`` or
+    ``plain_net``) in forward order."""
+    stages = [getattr(model.features, f"stage{i}", None) for i in (1, 2, 3)]
+    if any(s is None for s in stages):
+        raise ValueError("expected a model with features.stage1, stage2 and stage3 "
+                         "(cifar_resnet or plain_net)")
+    return [block for stage in stages for block in stage]
+
+
+def block_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                         blocks: list[nn.Module] | None = None) -> np.ndarray:
+    """||dL/d(output of block i)|| for each block, first block first: one forward and backward
+    pass of the cross-entropy loss on the batch ``(x, y)`` in training mode (as in training,
+    so BatchNorm uses the batch's statistics). ``blocks`` defaults to :func:`residual_stages`.
+    The parameters' gradients are cleared afterwards."""
+    blocks = residual_stages(model) if blocks is None else blocks
+    outputs: list[torch.Tensor] = []
+
+    def keep(module, inputs, output):
+        output.retain_grad()
+        outputs.append(output)
+
+    handles = [b.register_forward_hook(keep) for b in blocks]
+    was_training = model.training
+    model.train()
+    try:
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    norms = np.array([o.grad.norm().item() for o in outputs])
+    model.zero_grad(set_to_none=True)
+    return norms
+
+
+def strip_batchnorm(model: nn.Module) -> nn.Module:
+    """Replace every ``BatchNorm2d`` by ``Identity`` (in place); returns the model."""
+    for name, child in model.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            setattr(model, name, nn.Identity())
+        else:
+            strip_batchnorm(child)
+    return model

@@ -1,0 +1,90 @@
+"""Chapter 6: what the training recipe of AlexNet and VGG buys -- ReLU against tanh (optimiser
+steps to a training error) and dropout and random shifts (test accuracy of a small VGG).
+
+    shifted = AugmentedLoader(loader, max_shift=2)          # random shifts (and flips) per batch
+    steps_to_error(lambda: lenet5(activation="relu"), x, y, threshold=0.3, lr=0.03)
+    train_and_score(build, x, y, x_test, y_test, epochs=10, max_shift=2)
+
+Every run is seeded, so the same arguments give the same numbers on the same machine.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from helpers.device import seed_everything, shifted_seed
+from helpers.train import evaluate, fit, make_loader, steps_to_reach
+
+
+def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator | None = None,
+                 flip: bool = False) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, H, W): each image moved by its own random (dy, dx), |dy|, |dx| <=
+    ``max_shift``, with zeros moved in at the border; ``flip`` also mirrors half of the images
+    left-right. Draws from ``generator`` (on the CPU), so a seeded generator repeats itself."""
+    if x.dim() != 4:
+        raise ValueError(f"x must be (N, C, H, W), got shape {tuple(x.shape)}")
+    if max_shift < 0:
+        raise ValueError(f"max_shift must be >= 0, got {max_shift}")
+    n, _, h, w = x.shape
+    m = int(max_shift)
+    offsets = torch.randint(0, 2 * m + 1, (2, n), generator=generator).to(x.device)
+    padded = nn.functional.pad(x, (m, m, m, m)).permute(0, 2, 3, 1)  # (N, H + 2m, W + 2m, C)
+    rows = offsets[0].view(n, 1, 1) + torch.arange(h, device=x.device).view(1, h, 1)
+    cols = offsets[1].view(n, 1, 1) + torch.arange(w, device=x.device).view(1, 1, w)
+    batch = torch.arange(n, device=x.device).view(n, 1, 1)
+    out = padded[batch, rows, cols].permute(0, 3, 1, 2).contiguous()
+    if flip:
+        mirror = (torch.rand(n, generator=generator) < 0.5).to(x.device).view(n, 1, 1, 1)
+        out = torch.where(mirror, out.flip(-1), out)
+    return out
+
+
+class AugmentedLoader:
+    """Wraps a loader of ``(x, y)`` batches and applies :func:`random_shift` to every ``x``;
+    a fresh random shift each time an image is seen, drawn from a generator seeded once."""
+
+    def __init__(self, loader, max_shift: int = 2, flip: bool = False, seed: int = 0):
+        self.loader, self.max_shift, self.flip = loader, max_shift, flip
+        self.generator = torch.Generator().manual_seed(shifted_seed(seed))
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for x, y in self.loader:
+            yield random_shift(x, self.max_shift, self.generator, self.flip), y
+
+
+def steps_to_error(build: Callable[[], nn.Module], x, y, *, threshold: float, lr: float,
+                   max_steps: int = 160, seed: int = 0, batch_size: int = 64, window: int = 20,
+                   mean=None, std=None, device=None) -> int | None:
+    """Optimiser steps until ``build()``'s training error, averaged over ``window`` steps, is at
+    most ``threshold`` (None if not within ``max_steps``): SGD with momentum 0.9 at learning rate
+    ``lr``, batches of ``batch_size`` from ``(x, y)`` in a seeded order, model seeded too."""
+    seed_everything(seed)
+    model = build()
+    loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
+                         std=std, device=device)
+    epochs = -(-max_steps // len(loader))
+    history = fit(model, loader, epochs=epochs, max_steps=max_steps, lr=lr, optimizer="sgd",
+                  momentum=0.9, device=device)
+    return steps_to_reach(history, threshold, window=window)
+
+
+def train_and_score(build: Callable[[], nn.Module], x, y, x_test, y_test, *, epochs: int,
+                    lr: float = 1e-3, max_shift: int = 0, seed: int = 0, batch_size: int = 64,
+                    mean=None, std=None, device=None) -> tuple[float, float]:
+    """Train ``build()`` with Adam on ``(x, y)`` (random shifts of up to ``max_shift`` pixels
+    if > 0) and return its (training accuracy, test accuracy), both measured in eval mode."""
+    seed_everything(seed)
+    model = build()
+    loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
+                         std=std, device=device)
+    if max_shift:
+        loader = AugmentedLoader(loader, max_shift=max_shift, seed=seed)
+    fit(model, loader, epochs=epochs, lr=lr, optimizer="adam", device=device)
+    scored = [make_loader(a, b, batch_size=1000, mean=mean, std=std, device=device)
+              for a, b in ((x, y), (x_test, y_test))]
+    return evaluate(model, scored[0])[1], evaluate(model, scored[1])[1]

@@ -1,0 +1,56 @@
+"""Shared checks for the per-chapter exercise tests (tests/exercises/test_chNN.py).
+
+What every exercise must do (its reference passes, broken code is handled) is tested once, for
+all of them, in ``test_every_exercise.py``. Each chapter's test file lists its mutants (wrong
+solutions written the way a learner would write them) and gets the two mutant tests from
+:func:`mutant_tests`, so every chapter is held to the same bar: every mutant is rejected with its
+diagnosis, and every exercise has at least three mutants.
+"""
+from __future__ import annotations
+
+import pytest
+
+import helpers.exercises
+from helpers.exercises import run_check
+
+
+def checkers_of(chapter: int | None = None) -> dict:
+    """``{"1.1": check_dense_params, ...}``: every checker in :mod:`helpers.exercises` (of one
+    chapter when ``chapter`` is given)."""
+    found = {}
+    for name in helpers.exercises.__all__:
+        if name.startswith("check_"):
+            checker = getattr(helpers.exercises, name)
+            number = checker.exercise.number
+            if chapter is None or number.split(".")[0] == str(chapter):
+                found[number] = checker
+    return dict(sorted(found.items()))
+
+
+def assert_mutant_diagnosed(checker, number: str, mutant, status: str, text: str) -> None:
+    """A wrong solution gets the expected status and a short message naming the mistake."""
+    verdict = run_check(checker.exercise, mutant)
+    assert verdict.status == status, verdict.message
+    assert text in verdict.message, verdict.message
+    assert verdict.message.startswith(f"❌ Exercise {number}: ")
+    assert len(verdict.message.splitlines()) <= 5
+
+
+def mutant_tests(checkers: dict, mutants: list):
+    """The two tests every chapter runs on its ``MUTANTS`` list of
+    ``(number, mutant, status, text)``; assign them to module-level ``test_*`` names."""
+
+    @pytest.mark.parametrize("number, mutant, status, text", mutants,
+                             ids=[f"{n}-{m.__name__}" for n, m, _, _ in mutants])
+    def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
+        assert_mutant_diagnosed(checkers[number], number, mutant, status, text)
+
+    def test_each_exercise_has_at_least_three_diagnosed_mutants():
+        counts = dict.fromkeys(checkers, 0)
+        for number, mutant, _, _ in mutants:
+            verdict = run_check(checkers[number].exercise, mutant)
+            counts[number] += verdict.mistake is not None or verdict.status == "bad_type"
+        assert all(n >= 3 for n in counts.values()), counts
+
+    return (test_mutant_is_rejected_with_the_right_diagnosis,
+            test_each_exercise_has_at_least_three_diagnosed_mutants)

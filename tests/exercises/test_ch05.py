@@ -1,0 +1,227 @@
+"""Chapter 5 exercises: references pass (and agree with helpers.receptive_field and with
+measured gradients); typical learner mistakes get the right diagnosis.
+
+The mutants are written the way a learner would write them, not as copies of the Mistake
+functions in helpers/exercises/ch05.py, so each diagnosis is proven by behaviour.
+"""
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from helpers.exercises import (
+    ch05,
+    check_field_box,
+    run_check,
+)
+from helpers.receptive_field import measured_receptive_field, receptive_field
+from tests.exercises.harness import checkers_of, mutant_tests
+
+CHECKERS = checkers_of(chapter=5)
+
+
+def _net(layers):
+    return nn.Sequential(*[nn.Conv2d(1, 1, k, stride=s, padding=p) for k, s, p in layers])
+
+
+def test_references_agree_with_the_course_module_and_with_gradients():
+    for case in ch05.RECEPTIVE_FIELD.make_cases():
+        (layers,) = case.args
+        if layers:
+            assert ch05.receptive_field_size(layers) == receptive_field(
+                _net([(k, s, 0) for k, s in layers])).size
+    for case in ch05.FIELD_BOX.make_cases():
+        layers, i = case.args
+        rf = receptive_field(_net(layers))
+        first, last = ch05.field_box(layers, i)
+        top, left, bottom, right = rf.box(i, i)
+        assert (first, last) == (left, right - 1)
+    layers = [(3, 2, 1), (3, 2, 1), (3, 1, 1)]
+    first, last = ch05.field_box(layers, 2)
+    measured = measured_receptive_field(_net(layers), (1, 40, 40), unit=(2, 2))
+    assert (measured.left, measured.left + measured.width - 1) == (first, last)
+    for case in ch05.DEPTH_FOR_FIELD.make_cases():
+        target, *rest = case.args
+        k = rest[0] if rest else 3
+        depth = ch05.depth_for_field(*case.args)
+        assert 1 + depth * (k - 1) >= target and (depth == 0 or 1 + (depth - 1) * (k - 1) < target)
+
+
+# --------------------------------------------------------------------------- 5.1 mutants
+
+def no_strides(layers):
+    r = 1
+    for k, _s in layers:
+        r += k - 1
+    return r
+
+
+def jump_first(layers):
+    r, j = 1, 1
+    for k, s in layers:
+        j = j * s
+        r = r + (k - 1) * j
+    return r
+
+
+def backward_formula_forwards(layers):
+    r = 1
+    for k, s in layers:
+        r = r * s + k - s
+    return r
+
+
+def plus_k(layers):
+    r, j = 1, 1
+    for k, s in layers:
+        r += k * j
+        j *= s
+    return r
+
+
+def starts_at_zero(layers):
+    r, j = 0, 1
+    for k, s in layers:
+        r += (k - 1) * j
+        j *= s
+    return r
+
+
+def returns_the_jump_too(layers):
+    r, j = 1, 1
+    for k, s in layers:
+        r += (k - 1) * j
+        j *= s
+    return r, j
+
+
+# --------------------------------------------------------------------------- 5.2 mutants
+
+def floors(target, kernel_size=3):
+    return (target - 1) // (kernel_size - 1)
+
+
+def no_minus_one(target, kernel_size=3):
+    return math.ceil(target / (kernel_size - 1))
+
+
+def divides_by_k(target, kernel_size=3):
+    return math.ceil((target - 1) / kernel_size)
+
+
+def only_3x3(target, kernel_size=3):
+    return math.ceil((target - 1) / 2)
+
+
+def float_depth(target, kernel_size=3):
+    return (target - 1) / (kernel_size - 1)
+
+
+def searches_forever(target, kernel_size=3):
+    depth, field = 0, 1
+    while field != target:          # never stops when the target is not reachable exactly
+        depth += 1
+        field += kernel_size - 1
+    return depth
+
+
+# --------------------------------------------------------------------------- 5.3 mutants
+
+def ignores_padding(layers, i):
+    r, j = 1, 1
+    for k, s, _p in layers:
+        r += (k - 1) * j
+        j *= s
+    return i * j, i * j + r - 1
+
+
+def raw_padding(layers, i):
+    r, j, pad = 1, 1, 0
+    for k, s, p in layers:
+        r += (k - 1) * j
+        pad += p
+        j *= s
+    return i * j - pad, i * j - pad + r - 1
+
+
+def padding_after_stride(layers, i):
+    r, j, pad = 1, 1, 0
+    for k, s, p in layers:
+        r += (k - 1) * j
+        j *= s
+        pad += p * j
+    return i * j - pad, i * j - pad + r - 1
+
+
+def no_jump_for_i(layers, i):
+    r, j, pad = 1, 1, 0
+    for k, s, p in layers:
+        r += (k - 1) * j
+        pad += p * j
+        j *= s
+    return i - pad, i - pad + r - 1
+
+
+def exclusive_end(layers, i):
+    r, j, pad = 1, 1, 0
+    for k, s, p in layers:
+        r += (k - 1) * j
+        pad += p * j
+        j *= s
+    return i * j - pad, i * j - pad + r
+
+
+MUTANTS = [
+    ("5.1", no_strides, "wrong", "you ignored the strides"),
+    ("5.1", jump_first, "wrong", "updated the jump before growing the field"),
+    ("5.1", backward_formula_forwards, "wrong", "top-down formula"),
+    ("5.1", plus_k, "wrong", "adds k − 1 pixels"),
+    ("5.1", starts_at_zero, "wrong", "start from r = 1"),
+    ("5.1", returns_the_jump_too, "bad_type", "expected an int"),
+    ("5.2", floors, "wrong", "you rounded down"),
+    ("5.2", no_minus_one, "wrong", "subtract the 1 before dividing"),
+    ("5.2", divides_by_k, "wrong", "divide by k − 1"),
+    ("5.2", only_3x3, "wrong", "only works for 3×3 kernels"),
+    ("5.2", float_depth, "bad_type", "expected an int"),
+    ("5.3", ignores_padding, "wrong", "you ignored the padding"),
+    ("5.3", raw_padding, "wrong", "added the paddings as they are"),
+    ("5.3", padding_after_stride, "wrong", "jump AFTER its layer"),
+    ("5.3", no_jump_for_i, "wrong", "multiply i by the jump"),
+    ("5.3", exclusive_end, "wrong", "`last` is inclusive"),
+]
+
+
+(test_mutant_is_rejected_with_the_right_diagnosis,
+ test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
+
+
+def test_other_right_answers_pass():
+    def top_down(layers):
+        r = 1
+        for k, s in reversed(layers):
+            r = s * r + (k - s)
+        return r
+
+    def by_search(target, kernel_size=3):
+        depth = 0
+        while 1 + depth * (kernel_size - 1) < target:
+            depth += 1
+        return depth
+
+    assert run_check(ch05.RECEPTIVE_FIELD, top_down).passed
+    assert run_check(ch05.DEPTH_FOR_FIELD, by_search).passed
+
+
+def test_broken_learner_code_is_handled(capsys):
+    def stub(layers, i):
+        raise NotImplementedError("Exercise 5.3: Where a unit looks")
+
+    assert check_field_box(stub) is ch05.field_box
+    assert capsys.readouterr().out.startswith("⏳ Exercise 5.3 is not implemented yet")
+    verdict = run_check(ch05.RECEPTIVE_FIELD, lambda layers: layers[0][0])
+    assert verdict.status == "error" and "IndexError" in verdict.message
+    verdict = run_check(ch05.FIELD_BOX, lambda layers, i: None)
+    assert verdict.status == "bad_type" and "forget `return`" in verdict.message
+
+

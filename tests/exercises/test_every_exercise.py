@@ -1,0 +1,64 @@
+"""What every exercise of every chapter must do: its reference passes with one line of output,
+and broken learner code (raises, returns None, is not a function, is not implemented yet, loops
+forever) gets a verdict instead of a traceback, and the notebook carries on with the reference.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from helpers.exercises import EXERCISES, run_check
+from tests.exercises.harness import checkers_of
+
+CHECKERS = checkers_of()
+FIRST_OF_EACH_CHAPTER = sorted({n.split(".")[0]: n for n in reversed(CHECKERS)}.values())
+
+
+def test_every_exercise_has_a_checker():
+    assert sorted(CHECKERS) == sorted(EXERCISES)
+
+
+@pytest.mark.parametrize("number", sorted(CHECKERS))
+def test_reference_passes(number, capsys):
+    checker = CHECKERS[number]
+    assert checker.exercise.number == number
+    assert checker(checker.exercise.reference) is checker.exercise.reference
+    out = capsys.readouterr().out
+    assert out.startswith(f"✅ Exercise {number} passed (") and out.count("\n") == 1
+
+
+def raises(*args, **kwargs):
+    raise KeyError("oops")
+
+
+def returns_none(*args, **kwargs):
+    return None
+
+
+def not_implemented(*args, **kwargs):
+    raise NotImplementedError("Exercise x.y")
+
+
+def forever(*args, **kwargs):
+    while True:
+        pass
+
+
+@pytest.mark.parametrize("number", sorted(CHECKERS))
+def test_broken_code_is_handled(number, capsys):
+    checker = CHECKERS[number]
+    ex = checker.exercise
+    assert run_check(ex, returns_none).status == "bad_type"
+    assert run_check(ex, 42).status == "bad_type"
+    assert checker(raises) is ex.reference
+    assert f"❌ Exercise {number}: your code raised KeyError" in capsys.readouterr().out
+    assert checker(not_implemented) is ex.reference
+    assert capsys.readouterr().out.startswith(f"⏳ Exercise {number} is not implemented yet")
+
+
+@pytest.mark.parametrize("number", FIRST_OF_EACH_CHAPTER)
+def test_an_endless_loop_times_out(number):
+    quick = dataclasses.replace(CHECKERS[number].exercise, time_limit=0.3)
+    verdict = run_check(quick, forever)
+    assert verdict.status == "timeout" and "took longer than 0.3 s" in verdict.message

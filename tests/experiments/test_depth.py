@@ -1,0 +1,97 @@
+"""helpers.experiments.depth (chapter 7): downsampling, the depth sweep, the last epoch's error,
+gradient norms per block and stripping BatchNorm."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers.experiments.depth import (
+    block_gradient_norms,
+    depth_sweep,
+    downsample,
+    last_epoch_error,
+    residual_stages,
+    strip_batchnorm,
+)
+from helpers.models import cifar_resnet, lenet5, plain_net
+from helpers.train import History
+
+
+def test_downsample_is_an_average_pool():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(3, 28, 28)).astype(np.uint8)
+    got = downsample(x, 2)
+    ref = nn.functional.avg_pool2d(torch.from_numpy(x).float()[:, None] / 255, 2)[:, 0]
+    assert got.dtype == np.float32 and got.shape == (3, 14, 14)
+    np.testing.assert_allclose(got, ref.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_downsample_keeps_float_scale_and_factor_one():
+    x = np.full((1, 4, 4), 0.5, dtype=np.float64)
+    np.testing.assert_allclose(downsample(x, 4), [[[0.5]]])
+    assert downsample(x, 1).shape == (1, 4, 4)
+
+
+@pytest.mark.parametrize("images, factor, message", [
+    (np.zeros((2, 28)), 2, "must be \\(N, H, W\\)"),
+    (np.zeros((2, 28, 28)), 3, "not divisible"),
+    (np.zeros((2, 28, 28)), 0, "positive int"),
+])
+def test_downsample_rejects_bad_input(images, factor, message):
+    with pytest.raises(ValueError, match=message):
+        downsample(images, factor)
+
+
+def test_last_epoch_error_averages_the_final_epoch():
+    h = History(step_error=[1.0, 1.0, 0.5, 0.25], steps_per_epoch=2)
+    assert last_epoch_error(h) == pytest.approx(0.375)
+    with pytest.raises(ValueError, match="no steps"):
+        last_epoch_error(History())
+
+
+def test_depth_sweep_trains_every_pair_identically():
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, size=40)
+    runs = depth_sweep({"plain": plain_net, "residual": cifar_resnet}, (8,), x, y, epochs=1,
+                       batch_size=16, seed=0, width=2, device="cpu")
+    assert set(runs) == {("plain", 8), ("residual", 8)}
+    assert all(h.steps == 3 and h.steps_per_epoch == 3 for h in runs.values())
+    again = depth_sweep({"plain": plain_net}, (8,), x, y, epochs=1, batch_size=16, seed=0,
+                        width=2, device="cpu")
+    assert again["plain", 8].step_loss == runs["plain", 8].step_loss
+
+
+def test_block_gradient_norms_one_per_block_and_grads_cleared():
+    torch.manual_seed(0)
+    model = cifar_resnet(14, width=4)
+    x, y = torch.randn(8, 1, 12, 12), torch.randint(0, 10, (8,))
+    norms = block_gradient_norms(model, x, y)
+    assert norms.shape == (6,) and np.all(norms > 0)
+    assert all(p.grad is None for p in model.parameters())
+    model.eval()
+    block_gradient_norms(model, x, y)
+    assert not model.training
+
+
+def test_block_gradient_of_the_last_block_matches_autograd():
+    torch.manual_seed(0)
+    model = plain_net(8, width=4)
+    x, y = torch.randn(4, 1, 8, 8), torch.randint(0, 10, (4,))
+    norms = block_gradient_norms(model, x, y)
+    features = model.features(x).detach().requires_grad_(True)
+    nn.functional.cross_entropy(model.classifier(features), y).backward()
+    assert norms[-1] == pytest.approx(features.grad.norm().item(), rel=1e-5)
+
+
+def test_residual_stages_and_strip_batchnorm():
+    model = plain_net(20, width=2)
+    assert len(residual_stages(model)) == 9
+    with pytest.raises(ValueError, match="stage1"):
+        residual_stages(lenet5())
+    stripped = strip_batchnorm(model)
+    assert stripped is model
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert model(torch.randn(2, 1, 8, 8)).shape == (2, 10)

@@ -1,0 +1,81 @@
+"""helpers.models.resnet: variant choices, the CIFAR-style depth rule, PlainBlock as a BasicBlock
+without shortcut, and the paths the blocks give the receptive-field walk."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from helpers.models import (
+    BasicBlock,
+    Bottleneck,
+    PlainBlock,
+    cifar_resnet,
+    get_model,
+    plain_net,
+)
+from helpers.receptive_field import measured_receptive_field, receptive_field
+from helpers.summary import count_parameters
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def on_meta(name, **kwargs):
+    with torch.device("meta"):
+        return get_model(name, **kwargs)
+
+
+def test_resnet_variant_choices():
+    model = on_meta("resnet50")
+    block = model.features.layer2[0]
+    assert isinstance(block, Bottleneck)
+    assert block.conv1.stride == (1, 1) and block.conv2.stride == (2, 2)  # v1.5
+    assert isinstance(model.features.layer1[1].shortcut, nn.Identity)
+    assert isinstance(model.features.layer2[0].shortcut[0], nn.Conv2d)    # option B
+    assert all(m.bias is None for m in model.modules() if isinstance(m, nn.Conv2d))
+
+
+def test_cifar_resnet_depth_rule():
+    model = cifar_resnet(20)
+    assert [len(getattr(model.features, f"stage{i}")) for i in (1, 2, 3)] == [3, 3, 3]
+    assert model.features(torch.zeros(1, 1, 28, 28)).shape == (1, 64, 7, 7)
+    assert all(isinstance(b, BasicBlock) for b in model.features.stage1)
+    for bad in (7, 21, 2):
+        with pytest.raises(ValueError, match="6n"):
+            cifar_resnet(bad)
+
+
+def test_resnet_blocks_describe_their_paths():
+    # ResNet-18's last block sees 435 x 435 pixels (analytic, with the block's two paths)
+    assert receptive_field(on_meta("resnet18")).size == 435
+    block = cifar_resnet(8).features.stage2[0]
+    main, shortcut = block.receptive_field_paths()
+    assert main[0] is block.conv1 and shortcut == [block.shortcut]
+
+
+def test_cifar_resnet_field_is_measured_as_computed():
+    # conv 3 -> block +4 -> stride-2 block +2 +4 -> stride-2 block +4 +8: 25 pixels
+    for build in (cifar_resnet, plain_net):
+        features = build(8).features
+        analytic = receptive_field(features).size
+        measured = measured_receptive_field(features, (1, 48, 48))
+        assert analytic == measured.size == 25 and not measured.clipped
+
+
+def test_plain_block_is_a_basic_block_without_shortcut():
+    torch.manual_seed(0)
+    basic = BasicBlock(in_channels=8, out_channels=16, stride=2).eval()
+    plain = PlainBlock(in_channels=8, out_channels=16, stride=2).eval()
+    assert isinstance(plain, BasicBlock) and plain.shortcut is None
+    plain.load_state_dict({k: v for k, v in basic.state_dict().items()
+                           if not k.startswith("shortcut.")})
+    x = torch.randn(2, 8, 10, 10)
+    torch.testing.assert_close(plain(x), torch.relu(basic.residual(x)))
+    no_shortcut = BasicBlock(in_channels=8, out_channels=16, stride=2, shortcut=False)
+    assert count_parameters(no_shortcut) == count_parameters(plain)
+    assert len(plain.receptive_field_paths()) == 1
+
+
+def test_constructors_are_keyword_only():
+    with pytest.raises(TypeError):
+        BasicBlock(16, 16)

@@ -5,6 +5,7 @@
 * ``agg_backend`` -- matplotlib draws off-screen (no display needed), whatever MPLBACKEND says.
 * ``rng`` -- a NumPy generator seeded with 0, fresh for every test.
 * ``grey_photo`` -- the grey "camera" photo (H, W) uint8 from ``data/``, read once.
+* ``on_meta`` -- ``on_meta(name, **kwargs)`` builds a zoo model on the meta device.
 """
 from __future__ import annotations
 
@@ -41,3 +42,15 @@ def grey_photo() -> np.ndarray:
     from helpers.data import load_image
 
     return load_image("camera", gray=True)
+
+
+@pytest.fixture(scope="session")
+def on_meta():
+    """``on_meta(name, **kwargs)``: a zoo model built on the meta device (shapes, no storage),
+    for counting parameters and multiply-adds of full-size networks at no cost."""
+    from helpers.models import get_model
+
+    def build(name, **kwargs):
+        with torch.device("meta"):
+            return get_model(name, **kwargs)
+    return build

@@ -21,10 +21,6 @@ from helpers.summary import (
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def on_meta(name, **kwargs):
-    with torch.device("meta"):
-        return get_model(name, **kwargs)
-
 
 def test_count_parameters_trainable_only():
     model = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))   # 15 + 8
@@ -75,11 +71,11 @@ def test_macs_of_attention_count_both_matrix_products():
     ("vgg16", 15_470_264_320),     # 15.47
     ("vit_b_16", 17_563_828_224),  # 17.56
 ])
-def test_macs_of_full_size_models_match_torchvision(name, macs):
+def test_macs_of_full_size_models_match_torchvision(name, macs, on_meta):
     assert count_macs(on_meta(name), (3, 224, 224)) == macs
 
 
-def test_parameter_breakdown_of_alexnet_and_vgg16():
+def test_parameter_breakdown_of_alexnet_and_vgg16(on_meta):
     fc = 4096 * 4096 + 4096 + 4096 * 1000 + 1000            # the last two FC layers
     alex = parameter_breakdown(on_meta("alexnet"))
     assert alex == {"conv": 61_100_840 - 9216 * 4096 - 4096 - fc,

@@ -11,7 +11,6 @@ from helpers.models import (
     Bottleneck,
     PlainBlock,
     cifar_resnet,
-    get_model,
     plain_net,
 )
 from helpers.receptive_field import measured_receptive_field, receptive_field
@@ -20,12 +19,8 @@ from helpers.summary import count_parameters
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def on_meta(name, **kwargs):
-    with torch.device("meta"):
-        return get_model(name, **kwargs)
 
-
-def test_resnet_variant_choices():
+def test_resnet_variant_choices(on_meta):
     model = on_meta("resnet50")
     block = model.features.layer2[0]
     assert isinstance(block, Bottleneck)
@@ -45,7 +40,7 @@ def test_cifar_resnet_depth_rule():
             cifar_resnet(bad)
 
 
-def test_resnet_blocks_describe_their_paths():
+def test_resnet_blocks_describe_their_paths(on_meta):
     # ResNet-18's last block sees 435 x 435 pixels (analytic, with the block's two paths)
     assert receptive_field(on_meta("resnet18")).size == 435
     block = cifar_resnet(8).features.stage2[0]

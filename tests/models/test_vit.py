@@ -6,7 +6,6 @@ import torch
 
 from helpers.attention import MultiHeadSelfAttention
 from helpers.models import (
-    get_model,
     tiny_vit,
     vit_b_16,
 )
@@ -16,12 +15,8 @@ from helpers.summary import count_parameters
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def on_meta(name, **kwargs):
-    with torch.device("meta"):
-        return get_model(name, **kwargs)
 
-
-def test_vit_attention_choices_have_the_same_count():
+def test_vit_attention_choices_have_the_same_count(on_meta):
     scratch_vit, torch_vit = on_meta("vit_b_16"), on_meta("vit_b_16", attention="torch")
     assert isinstance(scratch_vit.features.encoder[0].attention, MultiHeadSelfAttention)
     assert isinstance(torch_vit.features.encoder[0].attention, TorchSelfAttention)

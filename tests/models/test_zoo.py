@@ -49,18 +49,14 @@ TORCHVISION_COUNTS = {
 }
 
 
-def on_meta(name, **kwargs):
-    with torch.device("meta"):
-        return get_model(name, **kwargs)
-
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_COUNTS))
-def test_full_size_parameter_counts_match_torchvision(name):
+def test_full_size_parameter_counts_match_torchvision(name, on_meta):
     assert count_parameters(on_meta(name)) == TORCHVISION_COUNTS[name]
 
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_COUNTS))
-def test_from_scratch_layers_give_the_same_counts(name):
+def test_from_scratch_layers_give_the_same_counts(name, on_meta):
     model = on_meta(name, layers=scratch)
     assert count_parameters(model) == TORCHVISION_COUNTS[name]
     assert not any(isinstance(m, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d) for m in model.modules())
@@ -74,7 +70,7 @@ def small_models():
     }
 
 
-def test_every_registered_model_has_features_and_classifier():
+def test_every_registered_model_has_features_and_classifier(on_meta):
     for name in MODEL_NAMES:
         kwargs = {"depth": 8} if name in ("cifar_resnet", "plain_net") else {}
         model = on_meta(name, **kwargs)

@@ -27,16 +27,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers.data import load_fashion_mnist, load_mnist
+from helpers.data import FASHION_NORM, MNIST_NORM, load_fashion_mnist, load_mnist
 from helpers.device import get_device, seed_everything
-from helpers.data import FASHION_NORM, MNIST_NORM
-from helpers.experiments.training_recipes import AugmentedLoader, steps_to_error, train_and_score
 from helpers.experiments.depth import depth_sweep, downsample, last_epoch_error
+from helpers.experiments.training_recipes import AugmentedLoader, steps_to_error, train_and_score
+from helpers.experiments.translation import translation_datasets
 from helpers.full_runs import JSON_MARK, PAGE, Result, load_results
 from helpers.models import cifar_resnet, lenet5, mlp, plain_net, small_cnn, small_vgg
 from helpers.summary import count_parameters
 from helpers.train import evaluate, fit, make_loader, subset
-from helpers.experiments.translation import translation_datasets
 from tools import book
 
 SMOKE_PAGE = book.BUILD_DIR / "full_runs_smoke.md"

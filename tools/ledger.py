@@ -72,11 +72,15 @@ def heading_text(markdown: str) -> str:
     return re.sub(r"(?<!\w)_+|_+(?!\w)", "", text).strip()
 
 
-def slugify(title: str) -> str:
-    """The anchor MyST gives a heading (``myst_heading_anchors``): GitHub's rule."""
+def slugify(markdown: str) -> str:
+    """The anchor MyST gives a heading (``myst_heading_anchors``): GitHub's rule applied to
+    the heading's text and code, without its math (MyST leaves ``$...$`` out of the slug)."""
     from myst_parser.mdit_to_docutils.base import default_slugify
 
-    return default_slugify(title)
+    text = re.sub(r"\$[^$]*\$", "", markdown.strip())
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"[`*]", "", text)
+    return default_slugify(re.sub(r"(?<!\w)_+|_+(?!\w)", "", text))
 
 
 def sections(nb) -> list[Section | None]:
@@ -94,7 +98,7 @@ def sections(nb) -> list[Section | None]:
                 m = HEADING.match(line)
                 if m and len(m.group(1)) <= ANCHOR_LEVELS:
                     title = heading_text(m.group(2))
-                    slug = slugify(title)
+                    slug = slugify(m.group(2))
                     if not title.startswith("Exercise"):
                         current = Section(title, slug if not seen[slug] else f"{slug}-{seen[slug]}")
                     seen[slug] += 1

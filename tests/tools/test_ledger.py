@@ -125,3 +125,12 @@ def test_book_claims_held_and_carry_their_chapter_number():
     assert not failed, "claims that did not hold in the stored outputs: " + ", ".join(failed)
     wrong = [f"{r.notebook}: {r.key}" for r in rows if not r.key.startswith(f"ch{r.chapter:02d}.")]
     assert not wrong, "claim keys must start with their chapter's chNN.: " + ", ".join(wrong)
+
+
+@pytest.mark.parametrize("heading, slug", [
+    ("1.3 An MLP reads centred digits", "13-an-mlp-reads-centred-digits"),
+    ("Stacking 3×3 convolutions: $2k + 1$", "stacking-33-convolutions-"),  # MyST drops math
+    ("The `conv2d` layer, *by hand*", "the-conv2d-layer-by-hand"),
+])
+def test_section_anchor_is_the_one_myst_makes(heading, slug):
+    assert ledger.slugify(heading) == slug

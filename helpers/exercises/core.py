@@ -437,28 +437,30 @@ class Diagnosis:
 def diagnose(ex: Exercise, cases, outputs, expected, failing: list[int]) -> Diagnosis:
     """Name the likely cause, from the most specific hint to the most generic; first match wins.
 
-    1. the first :class:`Mistake` that reproduces the learner's output on EVERY failing case;
-    2. else the one that reproduces the most of them (its message says how many);
-    3. else the exercise's ``diagnose`` hook, then :func:`generic_hint`, on the first failing
+    1. the first :class:`Mistake` that reproduces the learner's output on every case;
+    2. else the first that reproduces it on every FAILING case (it may agree with the reference
+       on the others: scaling by √Tk instead of √d is right wherever Tk = d);
+    3. else the one that reproduces the most failing cases (its message says how many);
+    4. else the exercise's ``diagnose`` hook, then :func:`generic_hint`, on the first failing
        case.
-    Only failing cases count: a mistake that happens to agree with the reference on the other
-    cases still explains the failure.
     """
-    best = Diagnosis(failing=len(failing))
-    for mistake in ex.mistakes:
-        explained = sum(_reproduces(ex, mistake, cases[i], outputs[i]) for i in failing)
-        if explained == len(failing):
-            return Diagnosis(mistake.message, mistake, explained, len(failing))
-        if explained > best.explained:
-            best = Diagnosis(mistake.message, mistake, explained, len(failing))
-    if best.mistake is not None:
-        best.text = f"{best.text} (This explains {best.explained} of the {len(failing)} " \
-                    "failing cases.)"
-        return best
+    n = len(failing)
+    passing = [i for i in range(len(cases)) if i not in set(failing)]
+    counts = [sum(_reproduces(ex, m, cases[i], outputs[i]) for i in failing) for m in ex.mistakes]
+    complete = [m for m, c in zip(ex.mistakes, counts) if c == n]
+    for mistake in complete:
+        if all(_reproduces(ex, mistake, cases[i], outputs[i]) for i in passing):
+            return Diagnosis(mistake.message, mistake, n, n)
+    if complete:
+        return Diagnosis(complete[0].message, complete[0], n, n)
+    if any(counts):
+        best = max(range(len(counts)), key=lambda j: (counts[j], -j))
+        mistake = ex.mistakes[best]
+        return Diagnosis(f"{mistake.message} (This explains {counts[best]} of the {n} failing "
+                         "cases.)", mistake, counts[best], n)
     i = failing[0]
-    problem = _compare(ex, outputs[i], expected[i])
-    best.text = _hint(ex, cases[i], outputs[i], expected[i], problem)
-    return best
+    return Diagnosis(_hint(ex, cases[i], outputs[i], expected[i],
+                           _compare(ex, outputs[i], expected[i])), failing=n)
 
 
 def _reproduces(ex: Exercise, mistake: Mistake, case: Case, got) -> bool:
@@ -834,7 +836,7 @@ def _case_lines(ex: Exercise, case: Case, index: int, expected, got, detail: str
             label = f" ({case.label})" if case.label else ""
             rows = [*values, ("expected", expected), ("got", got)]
             width = max(len(name) for name, _ in rows)
-            return [f"   Failing case #{index + 1}{label}:",
+            return [f"   First failing case #{index + 1}{label}{detail}:",
                     *(_show(name.ljust(width), value) for name, value in rows)]
     except Exception:
         pass

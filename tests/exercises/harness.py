@@ -11,7 +11,9 @@ from __future__ import annotations
 import pytest
 
 import helpers.exercises
-from helpers.exercises import run_check
+from helpers.exercises import is_reference, run_check
+
+MAX_TEXT_LINES = 5   # verdict lines, not counting the failing case shown in full
 
 
 def checkers_of(chapter: int | None = None) -> dict:
@@ -33,7 +35,17 @@ def assert_mutant_diagnosed(checker, number: str, mutant, status: str, text: str
     assert verdict.status == status, verdict.message
     assert text in verdict.message, verdict.message
     assert verdict.message.startswith(f"❌ Exercise {number}: ")
-    assert len(verdict.message.splitlines()) <= 5
+    assert len(text_lines(verdict.message)) <= MAX_TEXT_LINES
+
+
+def text_lines(message: str) -> list[str]:
+    """The lines of a verdict, less those of a failing case shown in full (indented 5+)."""
+    return [line for line in message.splitlines() if not line.startswith("     ")]
+
+
+def hands_back_reference(result, exercise) -> bool:
+    """Is ``result`` the marked reference of ``exercise``, as a failed check returns it?"""
+    return is_reference(result) and getattr(result, "__wrapped__", None) is exercise.reference
 
 
 def mutant_tests(checkers: dict, mutants: list):

@@ -178,6 +178,16 @@ def _backward_cases(rng) -> list[Case]:
             case((1, 2, 5, 9), 2, 1)]
 
 
+def _start_not_strided(x, grad_out, kernel_size, stride=None):
+    dx = np.zeros_like(x)
+    k = kernel_size
+    for n, c, i, j in np.ndindex(*grad_out.shape):
+        window = x[n, c, i:i + k, j:j + k]
+        u, v = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, c, i + u, j + v] += grad_out[n, c, i, j]
+    return dx
+
+
 MAX_POOL_BACKWARD = Exercise(
     number="3.2", title="Where the gradient of max pooling goes", reference=max_pool_backward,
     cases=_backward_cases, shape_hint="x.shape",
@@ -193,6 +203,11 @@ MAX_POOL_BACKWARD = Exercise(
                 "PyTorch does.", _to_all_maxima),
         Mistake("overlapping windows can share their maximum: ADD each window's gradient "
                 "(`dx[...] += g`) instead of overwriting it (`dx[...] = g`).", _overwrite),
+        Mistake("your window of output (i, j) starts at row i, column j; with stride s it "
+                "starts at row i·s, column j·s.", _start_not_strided),
+        Mistake("you returned grad_out itself, of the pooled shape (N, C, H', W'); dL/dx has "
+                "the shape of x: start from np.zeros_like(x) and send each gradient to its "
+                "window's maximum.", lambda x, grad_out, kernel_size, stride=None: grad_out.copy()),
     ],
     time_limit=20.0,
 )

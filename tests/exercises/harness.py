@@ -4,7 +4,7 @@ What every exercise must do (its reference passes, broken code is handled) is te
 all of them, in ``test_every_exercise.py``. Each chapter's test file lists its mutants (wrong
 solutions written the way a learner would write them) and gets the two mutant tests from
 :func:`mutant_tests`, so every chapter is held to the same bar: every mutant is rejected with its
-diagnosis, and every exercise has at least three mutants.
+diagnosis, and every exercise has at least five mutants.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 import helpers.exercises
 from helpers.exercises import is_reference, run_check
 
+MIN_MUTANTS = 5      # wrong solutions per exercise, each rejected with its named cause
 MAX_TEXT_LINES = 5   # verdict lines, not counting the failing case shown in full
 
 
@@ -57,12 +58,12 @@ def mutant_tests(checkers: dict, mutants: list):
     def test_mutant_is_rejected_with_the_right_diagnosis(number, mutant, status, text):
         assert_mutant_diagnosed(checkers[number], number, mutant, status, text)
 
-    def test_each_exercise_has_at_least_three_diagnosed_mutants():
+    def test_each_exercise_has_at_least_five_diagnosed_mutants():
         counts = dict.fromkeys(checkers, 0)
         for number, mutant, _, _ in mutants:
             verdict = run_check(checkers[number].exercise, mutant)
-            counts[number] += verdict.mistake is not None or verdict.status == "bad_type"
-        assert all(n >= 3 for n in counts.values()), counts
+            counts[number] += bool(verdict.diagnosis) or verdict.status in ("bad_type", "error")
+        assert all(n >= MIN_MUTANTS for n in counts.values()), counts
 
     return (test_mutant_is_rejected_with_the_right_diagnosis,
-            test_each_exercise_has_at_least_three_diagnosed_mutants)
+            test_each_exercise_has_at_least_five_diagnosed_mutants)

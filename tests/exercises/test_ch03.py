@@ -134,6 +134,19 @@ def returns_pooled_shape(x, grad_out, kernel_size, stride=None):
     return grad_out.copy()
 
 
+def window_start_not_strided(x, grad_out, kernel_size, stride=None):
+    dx = np.zeros_like(x)
+    n_img, channels, out_h, out_w = grad_out.shape
+    for n in range(n_img):
+        for c in range(channels):
+            for i in range(out_h):
+                for j in range(out_w):
+                    window = x[n, c, i:i + kernel_size, j:j + kernel_size]
+                    r, q = np.unravel_index(window.argmax(), window.shape)
+                    dx[n, c, i + r, j + q] += grad_out[n, c, i, j]
+    return dx
+
+
 # --------------------------------------------------------------------------- 3.3 mutants
 
 def _shapes(input_shape, layers, formula, conv_sets_channels=True, pool_uses_stride=True):
@@ -194,6 +207,7 @@ MUTANTS = [
     ("3.2", to_all_maxima, "wrong", "full gradient to every maximum"),
     ("3.2", overwrites, "wrong", "ADD each window's gradient"),
     ("3.2", returns_pooled_shape, "wrong", "expected shape (1, 1, 4, 4) = x.shape"),
+    ("3.2", window_start_not_strided, "wrong", "starts at row i·s"),
     ("3.3", channels_unchanged, "wrong", "outputs K channels"),
     ("3.3", padding_once_in_stack, "wrong", "added `padding` once"),
     ("3.3", pool_without_stride, "wrong", "pooling layers ignore their stride"),
@@ -204,7 +218,7 @@ MUTANTS = [
 
 
 (test_mutant_is_rejected_with_the_right_diagnosis,
- test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
+ test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_broken_learner_code_is_handled(capsys):

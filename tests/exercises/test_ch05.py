@@ -193,7 +193,7 @@ MUTANTS = [
 
 
 (test_mutant_is_rejected_with_the_right_diagnosis,
- test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
+ test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_other_right_answers_pass():

@@ -79,6 +79,7 @@ cannot match). Input-modified-in-place is detected generically; do not list it a
 from __future__ import annotations
 
 import copy
+import dataclasses
 import ctypes
 import functools
 import inspect
@@ -813,13 +814,20 @@ def failing_case(number: str) -> FailingCase | None:
     if found is None:
         print(f"No failing case recorded for Exercise {number}: run its check cell first.")
         return None
-    return copy.deepcopy(found)
+    return dataclasses.replace(found, args=copy.deepcopy(found.args),
+                               kwargs=copy.deepcopy(found.kwargs))
 
 
 def _remember(ex: Exercise, cases, index: int, expected, got) -> None:
+    """Keep the failing case for :func:`failing_case` (outputs detached from autograd)."""
     case = cases[index]
     _FAILURES[ex.number] = FailingCase(ex.number, index, case.label, copy.deepcopy(case.args),
-                                       copy.deepcopy(case.kwargs), expected, got)
+                                       copy.deepcopy(case.kwargs), _detached(expected),
+                                       _detached(got))
+
+
+def _detached(value):
+    return value.detach() if isinstance(value, torch.Tensor) else value
 
 
 def _case_lines(ex: Exercise, case: Case, index: int, expected, got, detail: str) -> list[str]:

@@ -79,8 +79,8 @@ cannot match). Input-modified-in-place is detected generically; do not list it a
 from __future__ import annotations
 
 import copy
-import dataclasses
 import ctypes
+import dataclasses
 import functools
 import inspect
 import math

@@ -185,10 +185,8 @@ def shift_float(images, dy, dx):
 def shift_from_a_copy(images, dy, dx):
     out = images.copy()
     h, w = images.shape[1:]
-    for i in range(h):
-        for j in range(w):
-            if 0 <= i - dy < h and 0 <= j - dx < w:
-                out[:, i, j] = images[:, i - dy, j - dx]
+    rows, cols = slice(max(dy, 0), h + min(dy, 0)), slice(max(dx, 0), w + min(dx, 0))
+    out[:, rows, cols] = np.roll(images, (dy, dx), axis=(1, 2))[:, rows, cols]
     return out
 
 

@@ -38,10 +38,10 @@ def image_to_vector_stack(images):
     return torch.stack(rows) if isinstance(images, torch.Tensor) else np.stack(rows)
 
 
-def place_on_canvas_slices(digit, canvas_size, top, left):
-    canvas = np.zeros((canvas_size, canvas_size), dtype=digit.dtype)
-    h, w = digit.shape
-    canvas[top:top + h, left:left + w] = digit
+def place_on_canvas_indices(digit, canvas_size, top, left):
+    canvas = np.zeros_like(digit, shape=(canvas_size, canvas_size))
+    rows, cols = np.indices(digit.shape)
+    canvas[rows + top, cols + left] = digit
     return canvas
 
 
@@ -118,17 +118,13 @@ def max_pool_backward_autograd(x, grad_out, kernel_size, stride=None):
     return xt.grad.numpy()
 
 
-def max_pool_backward_loops(x, grad_out, kernel_size, stride=None):
-    s = stride or kernel_size
+def max_pool_backward_scatter(x, grad_out, kernel_size, stride=None):
+    s, k = stride or kernel_size, kernel_size
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s]
+    u, v = np.divmod(windows.reshape(*windows.shape[:4], k * k).argmax(-1), k)
+    n, c, i, j = np.indices(grad_out.shape)
     dx = np.zeros_like(x)
-    n_img, channels, out_h, out_w = grad_out.shape
-    for n in range(n_img):
-        for c in range(channels):
-            for i in range(out_h):
-                for j in range(out_w):
-                    window = x[n, c, i * s:i * s + kernel_size, j * s:j * s + kernel_size]
-                    u, v = divmod(int(window.argmax()), kernel_size)
-                    dx[n, c, i * s + u, j * s + v] += grad_out[n, c, i, j]
+    np.add.at(dx, (n, c, i * s + u, j * s + v), grad_out)
     return dx
 
 
@@ -367,13 +363,13 @@ def separable_params_factored(in_channels, out_channels, kernel_size, bias=True)
 EQUIVALENTS = {
     "1.1": [dense_params_loop, dense_params_shapes],
     "1.2": [image_to_vector_flatten, image_to_vector_stack],
-    "1.3": [place_on_canvas_slices, place_on_canvas_pad],
+    "1.3": [place_on_canvas_indices, place_on_canvas_pad],
     "1.4": [correlation_corrcoef, correlation_torch],
     "2.1": [output_size_positions, output_size_floor],
     "2.2": [conv2d_torch, conv2d_einsum],
     "2.3": [diagonal_edge_sobel, diagonal_edge_from_indices],
     "3.1": [max_pool_torch, max_pool_windows],
-    "3.2": [max_pool_backward_autograd, max_pool_backward_loops],
+    "3.2": [max_pool_backward_autograd, max_pool_backward_scatter],
     "3.3": [stack_shapes_real_layers, stack_shapes_formula],
     "4.1": [red_green_stacked, red_green_broadcast],
     "4.2": [conv_stack_parameters_modules, conv_stack_parameters_zip],

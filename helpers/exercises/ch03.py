@@ -14,7 +14,7 @@
 The reference of 3.1 is the course's :func:`helpers.layers.max_pool2d` (which is tested against
 PyTorch), and 3.3 uses :func:`helpers.layers.conv_output_size`. The reference of 3.2 follows
 PyTorch's rule for ties: each window's gradient goes to its FIRST maximum in row-major order
-(``tests/test_exercises_ch03.py`` checks it against autograd).
+(``tests/exercises/test_ch03.py`` checks it against autograd).
 """
 from __future__ import annotations
 

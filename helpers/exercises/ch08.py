@@ -10,7 +10,7 @@
       kernel_size, bias=True)``                         k×k conv followed by a 1×1 conv
 ====  ===============================================  ==========================================
 
-The references are checked against the course's helpers in tests/test_exercises_ch08.py:
+The references are checked against the course's helpers in tests/exercises/test_ch08.py:
 8.1 against the ViT's patch embedding (a conv with kernel = stride = p), 8.2 against
 :func:`helpers.attention.scaled_dot_product_attention`, 8.3 against counted parameters of
 :class:`helpers.models.mobilenet.DepthwiseSeparableConv`.

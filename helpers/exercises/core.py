@@ -33,7 +33,7 @@ A chapter's exercises live in ``helpers/exercises/chNN.py``; ``helpers.exercises
 
 and the notebook's check cell is ``output_size = check_output_size(output_size)``. Name the
 reference like the learner's function, with the same signature: it replaces the learner's
-function when that fails. Its tests (``tests/test_exercises_chNN.py``) feed mutants written as
+function when that fails. Its tests (``tests/exercises/test_chNN.py``) feed mutants written as
 a learner would write them::
 
     from helpers.exercises import check_output_size, run_check
@@ -44,7 +44,7 @@ a learner would write them::
         verdict = run_check(check_output_size.exercise, output_size)
         assert verdict.status == "wrong" and "BOTH sides" in verdict.message
 
-``tests/test_exercises_core.py`` already checks, for every registered exercise, that the
+``tests/exercises/test_core.py`` already checks, for every registered exercise, that the
 reference passes and that each Mistake is diagnosed with its own message.
 
 What a checker does (:func:`check`, or :func:`run_check` for tests, which returns a
@@ -58,22 +58,29 @@ What a checker does (:func:`check`, or :func:`run_check` for tests, which return
   comparing the copy with the pristine case afterwards;
 * compares with the reference: type (None, NumPy vs torch, int vs float), dtype, device, shape
   (with ``shape_hint``), then values (``rtol``/``atol``); or the Exercise's own ``compare``;
-* on a mismatch, runs every :class:`Mistake` on the same cases; if the learner's outputs match
-  one on ALL cases, its message is the diagnosis. Otherwise the Exercise's ``diagnose`` hook,
-  then generic hints (off by one in a size, transposed, mirrored, shifted, off by a constant or
-  a factor, right values in the wrong order, NaN) are tried;
+* on a mismatch, names the likely cause (:func:`diagnose`, specific to generic, first match
+  wins): a :class:`Mistake` that reproduces the learner's outputs on every case, else on every
+  FAILING case, else on some of them ("This explains 2 of the 5 failing cases"); then the
+  Exercise's ``diagnose`` hook; then generic hints (off by one in a size, transposed, mirrored,
+  shifted, off by a constant or a factor, right values in the wrong order, NaN);
+* shows the first failing case: in full when it is small (inputs, expected, got; rounded and
+  aligned), else one line and ``case = failing_case("2.1")``, which hands the case to the
+  learner for the next cell (:func:`failing_case`);
+* says what was right: "values match, but you changed `q` in place";
 * prints one verdict line (``✅ Exercise 2.1 passed (10 cases)``, ``❌ Exercise 2.1: ...``,
-  ``⏳ Exercise 2.1 is not implemented yet — ...``) and at most four detail lines, all
-  deterministic (no timings, addresses or file paths);
-* returns the learner's function if it passed, otherwise the reference, so later cells run.
+  ``⏳ Exercise 2.1 is not implemented yet — ...``) and a few detail lines, all deterministic
+  (no timings, addresses or file paths);
+* returns the learner's function if it passed, otherwise the reference, marked
+  (:func:`marked_reference`) so that running the same check cell again says "this is the
+  reference solution: re-run your cell above first" instead of passing it.
 
 No exception escapes a check: a bug in the checker itself prints ``checker error, please
 report`` and hands back the reference.
 
 Writing good mistakes: each ``Mistake`` must differ from the reference on at least one case and
-from every earlier mistake in the list (the first match wins); ``tests/test_exercises_core.py``
-verifies, for every registered exercise, that the reference passes and that each mistake is
-rejected with its own message. Mistakes should not raise on any case (a mistake that raises
+from every earlier mistake in the list (the first match wins; list the specific ones first);
+``tests/exercises/test_core.py`` verifies, for every registered exercise, that the reference
+passes and that each mistake is rejected with its own message. Mistakes should not raise on any case (a mistake that raises
 cannot match). Input-modified-in-place is detected generically; do not list it as a Mistake.
 """
 from __future__ import annotations
@@ -125,8 +132,9 @@ class Case:
 class Mistake:
     """A typical wrong implementation and the message that explains it.
 
-    ``message`` is shown as "Likely cause: <message>" when the learner's outputs equal
-    ``fn``'s outputs on every case. Write it to the learner: what they did, and the fix.
+    ``message`` is shown as "Likely cause: <message>" when ``fn`` reproduces the learner's
+    outputs on the failing cases (see :func:`diagnose`). Write it to the learner: what they did,
+    and the fix.
     """
 
     message: str

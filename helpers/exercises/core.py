@@ -80,8 +80,9 @@ report`` and hands back the reference.
 Writing good mistakes: each ``Mistake`` must differ from the reference on at least one case and
 from every earlier mistake in the list (the first match wins; list the specific ones first);
 ``tests/exercises/test_core.py`` verifies, for every registered exercise, that the reference
-passes and that each mistake is rejected with its own message. Mistakes should not raise on any case (a mistake that raises
-cannot match). Input-modified-in-place is detected generically; do not list it as a Mistake.
+passes and that each mistake is rejected with its own message. Mistakes should not raise on
+any case (a mistake that raises cannot match). Input-modified-in-place is detected generically;
+do not list it as a Mistake.
 """
 from __future__ import annotations
 

@@ -72,6 +72,12 @@ def _over_channels(x, kernel_size, stride=None):
     return np.repeat(pooled, x.shape[1], axis=1)
 
 
+def _pool_start_not_strided(x, kernel_size, stride=None):
+    """The right output size, but the window of output (i, j) starts at (i, j), not (i·s, j·s)."""
+    h, w = max_pool_loops(x, kernel_size, stride).shape[2:]
+    return _torch_pool(max_pool2d, x, kernel_size, 1)[:, :, :h, :w]
+
+
 MAX_POOL_LOOPS = Exercise(
     number="3.1", title="Max pooling with loops", reference=max_pool_loops,
     cases=_pool_cases, shape_hint="(N, C, (H - k) // s + 1, (W - k) // s + 1)",
@@ -82,6 +88,9 @@ MAX_POOL_LOOPS = Exercise(
         Mistake("you ignored the stride: the window of output pixel (i, j) starts at row "
                 "i·s, column j·s, and H' = (H − k) // s + 1.",
                 lambda x, k, stride=None: _torch_pool(max_pool2d, x, k, 1)),
+        Mistake("your window of output (i, j) starts at row i, column j; with stride s it "
+                "starts at row i·s, column j·s: `x[:, :, i*s:i*s+k, j*s:j*s+k]`.",
+                _pool_start_not_strided),
         Mistake("with stride=None the stride must default to kernel_size (non-overlapping "
                 "windows), not to 1: `if stride is None: stride = kernel_size`.",
                 lambda x, k, stride=None: _torch_pool(max_pool2d, x, k,

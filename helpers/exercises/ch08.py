@@ -183,8 +183,9 @@ ATTENTION = Exercise(
                 _attention_scaled_by(lambda q, v: 1.0 / math.sqrt(v.shape[-2]))),
         Mistake("you scaled after the softmax; divide the scores q kᵀ by √d BEFORE the softmax "
                 "(afterwards the weights no longer sum to 1).", _attention_scaled_after_softmax),
-        Mistake("the softmax runs over the queries (dim=-2); each query's weights over the keys "
-                "must sum to 1: softmax over the last axis, dim=-1.", _attention_softmax_queries),
+        Mistake("the softmax runs over the wrong axis (the queries, dim=-2, or the first axis, "
+                "dim=0); each query's weights over the keys must sum to 1: softmax over the "
+                "last axis, dim=-1.", _attention_softmax_queries),
         Mistake("you returned the attention weights softmax(q kᵀ / √d); multiply them by v to "
                 "get the output.", _attention_weights_only),
         Mistake("the softmax is missing: the scores q kᵀ / √d must become weights that are "

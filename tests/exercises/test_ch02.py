@@ -60,7 +60,8 @@ def true_division(n, kernel_size, stride=1, padding=0):
 
 # --------------------------------------------------------------------------- 2.2 mutants
 
-def _loops(x, w, b, stride, pad_per_side, flip=False, out_minus=0, channels=None):
+def _loops(x, w, b, stride, pad_per_side, flip=False, out_minus=0, channels=None,
+           start_stride=None):
     """A learner's loop implementation with switches for typical slips."""
     n_img, c_in, height, width = x.shape
     k_out, _, kh, kw = w.shape
@@ -68,12 +69,13 @@ def _loops(x, w, b, stride, pad_per_side, flip=False, out_minus=0, channels=None
     out_h = (height + 2 * pad_per_side - kh) // stride + 1 - out_minus
     out_w = (width + 2 * pad_per_side - kw) // stride + 1 - out_minus
     kernel = w[:, :, ::-1, ::-1] if flip else w
+    s = stride if start_stride is None else start_stride     # where window (i, j) starts: i·s
     out = np.zeros((n_img, k_out, out_h, out_w))
     for n in range(n_img):
         for k in range(k_out):
             for i in range(out_h):
                 for j in range(out_w):
-                    patch = xp[n, :channels, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                    patch = xp[n, :channels, i * s:i * s + kh, j * s:j * s + kw]
                     out[n, k, i, j] = (patch * kernel[k, :channels]).sum()
                     if b is not None:
                         out[n, k, i, j] += b[k]
@@ -94,6 +96,10 @@ def bias_missing(x, w, b=None, stride=1, padding=0):
 
 def conv_stride_ignored(x, w, b=None, stride=1, padding=0):
     return _loops(x, w, b, 1, padding)
+
+
+def window_start_not_strided(x, w, b=None, stride=1, padding=0):
+    return _loops(x, w, b, stride, padding, start_stride=1)
 
 
 def off_by_one_size(x, w, b=None, stride=1, padding=0):
@@ -167,6 +173,7 @@ MUTANTS = [
     ("2.2", padding_as_total, "wrong", "`padding` as the total"),
     ("2.2", bias_missing, "wrong", "the bias is missing"),
     ("2.2", conv_stride_ignored, "wrong", "you ignored the stride"),
+    ("2.2", window_start_not_strided, "wrong", "starts at row i, column j"),
     ("2.2", off_by_one_size, "wrong", "one row and one column too small"),
     ("2.2", first_channel_only, "wrong", "only the first input channel"),
     ("2.2", float32_output, "bad_type", "dtype float32; expected float64"),

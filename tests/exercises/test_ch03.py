@@ -45,16 +45,17 @@ def test_stack_shapes_agree_with_real_layers():
 
 # --------------------------------------------------------------------------- 3.1 mutants
 
-def _pool(x, k, s, reduce=np.max, window_extra=0, over_channels=False):
+def _pool(x, k, s, reduce=np.max, window_extra=0, over_channels=False, start_stride=None):
     n_img, channels, height, width = x.shape
     out_h, out_w = (height - k) // s + 1, (width - k) // s + 1
     out = np.zeros((n_img, channels, out_h, out_w))
+    t = s if start_stride is None else start_stride          # where window (i, j) starts: i·t
     for n in range(n_img):
         for c in range(channels):
             for i in range(out_h):
                 for j in range(out_w):
-                    rows = slice(i * s, i * s + k + window_extra)
-                    cols = slice(j * s, j * s + k + window_extra)
+                    rows = slice(i * t, i * t + k + window_extra)
+                    cols = slice(j * t, j * t + k + window_extra)
                     window = x[n, :, rows, cols] if over_channels else x[n, c, rows, cols]
                     out[n, c, i, j] = reduce(window)
     return out
@@ -74,6 +75,10 @@ def default_stride_one(x, kernel_size, stride=None):
 
 def max_over_channels_too(x, kernel_size, stride=None):
     return _pool(x, kernel_size, stride or kernel_size, over_channels=True)
+
+
+def pool_start_not_strided(x, kernel_size, stride=None):
+    return _pool(x, kernel_size, stride or kernel_size, start_stride=1)
 
 
 def window_one_short(x, kernel_size, stride=None):
@@ -189,6 +194,7 @@ def float_sizes(input_shape, layers):
 MUTANTS = [
     ("3.1", average_instead, "wrong", "average pooling"),
     ("3.1", pool_stride_ignored, "wrong", "you ignored the stride"),
+    ("3.1", pool_start_not_strided, "wrong", "starts at row i, column j"),
     ("3.1", default_stride_one, "wrong", "must default to kernel_size"),
     ("3.1", max_over_channels_too, "wrong", "maximum over all channels at once"),
     ("3.1", window_one_short, "wrong", "windows are one pixel too small"),

@@ -217,7 +217,7 @@ MUTANTS = [
     ("8.2", attention_unscaled, "wrong", "the scores are not scaled"),
     ("8.2", attention_divided_by_d, "wrong", "you divided the scores by d"),
     ("8.2", attention_value_scale, "wrong", "size of the values"),
-    ("8.2", attention_softmax_wrong_axis, "wrong", "over the queries (dim=-2)"),
+    ("8.2", attention_softmax_wrong_axis, "wrong", "softmax runs over the wrong axis"),
     ("8.2", attention_returns_weights, "wrong", "returned the attention weights"),
     ("8.2", attention_returns_tuple, "bad_type", "return only the output"),
     ("8.2", attention_without_softmax, "wrong", "the softmax is missing"),

@@ -43,7 +43,17 @@ from helpers.exercises.ch07 import (
     check_shortcut_params,
 )
 from helpers.exercises.ch08 import check_attention, check_patchify, check_separable_params
-from helpers.exercises.core import Case, Exercise, Mistake, Verdict, check, checker, run_check
+from helpers.exercises.core import (
+    Case,
+    Exercise,
+    Mistake,
+    Verdict,
+    check,
+    checker,
+    failing_case,
+    is_reference,
+    run_check,
+)
 
 CHAPTER_MODULES = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08)
 
@@ -77,7 +87,7 @@ def exercise(number: str) -> Exercise:
 
 __all__ = [
     "EXERCISES", "Case", "Exercise", "Mistake", "Verdict", "check", "checker", "exercise",
-    "run_check",
+    "failing_case", "is_reference", "run_check",
     # chapter 1
     "check_correlation_at_distance", "check_dense_params", "check_image_to_vector",
     "check_place_on_canvas",

@@ -122,6 +122,12 @@ def _stride_ignored(x, w, b=None, stride=1, padding=0):
     return conv2d_naive(x, w, b, stride=1, padding=padding)
 
 
+def _start_not_strided(x, w, b=None, stride=1, padding=0):
+    """The right output size, but the window of output (i, j) starts at (i, j), not (i·s, j·s)."""
+    h, w_out = conv2d_loops(x, w, b, stride=stride, padding=padding).shape[2:]
+    return conv2d_naive(x, w, b, stride=1, padding=padding)[:, :, :h, :w_out]
+
+
 def _one_short(x, w, b=None, stride=1, padding=0):
     return conv2d_naive(x, w, b, stride=stride, padding=padding)[:, :, :-1, :-1]
 
@@ -142,6 +148,9 @@ CONV2D_LOOPS = Exercise(
                 "(p, p), (p, p)))`.", _padding_total),
         Mistake("the bias is missing: add b[k] to every output pixel of filter k (when b is "
                 "not None).", _no_bias),
+        Mistake("your window of output (i, j) starts at row i, column j; with a stride it starts "
+                "at row i·stride, column j·stride: `x_pad[:, :, i*s:i*s+kh, j*s:j*s+kw]`.",
+                _start_not_strided),
         Mistake("you ignored the stride: output pixel (i, j) starts at row i·stride, column "
                 "j·stride, and H' = (H + 2p − kh) // stride + 1.", _stride_ignored),
         Mistake("your output is one row and one column too small: there are "

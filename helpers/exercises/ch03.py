@@ -14,7 +14,7 @@
 The reference of 3.1 is the course's :func:`helpers.layers.max_pool2d` (which is tested against
 PyTorch), and 3.3 uses :func:`helpers.layers.conv_output_size`. The reference of 3.2 follows
 PyTorch's rule for ties: each window's gradient goes to its FIRST maximum in row-major order
-(``tests/test_exercises_ch03.py`` checks it against autograd).
+(``tests/exercises/test_ch03.py`` checks it against autograd).
 """
 from __future__ import annotations
 
@@ -72,6 +72,12 @@ def _over_channels(x, kernel_size, stride=None):
     return np.repeat(pooled, x.shape[1], axis=1)
 
 
+def _pool_start_not_strided(x, kernel_size, stride=None):
+    """The right output size, but the window of output (i, j) starts at (i, j), not (i·s, j·s)."""
+    h, w = max_pool_loops(x, kernel_size, stride).shape[2:]
+    return _torch_pool(max_pool2d, x, kernel_size, 1)[:, :, :h, :w]
+
+
 MAX_POOL_LOOPS = Exercise(
     number="3.1", title="Max pooling with loops", reference=max_pool_loops,
     cases=_pool_cases, shape_hint="(N, C, (H - k) // s + 1, (W - k) // s + 1)",
@@ -82,6 +88,9 @@ MAX_POOL_LOOPS = Exercise(
         Mistake("you ignored the stride: the window of output pixel (i, j) starts at row "
                 "i·s, column j·s, and H' = (H − k) // s + 1.",
                 lambda x, k, stride=None: _torch_pool(max_pool2d, x, k, 1)),
+        Mistake("your window of output (i, j) starts at row i, column j; with stride s it "
+                "starts at row i·s, column j·s: `x[:, :, i*s:i*s+k, j*s:j*s+k]`.",
+                _pool_start_not_strided),
         Mistake("with stride=None the stride must default to kernel_size (non-overlapping "
                 "windows), not to 1: `if stride is None: stride = kernel_size`.",
                 lambda x, k, stride=None: _torch_pool(max_pool2d, x, k,
@@ -178,6 +187,16 @@ def _backward_cases(rng) -> list[Case]:
             case((1, 2, 5, 9), 2, 1)]
 
 
+def _start_not_strided(x, grad_out, kernel_size, stride=None):
+    dx = np.zeros_like(x)
+    k = kernel_size
+    for n, c, i, j in np.ndindex(*grad_out.shape):
+        window = x[n, c, i:i + k, j:j + k]
+        u, v = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, c, i + u, j + v] += grad_out[n, c, i, j]
+    return dx
+
+
 MAX_POOL_BACKWARD = Exercise(
     number="3.2", title="Where the gradient of max pooling goes", reference=max_pool_backward,
     cases=_backward_cases, shape_hint="x.shape",
@@ -193,6 +212,11 @@ MAX_POOL_BACKWARD = Exercise(
                 "PyTorch does.", _to_all_maxima),
         Mistake("overlapping windows can share their maximum: ADD each window's gradient "
                 "(`dx[...] += g`) instead of overwriting it (`dx[...] = g`).", _overwrite),
+        Mistake("your window of output (i, j) starts at row i, column j; with stride s it "
+                "starts at row i·s, column j·s.", _start_not_strided),
+        Mistake("you returned grad_out itself, of the pooled shape (N, C, H', W'); dL/dx has "
+                "the shape of x: start from np.zeros_like(x) and send each gradient to its "
+                "window's maximum.", lambda x, grad_out, kernel_size, stride=None: grad_out.copy()),
     ],
     time_limit=20.0,
 )

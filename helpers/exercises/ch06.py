@@ -232,6 +232,16 @@ def _float_out(images, dy, dx):
     return shift_images(images, dy, dx).astype(np.float64)
 
 
+def _from_a_copy(images, dy, dx):
+    out = images.copy()
+    moved = shift_images(images, dy, dx)
+    n, h, w = images.shape
+    rows = slice(max(dy, 0), h + min(dy, 0))
+    cols = slice(max(dx, 0), w + min(dx, 0))
+    out[:, rows, cols] = moved[:, rows, cols]
+    return out
+
+
 SHIFT_IMAGES = Exercise(
     number="6.4", title="Shift images for data augmentation", reference=shift_images,
     cases=_shift_cases, shape_hint="(N, H, W)",
@@ -243,6 +253,8 @@ SHIFT_IMAGES = Exercise(
         Mistake("you swapped the axes: `dy` moves rows (axis 1), `dx` moves columns (axis 2).",
                 _swapped),
         Mistake("keep the images' dtype: start from `np.zeros_like(images)`.", _float_out),
+        Mistake("the pixels moved in still hold the old image: start from "
+                "`np.zeros_like(images)`, not from a copy, so that they are 0.", _from_a_copy),
     ],
 )
 check_shift_images = checker(SHIFT_IMAGES, "check_shift_images")

@@ -211,6 +211,8 @@ GRADIENT_FACTOR = Exercise(
         Mistake("`residual=False` was ignored: without shortcuts there is no + 1, the factor is "
                 "∏ d_i.",
                 lambda ds, residual=True: _product(1.0 + d for d in ds)),
+        Mistake("your product starts at 0, so it stays 0; start it at 1 (`factor = 1.0`), the "
+                "factor of no blocks at all.", lambda ds, residual=True: 0.0),
     ],
 )
 check_gradient_factor = checker(GRADIENT_FACTOR, "check_gradient_factor")
@@ -250,6 +252,10 @@ def _with_norms(model):
                if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm2d)) and "shortcut" not in name)
 
 
+def _children_only(model):
+    return sum(1 for m in model.children() if isinstance(m, (nn.Conv2d, nn.Linear)))
+
+
 COUNT_WEIGHT_LAYERS = Exercise(
     number="7.4", title="Count the layers in a network's name", reference=count_weight_layers,
     cases=_depth_cases,
@@ -261,6 +267,10 @@ COUNT_WEIGHT_LAYERS = Exercise(
                 "`nn.Conv2d` (ResNet-18 = 17 convolutions + 1 linear layer).", _convs_only),
         Mistake("you counted the BatchNorm layers too; they normalise, but only convolutions "
                 "and linear layers count towards the depth.", _with_norms),
+        Mistake("`model.children()` gives only the top-level blocks; walk every layer inside "
+                "them with `model.named_modules()`.", _children_only),
+        Mistake("you counted every module (containers, ReLUs, BatchNorms, ...); count only "
+                "`nn.Conv2d` and `nn.Linear`.", lambda model: len(list(model.modules()))),
     ],
 )
 check_count_weight_layers = checker(COUNT_WEIGHT_LAYERS, "check_count_weight_layers")

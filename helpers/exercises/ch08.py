@@ -10,7 +10,7 @@
       kernel_size, bias=True)``                         k×k conv followed by a 1×1 conv
 ====  ===============================================  ==========================================
 
-The references are checked against the course's helpers in tests/test_exercises_ch08.py:
+The references are checked against the course's helpers in tests/exercises/test_ch08.py:
 8.1 against the ViT's patch embedding (a conv with kernel = stride = p), 8.2 against
 :func:`helpers.attention.scaled_dot_product_attention`, 8.3 against counted parameters of
 :class:`helpers.models.mobilenet.DepthwiseSeparableConv`.
@@ -55,6 +55,10 @@ def _patchify_no_permute(images, patch_size):
     return images.reshape(n, (h // patch_size) * (w // patch_size), c * patch_size ** 2)
 
 
+def _patchify_unfold_overlapping(images, patch_size):
+    return torch.nn.functional.unfold(images, patch_size).transpose(1, 2)
+
+
 def _patchify_features_first(images, patch_size):
     return patchify(images, patch_size).transpose(1, 2)
 
@@ -96,6 +100,9 @@ PATCHIFY = Exercise(
         Mistake("your output is (N, C·p·p, T), the layout F.unfold gives; the tokens must come "
                 "first: transpose the last two axes to get (N, T, C·p·p).",
                 _patchify_features_first),
+        Mistake("your patches overlap: F.unfold(x, p) slides the window by one pixel. Patches "
+                "side by side need the stride too: F.unfold(x, p, stride=p).",
+                _patchify_unfold_overlapping),
     ],
 )
 check_patchify = checker(PATCHIFY, "check_patchify")
@@ -112,6 +119,10 @@ def _attention_scaled_by(scale):
     def wrong(q, k, v):
         return torch.softmax(q @ k.transpose(-2, -1) * scale(q, v), dim=-1) @ v
     return wrong
+
+
+def _attention_scaled_after_softmax(q, k, v):
+    return torch.softmax(q @ k.transpose(-2, -1), dim=-1) / math.sqrt(q.shape[-1]) @ v
 
 
 def _attention_softmax_queries(q, k, v):
@@ -165,8 +176,16 @@ ATTENTION = Exercise(
         Mistake("you scaled by √(size of the values); the scale is √d with d the size of the "
                 "queries and keys, q.shape[-1].",
                 _attention_scaled_by(lambda q, v: 1.0 / math.sqrt(v.shape[-1]))),
-        Mistake("the softmax runs over the queries (dim=-2); each query's weights over the keys "
-                "must sum to 1: softmax over the last axis, dim=-1.", _attention_softmax_queries),
+        Mistake("you multiplied the scores by √d; divide them by √d: q kᵀ / math.sqrt(d).",
+                _attention_scaled_by(lambda q, v: math.sqrt(q.shape[-1]))),
+        Mistake("you scaled by √(number of keys), √Tk; the scale is √d, the size of each query "
+                "and key: d = q.shape[-1], not k.shape[-2].",
+                _attention_scaled_by(lambda q, v: 1.0 / math.sqrt(v.shape[-2]))),
+        Mistake("you scaled after the softmax; divide the scores q kᵀ by √d BEFORE the softmax "
+                "(afterwards the weights no longer sum to 1).", _attention_scaled_after_softmax),
+        Mistake("the softmax runs over the wrong axis (the queries, dim=-2, or the first axis, "
+                "dim=0); each query's weights over the keys must sum to 1: softmax over the "
+                "last axis, dim=-1.", _attention_softmax_queries),
         Mistake("you returned the attention weights softmax(q kᵀ / √d); multiply them by v to "
                 "get the output.", _attention_weights_only),
         Mistake("the softmax is missing: the scores q kᵀ / √d must become weights that are "

@@ -33,7 +33,7 @@ A chapter's exercises live in ``helpers/exercises/chNN.py``; ``helpers.exercises
 
 and the notebook's check cell is ``output_size = check_output_size(output_size)``. Name the
 reference like the learner's function, with the same signature: it replaces the learner's
-function when that fails. Its tests (``tests/test_exercises_chNN.py``) feed mutants written as
+function when that fails. Its tests (``tests/exercises/test_chNN.py``) feed mutants written as
 a learner would write them::
 
     from helpers.exercises import check_output_size, run_check
@@ -44,7 +44,7 @@ a learner would write them::
         verdict = run_check(check_output_size.exercise, output_size)
         assert verdict.status == "wrong" and "BOTH sides" in verdict.message
 
-``tests/test_exercises_core.py`` already checks, for every registered exercise, that the
+``tests/exercises/test_core.py`` already checks, for every registered exercise, that the
 reference passes and that each Mistake is diagnosed with its own message.
 
 What a checker does (:func:`check`, or :func:`run_check` for tests, which returns a
@@ -58,28 +58,38 @@ What a checker does (:func:`check`, or :func:`run_check` for tests, which return
   comparing the copy with the pristine case afterwards;
 * compares with the reference: type (None, NumPy vs torch, int vs float), dtype, device, shape
   (with ``shape_hint``), then values (``rtol``/``atol``); or the Exercise's own ``compare``;
-* on a mismatch, runs every :class:`Mistake` on the same cases; if the learner's outputs match
-  one on ALL cases, its message is the diagnosis. Otherwise the Exercise's ``diagnose`` hook,
-  then generic hints (off by one in a size, transposed, mirrored, shifted, off by a constant or
-  a factor, right values in the wrong order, NaN) are tried;
+* on a mismatch, names the likely cause (:func:`diagnose`, specific to generic, first match
+  wins): a :class:`Mistake` that reproduces the learner's outputs on every case, else on every
+  FAILING case, else on some of them ("This explains 2 of the 5 failing cases"); then the
+  Exercise's ``diagnose`` hook; then generic hints (off by one in a size, transposed, mirrored,
+  shifted, off by a constant or a factor, right values in the wrong order, NaN);
+* shows the first failing case: in full when it is small (inputs, expected, got; rounded and
+  aligned), else one line and ``case = failing_case("2.1")``, which hands the case to the
+  learner for the next cell (:func:`failing_case`);
+* says what was right: "values match, but you changed `q` in place";
 * prints one verdict line (``✅ Exercise 2.1 passed (10 cases)``, ``❌ Exercise 2.1: ...``,
-  ``⏳ Exercise 2.1 is not implemented yet — ...``) and at most four detail lines, all
-  deterministic (no timings, addresses or file paths);
-* returns the learner's function if it passed, otherwise the reference, so later cells run.
+  ``⏳ Exercise 2.1 is not implemented yet — ...``) and a few detail lines, all deterministic
+  (no timings, addresses or file paths);
+* returns the learner's function if it passed, otherwise the reference, marked
+  (:func:`marked_reference`) so that running the same check cell again says "this is the
+  reference solution: re-run your cell above first" instead of passing it.
 
 No exception escapes a check: a bug in the checker itself prints ``checker error, please
 report`` and hands back the reference.
 
 Writing good mistakes: each ``Mistake`` must differ from the reference on at least one case and
-from every earlier mistake in the list (the first match wins); ``tests/test_exercises_core.py``
-verifies, for every registered exercise, that the reference passes and that each mistake is
-rejected with its own message. Mistakes should not raise on any case (a mistake that raises
-cannot match). Input-modified-in-place is detected generically; do not list it as a Mistake.
+from every earlier mistake in the list (the first match wins; list the specific ones first);
+``tests/exercises/test_core.py`` verifies, for every registered exercise, that the reference
+passes and that each mistake is rejected with its own message. Mistakes should not raise on
+any case (a mistake that raises cannot match). Input-modified-in-place is detected generically;
+do not list it as a Mistake.
 """
 from __future__ import annotations
 
 import copy
 import ctypes
+import dataclasses
+import functools
 import inspect
 import math
 import numbers
@@ -99,7 +109,8 @@ import torch
 
 from helpers.device import to_numpy
 
-STATUSES = ("passed", "wrong", "not_implemented", "error", "timeout", "bad_type", "checker_error")
+STATUSES = ("passed", "wrong", "not_implemented", "error", "timeout", "bad_type", "reference",
+            "checker_error")
 REFERENCE_NOTE = "   The reference implementation is used for the rest of the notebook."
 _MAX_TEXT = 160
 _HELPERS = str(Path(__file__).resolve().parent.parent)
@@ -122,8 +133,9 @@ class Case:
 class Mistake:
     """A typical wrong implementation and the message that explains it.
 
-    ``message`` is shown as "Likely cause: <message>" when the learner's outputs equal
-    ``fn``'s outputs on every case. Write it to the learner: what they did, and the fix.
+    ``message`` is shown as "Likely cause: <message>" when ``fn`` reproduces the learner's
+    outputs on the failing cases (see :func:`diagnose`). Write it to the learner: what they did,
+    and the fix.
     """
 
     message: str
@@ -211,14 +223,37 @@ def check(exercise: Exercise, fn):
     try:
         verdict = run_check(exercise, fn)
         print(verdict.message)
-        return fn if verdict.passed else exercise.reference
+        if verdict.passed or verdict.status == "reference":
+            return fn
+        return marked_reference(exercise)
     except Exception as exc:  # never let anything escape into the notebook
         try:
             print(f"⚠️ Exercise {getattr(exercise, 'number', '?')}: checker error, please report: "
                   f"{type(exc).__name__}: {_clean(str(exc))}")
+            return marked_reference(exercise)
         except Exception:
-            pass
-        return getattr(exercise, "reference", fn)
+            return fn
+
+
+def marked_reference(exercise: Exercise) -> Callable:
+    """The reference, wrapped and marked as such: what a failed check hands back.
+
+    The mark (``__reference_of__``, the exercise number) lets a second run of the same check
+    cell say "this is the reference solution" instead of passing it as the learner's work.
+    """
+    reference = exercise.reference
+
+    @functools.wraps(reference)
+    def marked(*args, **kwargs):
+        return reference(*args, **kwargs)
+
+    marked.__reference_of__ = exercise.number
+    return marked
+
+
+def is_reference(fn) -> bool:
+    """Is ``fn`` a reference handed back by a check (see :func:`marked_reference`)?"""
+    return getattr(fn, "__reference_of__", None) is not None
 
 
 def checker(exercise: Exercise, name: str | None = None) -> Callable:
@@ -275,6 +310,10 @@ def _run_check(ex: Exercise, fn) -> Verdict:
                        f"❌ Exercise {number}: expected a function, got {_type_name(fn)} — "
                        "pass the function itself, e.g. check_x(my_function), without calling it."
                        f"\n{REFERENCE_NOTE}")
+    if is_reference(fn):
+        return Verdict(number, "reference",
+                       f"⚠️ Exercise {number}: this is the reference solution: re-run your cell "
+                       "above first (the one that defines your function), then this check.")
     cases = ex.make_cases()
     expected = [_call(ex.reference, c) for c in cases]
     run = _run_learner(fn, cases, ex.time_limit)
@@ -283,45 +322,47 @@ def _run_check(ex: Exercise, fn) -> Verdict:
                        f"⏳ Exercise {number} is not implemented yet — using the reference "
                        "implementation so the rest of the notebook runs.", n_cases=len(cases))
     if run.timed_out:
+        _remember(ex, cases, run.index, expected[run.index], None)
         lines = [f"❌ Exercise {number}: took longer than {ex.time_limit:g} s — is there an "
                  "infinite loop, or loops where vectorised code is expected?",
                  f"   It was still running case {_describe_case(ex, cases[run.index], run.index)}."]
         return _verdict(number, "timeout", lines, len(cases))
     if run.error is not None:
+        _remember(ex, cases, run.index, expected[run.index], None)
         return _verdict(number, "error", _error_lines(ex, fn, run, cases), len(cases))
 
-    problems = [(i, _compare(ex, got, exp)) for i, (got, exp) in
-                enumerate(zip(run.outputs, expected))]
-    problems = [(i, p) for i, p in problems if p is not None]
+    problems = {i: p for i, (got, exp) in enumerate(zip(run.outputs, expected))
+                if (p := _compare(ex, got, exp)) is not None}
     modified = None if ex.allow_inplace else _first_modified(ex, cases, run.calls)
     if not problems:
         if modified is None:
             return Verdict(number, "passed", f"✅ Exercise {number} passed ({_cases(len(cases))})",
                            n_cases=len(cases))
-        lines = [f"❌ Exercise {number}: your function changed its input `{modified}` in place.",
+        lines = [f"❌ Exercise {number}: values match, but you changed `{modified}` in place.",
                  "   Leave the arguments untouched and return a new result: work on a copy "
                  "(`x = x.copy()` for NumPy, `x = x.clone()` for torch)."]
         return _verdict(number, "wrong", lines, len(cases),
                         diagnosis=f"changed its input `{modified}` in place")
 
-    first, problem = problems[0]
+    first = min(problems)
+    problem = problems[first]
     status = "bad_type" if problem.kind == "type" else "wrong"
-    mistake = _matching_mistake(ex, cases, run.outputs)
-    diagnosis = mistake.message if mistake else _hint(ex, cases[first], run.outputs[first],
-                                                       expected[first], problem)
+    diagnosis = diagnose(ex, cases, run.outputs, expected, sorted(problems))
+    _remember(ex, cases, first, expected[first], run.outputs[first])
     if problem.kind == "type":
         end = "" if problem.text.endswith((".", "?", "!")) else "."
         lines = [f"❌ Exercise {number}: {problem.text}{end}"]
     else:
         what = "output shape" if problem.kind == "shape" else "result"
         lines = [f"❌ Exercise {number}: wrong {what} in {len(problems)} of {_cases(len(cases))}."]
-    if diagnosis:
-        lines.append(f"   Likely cause: {diagnosis}")
+    if diagnosis.text:
+        lines.append(f"   Likely cause: {diagnosis.text}")
     detail = "" if problem.kind == "type" else f": {problem.text}"
-    lines.append(f"   First failing case {_describe_case(ex, cases[first], first)}{detail}.")
+    lines += _case_lines(ex, cases[first], first, expected[first], run.outputs[first], detail)
     if modified is not None:
         lines.append(f"   Also: your function changed its input `{modified}` in place.")
-    return _verdict(number, status, lines, len(cases), diagnosis=diagnosis, mistake=mistake)
+    return _verdict(number, status, lines, len(cases), diagnosis=diagnosis.text,
+                    mistake=diagnosis.mistake)
 
 
 def _verdict(number, status, lines, n_cases, diagnosis=None, mistake=None) -> Verdict:
@@ -392,15 +433,52 @@ def _stop(thread: threading.Thread) -> None:
         pass
 
 
-def _matching_mistake(ex: Exercise, cases, outputs) -> Mistake | None:
-    for mistake in ex.mistakes:
-        try:
-            if all(_compare(ex, got, _call(mistake.fn, case)) is None
-                   for case, got in zip(cases, outputs)):
-                return mistake
-        except Exception:
-            continue
-    return None
+@dataclass
+class Diagnosis:
+    """The likely cause of a failure: ``text`` (None when nothing fits), the :class:`Mistake`
+    it comes from (if any), and how many of the failing cases that mistake reproduces."""
+
+    text: str | None = None
+    mistake: Mistake | None = None
+    explained: int = 0
+    failing: int = 0
+
+
+def diagnose(ex: Exercise, cases, outputs, expected, failing: list[int]) -> Diagnosis:
+    """Name the likely cause, from the most specific hint to the most generic; first match wins.
+
+    1. the first :class:`Mistake` that reproduces the learner's output on every case;
+    2. else the first that reproduces it on every FAILING case (it may agree with the reference
+       on the others: scaling by √Tk instead of √d is right wherever Tk = d);
+    3. else the one that reproduces the most failing cases (its message says how many);
+    4. else the exercise's ``diagnose`` hook, then :func:`generic_hint`, on the first failing
+       case.
+    """
+    n = len(failing)
+    passing = [i for i in range(len(cases)) if i not in set(failing)]
+    counts = [sum(_reproduces(ex, m, cases[i], outputs[i]) for i in failing) for m in ex.mistakes]
+    complete = [m for m, c in zip(ex.mistakes, counts) if c == n]
+    for mistake in complete:
+        if all(_reproduces(ex, mistake, cases[i], outputs[i]) for i in passing):
+            return Diagnosis(mistake.message, mistake, n, n)
+    if complete:
+        return Diagnosis(complete[0].message, complete[0], n, n)
+    if any(counts):
+        best = max(range(len(counts)), key=lambda j: (counts[j], -j))
+        mistake = ex.mistakes[best]
+        return Diagnosis(f"{mistake.message} (This explains {counts[best]} of the {n} failing "
+                         "cases.)", mistake, counts[best], n)
+    i = failing[0]
+    return Diagnosis(_hint(ex, cases[i], outputs[i], expected[i],
+                           _compare(ex, outputs[i], expected[i])), failing=n)
+
+
+def _reproduces(ex: Exercise, mistake: Mistake, case: Case, got) -> bool:
+    """Does ``mistake`` give the learner's output ``got`` on ``case``? (A raise means no.)"""
+    try:
+        return _compare(ex, got, _call(mistake.fn, case)) is None
+    except Exception:
+        return False
 
 
 def _error_lines(ex: Exercise, fn, run: _Run, cases) -> list[str]:
@@ -709,6 +787,105 @@ def _shape_hint(g: np.ndarray, e: np.ndarray) -> str | None:
         return "the right number of values in the wrong shape — check your reshape: which " \
                "axes should be kept, and which merged?"
     return None
+
+
+# --------------------------------------------------------------------------- the failing case
+
+_SMALL = 16          # at most this many numbers in an array shown in full ...
+_SMALL_CASE = 40     # ... and in all the arrays of a case together
+_FAILURES: dict[str, FailingCase] = {}
+
+
+@dataclass
+class FailingCase:
+    """The first case a check failed on, for the learner to try: ``fn(*case.args,
+    **case.kwargs)``; ``expected`` is the reference's output, ``got`` the learner's (None
+    after an error or a timeout)."""
+
+    number: str
+    index: int
+    label: str
+    args: tuple
+    kwargs: dict
+    expected: Any
+    got: Any = None
+
+    def __repr__(self) -> str:
+        label = f" ({self.label})" if self.label else ""
+        return f"<failing case #{self.index + 1} of Exercise {self.number}{label}: " \
+               f"try fn(*case.args, **case.kwargs); compare with case.expected>"
+
+
+def failing_case(number: str) -> FailingCase | None:
+    """The case the last check of Exercise ``number`` failed on (a fresh copy), e.g.
+    ``case = failing_case("8.2")``; then ``attention(*case.args, **case.kwargs)``."""
+    found = _FAILURES.get(str(number))
+    if found is None:
+        print(f"No failing case recorded for Exercise {number}: run its check cell first.")
+        return None
+    return dataclasses.replace(found, args=copy.deepcopy(found.args),
+                               kwargs=copy.deepcopy(found.kwargs))
+
+
+def _remember(ex: Exercise, cases, index: int, expected, got) -> None:
+    """Keep the failing case for :func:`failing_case` (outputs detached from autograd)."""
+    case = cases[index]
+    _FAILURES[ex.number] = FailingCase(ex.number, index, case.label, copy.deepcopy(case.args),
+                                       copy.deepcopy(case.kwargs), _detached(expected),
+                                       _detached(got))
+
+
+def _detached(value):
+    return value.detach() if isinstance(value, torch.Tensor) else value
+
+
+def _case_lines(ex: Exercise, case: Case, index: int, expected, got, detail: str) -> list[str]:
+    """The failing case: in full when it is small (inputs, expected, got, aligned), else one
+    line and the ``failing_case`` call that hands it to the learner."""
+    described = _describe_case(ex, case, index)
+    try:
+        names = _arg_names(ex.reference, len(case.args))
+        values = [*zip(names, case.args), *case.kwargs.items()]
+        arrays = [v for _, v in values] + [expected, got]
+        sizes = [v.numel() if isinstance(v, torch.Tensor) else v.size for v in arrays
+                 if isinstance(v, (np.ndarray, torch.Tensor))]
+        if sizes and sum(sizes) <= _SMALL_CASE and all(_is_small(v) for v in arrays):
+            label = f" ({case.label})" if case.label else ""
+            rows = [*values, ("expected", expected), ("got", got)]
+            width = max(len(name) for name, _ in rows)
+            return [f"   First failing case #{index + 1}{label}{detail}:",
+                    *(_show(name.ljust(width), value) for name, value in rows)]
+    except Exception:
+        pass
+    if all(_is_small(v) and not isinstance(v, (np.ndarray, torch.Tensor))
+           for v in [*case.args, *case.kwargs.values()]):
+        return [f"   First failing case {described}{detail}."]
+    fn = ex.reference.__name__.lstrip("_")
+    return [f"   First failing case {described}{detail}.",
+            f"   To try it in a new cell: case = failing_case(\"{ex.number}\"), then "
+            f"{fn}(*case.args, **case.kwargs)"]
+
+
+def _is_small(value) -> bool:
+    """A number, None, a string, or an array of at most two real axes and few values."""
+    if value is None or isinstance(value, (numbers.Number, str, np.generic)):
+        return True
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        shape = [n for n in value.shape if n != 1]
+        return len(shape) <= 2 and int(np.prod(shape)) <= _SMALL
+    return False
+
+
+def _show(name: str, value) -> str:
+    """``     name = value``, arrays rounded and their rows aligned under the first."""
+    prefix = f"     {name} = "
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        arr = to_numpy(value)
+        arr = arr.reshape([n for n in arr.shape if n != 1] or ())
+        text = np.array2string(arr, precision=3, suppress_small=True, separator=" ",
+                               prefix=prefix, max_line_width=100)
+        return prefix + text
+    return prefix + _short(value)
 
 
 # --------------------------------------------------------------------------- text helpers

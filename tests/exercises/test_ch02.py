@@ -15,7 +15,7 @@ from helpers.exercises import (
     check_diagonal_edge_filter,
     run_check,
 )
-from tests.exercises.harness import checkers_of, mutant_tests
+from tests.exercises.harness import checkers_of, hands_back_reference, mutant_tests
 
 CHECKERS = checkers_of(chapter=2)
 
@@ -60,7 +60,8 @@ def true_division(n, kernel_size, stride=1, padding=0):
 
 # --------------------------------------------------------------------------- 2.2 mutants
 
-def _loops(x, w, b, stride, pad_per_side, flip=False, out_minus=0, channels=None):
+def _loops(x, w, b, stride, pad_per_side, flip=False, out_minus=0, channels=None,
+           start_stride=None):
     """A learner's loop implementation with switches for typical slips."""
     n_img, c_in, height, width = x.shape
     k_out, _, kh, kw = w.shape
@@ -68,12 +69,13 @@ def _loops(x, w, b, stride, pad_per_side, flip=False, out_minus=0, channels=None
     out_h = (height + 2 * pad_per_side - kh) // stride + 1 - out_minus
     out_w = (width + 2 * pad_per_side - kw) // stride + 1 - out_minus
     kernel = w[:, :, ::-1, ::-1] if flip else w
+    s = stride if start_stride is None else start_stride     # where window (i, j) starts: i·s
     out = np.zeros((n_img, k_out, out_h, out_w))
     for n in range(n_img):
         for k in range(k_out):
             for i in range(out_h):
                 for j in range(out_w):
-                    patch = xp[n, :channels, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                    patch = xp[n, :channels, i * s:i * s + kh, j * s:j * s + kw]
                     out[n, k, i, j] = (patch * kernel[k, :channels]).sum()
                     if b is not None:
                         out[n, k, i, j] += b[k]
@@ -94,6 +96,10 @@ def bias_missing(x, w, b=None, stride=1, padding=0):
 
 def conv_stride_ignored(x, w, b=None, stride=1, padding=0):
     return _loops(x, w, b, 1, padding)
+
+
+def window_start_not_strided(x, w, b=None, stride=1, padding=0):
+    return _loops(x, w, b, stride, padding, start_stride=1)
 
 
 def off_by_one_size(x, w, b=None, stride=1, padding=0):
@@ -167,11 +173,12 @@ MUTANTS = [
     ("2.2", padding_as_total, "wrong", "`padding` as the total"),
     ("2.2", bias_missing, "wrong", "the bias is missing"),
     ("2.2", conv_stride_ignored, "wrong", "you ignored the stride"),
+    ("2.2", window_start_not_strided, "wrong", "starts at row i, column j"),
     ("2.2", off_by_one_size, "wrong", "one row and one column too small"),
     ("2.2", first_channel_only, "wrong", "only the first input channel"),
     ("2.2", float32_output, "bad_type", "dtype float32; expected float64"),
     ("2.2", torch_output, "bad_type", "returned a torch tensor; expected a NumPy array"),
-    ("2.2", pads_input_in_place, "wrong", "changed its input `x` in place"),
+    ("2.2", pads_input_in_place, "wrong", "values match, but you changed `x` in place"),
     ("2.2", bias_always, "error", "raised TypeError"),
     ("2.3", bright_top_left, "wrong", "signs the wrong way round"),
     ("2.3", other_diagonal, "wrong", "finds the other diagonal"),
@@ -184,7 +191,7 @@ MUTANTS = [
 
 
 (test_mutant_is_rejected_with_the_right_diagnosis,
- test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
+ test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_a_different_but_correct_edge_filter_passes():
@@ -207,7 +214,7 @@ def test_broken_learner_code_is_handled(capsys):
     def stub():
         raise NotImplementedError("Exercise 2.3: A filter for diagonal edges")
 
-    assert check_diagonal_edge_filter(stub) is ch02.diagonal_edge_filter
+    assert hands_back_reference(check_diagonal_edge_filter(stub), ch02.EDGE_FILTER)
     assert capsys.readouterr().out.startswith("⏳ Exercise 2.3 is not implemented yet")
     assert run_check(ch02.EDGE_FILTER, lambda: "diagonal").status == "wrong"
 

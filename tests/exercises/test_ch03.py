@@ -11,7 +11,7 @@ from helpers.exercises import (
     check_stack_shapes,
     run_check,
 )
-from tests.exercises.harness import checkers_of, mutant_tests
+from tests.exercises.harness import checkers_of, hands_back_reference, mutant_tests
 
 CHECKERS = checkers_of(chapter=3)
 
@@ -45,16 +45,17 @@ def test_stack_shapes_agree_with_real_layers():
 
 # --------------------------------------------------------------------------- 3.1 mutants
 
-def _pool(x, k, s, reduce=np.max, window_extra=0, over_channels=False):
+def _pool(x, k, s, reduce=np.max, window_extra=0, over_channels=False, start_stride=None):
     n_img, channels, height, width = x.shape
     out_h, out_w = (height - k) // s + 1, (width - k) // s + 1
     out = np.zeros((n_img, channels, out_h, out_w))
+    t = s if start_stride is None else start_stride          # where window (i, j) starts: i·t
     for n in range(n_img):
         for c in range(channels):
             for i in range(out_h):
                 for j in range(out_w):
-                    rows = slice(i * s, i * s + k + window_extra)
-                    cols = slice(j * s, j * s + k + window_extra)
+                    rows = slice(i * t, i * t + k + window_extra)
+                    cols = slice(j * t, j * t + k + window_extra)
                     window = x[n, :, rows, cols] if over_channels else x[n, c, rows, cols]
                     out[n, c, i, j] = reduce(window)
     return out
@@ -74,6 +75,10 @@ def default_stride_one(x, kernel_size, stride=None):
 
 def max_over_channels_too(x, kernel_size, stride=None):
     return _pool(x, kernel_size, stride or kernel_size, over_channels=True)
+
+
+def pool_start_not_strided(x, kernel_size, stride=None):
+    return _pool(x, kernel_size, stride or kernel_size, start_stride=1)
 
 
 def window_one_short(x, kernel_size, stride=None):
@@ -134,6 +139,10 @@ def returns_pooled_shape(x, grad_out, kernel_size, stride=None):
     return grad_out.copy()
 
 
+def window_start_not_strided(x, grad_out, kernel_size, stride=None):
+    return _backward(x, grad_out, kernel_size, 1, "argmax")   # window (i, j) starts at i, j
+
+
 # --------------------------------------------------------------------------- 3.3 mutants
 
 def _shapes(input_shape, layers, formula, conv_sets_channels=True, pool_uses_stride=True):
@@ -185,6 +194,7 @@ def float_sizes(input_shape, layers):
 MUTANTS = [
     ("3.1", average_instead, "wrong", "average pooling"),
     ("3.1", pool_stride_ignored, "wrong", "you ignored the stride"),
+    ("3.1", pool_start_not_strided, "wrong", "starts at row i, column j"),
     ("3.1", default_stride_one, "wrong", "must default to kernel_size"),
     ("3.1", max_over_channels_too, "wrong", "maximum over all channels at once"),
     ("3.1", window_one_short, "wrong", "windows are one pixel too small"),
@@ -194,6 +204,7 @@ MUTANTS = [
     ("3.2", to_all_maxima, "wrong", "full gradient to every maximum"),
     ("3.2", overwrites, "wrong", "ADD each window's gradient"),
     ("3.2", returns_pooled_shape, "wrong", "expected shape (1, 1, 4, 4) = x.shape"),
+    ("3.2", window_start_not_strided, "wrong", "starts at row i·s"),
     ("3.3", channels_unchanged, "wrong", "outputs K channels"),
     ("3.3", padding_once_in_stack, "wrong", "added `padding` once"),
     ("3.3", pool_without_stride, "wrong", "pooling layers ignore their stride"),
@@ -204,7 +215,7 @@ MUTANTS = [
 
 
 (test_mutant_is_rejected_with_the_right_diagnosis,
- test_each_exercise_has_at_least_three_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
+ test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
 def test_broken_learner_code_is_handled(capsys):
@@ -217,7 +228,7 @@ def test_broken_learner_code_is_handled(capsys):
     def stub(input_shape, layers):
         raise NotImplementedError("Exercise 3.3: Shapes through a stack of layers")
 
-    assert check_stack_shapes(stub) is ch03.stack_shapes
+    assert hands_back_reference(check_stack_shapes(stub), check_stack_shapes.exercise)
     assert capsys.readouterr().out.startswith("⏳ Exercise 3.3 is not implemented yet")
 
     def changes_x(x, grad_out, kernel_size, stride=None):
@@ -226,6 +237,6 @@ def test_broken_learner_code_is_handled(capsys):
         return dx
 
     verdict = run_check(ch03.MAX_POOL_BACKWARD, changes_x)
-    assert verdict.status == "wrong" and "changed its input `x` in place" in verdict.message
+    assert verdict.status == "wrong" and "you changed `x` in place" in verdict.message
 
 

@@ -16,7 +16,7 @@ from helpers.exercises import (
 )
 from helpers.models import alexnet, lenet5, vgg16
 from helpers.summary import count_macs
-from tests.exercises.harness import checkers_of
+from tests.exercises.harness import checkers_of, mutant_tests
 
 CHECKERS = checkers_of(chapter=6)
 
@@ -85,23 +85,6 @@ def macs_float(in_channels, out_channels, kernel_size, input_size, stride=1, pad
     return out_channels * in_channels * kernel_size ** 2 * out ** 2
 
 
-@pytest.mark.parametrize("mutant, expected", [
-    (macs_input_size, "OUTPUT position"),
-    (macs_no_in_channels, "input channels are missing"),
-    (macs_padding_once, "BOTH sides"),
-    (macs_no_stride, "stride is ignored"),
-])
-def test_conv_macs_mistakes_are_diagnosed(mutant, expected):
-    verdict = verdict_of("6.1", mutant)
-    assert verdict.status == "wrong"
-    assert expected in verdict.message
-
-
-def test_conv_macs_true_division_is_a_type_problem():
-    verdict = verdict_of("6.1", macs_float)
-    assert verdict.status == "bad_type" and "//" in verdict.message
-
-
 # --------------------------------------------------------------------------- 6.2 mutants
 
 def fraction_percent(model):
@@ -126,24 +109,8 @@ def fraction_of_layers(model):
     return kinds.count(nn.Linear) / len(kinds)
 
 
-@pytest.mark.parametrize("mutant, expected", [
-    (fraction_percent, "percentage"),
-    (fraction_weights_only, "not their biases"),
-    (fraction_of_convs, "convolutions' share"),
-    (fraction_of_layers, "counted layers, not parameters"),
-])
-def test_fc_fraction_mistakes_are_diagnosed(mutant, expected):
-    verdict = verdict_of("6.2", mutant)
-    assert verdict.status == "wrong"
-    assert expected in verdict.message
-
-
-def test_fc_fraction_returning_a_tensor_is_a_type_problem():
-    def as_tensor(model):
-        return torch.tensor(ch06.fc_fraction(model))
-
-    verdict = verdict_of("6.2", as_tensor)
-    assert verdict.status == "bad_type" and ".item()" in verdict.message
+def fraction_as_tensor(model):
+    return torch.tensor(ch06.fc_fraction(model))
 
 
 # --------------------------------------------------------------------------- 6.3 mutants
@@ -176,28 +143,11 @@ def dropout_inverted_mask(x, keep, p, training=True):
     return x.masked_fill(keep, 0.0) / (1 - p)
 
 
-@pytest.mark.parametrize("mutant, expected", [
-    (dropout_no_rescale, "not rescaled"),
-    (dropout_times_keep_prob, "multiplied by (1 − p)"),
-    (dropout_over_p, "divided by p"),
-    (dropout_always, "evaluation mode"),
-    (dropout_inverted_mask, "KEPT"),
-])
-def test_dropout_mistakes_are_diagnosed(mutant, expected):
-    verdict = verdict_of("6.3", mutant)
-    assert verdict.status == "wrong"
-    assert expected in verdict.message
-
-
-def test_dropout_in_place_is_caught():
-    def in_place(x, keep, p, training=True):
-        if training:
-            x *= keep
-            x /= 1 - p
-        return x
-
-    verdict = verdict_of("6.3", in_place)
-    assert verdict.status == "wrong" and "in place" in verdict.message
+def dropout_in_place(x, keep, p, training=True):
+    if training:
+        x *= keep
+        x /= 1 - p
+    return x
 
 
 # --------------------------------------------------------------------------- 6.4 mutants
@@ -232,16 +182,12 @@ def shift_float(images, dy, dx):
     return padded[:, h - dy:2 * h - dy, w - dx:2 * w - dx]
 
 
-@pytest.mark.parametrize("mutant, expected", [
-    (shift_roll, "wraps around"),
-    (shift_wrong_way, "wrong way"),
-    (shift_swapped, "swapped the axes"),
-    (shift_float, "dtype"),
-])
-def test_shift_mistakes_are_diagnosed(mutant, expected):
-    verdict = verdict_of("6.4", mutant)
-    assert verdict.status in ("wrong", "bad_type")
-    assert expected in verdict.message
+def shift_from_a_copy(images, dy, dx):
+    out = images.copy()
+    h, w = images.shape[1:]
+    rows, cols = slice(max(dy, 0), h + min(dy, 0)), slice(max(dx, 0), w + min(dx, 0))
+    out[:, rows, cols] = np.roll(images, (dy, dx), axis=(1, 2))[:, rows, cols]
+    return out
 
 
 # --------------------------------------------------------------------------- broken learner code
@@ -250,3 +196,31 @@ def test_shift_mistakes_are_diagnosed(mutant, expected):
 def test_passing_the_result_instead_of_the_function():
     verdict = verdict_of("6.1", 42)
     assert verdict.status == "bad_type" and "expected a function" in verdict.message
+
+
+MUTANTS = [
+    ("6.1", macs_input_size, "wrong", "OUTPUT position"),
+    ("6.1", macs_no_in_channels, "wrong", "input channels are missing"),
+    ("6.1", macs_padding_once, "wrong", "BOTH sides"),
+    ("6.1", macs_no_stride, "wrong", "stride is ignored"),
+    ("6.2", fraction_percent, "wrong", "percentage"),
+    ("6.2", fraction_weights_only, "wrong", "not their biases"),
+    ("6.2", fraction_of_convs, "wrong", "convolutions' share"),
+    ("6.2", fraction_of_layers, "wrong", "counted layers, not parameters"),
+    ("6.3", dropout_no_rescale, "wrong", "not rescaled"),
+    ("6.3", dropout_times_keep_prob, "wrong", "multiplied by (1 − p)"),
+    ("6.3", dropout_over_p, "wrong", "divided by p"),
+    ("6.3", dropout_always, "wrong", "evaluation mode"),
+    ("6.3", dropout_inverted_mask, "wrong", "KEPT"),
+    ("6.4", shift_roll, "wrong", "wraps around"),
+    ("6.4", shift_wrong_way, "wrong", "wrong way"),
+    ("6.4", shift_swapped, "wrong", "swapped the axes"),
+    ("6.4", shift_float, "bad_type", "dtype"),
+    ("6.1", macs_float, "bad_type", "//"),
+    ("6.2", fraction_as_tensor, "bad_type", ".item()"),
+    ("6.3", dropout_in_place, "wrong", "in place"),
+    ("6.4", shift_from_a_copy, "wrong", "still hold the old image"),
+]
+
+(test_mutant_is_rejected_with_the_right_diagnosis,
+ test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)

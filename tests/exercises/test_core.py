@@ -14,8 +14,19 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.exercises import EXERCISES, Case, Exercise, Mistake, check, checker, run_check
+from helpers.exercises import (
+    EXERCISES,
+    Case,
+    Exercise,
+    Mistake,
+    check,
+    checker,
+    failing_case,
+    is_reference,
+    run_check,
+)
 from helpers.exercises.core import STATUSES, compare_outputs, generic_hint
+from tests.exercises.harness import hands_back_reference
 
 NOT_IMPLEMENTED = ("⏳ Exercise 0.1 is not implemented yet — using the reference implementation "
                    "so the rest of the notebook runs.")
@@ -64,7 +75,7 @@ def test_wrong_answer_is_diagnosed_by_its_mistake(capsys):
     assert verdict.message.startswith("❌ Exercise 0.1: wrong result in 3 of 3 cases.")
     assert "Likely cause: you forgot to add k." in verdict.message
     assert "First failing case #1" in verdict.message
-    assert check(toy(), mine) is affine  # the reference stands in
+    assert hands_back_reference(check(toy(), mine), toy())  # the reference stands in
     assert "reference implementation is used" in capsys.readouterr().out
 
 
@@ -137,7 +148,7 @@ def test_input_modified_in_place_is_detected():
 
     verdict = run_check(toy(), mine)
     assert verdict.status == "wrong"
-    assert "changed its input `x` in place" in verdict.message
+    assert "values match, but you changed `x` in place" in verdict.message
     assert run_check(toy(allow_inplace=True), mine).passed
 
 
@@ -156,7 +167,7 @@ def test_not_implemented_uses_the_reference(capsys):
 
     verdict = run_check(toy(), mine)
     assert verdict.status == "not_implemented" and verdict.message == NOT_IMPLEMENTED
-    assert check(toy(), mine) is affine
+    assert hands_back_reference(check(toy(), mine), toy())
     assert capsys.readouterr().out == NOT_IMPLEMENTED + "\n"
 
 
@@ -170,7 +181,7 @@ def test_checker_failures_never_escape(capsys):
         verdict = run_check(ex, affine)
         assert verdict.status == "checker_error"
         assert "checker error, please report" in verdict.message
-        assert check(ex, affine) is ex.reference
+        assert hands_back_reference(check(ex, affine), ex)
     assert capsys.readouterr().out.count("checker error, please report") == 3
     assert check(None, affine) is affine  # even nonsense arguments
     assert "checker error, please report" in capsys.readouterr().out
@@ -260,12 +271,107 @@ def test_the_documented_example_works():
     assert verdict.status == "wrong" and "BOTH sides" in verdict.message
 
 
+# --------------------------------------------------------------------------- diagnosis order
+
+def _k_ignored_when_negative(x, k=1.0):
+    """Right except where k < 0 (case 2): explains that failing case and agrees elsewhere."""
+    return 2 * x + max(k, 0.0)
+
+
+def _x_plus_k_on_integers(x, k=1.0):
+    """Wrong only on the integer case (3)."""
+    return 2 * x + (k if k != 3.0 else 0.0)
+
+
+def _doubled(x, k=1.0):
+    return 4 * x + 2 * k
+
+
+def test_a_mistake_that_reproduces_every_case_beats_one_that_reproduces_the_failing_ones():
+    first = Mistake("matches the failing case only", lambda x, k=1.0: 2 * x + abs(k))
+    exact = Mistake("matches every case", _k_ignored_when_negative)
+    verdict = run_check(toy(mistakes=[first, exact]), _k_ignored_when_negative)
+    assert verdict.diagnosis == "matches every case"
+
+
+def test_the_first_mistake_that_explains_every_failing_case_wins():
+    def mine(x, k=1.0):       # wrong on case 2 only (k = -0.5)
+        return 2 * x + abs(k)
+
+    a = Mistake("a", lambda x, k=1.0: 2 * x + abs(k) + (k == 3.0))      # like mine on 1, 2
+    b = Mistake("b", lambda x, k=1.0: 2 * x + (0.5 if k < 0 else 0.0))   # like mine on 2
+    assert run_check(toy(mistakes=[a, b]), mine).diagnosis == "a"
+    assert run_check(toy(mistakes=[b, a]), mine).diagnosis == "b"
+
+
+def test_a_mistake_that_explains_some_failing_cases_says_how_many():
+    def mine(x, k=1.0):       # ignores a negative k (case 2) and drops k = 3 (case 3)
+        return 2 * x + (0.0 if k < 0 or k == 3.0 else k)
+
+    verdict = run_check(toy(mistakes=[Mistake("negative k ignored.", _k_ignored_when_negative)]),
+                        mine)
+    assert verdict.diagnosis == "negative k ignored. (This explains 1 of the 2 failing cases.)"
+
+
+def test_mistakes_come_before_the_generic_hints():
+    doubled = Mistake("you doubled everything.", _doubled)
+    verdict = run_check(toy(mistakes=[doubled]), _doubled)
+    assert verdict.diagnosis == "you doubled everything."
+    assert "same factor (×2)" in run_check(toy(mistakes=[]), _doubled).diagnosis
+
+
+# --------------------------------------------------------------------------- the failing case
+
+def test_a_small_failing_case_is_shown_in_full_and_aligned():
+    message = run_check(toy(), _x_plus_k_on_integers).message
+    lines = message.splitlines()
+    start = lines.index("   First failing case #3 (integers): max abs difference 3 at index (0,) "
+                        "(expected 3, got 0); 4 of 4 values differ:")
+    assert lines[start + 1:start + 5] == ["     x        = [0. 1. 2. 3.]",
+                                          "     k        = 3.0",
+                                          "     expected = [3. 5. 7. 9.]",
+                                          "     got      = [0. 2. 4. 6.]"]
+
+
+def test_a_large_failing_case_is_handed_over_by_failing_case():
+    def big(rng):
+        return [Case((rng.standard_normal((20, 20)),))]
+
+    verdict = run_check(toy(cases=big), _forgot_k)
+    assert 'case = failing_case("0.1"), then affine(*case.args, **case.kwargs)' in verdict.message
+    case = failing_case("0.1")
+    assert case.args[0].shape == (20, 20) and case.index == 0
+    np.testing.assert_allclose(case.expected - case.got, 1.0)
+    case.args[0][:] = 0                                  # the learner's copy: change it freely
+    assert failing_case("0.1").args[0].any()
+
+
+def test_failing_case_without_a_failure_says_so(capsys):
+    assert failing_case("0.9") is None
+    assert "run its check cell first" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- the reference again
+
+def test_the_reference_handed_back_is_marked_and_named_on_a_rerun(capsys):
+    ex = toy()
+    handed_back = check(ex, _forgot_k)
+    assert is_reference(handed_back) and not is_reference(affine)
+    np.testing.assert_array_equal(handed_back(np.arange(3.0)), affine(np.arange(3.0)))
+    capsys.readouterr()
+    assert check(ex, handed_back) is handed_back
+    assert capsys.readouterr().out == (
+        "⚠️ Exercise 0.1: this is the reference solution: re-run your cell above first (the "
+        "one that defines your function), then this check.\n")
+    assert run_check(ex, handed_back).status == "reference"
+
+
 # --------------------------------------------------------------------------- every chapter module
 
 def test_exercises_are_registered():
     assert EXERCISES, "no chapter exercise modules found"
     for number, ex in EXERCISES.items():
-        assert ex.number == number and ex.title and len(ex.mistakes) >= 3, number
+        assert ex.number == number and ex.title and len(ex.mistakes) >= 4, number
 
 
 @pytest.mark.parametrize("number", sorted(EXERCISES))

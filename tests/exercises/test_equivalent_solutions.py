@@ -1,0 +1,404 @@
+"""Right answers written differently from the reference pass: other algorithms (loops vs
+vectorised, a closed form vs a recurrence) and other libraries (NumPy vs torch, einsum vs
+matmul) where the exercise allows them. Every exercise has at least two.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.exercises import run_check
+from tests.exercises.harness import checkers_of
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+CHECKERS = checkers_of()
+
+
+# --------------------------------------------------------------------------- chapter 1
+
+def dense_params_loop(in_features, out_features, bias=True):
+    return sum(in_features + bias for _ in range(out_features))
+
+
+def dense_params_shapes(in_features, out_features, bias=True):
+    return math.prod((out_features, in_features)) + (out_features if bias else 0)
+
+
+def image_to_vector_flatten(images):
+    return images.reshape(len(images), int(np.prod(images.shape[1:])))
+
+
+def image_to_vector_stack(images):
+    rows = [image.reshape(-1) for image in images]
+    return torch.stack(rows) if isinstance(images, torch.Tensor) else np.stack(rows)
+
+
+def place_on_canvas_indices(digit, canvas_size, top, left):
+    canvas = np.zeros_like(digit, shape=(canvas_size, canvas_size))
+    rows, cols = np.indices(digit.shape)
+    canvas[rows + top, cols + left] = digit
+    return canvas
+
+
+def place_on_canvas_pad(digit, canvas_size, top, left):
+    h, w = digit.shape
+    return np.pad(digit, ((top, canvas_size - h - top), (left, canvas_size - w - left)))
+
+
+def _pairs(image, d):
+    x = np.asarray(image, dtype=np.float64)
+    return (np.concatenate([x[..., :-d].ravel(), x[..., :-d, :].ravel()]),
+            np.concatenate([x[..., d:].ravel(), x[..., d:, :].ravel()]))
+
+
+def correlation_corrcoef(image, d):
+    return float(np.corrcoef(*_pairs(image, d))[0, 1])
+
+
+def correlation_torch(image, d):
+    a, b = (torch.from_numpy(p) for p in _pairs(image, d))
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / torch.sqrt((a * a).sum() * (b * b).sum()))
+
+
+# --------------------------------------------------------------------------- chapter 2
+
+def output_size_positions(n, kernel_size, stride=1, padding=0):
+    return len(range(0, n + 2 * padding - kernel_size + 1, stride))
+
+
+def output_size_floor(n, kernel_size, stride=1, padding=0):
+    return math.floor((n + 2 * padding - kernel_size) / stride) + 1
+
+
+def conv2d_torch(x, w, b=None, stride=1, padding=0):
+    bias = None if b is None else torch.from_numpy(b)
+    return F.conv2d(torch.from_numpy(x), torch.from_numpy(w), bias, stride=stride,
+                    padding=padding).numpy()
+
+
+def conv2d_einsum(x, w, b=None, stride=1, padding=0):
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    kh, kw = w.shape[2:]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]                   # (N, C, H', W', kh, kw)
+    out = np.einsum("nchwij,kcij->nkhw", windows, w)
+    return out if b is None else out + b[None, :, None, None]
+
+
+def diagonal_edge_sobel():
+    return np.array([[-2.0, -1.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 1.0, 2.0]])
+
+
+def diagonal_edge_from_indices():
+    i, j = np.indices((3, 3))
+    return (i + j - 2).astype(np.float64)
+
+
+# --------------------------------------------------------------------------- chapter 3
+
+def max_pool_torch(x, kernel_size, stride=None):
+    return F.max_pool2d(torch.from_numpy(x), kernel_size, stride).numpy()
+
+
+def max_pool_windows(x, kernel_size, stride=None):
+    s = stride or kernel_size
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kernel_size, kernel_size), axis=(2, 3))
+    return windows[:, :, ::s, ::s].max(axis=(-2, -1))
+
+
+def max_pool_backward_autograd(x, grad_out, kernel_size, stride=None):
+    xt = torch.from_numpy(x).requires_grad_()
+    F.max_pool2d(xt, kernel_size, stride).backward(torch.from_numpy(grad_out))
+    return xt.grad.numpy()
+
+
+def max_pool_backward_scatter(x, grad_out, kernel_size, stride=None):
+    s, k = stride or kernel_size, kernel_size
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))[:, :, ::s, ::s]
+    u, v = np.divmod(windows.reshape(*windows.shape[:4], k * k).argmax(-1), k)
+    n, c, i, j = np.indices(grad_out.shape)
+    dx = np.zeros_like(x)
+    np.add.at(dx, (n, c, i * s + u, j * s + v), grad_out)
+    return dx
+
+
+def stack_shapes_real_layers(input_shape, layers):
+    x, shapes = torch.zeros(1, *input_shape), []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, k_out, k, s, p = layer
+            x = torch.zeros(1, k_out, *F.conv2d(x[:, :1], torch.zeros(1, 1, k, k), stride=s,
+                                                padding=p).shape[2:])
+        else:
+            x = F.max_pool2d(x, layer[1], layer[2])
+        shapes.append(tuple(x.shape[1:]))
+    return shapes
+
+
+def stack_shapes_formula(input_shape, layers):
+    c, h, w = input_shape
+    shapes = []
+    for kind, *rest in layers:
+        c, k, s, p = rest if kind == "conv" else (c, *rest, 0)
+        h, w = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        shapes.append((c, h, w))
+    return shapes
+
+
+# --------------------------------------------------------------------------- chapter 4
+
+def red_green_stacked():
+    return np.stack([np.full((3, 3), 1 / 9), np.full((3, 3), -1 / 9), np.zeros((3, 3))])
+
+
+def red_green_broadcast():
+    return np.array([1.0, -1.0, 0.0])[:, None, None] * np.ones((3, 3, 3)) / 9
+
+
+def conv_stack_parameters_modules(in_channels, layers):
+    channels, total = in_channels, 0
+    for out_channels, k in layers:
+        total += sum(p.numel() for p in nn.Conv2d(channels, out_channels, k, device="meta")
+                     .parameters())
+        channels = out_channels
+    return total
+
+
+def conv_stack_parameters_zip(in_channels, layers):
+    ins = [in_channels] + [k_out for k_out, _ in layers[:-1]]
+    return sum(k_out * (k * k * c + 1) for c, (k_out, k) in zip(ins, layers))
+
+
+def pointwise_einsum(x, w, b):
+    return np.einsum("nchw,kc->nkhw", x, w[:, :, 0, 0]) + b[None, :, None, None]
+
+
+def pointwise_matmul(x, w, b):
+    out = np.moveaxis(x, 1, -1) @ w[:, :, 0, 0].T + b           # (N, H, W, K)
+    return np.ascontiguousarray(np.moveaxis(out, -1, 1))
+
+
+# --------------------------------------------------------------------------- chapter 5
+
+def receptive_field_top_down(layers):
+    r = 1
+    for k, s in reversed(layers):
+        r = s * r + (k - s)
+    return r
+
+
+def receptive_field_sum(layers):
+    strides = [1] + [s for _, s in layers]
+    return 1 + sum((k - 1) * math.prod(strides[:i + 1]) for i, (k, _) in enumerate(layers))
+
+
+def depth_by_search(target, kernel_size=3):
+    depth = 0
+    while 1 + depth * (kernel_size - 1) < target:
+        depth += 1
+    return depth
+
+
+def depth_by_ceil(target, kernel_size=3):
+    return max(0, math.ceil((target - 1) / (kernel_size - 1)))
+
+
+def field_box_backwards(layers, i):
+    first = last = i
+    for k, s, p in reversed(layers):
+        first, last = first * s - p, last * s - p + k - 1
+    return first, last
+
+
+def field_box_products(layers, i):
+    jumps = [math.prod(s for _, s, _ in layers[:n]) for n in range(len(layers) + 1)]
+    size = 1 + sum((k - 1) * jumps[n] for n, (k, _, _) in enumerate(layers))
+    first = i * jumps[-1] - sum(p * jumps[n] for n, (_, _, p) in enumerate(layers))
+    return first, first + size - 1
+
+
+# --------------------------------------------------------------------------- chapter 6
+
+def conv_macs_per_output(in_channels, out_channels, kernel_size, input_size, stride=1,
+                         padding=0):
+    outputs = len(range(0, input_size + 2 * padding - kernel_size + 1, stride)) ** 2
+    return outputs * out_channels * (in_channels * kernel_size ** 2)
+
+
+def conv_macs_meta(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0):
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, device="meta")
+    out = conv(torch.empty(1, in_channels, input_size, input_size, device="meta"))
+    return conv.weight.numel() * out.shape[-1] * out.shape[-2]
+
+
+def fc_fraction_named(model):
+    params = dict(model.named_parameters())
+    linear = {f"{name}.{p}" for name, m in model.named_modules() if isinstance(m, nn.Linear)
+              for p, _ in m.named_parameters(recurse=False)}
+    return sum(params[n].numel() for n in linear) / sum(p.numel() for p in params.values())
+
+
+def fc_fraction_state_dict(model):
+    linear = sum(m.weight.numel() + (m.bias.numel() if m.bias is not None else 0)
+                 for m in model.modules() if isinstance(m, nn.Linear))
+    return linear / sum(p.numel() for p in model.parameters())
+
+
+def dropout_where(x, keep, p, training=True):
+    return torch.where(keep, x / (1 - p), torch.zeros_like(x)) if training else x
+
+
+def dropout_scale_first(x, keep, p, training=True):
+    if not training:
+        return x
+    return (1 / (1 - p)) * x * keep.to(x.dtype)
+
+
+def shift_roll_and_zero(images, dy, dx):
+    out = np.roll(images, (dy, dx), axis=(1, 2))
+    if dy > 0:
+        out[:, :dy] = 0
+    elif dy < 0:
+        out[:, dy:] = 0
+    if dx > 0:
+        out[:, :, :dx] = 0
+    elif dx < 0:
+        out[:, :, dx:] = 0
+    return out
+
+
+def shift_pad_and_crop(images, dy, dx):
+    n, h, w = images.shape
+    pad = np.pad(images, ((0, 0), (max(dy, 0), max(-dy, 0)), (max(dx, 0), max(-dx, 0))))
+    top, left = max(-dy, 0), max(-dx, 0)
+    return pad[:, top:top + h, left:left + w]
+
+
+# --------------------------------------------------------------------------- chapter 7
+
+def residual_forward_clamp(x, residual, shortcut=None):
+    return (residual(x) + (shortcut(x) if shortcut is not None else x)).clamp(min=0)
+
+
+def residual_forward_functional(x, residual, shortcut=None):
+    skip = x if shortcut is None else shortcut(x)
+    return F.relu(torch.add(residual(x), skip))
+
+
+def shortcut_params_module(in_channels, out_channels, stride=1):
+    if stride == 1 and in_channels == out_channels:
+        return 0
+    shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False,
+                                       device="meta"), nn.BatchNorm2d(out_channels, device="meta"))
+    return sum(p.numel() for p in shortcut.parameters())
+
+
+def shortcut_params_expanded(in_channels, out_channels, stride=1):
+    needs_projection = stride != 1 or in_channels != out_channels
+    return needs_projection * out_channels * (in_channels + 2)
+
+
+def gradient_factor_prod(derivatives, residual=True):
+    return math.prod([1 + d if residual else d for d in derivatives])
+
+
+def gradient_factor_numpy(derivatives, residual=True):
+    d = np.asarray(derivatives, dtype=np.float64)
+    return float(np.prod(1 + d if residual else d))
+
+
+def count_weight_layers_named(model):
+    return len([name for name, m in model.named_modules()
+                if type(m) in (nn.Conv2d, nn.Linear) and "shortcut" not in name])
+
+
+def count_weight_layers_params(model):
+    names = {name.rsplit(".", 1)[0] for name, p in model.named_parameters()
+             if name.endswith("weight") and p.dim() in (2, 4)}
+    return sum("shortcut" not in name for name in names)
+
+
+# --------------------------------------------------------------------------- chapter 8
+
+def patchify_unfold(images, patch_size):
+    return F.unfold(images, patch_size, stride=patch_size).transpose(1, 2)
+
+
+def patchify_loops(images, patch_size):
+    n, c, h, w = images.shape
+    p = patch_size
+    tokens = [images[:, :, i:i + p, j:j + p].reshape(n, -1)
+              for i in range(0, h, p) for j in range(0, w, p)]
+    return torch.stack(tokens, dim=1)
+
+
+def attention_einsum(q, k, v):
+    scores = torch.einsum("...qd,...kd->...qk", q, k) / math.sqrt(q.shape[-1])
+    return torch.einsum("...qk,...kv->...qv", scores.softmax(dim=-1), v)
+
+
+def attention_stable_exp(q, k, v):
+    scores = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5
+    weights = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
+    return weights / weights.sum(dim=-1, keepdim=True) @ v
+
+
+def separable_params_modules(in_channels, out_channels, kernel_size, bias=True):
+    depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, groups=in_channels, bias=bias,
+                          device="meta")
+    pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=bias, device="meta")
+    return sum(p.numel() for m in (depthwise, pointwise) for p in m.parameters())
+
+
+def separable_params_factored(in_channels, out_channels, kernel_size, bias=True):
+    return in_channels * (kernel_size ** 2 + out_channels + bias) + bias * out_channels
+
+
+EQUIVALENTS = {
+    "1.1": [dense_params_loop, dense_params_shapes],
+    "1.2": [image_to_vector_flatten, image_to_vector_stack],
+    "1.3": [place_on_canvas_indices, place_on_canvas_pad],
+    "1.4": [correlation_corrcoef, correlation_torch],
+    "2.1": [output_size_positions, output_size_floor],
+    "2.2": [conv2d_torch, conv2d_einsum],
+    "2.3": [diagonal_edge_sobel, diagonal_edge_from_indices],
+    "3.1": [max_pool_torch, max_pool_windows],
+    "3.2": [max_pool_backward_autograd, max_pool_backward_scatter],
+    "3.3": [stack_shapes_real_layers, stack_shapes_formula],
+    "4.1": [red_green_stacked, red_green_broadcast],
+    "4.2": [conv_stack_parameters_modules, conv_stack_parameters_zip],
+    "4.3": [pointwise_einsum, pointwise_matmul],
+    "5.1": [receptive_field_top_down, receptive_field_sum],
+    "5.2": [depth_by_search, depth_by_ceil],
+    "5.3": [field_box_backwards, field_box_products],
+    "6.1": [conv_macs_per_output, conv_macs_meta],
+    "6.2": [fc_fraction_named, fc_fraction_state_dict],
+    "6.3": [dropout_where, dropout_scale_first],
+    "6.4": [shift_roll_and_zero, shift_pad_and_crop],
+    "7.1": [residual_forward_clamp, residual_forward_functional],
+    "7.2": [shortcut_params_module, shortcut_params_expanded],
+    "7.3": [gradient_factor_prod, gradient_factor_numpy],
+    "7.4": [count_weight_layers_named, count_weight_layers_params],
+    "8.1": [patchify_unfold, patchify_loops],
+    "8.2": [attention_einsum, attention_stable_exp],
+    "8.3": [separable_params_modules, separable_params_factored],
+}
+
+
+def test_every_exercise_has_two_other_right_answers():
+    assert sorted(EQUIVALENTS) == sorted(CHECKERS)
+    assert all(len(solutions) >= 2 for solutions in EQUIVALENTS.values())
+
+
+@pytest.mark.parametrize("number, solution",
+                         [(n, s) for n, solutions in EQUIVALENTS.items() for s in solutions],
+                         ids=[s.__name__ for solutions in EQUIVALENTS.values() for s in solutions])
+def test_another_right_answer_passes(number, solution):
+    verdict = run_check(CHECKERS[number].exercise, solution)
+    assert verdict.passed, verdict.message

@@ -103,12 +103,21 @@ def test_sync_writes_links_and_run_time_once(tiny_chapter):
     links = [c for c in nb.cells if notebooks.LINKS_TAG in c.metadata.get("tags", [])]
     assert len(links) == 1 and nb.cells[1] is links[0]
     chapter = book.chapter(tiny_chapter)
-    assert chapter.colab_url in links[0].source and chapter.exercise_colab_url in links[0].source
+    assert chapter.colab_url in links[0].source and "/chapters/colab/" in chapter.colab_url
+    assert "This chapter has no exercises." in links[0].source
+    assert "exercise notebook" not in links[0].source
     assert links[0].source.endswith("\n\n" + timings.reader_line(37.4))
     assert nb.cells[2].source.startswith(notebooks.COLAB_MARK)
     assert notebooks.sync(tiny_chapter, {"03_tiny": 37.4}) is False, "idempotent"
     assert notebooks.sync(tiny_chapter, {}) is True
     assert "Running every cell" not in nbformat.read(tiny_chapter, as_version=4).cells[1].source
+    nb = nbformat.read(tiny_chapter, as_version=4)
+    nb.cells[-1].metadata["tags"] = ["solution"]
+    nbformat.write(nb, tiny_chapter)
+    assert notebooks.sync(tiny_chapter, {}) is True
+    source = nbformat.read(tiny_chapter, as_version=4).cells[1].source
+    assert book.chapter(tiny_chapter).exercise_colab_url in source
+    assert "no exercises" not in source
 
 
 def test_report_writes_the_maintainer_table(tmp_path, monkeypatch, capsys):

@@ -337,3 +337,13 @@ def test_exercise_notebook_executes_to_the_end(path, quiet_kernel_env):
         "the stored check outputs are what the checkers print"
     n_exercises = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
     assert _stdout(nb).count("is not implemented yet") >= n_exercises
+
+
+def test_generated_notebooks_stay_out_of_the_book_and_of_nbval():
+    excluded = book.config()["exclude_patterns"]
+    assert {"chapters/exercises/*", "chapters/colab/*"} <= set(excluded)
+    makefile = (book.ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "CHAPTERS := $(sort $(wildcard chapters/[0-9]*.ipynb))" in makefile, \
+        "nbval runs the chapters only, not their copies"
+    assert all(p.parent == book.CHAPTERS_DIR for p in book.chapter_files())
+    assert "$(PY) -m tools.student" in makefile.split("student: venv", 1)[1]

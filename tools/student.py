@@ -153,7 +153,8 @@ student_path = book.exercise_path
 
 def intro_source(nb, chapter: Path) -> str:
     title = book.notebook_title(nb) or chapter.stem
-    return (f"**Exercise notebook.** This is [{title}](../{chapter.name}) with the solutions "
+    page = book.page_url(f"{book.CHAPTERS_DIR.name}/{chapter.stem}")  # works on Colab too
+    return (f"**Exercise notebook.** This is [{title}]({page}) with the solutions "
             "taken out. Each exercise cell raises `NotImplementedError`: replace that line with "
             "your code, run the cell, then run the check cell below it. The check tries your "
             "function on several inputs and tells you what went wrong; until it passes, it "

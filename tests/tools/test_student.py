@@ -70,7 +70,7 @@ def test_solutions_become_stubs_and_the_rest_is_kept(chapter):
     nb = student.make_student_notebook(source, chapter)
     intro, *cells = nb.cells
     assert intro.cell_type == "markdown" and "exercise-intro" in intro.metadata["tags"]
-    assert "[1. A tiny chapter](../01_tiny.ipynb)" in intro.source
+    assert f"[1. A tiny chapter]({book.site_url()}chapters/01_tiny.html)" in intro.source
     assert "exercise-links" not in str([c.metadata for c in cells])
     kept = [c for c in source.cells if "exercise-links" not in c.metadata.get("tags", [])]
     assert len(cells) == len(kept)

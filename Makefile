@@ -22,7 +22,7 @@ help:
 	@echo "make test      run every test offline (unit, notebooks, exercises, browser)"
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make execute   re-execute all chapter notebooks in place (then make student)"
-	@echo "make student   regenerate the learner notebooks in chapters/exercises/"
+	@echo "make student   regenerate the learner notebooks (chapters/exercises/, chapters/colab/)"
 	@echo "make ledger    regenerate chapters/ledger.md from the chapters' stored outputs"
 	@echo "make bench     time every chapter (tools/timings.json, MAINTAINING.md) and the conv"
 	@echo "make full-runs long training runs, results recorded in chapters/full_runs.md"

@@ -21,8 +21,10 @@ import threading
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
+import nbformat
 import pytest
 
+from tools import book
 from tools.book import BUILD_DIR, ROOT
 
 HTML = BUILD_DIR / "html"
@@ -160,8 +162,12 @@ def test_chapter_pages_have_colab_and_exercise_links(browser, site):
         stem = Path(rel).stem
         colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/github/")]
         assert any(h.endswith(f"chapters/{stem}.ipynb") for h in colab), f"{rel}: no Colab launch"
-        assert any(h.endswith(f"chapters/exercises/{stem}_exercises.ipynb") for h in colab), \
-            f"{rel}: no exercise notebook link"
+        assert any(h.endswith(f"chapters/colab/{stem}.ipynb") for h in colab), \
+            f"{rel}: no link to the chapter's reader copy"
+        has_exercises = book.has_exercises(nbformat.read(ROOT / f"{rel[:-5]}.ipynb", as_version=4))
+        assert has_exercises == any(
+            h.endswith(f"chapters/exercises/{stem}_exercises.ipynb") for h in colab), \
+            f"{rel}: an exercise notebook link if and only if the chapter has exercises"
         page.close()
 
 

@@ -9,7 +9,8 @@ or a Colab address is defined once:
 
 Chapters are the entries of ``_toc.yml`` named ``chapters/NN_slug`` with a notebook
 ``chapters/NN_slug.ipynb``. The repository address (for Colab links) is ``repository.url``
-and ``repository.branch`` in ``_config.yml``: the one place a fork changes.
+and ``repository.branch`` in ``_config.yml``; the website's address (for links in learner
+notebooks) is ``html.baseurl`` there. A fork changes those two settings and nothing else.
 """
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS_DIR = ROOT / "chapters"
 EXERCISES_DIR = CHAPTERS_DIR / "exercises"
+READER_DIR = CHAPTERS_DIR / "colab"       # reader copies: what "open in Colab" opens
 BUILD_DIR = ROOT / "_build"
 TOC = ROOT / "_toc.yml"
 CONFIG = ROOT / "_config.yml"
 CHAPTER_NAME = re.compile(r"(\d{2})_([a-z0-9_]+)")
 COLAB = "https://colab.research.google.com/github"
+SOLUTION_TAG = "solution"                 # a chapter's exercise cells (see tools.student)
 
 
 def budget_for(number: int) -> int:
@@ -40,6 +43,18 @@ def exercise_path(notebook: Path) -> Path:
     """``chapters/NN_slug.ipynb`` -> ``chapters/exercises/NN_slug_exercises.ipynb``."""
     notebook = Path(notebook)
     return notebook.parent / "exercises" / f"{notebook.stem}_exercises.ipynb"
+
+
+def reader_path(notebook: Path) -> Path:
+    """``chapters/NN_slug.ipynb`` -> ``chapters/colab/NN_slug.ipynb`` (its reader copy)."""
+    notebook = Path(notebook)
+    return notebook.parent / READER_DIR.name / notebook.name
+
+
+def has_exercises(nb) -> bool:
+    """Whether a chapter notebook has exercises (code cells tagged ``solution``)."""
+    return any(c.cell_type == "code" and SOLUTION_TAG in c.get("metadata", {}).get("tags", [])
+               for c in nb.cells)
 
 
 def notebook_title(nb) -> str:
@@ -73,6 +88,17 @@ def repository() -> tuple[str, str]:
     return repo["url"].rstrip("/"), repo.get("branch", "main")
 
 
+def site_url() -> str:
+    """The website's address from ``html.baseurl`` in ``_config.yml``, ending in ``/``."""
+    return config()["html"]["baseurl"].rstrip("/") + "/"
+
+
+def page_url(page: str) -> str:
+    """The website address of ``page``, a source path relative to the root without suffix
+    (``chapters/02_convolution_and_padding``)."""
+    return f"{site_url()}{page}.html"
+
+
 def colab_url(path: Path | str) -> str:
     """The Colab address opening ``path`` (a file of this repository) from GitHub."""
     url, branch = repository()
@@ -89,10 +115,11 @@ class Chapter:
     slug: str
     title: str
     notebook: Path
-    exercise_notebook: Path
+    exercise_notebook: Path | None    # None: the chapter has no exercises
+    reader_notebook: Path             # the copy "open in Colab" opens (tools.student)
     budget_seconds: int
     colab_url: str
-    exercise_colab_url: str
+    exercise_colab_url: str | None
 
     @property
     def name(self) -> str:
@@ -116,12 +143,14 @@ def chapter(path: Path | str, nb=None) -> Chapter:
     path = Path(path)
     number = number_of(path)
     nb = nb if nb is not None else nbformat.read(path, as_version=4)
-    exercise = exercise_path(path)
-    rel, rel_ex = f"chapters/{path.name}", f"chapters/exercises/{exercise.name}"
+    exercise = exercise_path(path) if has_exercises(nb) else None
+    reader = reader_path(path)
     return Chapter(number=number, slug=CHAPTER_NAME.match(path.name).group(2),
                    title=notebook_title(nb), notebook=path, exercise_notebook=exercise,
-                   budget_seconds=budget_for(number), colab_url=colab_url(rel),
-                   exercise_colab_url=colab_url(rel_ex))
+                   reader_notebook=reader, budget_seconds=budget_for(number),
+                   colab_url=colab_url(f"chapters/{READER_DIR.name}/{reader.name}"),
+                   exercise_colab_url=exercise and colab_url(
+                       f"chapters/{EXERCISES_DIR.name}/{exercise.name}"))
 
 
 def toc_files() -> list[str]:

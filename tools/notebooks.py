@@ -51,10 +51,14 @@ if ON_COLAB:
 
 def links_cell_source(chapter: book.Chapter, seconds: float | None = None) -> str:
     """The chapter's "run it yourself" cell: Colab links, then how long a run takes."""
-    links = (f"**Run it yourself:** [open this chapter in Colab]({chapter.colab_url}) · "
-             f"[open its exercise notebook in Colab]({chapter.exercise_colab_url}) — the "
-             "exercise notebook is this chapter with the solutions removed; its checkers tell "
-             "you what went wrong.")
+    if chapter.exercise_colab_url is None:
+        links = (f"**Run it yourself:** [open this chapter in Colab]({chapter.colab_url}). "
+                 "This chapter has no exercises.")
+    else:
+        links = (f"**Run it yourself:** [open this chapter in Colab]({chapter.colab_url}) · "
+                 f"[open its exercise notebook in Colab]({chapter.exercise_colab_url}) — the "
+                 "exercise notebook is this chapter with the solutions removed; its checkers "
+                 "tell you what went wrong.")
     line = timings.reader_line(seconds)
     return f"{links}\n\n{line}" if line else links
 

@@ -1,20 +1,27 @@
-"""Learner notebooks: each chapter with its solutions taken out.
+"""Learner notebooks: each chapter with its solutions taken out, and its reader copy.
 
-    python -m tools.student [notebooks...]           # write chapters/exercises/*_exercises.ipynb
+    python -m tools.student [notebooks...]           # write chapters/exercises/, chapters/colab/
     python -m tools.student --check [notebooks...]   # exit 1 if any is out of date
 
-Without arguments the book's chapters (``tools.book``) are used. In the exercise notebook
-(``chapters/exercises/<stem>_exercises.ipynb``):
+Without arguments the book's chapters (``tools.book``) are used. Both generated notebooks are
+read outside the website (Jupyter, Colab), so in both the MyST roles become text and links
+(``tools.roles``: quoted numbers inlined, citations as "(Author, year)" linking to the
+website's bibliography, ``{doc}`` cross-references as links to the website's pages; math stays
+``$...$``) and ``# NBVAL_...`` comments are dropped.
+
+The reader copy (``chapters/colab/<stem>.ipynb``) is the chapter otherwise unchanged, solutions
+and outputs included: the chapter's "open this chapter in Colab" link opens it.
+
+In the exercise notebook (``chapters/exercises/<stem>_exercises.ipynb``), made only for a
+chapter with exercises (code cells tagged ``solution``; for the others any old one is removed):
 
 * every code cell tagged ``solution`` has the code between ``### BEGIN SOLUTION`` and
   ``### END SOLUTION`` replaced by ``raise NotImplementedError("Exercise N.M: <title>")`` at
   the same indentation (N.M and the title come from the ``### Exercise N.M: <title>`` heading
   above it), loses its outputs and execution count, and is tagged ``exercise`` instead;
-* the check cell right after it (``x = check_x(x)``) loses its stored verdict, which was the
-  solution's;
-* every ``{glue:text}`key[:fmt]``` or ``{glue}`key``` role in the text is replaced by the
-  value the chapter stored under ``key`` (formatted as the website formats it), so a learner on
-  Colab reads numbers, not roles;
+* the check cell right after it (``x = check_x(x)``) gets, instead of the solution's verdict,
+  what that checker prints for the stub (``⏳ ... not implemented yet ...``), so the learner
+  sees what to expect;
 * the chapter's "run it yourself" links cell is replaced by a note at the top that this is the
   exercise version, with a link back to the chapter;
 * everything else, outputs and notebook metadata included, is kept as it is.
@@ -31,7 +38,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import copy
+import io
 import re
 import sys
 from dataclasses import dataclass
@@ -40,8 +49,9 @@ from pathlib import Path
 import nbformat
 
 from tools import book
+from tools.roles import glue_records, to_markdown
 
-SOLUTION_TAG = "solution"
+SOLUTION_TAG = book.SOLUTION_TAG
 EXERCISE_TAG = "exercise"
 INTRO_TAG = "exercise-intro"
 LINKS_TAG = "exercise-links"      # tools.notebooks' "run it yourself" cell
@@ -51,8 +61,7 @@ BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 HEADING = re.compile(r"^\s*#{1,6}\s*Exercise\s+(\d+\.\d+)\s*[:.]\s*(.+?)\s*$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^\s*(\w+)\s*=\s*(check_\w+)\s*\(\s*(\w+)\s*\)\s*$", re.MULTILINE)
-GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([^`]+)`")
-GLUE_PREFIX = "application/papermill.record/"
+NBVAL_COMMENT = re.compile(r"^[ \t]*#[ \t]*NBVAL_\w+[ \t]*\n?", re.MULTILINE)
 
 
 # --------------------------------------------------------------------------- cells and markers
@@ -144,7 +153,8 @@ student_path = book.exercise_path
 
 def intro_source(nb, chapter: Path) -> str:
     title = book.notebook_title(nb) or chapter.stem
-    return (f"**Exercise notebook.** This is [{title}](../{chapter.name}) with the solutions "
+    page = book.page_url(f"{book.CHAPTERS_DIR.name}/{chapter.stem}")  # works on Colab too
+    return (f"**Exercise notebook.** This is [{title}]({page}) with the solutions "
             "taken out. Each exercise cell raises `NotImplementedError`: replace that line with "
             "your code, run the cell, then run the check cell below it. The check tries your "
             "function on several inputs and tells you what went wrong; until it passes, it "
@@ -167,63 +177,52 @@ def _clear(cell) -> None:
     cell.execution_count = None
 
 
-def glue_records(nb) -> dict[str, str]:
-    """``key`` -> stored ``text/plain`` of every glue record in a notebook's outputs."""
-    records = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get(GLUE_PREFIX + "text/plain")
-            if name and text is not None:
-                records[name] = text
-    return records
+def readable(nb, chapter) -> nbformat.NotebookNode:
+    """A copy of notebook ``nb`` (read from ``chapter``) as a learner reads it outside the
+    website: MyST roles as text and links (``tools.roles``), no ``# NBVAL_...`` comments."""
+    chapter = Path(chapter)
+    nb = copy.deepcopy(nb)
+    records = glue_records(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            cell.source = to_markdown(cell.source, records, f"{chapter.name}, cell {i}",
+                                      chapter.parent)
+        elif cell.cell_type == "code":
+            cell.source = NBVAL_COMMENT.sub("", cell.source)
+    return nb
 
 
-def fill_glue_roles(source: str, records: dict[str, str], where: str = "",
-                    chapter_dir=".") -> str:
-    """Markdown with each ``{glue:text}`key[:fmt]``` / ``{glue}`key``` replaced by its value,
-    formatted exactly as myst-nb formats it on the website; ``doc::key`` reads the stored
-    outputs of notebook ``doc`` (relative to ``chapter_dir``)."""
-    from myst_nb.core.variables import format_plain_text
+def pending_output(checker: str, fn) -> nbformat.NotebookNode:
+    """What the check cell ``x = <checker>(x)`` prints for the stub ``fn``: the checker's own
+    "⏳ not implemented yet" line, stored so the learner sees what to expect."""
+    import helpers.exercises as exercises
 
-    others: dict[str, dict[str, str]] = {}
-
-    def value(match: re.Match) -> str:
-        role = match.group(1)
-        doc = None
-        if "::" in role:                        # another chapter: ``05_x.ipynb::ch05.key:fmt``
-            doc, _, role = role.partition("::")
-        key, _, fmt = role.partition(":")
-        if doc is not None:
-            if doc not in others:
-                others[doc] = glue_records(nbformat.read(Path(chapter_dir) / doc, as_version=4))
-            found = others[doc]
-            if key not in found:
-                raise ValueError(f"{where}: no glued value {key!r} in the stored outputs of "
-                                 f"{doc} (execute that chapter)")
-            return format_plain_text(found[key], fmt)
-        if key not in records:
-            raise ValueError(f"{where}: no glued value {key!r} in the stored outputs "
-                             "(execute the chapter)")
-        return format_plain_text(records[key], fmt)
-
-    return GLUE_ROLE.sub(value, source)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        getattr(exercises, checker)(fn)
+    return nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue())
 
 
 def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
     """The exercise version of chapter notebook ``nb`` (read from ``chapter``); ``nb`` is not
-    changed."""
+    changed. ValueError for a chapter without exercises (it gets no exercise notebook)."""
     chapter = Path(chapter)
-    nb = copy.deepcopy(nb)
-    solution_at = []
+    if not book.has_exercises(nb):
+        raise ValueError(f"{chapter.name} has no exercises (no cell tagged '{SOLUTION_TAG}')")
+    nb = readable(nb, chapter)
+    imports = []
     for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
         if not is_solution_cell(cell):
+            imports.append(_imports(cell.source))
             continue
         number, title = exercise_of(nb, i)
+        where = f"{chapter.name}, cell {i} (Exercise {number})"
         try:
             cell.source = strip_solution(cell.source, stub_message(number, title))
         except ValueError as exc:
-            raise ValueError(f"{chapter.name}, cell {i} (Exercise {number}): {exc}") from None
+            raise ValueError(f"{where}: {exc}") from None
         _clear(cell)
         tags = [EXERCISE_TAG if t == SOLUTION_TAG else t for t in _tags(cell) if t != HIDE_TAG]
         cell.metadata["tags"] = tags
@@ -231,43 +230,73 @@ def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
         cell.metadata.pop("mystnb", None)
         if prompts:
             cell.metadata["mystnb"] = prompts
-        solution_at.append(i)
-    for i in solution_at:
         nxt = next((c for c in nb.cells[i + 1:] if c.cell_type == "code"), None)
-        if nxt is not None and CHECK_CALL.search(nxt.source):
+        call = CHECK_CALL.search(nxt.source) if nxt is not None else None
+        if call is not None:
             _clear(nxt)
-    records = glue_records(nb)
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "markdown":
-            cell.source = fill_glue_roles(cell.source, records, f"{chapter.name}, cell {i}",
-                                          chapter.parent)
+            stub = _define(imports, cell.source, where)[call.group(3)]
+            nxt.outputs = [pending_output(call.group(2), stub)]
     nb.cells = [c for c in nb.cells if LINKS_TAG not in _tags(c) and INTRO_TAG not in _tags(c)]
     nb.cells.insert(0, _new_markdown(nb, intro_source(nb, chapter), INTRO_TAG, INTRO_TAG))
     nbformat.validate(nb)
     return nb
 
 
-def render(chapter) -> str:
-    """The exact text of the exercise notebook for ``chapter`` (what is written to disk)."""
-    chapter = Path(chapter)
-    nb = nbformat.read(chapter, as_version=4)
-    text = nbformat.writes(make_student_notebook(nb, chapter))
+def make_reader_notebook(nb, chapter) -> nbformat.NotebookNode:
+    """The reader copy of chapter notebook ``nb`` that "open this chapter in Colab" opens: the
+    chapter with its solutions and outputs, its roles as text (see :func:`readable`)."""
+    nb = readable(nb, chapter)
+    nbformat.validate(nb)
+    return nb
+
+
+def _text(nb) -> str:
+    text = nbformat.writes(nb)
     return text if text.endswith("\n") else text + "\n"
 
 
+def render(chapter) -> str:
+    """The exact text of the exercise notebook for ``chapter`` (what is written to disk)."""
+    chapter = Path(chapter)
+    return _text(make_student_notebook(nbformat.read(chapter, as_version=4), chapter))
+
+
+def render_reader(chapter) -> str:
+    """The exact text of the reader copy of ``chapter`` (``chapters/colab/NN_slug.ipynb``)."""
+    chapter = Path(chapter)
+    return _text(make_reader_notebook(nbformat.read(chapter, as_version=4), chapter))
+
+
+def outputs(chapter) -> dict[Path, object]:
+    """The generated files of ``chapter``: path -> a function giving its text, or ``None`` for
+    a file that must not exist (the exercise notebook of a chapter without exercises)."""
+    chapter = Path(chapter)
+    has = book.has_exercises(nbformat.read(chapter, as_version=4))
+    return {student_path(chapter): (lambda: render(chapter)) if has else None,
+            book.reader_path(chapter): lambda: render_reader(chapter)}
+
+
 def generate(chapters, check: bool = False) -> list[Path]:
-    """Write (or with ``check``, only compare) the exercise notebooks; returns those that were
+    """Write (or with ``check``, only compare) the exercise notebooks and reader copies, and
+    remove the exercise notebook of a chapter without exercises; returns the files that were
     out of date."""
     stale = []
     for chapter in map(Path, chapters):
-        text, out = render(chapter), student_path(chapter)
-        current = out.read_text(encoding="utf-8") if out.exists() else None
-        if current == text:
-            continue
-        stale.append(out)
-        if not check:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+        for out, make in outputs(chapter).items():
+            if make is None:
+                if out.exists():
+                    stale.append(out)
+                    if not check:
+                        out.unlink()
+                continue
+            text = make()
+            current = out.read_text(encoding="utf-8") if out.exists() else None
+            if current == text:
+                continue
+            stale.append(out)
+            if not check:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(text, encoding="utf-8")
     return stale
 
 
@@ -294,6 +323,14 @@ def _imports(source: str) -> str:
                      if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
+def _define(imports: list[str], source: str, where: str) -> dict:
+    """The namespace after running ``imports`` (cells' import lines), then ``source``."""
+    namespace: dict = {"__name__": "__solution__"}
+    exec(compile("\n".join(imports), f"<{where}: imports>", "exec"), namespace)
+    exec(compile(source, f"<{where}>", "exec"), namespace)
+    return namespace
+
+
 def verify_solution_cells(chapter) -> list[SolutionCheck]:
     """Run each solution cell of a chapter through its exercise's checker, without a kernel.
 
@@ -318,9 +355,7 @@ def verify_solution_cells(chapter) -> list[SolutionCheck]:
         if len(functions) != 1:
             raise ValueError(f"{where}: a solution cell defines exactly one function, "
                              f"found {functions}")
-        namespace: dict = {"__name__": "__solution__"}
-        exec(compile("\n".join(imports), f"<{chapter.name} imports>", "exec"), namespace)
-        exec(compile(cell.source, f"<{where}>", "exec"), namespace)
+        namespace = _define(imports, cell.source, where)
         nxt = next((c for c in nb.cells[i + 1:] if c.cell_type == "code"), None)
         call = CHECK_CALL.search(nxt.source) if nxt is not None else None
         if call is None:
@@ -355,11 +390,16 @@ def main(argv: list[str] | None = None) -> int:
             print("Out of date (run `make student`):\n" +
                   "\n".join(f"  {book.relative(p)}" for p in stale), file=sys.stderr)
             return 1
-        print(f"{len(chapters)} exercise notebook(s) up to date.")
+        print(f"The exercise notebooks and reader copies of {len(chapters)} chapter(s) are "
+              "up to date.")
         return 0
     for chapter in chapters:
-        out = student_path(chapter)
-        print(f"{'wrote' if out in stale else 'unchanged'}: {book.relative(out)}")
+        for out, make in outputs(chapter).items():
+            if make is None:
+                print(f"{'removed' if out in stale else 'none (no exercises)'}: "
+                      f"{book.relative(out)}")
+            else:
+                print(f"{'wrote' if out in stale else 'unchanged'}: {book.relative(out)}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """tools.book: the one place for repository paths and chapter metadata."""
 from __future__ import annotations
 
+import nbformat
 import pytest
 
 from tools import book
@@ -28,12 +29,17 @@ def test_budgets():
 def test_metadata_of_a_chapter(tiny_chapter):
     ch = book.chapter(tiny_chapter)
     assert (ch.number, ch.slug, ch.title, ch.name) == (3, "tiny", "3. A tiny chapter", "03_tiny")
-    assert ch.exercise_notebook == tiny_chapter.parent / "exercises" / "03_tiny_exercises.ipynb"
+    assert ch.exercise_notebook is None and ch.exercise_colab_url is None, "no exercises"
+    assert ch.reader_notebook == tiny_chapter.parent / "colab" / "03_tiny.ipynb"
     assert ch.budget_seconds == 60
     url, branch = book.repository()
     owner_repo = url.removeprefix("https://github.com/")
     assert ch.colab_url == (f"https://colab.research.google.com/github/{owner_repo}/blob/"
-                            f"{branch}/chapters/03_tiny.ipynb")
+                            f"{branch}/chapters/colab/03_tiny.ipynb"), "Colab opens the copy"
+    nb = nbformat.read(tiny_chapter, as_version=4)
+    nb.cells[-1].metadata["tags"] = [book.SOLUTION_TAG]
+    ch = book.chapter(tiny_chapter, nb)
+    assert ch.exercise_notebook == tiny_chapter.parent / "exercises" / "03_tiny_exercises.ipynb"
     assert ch.exercise_colab_url.endswith("/chapters/exercises/03_tiny_exercises.ipynb")
     with pytest.raises(AttributeError):
         ch.number = 4  # frozen
@@ -47,3 +53,10 @@ def test_bad_names_are_rejected(tmp_path):
 def test_relative_paths():
     assert book.relative(book.TOC) == "_toc.yml"
     assert book.relative("/elsewhere/x.ipynb") == "/elsewhere/x.ipynb"
+
+
+def test_site_address_comes_from_the_config():
+    site = book.site_url()
+    assert site == book.config()["html"]["baseurl"].rstrip("/") + "/"
+    assert site.startswith("https://") and site.endswith("/")
+    assert book.page_url("chapters/bibliography") == f"{site}chapters/bibliography.html"

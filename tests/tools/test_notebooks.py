@@ -103,12 +103,21 @@ def test_sync_writes_links_and_run_time_once(tiny_chapter):
     links = [c for c in nb.cells if notebooks.LINKS_TAG in c.metadata.get("tags", [])]
     assert len(links) == 1 and nb.cells[1] is links[0]
     chapter = book.chapter(tiny_chapter)
-    assert chapter.colab_url in links[0].source and chapter.exercise_colab_url in links[0].source
+    assert chapter.colab_url in links[0].source and "/chapters/colab/" in chapter.colab_url
+    assert "This chapter has no exercises." in links[0].source
+    assert "exercise notebook" not in links[0].source
     assert links[0].source.endswith("\n\n" + timings.reader_line(37.4))
     assert nb.cells[2].source.startswith(notebooks.COLAB_MARK)
     assert notebooks.sync(tiny_chapter, {"03_tiny": 37.4}) is False, "idempotent"
     assert notebooks.sync(tiny_chapter, {}) is True
     assert "Running every cell" not in nbformat.read(tiny_chapter, as_version=4).cells[1].source
+    nb = nbformat.read(tiny_chapter, as_version=4)
+    nb.cells[-1].metadata["tags"] = ["solution"]
+    nbformat.write(nb, tiny_chapter)
+    assert notebooks.sync(tiny_chapter, {}) is True
+    source = nbformat.read(tiny_chapter, as_version=4).cells[1].source
+    assert book.chapter(tiny_chapter).exercise_colab_url in source
+    assert "no exercises" not in source
 
 
 def test_report_writes_the_maintainer_table(tmp_path, monkeypatch, capsys):
@@ -138,11 +147,22 @@ def working_tree_as_git_repo(dest: Path) -> Path:
     return dest
 
 
+COLAB_NOTEBOOKS = {  # what a learner opens on Colab from chapter 1: its reader copy, its exercises
+    "reader copy": lambda chapter: book.reader_path(chapter),
+    "exercise notebook": lambda chapter: book.exercise_path(chapter),
+}
+
+
 @needs_chapters
-def test_chapter_runs_alone_on_simulated_colab(tmp_path):
-    """Copy chapter 1 alone into an empty folder, fake `google.colab`, point the repository URL
-    at a local clone, and run it top to bottom: the Colab cell must fetch helpers and data."""
+@pytest.mark.parametrize("kind", COLAB_NOTEBOOKS)
+def test_chapter_runs_alone_on_simulated_colab(tmp_path, kind):
+    """Copy what chapter 1's Colab links open (its reader copy, its exercise notebook with every
+    stub in place) alone into an empty folder, fake `google.colab`, point the repository URL at
+    a local clone, and Run all: the Colab cell must fetch helpers and data, every cell must run,
+    and the notebook must read cleanly (no MyST roles, no NBVAL comments)."""
     from nbclient import NotebookClient
+
+    from tools import roles
 
     remote = working_tree_as_git_repo(tmp_path / "remote")
     fake = tmp_path / "fake_modules" / "google" / "colab"
@@ -151,8 +171,12 @@ def test_chapter_runs_alone_on_simulated_colab(tmp_path):
     (fake / "__init__.py").write_text('"""Stand-in for Colab\'s module in tests."""\n')
     content = tmp_path / "content"
     content.mkdir()
-    chapter = CHAPTERS[0]
-    nb = nbformat.read(chapter, as_version=4)
+    path = COLAB_NOTEBOOKS[kind](CHAPTERS[0])
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        assert "NBVAL" not in cell.source, f"{path.name}, cell {i}"
+        if cell.cell_type == "markdown":
+            assert not roles.raw_roles(cell.source), f"{path.name}, cell {i}: raw MyST roles"
     at = nb.cells.index(code_cells(nb)[0])
     nb.cells.insert(at + 1, nbformat.v4.new_code_cell(nb.cells[at].source))  # idempotent?
     nb.cells.append(nbformat.v4.new_code_cell(
@@ -167,7 +191,7 @@ def test_chapter_runs_alone_on_simulated_colab(tmp_path):
     os.environ.clear()
     os.environ.update(env)
     try:
-        client.execute()
+        client.execute()  # raises if any cell fails: Run all finishes
     finally:
         os.environ.clear()
         os.environ.update(old_env)
@@ -176,4 +200,7 @@ def test_chapter_runs_alone_on_simulated_colab(tmp_path):
     assert f"HELPERS {home / 'helpers' / '__init__.py'}" in text, text
     assert f"CWD {home / 'chapters'}" in text, text
     assert (home / "data" / "mnist.npz").is_file()
-
+    if kind == "exercise notebook":
+        stubs = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
+        printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        assert stubs and printed.count("is not implemented yet") >= stubs

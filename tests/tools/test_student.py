@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from tools import book, student
+from tools import book, roles, student
 
 SOLUTION = '''def dense_params(in_features, out_features, bias=True):
     """Weights plus one bias per output unit."""
@@ -23,6 +23,10 @@ SOLUTION = '''def dense_params(in_features, out_features, bias=True):
 STUB = '''def dense_params(in_features, out_features, bias=True):
     """Weights plus one bias per output unit."""
     raise NotImplementedError("Exercise 1.1: Parameters of a dense layer")'''
+
+
+PENDING = ("⏳ Exercise 1.1 is not implemented yet — using the reference implementation so the "
+           "rest of the notebook runs.")
 
 
 def _code(source, count, text=None, tags=()):
@@ -66,7 +70,7 @@ def test_solutions_become_stubs_and_the_rest_is_kept(chapter):
     nb = student.make_student_notebook(source, chapter)
     intro, *cells = nb.cells
     assert intro.cell_type == "markdown" and "exercise-intro" in intro.metadata["tags"]
-    assert "[1. A tiny chapter](../01_tiny.ipynb)" in intro.source
+    assert f"[1. A tiny chapter]({book.site_url()}chapters/01_tiny.html)" in intro.source
     assert "exercise-links" not in str([c.metadata for c in cells])
     kept = [c for c in source.cells if "exercise-links" not in c.metadata.get("tags", [])]
     assert len(cells) == len(kept)
@@ -74,7 +78,9 @@ def test_solutions_become_stubs_and_the_rest_is_kept(chapter):
     assert stub.source == STUB
     assert stub.outputs == [] and stub.execution_count is None
     assert stub.metadata["tags"] == ["exercise"]
-    assert check_cell.outputs == [] and check_cell.execution_count is None
+    assert check_cell.outputs == [new_output("stream", name="stdout", text=PENDING + "\n")], \
+        "the check cell shows what the checker says about the stub"
+    assert check_cell.execution_count is None
     assert after == kept[5], "cells after the check keep their outputs"
     assert cells[:3] == kept[:3]
     assert nb.metadata == source.metadata
@@ -148,14 +154,65 @@ def test_glue_roles_become_values(chapter):
         metadata={"scrapbook": {"name": "ch01.split"}}))
     nb.cells[0].source += ("\n\nIt keeps {glue:text}`ch01.keeps:.1%` of its accuracy, "
                            "{glue:text}`ch01.keeps` exactly, split {glue}`ch01.split`; "
-                           "see {numref}`fig-x`.")
-    out = student.make_student_notebook(nb, chapter)
-    title = next(c for c in out.cells if c.source.startswith("# 1."))
-    assert "keeps 89.0% of its accuracy, 0.8901 exactly, split (500, 500);" in title.source
-    assert "{numref}`fig-x`" in title.source, "other roles are left alone"
+                           "see {numref}`fig-x`, {cite}`lecun1998gradient`, "
+                           "{cite}`krizhevsky2012imagenet,zeiler2014visualizing`, "
+                           "{cite:t}`araujo2019computing`, {doc}`02_next` and "
+                           "{doc}`the runs <02_next>`; $N^2$ stays.")
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# 2. The next one")]),
+                   chapter.parent / "02_next.ipynb")
+    bib, site = book.page_url("chapters/bibliography"), book.site_url()
+    for out in (student.make_student_notebook(nb, chapter),
+                student.make_reader_notebook(nb, chapter)):
+        title = next(c for c in out.cells if c.source.startswith("# 1."))
+        assert "keeps 89.0% of its accuracy, 0.8901 exactly, split (500, 500);" in title.source
+        assert "{numref}`fig-x`" in title.source, "other roles are left alone"
+        assert (f"([LeCun et al., 1998]({bib})), ([Krizhevsky et al., 2012]({bib}), "
+                f"[Zeiler and Fergus, 2014]({bib})), [Araujo et al. (2019)]({bib}), "
+                f"[2. The next one]({site}chapters/02_next.html) and "
+                f"[the runs]({site}chapters/02_next.html); $N^2$ stays.") in title.source
+        assert roles.raw_roles(title.source) == []
+    with pytest.raises(ValueError, match="nokey"):
+        roles.cite_text("nokey")
+    with pytest.raises(ValueError, match="03_missing"):
+        roles.doc_link("03_missing", chapter.parent)
     nb.cells[0].source += " {glue:text}`ch01.missing`"
     with pytest.raises(ValueError, match="ch01.missing"):
         student.make_student_notebook(nb, chapter)
+
+
+def test_nbval_comments_are_dropped(chapter):
+    nb = nbformat.read(chapter, as_version=4)
+    nb.cells[6].source = "# NBVAL_IGNORE_OUTPUT\nprint(dense_params(784, 10))"
+    for out in (student.make_student_notebook(nb, chapter),
+                student.make_reader_notebook(nb, chapter)):
+        assert "NBVAL" not in nbformat.writes(out)
+        assert out.cells[-1].source == "print(dense_params(784, 10))"
+
+
+def test_reader_copy_is_the_chapter_with_roles_as_text(chapter):
+    student.main([str(chapter)])
+    copy = book.reader_path(chapter)
+    assert copy == chapter.parent / "colab" / "01_tiny.ipynb"
+    source, nb = (nbformat.read(p, as_version=4) for p in (chapter, copy))
+    assert nb == source, "solutions, outputs, links and metadata kept"
+    assert copy.read_text(encoding="utf-8") == student.render_reader(chapter)
+
+
+def test_a_chapter_without_exercises_gets_no_exercise_notebook(chapter, capsys):
+    nb = nbformat.read(chapter, as_version=4)
+    nb.cells[4].metadata["tags"] = []
+    nbformat.write(nb, chapter)
+    stale = student.student_path(chapter)
+    stale.parent.mkdir()
+    stale.write_text("{}", encoding="utf-8")
+    assert student.main(["--check", str(chapter)]) == 1, "an old exercise notebook is stale"
+    assert student.main([str(chapter)]) == 0
+    assert not stale.exists() and book.reader_path(chapter).exists()
+    assert "removed: " in capsys.readouterr().out
+    assert student.main(["--check", str(chapter)]) == 0
+    with pytest.raises(ValueError, match="no exercises"):
+        student.make_student_notebook(nb, chapter)
+    assert book.chapter(chapter).exercise_colab_url is None
 
 
 def test_solution_cells_pass_their_checkers(chapter):
@@ -184,6 +241,11 @@ def _stdout(nb) -> str:
                    for o in c.outputs)
 
 
+def _check_outputs(nb) -> list:
+    return [[(o.get("name"), o.get("text")) for o in c.outputs] for c in nb.cells
+            if c.cell_type == "code" and student.CHECK_CALL.search(c.source)]
+
+
 @pytest.fixture
 def quiet_kernel_env(monkeypatch):
     monkeypatch.setenv("CNN_COURSE_NO_PROGRESS", "1")
@@ -193,7 +255,9 @@ def quiet_kernel_env(monkeypatch):
 
 def test_generated_synthetic_notebook_runs_to_the_end(chapter, quiet_kernel_env):
     student.main([str(chapter)])
+    stored = nbformat.read(student.student_path(chapter), as_version=4)
     nb = _execute(student.student_path(chapter), chapter.parent, timeout=120)
+    assert _check_outputs(nb) == _check_outputs(stored), "stored check outputs are the real ones"
     text = _stdout(nb)
     assert ("⏳ Exercise 1.1 is not implemented yet — using the reference implementation so the "
             "rest of the notebook runs.") in text
@@ -210,9 +274,47 @@ needs_chapters = pytest.mark.skipif(not CHAPTERS, reason="no chapter notebooks y
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_committed_exercise_notebook_is_in_sync(path):
     out = student.student_path(path)
+    if not book.has_exercises(nbformat.read(path, as_version=4)):
+        pytest.skip(f"{path.name} has no exercises")
     assert out.exists(), f"{out.name} is missing: run `make student`"
     assert out.read_text(encoding="utf-8") == student.render(path), (
         f"{out.name} is out of date: run `make student`")
+
+
+@needs_chapters
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_committed_reader_copy_is_in_sync_and_reads_cleanly(path):
+    copy = book.reader_path(path)
+    assert copy.exists(), f"{book.relative(copy)} is missing: run `make student`"
+    text = copy.read_text(encoding="utf-8")
+    assert text == student.render_reader(path), f"{copy.name} is out of date: run `make student`"
+    nb = nbformat.reads(text, as_version=4)
+    nbformat.validate(nb)
+    assert len(nb.cells) == len(nbformat.read(path, as_version=4).cells)
+    assert_reads_cleanly(nb, copy.name)
+
+
+def assert_reads_cleanly(nb, name: str) -> None:
+    """No raw MyST roles in the text, no NBVAL comments in the code."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            assert not roles.raw_roles(cell.source), f"{name}, cell {i}: {cell.source[:200]}"
+        assert "NBVAL" not in cell.source, f"{name}, cell {i}"
+
+
+@needs_chapters
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_exercise_notebook_exists_iff_the_chapter_has_exercises(path):
+    nb, out = nbformat.read(path, as_version=4), student.student_path(path)
+    if not book.has_exercises(nb):
+        assert not out.exists(), f"{out.name}: the chapter has no exercises (`make student`)"
+        assert "exercise notebook" not in str(nb.cells), "no exercise link either"
+        return
+    learner = nbformat.read(out, as_version=4)
+    nbformat.validate(learner)
+    assert_reads_cleanly(learner, out.name)
+    checks = _check_outputs(learner)
+    assert checks and all(len(c) == 1 and "is not implemented yet" in c[0][1] for c in checks)
 
 
 @needs_chapters
@@ -226,8 +328,22 @@ def test_chapter_solutions_pass_their_checkers(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_exercise_notebook_executes_to_the_end(path, quiet_kernel_env):
     out = student.student_path(path)
+    if not book.has_exercises(nbformat.read(path, as_version=4)):
+        pytest.skip(f"{path.name} has no exercises")
     if not out.exists():
         pytest.fail(f"{out.name} is missing: run `make student`")
     nb = _execute(out, path.parent, timeout=300)  # cwd chapters/, like the chapter itself
+    assert _check_outputs(nb) == _check_outputs(nbformat.read(out, as_version=4)), \
+        "the stored check outputs are what the checkers print"
     n_exercises = sum("exercise" in c.metadata.get("tags", []) for c in nb.cells)
     assert _stdout(nb).count("is not implemented yet") >= n_exercises
+
+
+def test_generated_notebooks_stay_out_of_the_book_and_of_nbval():
+    excluded = book.config()["exclude_patterns"]
+    assert {"chapters/exercises/*", "chapters/colab/*"} <= set(excluded)
+    makefile = (book.ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "CHAPTERS := $(sort $(wildcard chapters/[0-9]*.ipynb))" in makefile, \
+        "nbval runs the chapters only, not their copies"
+    assert all(p.parent == book.CHAPTERS_DIR for p in book.chapter_files())
+    assert "$(PY) -m tools.student" in makefile.split("student: venv", 1)[1]

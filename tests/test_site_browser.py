@@ -3,7 +3,7 @@
 The site is built with `jupyter-book build . -W -n --keep-going` (any Sphinx warning fails),
 served on 127.0.0.1, and every page is opened: it must render with a title, without JavaScript
 errors from local assets, with every local link and image resolving; every chapter page must
-carry its Colab launch link and exercise link; search must find "receptive field".
+link its Colab reader copy (and its exercise notebook, if it has exercises); search must find "receptive field".
 Screenshots of two pages are saved under _build/screenshots/.
 
 Needs Debian's `chromium` (`make test` installs it when run as root). Without it the test is
@@ -161,7 +161,8 @@ def test_chapter_pages_have_colab_and_exercise_links(browser, site):
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
         stem = Path(rel).stem
         colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/github/")]
-        assert any(h.endswith(f"chapters/{stem}.ipynb") for h in colab), f"{rel}: no Colab launch"
+        assert not any(h.endswith(f"chapters/{stem}.ipynb") for h in colab), \
+            f"{rel}: a Colab link opens the source notebook (raw MyST roles) instead of its copy"
         assert any(h.endswith(f"chapters/colab/{stem}.ipynb") for h in colab), \
             f"{rel}: no link to the chapter's reader copy"
         has_exercises = book.has_exercises(nbformat.read(ROOT / f"{rel[:-5]}.ipynb", as_version=4))

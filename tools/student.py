@@ -203,6 +203,22 @@ def pending_output(checker: str, fn) -> nbformat.NotebookNode:
     return nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue())
 
 
+def solution_cells(nb):
+    """Each exercise of ``nb``, in order: ``(index, solution cell, the next code cell, the
+    check call in it (a CHECK_CALL match, or None), the import lines of the code cells above)``.
+    """
+    imports: list[str] = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if not is_solution_cell(cell):
+            imports.append(_imports(cell.source))
+            continue
+        nxt = next((c for c in nb.cells[i + 1:] if c.cell_type == "code"), None)
+        call = CHECK_CALL.search(nxt.source) if nxt is not None else None
+        yield i, cell, nxt, call, imports
+
+
 def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
     """The exercise version of chapter notebook ``nb`` (read from ``chapter``); ``nb`` is not
     changed. ValueError for a chapter without exercises (it gets no exercise notebook)."""
@@ -210,13 +226,7 @@ def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
     if not book.has_exercises(nb):
         raise ValueError(f"{chapter.name} has no exercises (no cell tagged '{SOLUTION_TAG}')")
     nb = readable(nb, chapter)
-    imports = []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        if not is_solution_cell(cell):
-            imports.append(_imports(cell.source))
-            continue
+    for i, cell, nxt, call, imports in solution_cells(nb):
         number, title = exercise_of(nb, i)
         where = f"{chapter.name}, cell {i} (Exercise {number})"
         try:
@@ -230,8 +240,6 @@ def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
         cell.metadata.pop("mystnb", None)
         if prompts:
             cell.metadata["mystnb"] = prompts
-        nxt = next((c for c in nb.cells[i + 1:] if c.cell_type == "code"), None)
-        call = CHECK_CALL.search(nxt.source) if nxt is not None else None
         if call is not None:
             _clear(nxt)
             stub = _define(imports, cell.source, where)[call.group(3)]
@@ -342,13 +350,8 @@ def verify_solution_cells(chapter) -> list[SolutionCheck]:
 
     chapter = Path(chapter)
     nb = nbformat.read(chapter, as_version=4)
-    results, imports = [], []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        if not is_solution_cell(cell):
-            imports.append(_imports(cell.source))
-            continue
+    results = []
+    for i, cell, _, call, imports in solution_cells(nb):
         where = f"{chapter.name}, cell {i}"
         number, _ = exercise_of(nb, i)
         functions = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
@@ -356,8 +359,6 @@ def verify_solution_cells(chapter) -> list[SolutionCheck]:
             raise ValueError(f"{where}: a solution cell defines exactly one function, "
                              f"found {functions}")
         namespace = _define(imports, cell.source, where)
-        nxt = next((c for c in nb.cells[i + 1:] if c.cell_type == "code"), None)
-        call = CHECK_CALL.search(nxt.source) if nxt is not None else None
         if call is None:
             raise ValueError(f"{where}: the next code cell must be the check, "
                              f"`{functions[0]} = check_...({functions[0]})`")

@@ -3,7 +3,8 @@
 The site is built with `jupyter-book build . -W -n --keep-going` (any Sphinx warning fails),
 served on 127.0.0.1, and every page is opened: it must render with a title, without JavaScript
 errors from local assets, with every local link and image resolving; every chapter page must
-link its Colab reader copy (and its exercise notebook, if it has exercises); search must find "receptive field".
+link its Colab reader copy (and its exercise notebook, if it has exercises); search must find
+"receptive field".
 Screenshots of two pages are saved under _build/screenshots/.
 
 Needs Debian's `chromium` (`make test` installs it when run as root). Without it the test is

@@ -152,13 +152,16 @@ def glue(key: str, value) -> None:
 def quotable(value) -> str:
     """The stored text of a value: its Python repr, floats to 6 significant digits (what a
     sentence can quote; the last bits of a float differ between CPUs)."""
-    value = _plain(value)
+    return repr(_rounded(_plain(value)))
+
+
+def _rounded(value):
+    """Floats, also inside tuples and lists, to 6 significant digits."""
     if isinstance(value, float):
-        return repr(float(f"{value:.6g}"))
+        return float(f"{value:.6g}")
     if isinstance(value, (tuple, list)):
-        return repr(type(value)(float(f"{v:.6g}") if isinstance(v, float) else v
-                                for v in value))
-    return repr(value)
+        return type(value)(_rounded(v) for v in value)
+    return value
 
 
 def _publish(record: Claim) -> None:

@@ -65,11 +65,17 @@ class Row:
 # --------------------------------------------------------------------------- reading
 
 
-def heading_text(markdown: str) -> str:
-    """A heading's text as rendered: links, code, emphasis and math marks removed."""
+def _unmarked(markdown: str) -> str:
+    """Heading markdown without its marks: links become their text; code, emphasis and math
+    marks go (the math itself stays)."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
     text = re.sub(r"[`*$]", "", text)
-    return re.sub(r"(?<!\w)_+|_+(?!\w)", "", text).strip()
+    return re.sub(r"(?<!\w)_+|_+(?!\w)", "", text)
+
+
+def heading_text(markdown: str) -> str:
+    """A heading's text as rendered: links, code, emphasis and math marks removed."""
+    return _unmarked(markdown).strip()
 
 
 def slugify(markdown: str) -> str:
@@ -77,10 +83,7 @@ def slugify(markdown: str) -> str:
     the heading's text and code, without its math (MyST leaves ``$...$`` out of the slug)."""
     from myst_parser.mdit_to_docutils.base import default_slugify
 
-    text = re.sub(r"\$[^$]*\$", "", markdown.strip())
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"[`*]", "", text)
-    return default_slugify(re.sub(r"(?<!\w)_+|_+(?!\w)", "", text))
+    return default_slugify(_unmarked(re.sub(r"\$[^$]*\$", "", markdown.strip())))
 
 
 def sections(nb) -> list[Section | None]:

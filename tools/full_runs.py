@@ -315,6 +315,11 @@ conclusions depend on the one run a notebook can afford. It is written by `make 
 (`python -m tools.full_runs`), which is not part of `make test`; rerun it on your own machine
 to check the numbers. Accuracies are measured on the test set after the last epoch (no early
 stopping, no model selection on the test set).
+
+How to read the table: **measured** says what one number summarises, **result** is that
+number from this page's run (over all its seeds), and **for comparison** is the value it
+should be read against -- a published result, or the threshold behind the chapter's sentence.
+How each run was trained, and every seed's numbers, follow the table.
 """
 
 
@@ -322,17 +327,28 @@ def _percent(value: float) -> str:
     return f"{100 * value:.2f} %"
 
 
+def seed_count(result: Result) -> int:
+    """How many seeds a run repeated its experiment with (1 unless it recorded ``seeds``)."""
+    seeds = result.extra.get("seeds") if isinstance(result.extra, dict) else None
+    return len(seeds) if seeds else 1
+
+
+def shown_value(result: Result) -> str:
+    """The result as the table shows it: the run's own wording, else a percentage or 3
+    decimals."""
+    if result.display:
+        return result.display
+    return _percent(result.value) if result.metric == "test accuracy" else f"{result.value:.3f}"
+
+
 def render(results: dict[str, Result]) -> str:
     """The Markdown page for ``results`` (the machine-readable copy at the end)."""
-    lines = [INTRO, "| run | chapter | model | parameters | epochs | result | target | time "
-             "| date |", "|---|---|---|---:|---:|---:|---|---:|---|"]
+    lines = [INTRO, "| run | chapter | measured | result | seeds | for comparison | time |",
+             "|---|---|---|---:|---:|---|---:|"]
     for r in results.values():
-        value = r.display or (_percent(r.value) if r.metric == "test accuracy"
-                              else f"{r.value:.3f}")
-        chapter = f"{{doc}}`{r.chapter}`"
-        epochs = r.epochs or "–"
-        lines.append(f"| `{r.name}` | {chapter} | {r.model} | {r.parameters:,} | {epochs} | "
-                     f"{r.metric}: {value} | {r.target} | {r.seconds / 60:.1f} min | {r.date} |")
+        lines.append(f"| [`{r.name}`](#{r.name}) | {{doc}}`{r.chapter}` | {r.metric} | "
+                     f"{shown_value(r)} | {seed_count(r)} | {r.target} | "
+                     f"{r.seconds / 60:.1f} min |")
     lines += ["", "## How each run was trained", ""]
     for r in results.values():
         smoke = " **(smoke test: a few steps only, not a real result)**" if r.smoke else ""
@@ -341,8 +357,10 @@ def render(results: dict[str, Result]) -> str:
             trace = " Test accuracy after each epoch: " + ", ".join(
                 _percent(v) for v in r.per_epoch) + "."
         details = f" Results: {r.details}." if r.details else ""
-        lines += [f"**`{r.name}`**{smoke}: {r.model} on {r.data}. {r.recipe}.{details}"
-                  f"{trace} Machine: {r.machine}.", ""]
+        epochs = f", {r.epochs} epochs" if r.epochs else ""
+        lines += [f"({r.name})=", f"### `{r.name}`{smoke}", "",
+                  f"{r.model} ({r.parameters:,} parameters{epochs}) on {r.data}. "
+                  f"{r.recipe}.{details}{trace} Run on {r.date}; machine: {r.machine}.", ""]
     payload = json.dumps({k: asdict(v) for k, v in results.items()}, indent=1)
     lines += [f"<!-- {JSON_MARK}", payload, "-->", ""]
     return "\n".join(lines)

@@ -20,7 +20,8 @@ def test_render_and_load_round_trip(tmp_path):
     page.write_text(render({"lenet5-mnist": _result()}))
     text = page.read_text()
     assert text.startswith("# Full-length training runs")
-    assert "| `lenet5-mnist` |" in text and "99.00 %" in text and "10.0 min" in text
+    assert "| [`lenet5-mnist`](#lenet5-mnist) |" in text and "99.00 %" in text
+    assert "10.0 min" in text and "(lenet5-mnist)=\n### `lenet5-mnist`" in text
     assert "after each epoch: 98.00 %, 99.00 %." in text
     assert "{doc}`06_lenet_alexnet_vgg`" in text
     assert load_results(page) == {"lenet5-mnist": _result()}

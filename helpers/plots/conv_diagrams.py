@@ -87,7 +87,7 @@ def im2col_figure(x, w, rows=(0, 4), dpi: int = 100):
     @light_figure
     def draw():
         fig, axes = plt.subplots(
-            1, 8, figsize=(12.5, 6.4), dpi=dpi,
+            1, 8, figsize=(12.5, 5.4), dpi=dpi,
             gridspec_kw={"width_ratios": [x.shape[1], 0.8, cols.shape[1], 0.6, 1, 0.6, 1,
                                           ow]})
         ax_x, arrow, ax_cols, times, ax_w, equals, ax_y, ax_out = axes
@@ -231,9 +231,9 @@ def padding_modes_figure(image, kernel, modes=PADDING_MODES, crop: int = 20, pro
     """An edge filter near the left border of a photo, once per padding mode.
 
     Top row: |response| in the top-left ``crop × crop`` pixels, one panel per mode, on one
-    colour scale. Bottom: mean |response| of each of the first ``profile`` columns, per mode,
-    with the mean over the whole interior for comparison. Responses come from
-    :func:`helpers.filters.apply_filter`.
+    colour scale set by the columns away from the border (brighter values saturate). Bottom:
+    mean |response| of each of the first ``profile`` columns, per mode, with the mean over the
+    whole interior for comparison. Responses come from :func:`helpers.filters.apply_filter`.
     """
     import matplotlib.pyplot as plt
 
@@ -243,7 +243,9 @@ def padding_modes_figure(image, kernel, modes=PADDING_MODES, crop: int = 20, pro
     responses = {m: np.abs(apply_filter(image, kernel, padding_mode=m)) for m in modes}
     r = np.asarray(kernel).shape[0] // 2
     interior = float(np.mean([resp[:, r:-r].mean() for resp in responses.values()]))
-    limit = float(np.percentile(np.concatenate([v[:crop, :crop].ravel()
+    # one colour scale from the pixels away from the border, so that the photo's own edges
+    # show and a border artefact saturates
+    limit = float(np.percentile(np.concatenate([v[:crop, r:crop].ravel()
                                                 for v in responses.values()]), 99)) or 1.0
 
     @light_figure

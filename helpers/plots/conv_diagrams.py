@@ -182,8 +182,8 @@ def full_correlation_figure(g, w, position=(0, 0), dpi: int = 100):
     """dx of a stride-1, unpadded convolution as a full correlation: g (m, m), w (k, k), ints.
 
     Panels: g with k − 1 rows and columns of zeros on every side (grey) and the window of
-    input pixel ``position``; the kernel w; w flipped up-down and left-right; dx
-    ((m + k − 1)²), the chosen pixel marked.
+    input pixel ``position``; w flipped up-down and left-right; dx ((m + k − 1)²), the chosen
+    pixel marked.
     """
     import matplotlib.pyplot as plt
 
@@ -202,18 +202,16 @@ def full_correlation_figure(g, w, position=(0, 0), dpi: int = 100):
 
     @light_figure
     def draw():
-        fig, axes = plt.subplots(1, 6, figsize=(13, 3.8), dpi=dpi, gridspec_kw={
-            "width_ratios": [padded.shape[1], 0.6, k + 0.4, k + 0.4, 0.6, dx.shape[1]]})
-        ax_g, times, ax_w, ax_f, equals, ax_dx = axes
+        fig, axes = plt.subplots(1, 5, figsize=(11, 3.8), dpi=dpi, gridspec_kw={
+            "width_ratios": [padded.shape[1], 0.6, k + 0.4, 0.6, dx.shape[1]]})
+        ax_g, times, ax_f, equals, ax_dx = axes
         _draw_grid(ax_g, padded.shape[1], colours, _text(padded),
                    f"g = dL/dy, padded by k − 1 = {k - 1}", rows=padded.shape[0], fontsize=11,
                    height=height)
         _window(ax_g, a, b, k, k, WINDOW_COLOUR)
         _sign(times, "⊙")
-        _draw_grid(ax_w, k, _fill((k, k), "#f2f2f2"), _text(w), "w", fontsize=11,
-                   height=height)
-        _draw_grid(ax_f, k, _fill((k, k), KERNEL_COLOUR), _text(flipped), "w flipped",
-                   fontsize=11, height=height)
+        _draw_grid(ax_f, k, _fill((k, k), KERNEL_COLOUR), _text(flipped),
+                   "w flipped: rows and\ncolumns reversed", fontsize=11, height=height)
         _sign(equals, "=")
         colours_dx = _fill(dx.shape, DONE_COLOUR)
         colours_dx[a][b] = WINDOW_COLOUR + "60"

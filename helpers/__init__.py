@@ -15,7 +15,7 @@ Chapter 1  Why not fully connected?
     models.mlp, models.small_cnn; experiments.translation, experiments.locality,
     experiments.scaling
 Chapter 2  Convolution and padding
-    layers          conv2d_naive (loops), conv2d, Conv2d, conv_output_size: from scratch
+    layers          conv2d_naive (loops), im2col, conv2d, Conv2d, conv_output_size: from scratch
     filters         hand-made kernels (Sobel, blur, sharpen) and what they find
 Chapter 3  Stride and pooling
     layers          max_pool2d, avg_pool2d, MaxPool2d, AvgPool2d; experiments.invariance
@@ -58,6 +58,7 @@ from helpers.layers import (
     conv2d_naive,
     conv2d_naive_backward,
     conv_output_size,
+    im2col,
     max_pool2d,
 )
 
@@ -77,7 +78,7 @@ __all__ = [
     "count_macs", "count_parameters", "parameter_breakdown", "summary",
     # chapters 2-3
     "AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool2d", "conv2d", "conv2d_naive",
-    "conv2d_naive_backward", "conv_output_size", "max_pool2d",
+    "conv2d_naive_backward", "conv_output_size", "im2col", "max_pool2d",
     # chapter 5
     "ReceptiveField", "measured_receptive_field", "receptive_field",
     # chapters 6-9

@@ -92,13 +92,16 @@ def hand_made_filters() -> dict[str, np.ndarray]:
             "sharpen": sharpen(amount=2.0)}
 
 
-def apply_filter(image, kernel) -> np.ndarray:
-    """Cross-correlate a grey image with a kernel, zero "same" padding.
+def apply_filter(image, kernel, padding_mode: str = "zeros") -> np.ndarray:
+    """Cross-correlate a grey image with a kernel, "same" padding (k // 2 pixels per side).
 
-    ``(H, W), (k, k) -> (H, W)`` float32 (odd ``k``). Computed with the course's
-    from-scratch :func:`helpers.layers.conv2d`.
+    ``(H, W), (k, k) -> (H, W)`` float32 (odd ``k``). ``padding_mode`` says what lies beyond
+    the border, as in ``torch.nn.Conv2d``: "zeros", "reflect" (mirrored, the border pixel not
+    repeated), "replicate" (the border pixel repeated) or "circular" (the opposite side).
+    Computed with the course's from-scratch :func:`helpers.layers.conv2d`.
     """
     import torch
+    import torch.nn.functional as F
 
     from helpers.layers import conv2d
 
@@ -108,9 +111,17 @@ def apply_filter(image, kernel) -> np.ndarray:
         raise ValueError(f"image must be a grey (H, W) array, got shape {image.shape}")
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] % 2 == 0:
         raise ValueError(f"kernel must be square (k, k) with odd k, got shape {kernel.shape}")
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
     x = torch.as_tensor(image, dtype=torch.float32)[None, None]
     w = torch.as_tensor(kernel, dtype=torch.float32)[None, None]
-    return conv2d(x, w, padding=kernel.shape[0] // 2)[0, 0].numpy()
+    p = kernel.shape[0] // 2
+    if padding_mode == "zeros":
+        return conv2d(x, w, padding=p)[0, 0].numpy()
+    return conv2d(F.pad(x, (p, p, p, p), mode=padding_mode), w)[0, 0].numpy()
+
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def filter_responses_figure(image, filters: dict[str, np.ndarray] | None = None, ncols: int = 3,

@@ -35,6 +35,7 @@ __all__ = [
     "conv2d_naive",
     "conv2d_naive_backward",
     "conv_output_size",
+    "im2col",
     "max_pool2d",
 ]
 
@@ -324,6 +325,32 @@ def _input_gradient(grad, w, x_shape, stride, pads, dilation, groups):
     padded = (height + top + bottom, width + left + right)
     dx_pad = F.fold(patch_grads, padded, (kh, kw), dilation=dilation, stride=stride)
     return dx_pad[:, :, top:top + height, left:left + width]
+
+
+def im2col(x: torch.Tensor, kernel_size, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """The patch matrix of a convolution: (N, C, H, W) -> (N, H' * W', C * kh * kw).
+
+    Row ``i * W' + j`` holds the window under output pixel (i, j); its columns run over
+    (c, u, v), channel first, in the order of ``w.reshape(K, C * kh * kw)``, so that
+    ``(im2col(x, k) @ w.reshape(K, -1).T)`` is the convolution as (N, H' * W', K).
+    H' = (H + 2p - d(kh - 1) - 1) // s + 1; ``padding`` is per side (zeros). The same patches
+    :func:`conv2d` multiplies (there with channels last, which is faster to copy).
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        raise ValueError(f"im2col expects a tensor x of shape (N, C, H, W), got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    kernel = _pair(kernel_size, "kernel_size")
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    ph, pw = _pair(padding, "padding", minimum=0)
+    n, c, height, width = x.shape
+    out_hw = (_output_length(height + 2 * ph, kernel[0], stride[0], dilation[0]),
+              _output_length(width + 2 * pw, kernel[1], stride[1], dilation[1]))
+    if min(out_hw) < 1:
+        raise ValueError(f"im2col: kernel {kernel} (dilation {dilation}) does not fit in "
+                         f"x {tuple(x.shape)} with padding {padding!r}")
+    cols = _patches(_to_padded_nhwc(x, (ph, ph, pw, pw)), kernel, stride, dilation, 1, out_hw)
+    cols = cols.reshape(n, out_hw[0] * out_hw[1], kernel[0], kernel[1], c)   # (u, v, c) order
+    return cols.permute(0, 1, 4, 2, 3).reshape(n, out_hw[0] * out_hw[1], c * kernel[0] * kernel[1])
 
 
 def conv2d(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, stride=1, padding=0,

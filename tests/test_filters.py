@@ -130,3 +130,23 @@ def test_filter_responses_figure_has_the_photo_and_one_panel_per_filter(grey_pho
     edge = shown[1].images[0]
     assert edge.get_clim()[0] == -edge.get_clim()[1]          # signed, centred on 0
     assert shown[3].images[0].get_clim() == (0.0, 255.0)     # blur on the photo's scale
+
+
+@pytest.mark.parametrize("mode", filters.PADDING_MODES)
+def test_apply_filter_padding_modes_match_torch_conv2d(grey_photo, mode):
+    photo = grey_photo[:40, :50]
+    kernel = filters.vertical_edge()
+    conv = torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode=mode, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor(kernel)[None, None])
+        want = conv(torch.tensor(photo, dtype=torch.float32)[None, None])[0, 0].numpy()
+    got = filters.apply_filter(photo, kernel, padding_mode=mode)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-3)
+
+
+def test_reflect_padding_silences_a_vertical_edge_filter_on_the_side_columns(grey_photo):
+    photo = grey_photo[:40, :50].astype(np.float32)
+    out = filters.apply_filter(photo, filters.vertical_edge(), padding_mode="reflect")
+    assert np.abs(out[:, [0, -1]]).max() < 1e-3 < np.abs(out[:, 1:-1]).max()
+    with pytest.raises(ValueError, match="padding_mode"):
+        filters.apply_filter(photo, filters.vertical_edge(), padding_mode="mirror")

@@ -24,6 +24,7 @@ from helpers.layers import (
     conv2d_naive,
     conv2d_naive_backward,
     conv_output_size,
+    im2col,
     max_pool2d,
 )
 
@@ -421,3 +422,36 @@ def test_models_can_be_built_on_either_kind_of_layer():
     _assert_close(ours(x), ref(x), F32)
     for a, e in zip(ours.parameters(), ref.parameters()):
         _assert_close(a.grad, e.grad, {"atol": 1e-4, "rtol": 1e-4})
+
+
+# --------------------------------------------------------------------------- im2col
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 3), h=st.integers(3, 8), w=st.integers(3, 8),
+       kh=st.integers(1, 3), kw=st.integers(1, 3), s=st.integers(1, 3), p=st.integers(0, 2))
+def test_im2col_matches_unfold_and_gives_the_convolution(n, c, h, w, kh, kw, s, p):
+    x = torch.randn(n, c, h, w, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(2, c, kh, kw, dtype=torch.float64)
+    cols = im2col(x, (kh, kw), stride=s, padding=p)
+    want = F.unfold(x, (kh, kw), padding=p, stride=s).transpose(1, 2)
+    torch.testing.assert_close(cols, want)
+    ref = F.conv2d(x, weight, stride=s, padding=p)
+    out = (cols @ weight.reshape(2, -1).T).transpose(1, 2).reshape(ref.shape)
+    torch.testing.assert_close(out, ref)
+    g = torch.randn_like(cols)
+    (dx,) = torch.autograd.grad(cols, x, g)
+    (dx_ref,) = torch.autograd.grad(want, x, g)
+    torch.testing.assert_close(dx, dx_ref)
+
+
+def test_im2col_of_a_small_example_by_hand_and_errors():
+    x = torch.arange(9.0).reshape(1, 1, 3, 3)
+    cols = im2col(x, 2)
+    assert cols.tolist() == [[[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]]]
+    two = torch.stack([x[0, 0], 10 * x[0, 0]])[None]            # channel first in each row
+    assert im2col(two, 2)[0, 0].tolist() == [0, 1, 3, 4, 0, 10, 30, 40]
+    with pytest.raises(ValueError, match="shape"):
+        im2col(torch.zeros(3, 3), 2)
+    with pytest.raises(ValueError, match="does not fit"):
+        im2col(torch.zeros(1, 1, 3, 3), 4)

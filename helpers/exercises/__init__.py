@@ -18,7 +18,12 @@ from helpers.exercises.ch01 import (
     check_image_to_vector,
     check_place_on_canvas,
 )
-from helpers.exercises.ch02 import check_conv2d_loops, check_diagonal_edge_filter, check_output_size
+from helpers.exercises.ch02 import (
+    check_conv2d_im2col,
+    check_diagonal_edge_filter,
+    check_multichannel_by_hand,
+    check_output_size,
+)
 from helpers.exercises.ch03 import check_max_pool_backward, check_max_pool_loops, check_stack_shapes
 from helpers.exercises.ch04 import (
     check_conv_stack_parameters,
@@ -92,7 +97,8 @@ __all__ = [
     "check_correlation_at_distance", "check_dense_params", "check_image_to_vector",
     "check_place_on_canvas",
     # chapter 2
-    "check_conv2d_loops", "check_diagonal_edge_filter", "check_output_size",
+    "check_conv2d_im2col", "check_diagonal_edge_filter", "check_multichannel_by_hand",
+    "check_output_size",
     # chapter 3
     "check_max_pool_backward", "check_max_pool_loops", "check_stack_shapes",
     # chapter 4

@@ -3,33 +3,39 @@
 ====  ===============================================  ==========================================
 2.1   ``output_size(n, kernel_size, stride=1,           spatial output length of a convolution,
       padding=0)``                                      padding per side (an int)
-2.2   ``conv2d_loops(x, w, b=None, stride=1,            cross-correlation with loops, NumPy
-      padding=0)``                                      float64: ``(N, C, H, W) x (K, C, kh, kw)
+2.2   ``multichannel_by_hand()``                        the (2, 2, 2) output of a 2-channel,
+                                                        2-filter example, worked out by hand
+2.3   ``conv2d_im2col(x, w, b=None, stride=1,           convolution as a patch matrix and one
+      padding=0)``                                      matrix multiply, torch float64:
+                                                        ``(N, C, H, W) x (K, C, kh, kw)
                                                         -> (N, K, H', W')``
-2.3   ``diagonal_edge_filter()``                        a 3×3 kernel that fires on a diagonal
+2.4   ``diagonal_edge_filter()``                        a 3×3 kernel that fires on a diagonal
                                                         edge, dark top-left / bright bottom-right
 ====  ===============================================  ==========================================
 
-The references of 2.1 and 2.2 are the course's own :func:`helpers.layers.conv_output_size` and
-:func:`helpers.layers.conv2d_naive`. Exercise 2.3 has many right answers, so it is checked by
+The references of 2.1 and 2.3 are the course's own :func:`helpers.layers.conv_output_size` and
+:func:`helpers.layers.im2col`; 2.2's is :func:`helpers.layers.conv2d_naive` on the example
+(``EXAMPLE_X``, ``EXAMPLE_W``). Exercise 2.4 has many right answers, so it is checked by
 behaviour: the kernel is slid over step edges in eight directions and over a flat image, and
 what it responds to most is compared with what the exercise asks for.
 """
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from helpers.device import to_numpy
 from helpers.exercises.core import Case, Exercise, Mistake, checker
-from helpers.layers import conv2d_naive, conv_output_size
+from helpers.layers import conv2d_naive, conv_output_size, im2col
 
-__all__ = ["check_conv2d_loops", "check_diagonal_edge_filter", "check_output_size"]
+__all__ = ["check_conv2d_im2col", "check_diagonal_edge_filter", "check_multichannel_by_hand",
+           "check_output_size"]
 
 
 # --------------------------------------------------------------------------- 2.1 output size
 
 def output_size(n, kernel_size, stride=1, padding=0):
-    """n' = (n + 2·padding - kernel_size) // stride + 1 (padding on each side)."""
+    """How many window positions fit along one axis (padding added on each side)."""
     return conv_output_size(n, kernel_size, stride, padding)
 
 
@@ -70,35 +76,98 @@ OUTPUT_SIZE = Exercise(
 check_output_size = checker(OUTPUT_SIZE, "check_output_size")
 
 
-# --------------------------------------------------------------------------- 2.2 conv with loops
+# --------------------------------------------------------------------------- 2.2 by hand
 
-def conv2d_loops(x, w, b=None, stride=1, padding=0):
-    """Cross-correlation, (N, C, H, W) x (K, C, kh, kw) -> (N, K, H', W'),
-    H' = (H + 2·padding - kh) // stride + 1, plus one bias per filter."""
-    return conv2d_naive(x, w, b, stride=stride, padding=padding)
+EXAMPLE_X = np.array([[[2, 0, 1], [1, 3, 0], [0, 1, 2]],
+                      [[1, 1, 0], [0, 2, 1], [3, 0, 1]]])            # (C=2, 3, 3)
+EXAMPLE_W = np.array([[[[1, 0], [0, -1]], [[0, 1], [1, 0]]],
+                      [[[1, 1], [0, 0]], [[0, 0], [-1, 1]]]])        # (K=2, C=2, 2, 2)
 
 
-def _conv_cases(rng) -> list[Case]:
+def _example_conv(x=EXAMPLE_X, w=EXAMPLE_W) -> np.ndarray:
+    return conv2d_naive(np.asarray(x, np.float64)[None], np.asarray(w, np.float64))[0]
+
+
+def multichannel_by_hand():
+    """The (K, H', W') = (2, 2, 2) output of the 2-filter layer on the 2-channel example."""
+    return _example_conv()
+
+
+def _compare_by_hand(got, expected) -> str | None:
+    if isinstance(got, torch.Tensor) or not isinstance(got, (np.ndarray, list, tuple)):
+        return (f"returned {type(got).__name__}; expected a NumPy array of shape (2, 2, 2): "
+                "y[f, i, j] for filter f at output pixel (i, j)")
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return "expected numbers in a (2, 2, 2) NumPy array"
+    if got.shape != expected.shape:
+        return (f"expected shape (2, 2, 2) — (filters, rows, columns) — got {got.shape}")
+    if np.allclose(got, expected):
+        return None
+    f, i, j = (int(v) for v in np.argwhere(~np.isclose(got, expected))[0])
+    return f"y[{f}, {i}, {j}] should be {expected[f, i, j]:g}, you have {got[f, i, j]:g}"
+
+
+BY_HAND = Exercise(
+    number="2.2", title="Two channels, two filters, by hand", reference=multichannel_by_hand,
+    cases=[Case(label="the 2-channel example")], compare=_compare_by_hand,
+    mistakes=[
+        Mistake("you used only input channel 0: each filter has one 2×2 slice per input "
+                "channel, and its output adds the sums over BOTH channels.",
+                lambda: _example_conv(EXAMPLE_X[:1], EXAMPLE_W[:, :1])),
+        Mistake("you used only input channel 1: each filter has one 2×2 slice per input "
+                "channel, and its output adds the sums over BOTH channels.",
+                lambda: _example_conv(EXAMPLE_X[1:], EXAMPLE_W[:, 1:])),
+        Mistake("you applied filter f to input channel f only. Filter f covers every channel: "
+                "y[f] = (x[0] ⊙ w[f, 0]) + (x[1] ⊙ w[f, 1]) at each position.",
+                lambda: np.stack([_example_conv(EXAMPLE_X[f:f + 1], EXAMPLE_W[f:f + 1, f:f + 1])[0]
+                                  for f in range(2)])),
+        Mistake("you paired the slices with the wrong channels: w[f, c] multiplies input "
+                "channel c (w[f, 0] goes with x[0], w[f, 1] with x[1]).",
+                lambda: _example_conv(EXAMPLE_X[::-1], EXAMPLE_W)),
+        Mistake("your two output maps are swapped: the first index of y is the filter, y[0] "
+                "comes from w[0].", lambda: _example_conv()[::-1]),
+        Mistake("you flipped the kernels (true convolution); a convolutional layer "
+                "cross-correlates: w[f, c, u, v] multiplies x[c, i + u, j + v].",
+                lambda: _example_conv(EXAMPLE_X, EXAMPLE_W[:, :, ::-1, ::-1])),
+    ],
+)
+check_multichannel_by_hand = checker(BY_HAND, "check_multichannel_by_hand")
+
+
+# --------------------------------------------------------------------------- 2.3 im2col
+
+def conv2d_im2col(x, w, b=None, stride=1, padding=0):
+    """Cross-correlation as one matrix multiply: (N, C, H, W) x (K, C, kh, kw) -> (N, K, H', W')."""
+    n, k = x.shape[0], w.shape[0]
+    cols = im2col(x, w.shape[2:], stride=stride, padding=padding)    # (N, H' W', C kh kw)
+    out = cols @ w.reshape(k, -1).T                                    # (N, H' W', K)
+    if b is not None:
+        out = out + b
+    oh = conv_output_size(x.shape[2], w.shape[2], stride, padding)
+    ow = conv_output_size(x.shape[3], w.shape[3], stride, padding)
+    return out.transpose(1, 2).reshape(n, k, oh, ow)
+
+
+def _im2col_cases(rng) -> list[Case]:
     def normal(*shape):
-        return rng.standard_normal(shape)
+        return torch.from_numpy(rng.standard_normal(shape))
 
-    hand_x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
-    hand_w = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])
+    hand_x = torch.arange(16, dtype=torch.float64).reshape(1, 1, 4, 4)
+    hand_w = torch.tensor([[[[1.0, 0.0], [0.0, -1.0]]]], dtype=torch.float64)
     cases = [
         Case((hand_x, hand_w), label="4×4 by hand"),
-        Case((normal(1, 1, 5, 5), normal(1, 1, 3, 3), np.array([0.5])), {"padding": 1},
-             label="same padding, bias"),
-        Case((normal(2, 3, 6, 7), normal(4, 3, 3, 3), normal(4)), label="3 channels, 4 filters"),
-        Case((normal(1, 2, 7, 7), normal(2, 2, 3, 3), normal(2)), {"stride": 2, "padding": 1},
-             label="stride 2"),
-        Case((normal(1, 1, 6, 6), normal(2, 1, 3, 3)), {"padding": 2}, label="padding 2"),
-        Case((normal(2, 2, 5, 4), normal(3, 2, 1, 1), normal(3)), label="1×1 kernel"),
-        Case((normal(1, 3, 9, 8), normal(2, 3, 3, 2), normal(2)), {"stride": 3, "padding": 2},
+        Case((normal(1, 2, 3, 3), normal(2, 2, 2, 2)), label="2 channels, 2 filters"),
+        Case((normal(2, 3, 6, 7), normal(4, 3, 3, 3), normal(4)), label="3 channels, bias"),
+        Case((normal(1, 2, 7, 7), normal(3, 2, 3, 3), normal(3)), {"stride": 2, "padding": 1},
+             label="stride 2, padding 1"),
+        Case((normal(1, 1, 5, 8), normal(2, 1, 3, 3)), {"padding": 2}, label="padding 2"),
+        Case((normal(2, 3, 9, 8), normal(2, 3, 3, 2), normal(2)), {"stride": 3, "padding": 1},
              label="stride 3, 3×2 kernel"),
     ]
     for _ in range(3):
-        c, k = (int(v) for v in rng.integers(1, 4, size=2))
-        kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+        c, k, kh, kw = (int(v) for v in rng.integers(1, 4, size=4))
         h, w_ = (int(v) for v in rng.integers(4, 9, size=2))
         cases.append(Case((normal(int(rng.integers(1, 3)), c, h, w_), normal(k, c, kh, kw),
                            normal(k)),
@@ -106,66 +175,86 @@ def _conv_cases(rng) -> list[Case]:
     return cases
 
 
-def _flipped(x, w, b=None, stride=1, padding=0):
-    return conv2d_naive(x, w[:, :, ::-1, ::-1], b, stride=stride, padding=padding)
+def _columns_uvc(x, w, b=None, stride=1, padding=0):
+    """Patch columns in (u, v, c) order, filters flattened in (c, u, v) order."""
+    cols = im2col(x, w.shape[2:], stride=stride, padding=padding)
+    n, rows = cols.shape[:2]
+    c, kh, kw = w.shape[1:]
+    cols = cols.reshape(n, rows, c, kh, kw).permute(0, 1, 3, 4, 2).reshape(n, rows, -1)
+    out = cols @ w.reshape(w.shape[0], -1).T + (0 if b is None else b)
+    return out.transpose(1, 2).reshape(conv2d_im2col(x, w, b, stride, padding).shape)
 
 
-def _padding_total(x, w, b=None, stride=1, padding=0):
-    return conv2d_naive(x, w, b, stride=stride, padding=padding // 2)
+def _reshape_no_transpose(x, w, b=None, stride=1, padding=0):
+    """(N, H' W', K) reshaped straight to (N, K, H', W')."""
+    cols = im2col(x, w.shape[2:], stride=stride, padding=padding)
+    out = cols @ w.reshape(w.shape[0], -1).T + (0 if b is None else b)
+    return out.reshape(conv2d_im2col(x, w, b, stride, padding).shape)
 
 
-def _no_bias(x, w, b=None, stride=1, padding=0):
-    return conv2d_naive(x, w, None, stride=stride, padding=padding)
+def _rows_column_major(x, w, b=None, stride=1, padding=0):
+    """Patch rows listed column by column, (j, i), then read back row by row, (i, j)."""
+    right = conv2d_im2col(x, w, b, stride, padding)
+    n, k, oh, ow = right.shape
+    listed = right.transpose(2, 3).reshape(n, k, oh * ow)        # row r = (j, i) = divmod(r, oh)
+    return listed.reshape(n, k, oh, ow)
 
 
-def _stride_ignored(x, w, b=None, stride=1, padding=0):
-    return conv2d_naive(x, w, b, stride=1, padding=padding)
+def _im2col_flipped(x, w, b=None, stride=1, padding=0):
+    return conv2d_im2col(x, w.flip(-2, -1), b, stride, padding)
 
 
-def _start_not_strided(x, w, b=None, stride=1, padding=0):
-    """The right output size, but the window of output (i, j) starts at (i, j), not (i·s, j·s)."""
-    h, w_out = conv2d_loops(x, w, b, stride=stride, padding=padding).shape[2:]
-    return conv2d_naive(x, w, b, stride=1, padding=padding)[:, :, :h, :w_out]
+def _im2col_no_padding(x, w, b=None, stride=1, padding=0):
+    """Windows of the unpadded input, placed in an output of the padded size."""
+    right = conv2d_im2col(x, w, b, stride, padding)
+    out = torch.zeros_like(right)
+    if min(x.shape[2] - w.shape[2], x.shape[3] - w.shape[3]) < 0:
+        return out
+    inner = conv2d_im2col(x, w, b, stride, 0)
+    h, w_ = min(inner.shape[2], out.shape[2]), min(inner.shape[3], out.shape[3])
+    out[:, :, :h, :w_] = inner[:, :, :h, :w_]
+    return out
 
 
-def _one_short(x, w, b=None, stride=1, padding=0):
-    return conv2d_naive(x, w, b, stride=stride, padding=padding)[:, :, :-1, :-1]
+def _im2col_start_not_strided(x, w, b=None, stride=1, padding=0):
+    oh, ow = conv2d_im2col(x, w, b, stride, padding).shape[2:]
+    return conv2d_im2col(x, w, b, 1, padding)[:, :, :oh, :ow]
 
 
-def _first_channel(x, w, b=None, stride=1, padding=0):
-    return conv2d_naive(x[:, :1], w[:, :1], b, stride=stride, padding=padding)
+def _im2col_no_bias(x, w, b=None, stride=1, padding=0):
+    return conv2d_im2col(x, w, None, stride, padding)
 
 
-CONV2D_LOOPS = Exercise(
-    number="2.2", title="Convolution with loops", reference=conv2d_loops,
-    cases=_conv_cases, shape_hint="(N, K, (H + 2p - kh) // s + 1, (W + 2p - kw) // s + 1)",
+IM2COL = Exercise(
+    number="2.3", title="Convolution as one matrix multiply", reference=conv2d_im2col,
+    cases=_im2col_cases, shape_hint="(N, K, H', W')",
     mistakes=[
-        Mistake("you flipped the kernel (that is convolution in the signal-processing sense); "
-                "deep-learning 'convolution' is cross-correlation: multiply "
-                "x_pad[i·s + u, j·s + v] by w[u, v] without flipping.", _flipped),
-        Mistake("you treated `padding` as the total; it is PER SIDE: add `padding` zeros at the "
-                "top AND the bottom (and left and right), e.g. `np.pad(x, ((0, 0), (0, 0), "
-                "(p, p), (p, p)))`.", _padding_total),
+        Mistake("the columns of your patch matrix are not in the order of the flattened "
+                "filters. `w.reshape(K, -1)` lists each filter channel first, then row, then "
+                "column (c, u, v); flatten every window the same way, e.g. "
+                "`x_pad[n, :, top:top + kh, left:left + kw].reshape(-1)`.", _columns_uvc),
+        Mistake("the product has shape (N, H'·W', K), one column per filter; reshaping it "
+                "straight to (N, K, H', W') mixes filters and positions. Bring K forward first "
+                "(`.transpose(1, 2)`), then reshape.", _reshape_no_transpose),
+        Mistake("your patch rows run down the columns of the output (j outer, i inner) but "
+                "are read back row by row. List the windows row by row: output pixel (i, j) "
+                "is row i·W' + j.", _rows_column_major),
+        Mistake("you flipped the kernel; a convolutional layer cross-correlates: take the "
+                "window as it is and the filter as it is.", _im2col_flipped),
+        Mistake("the windows were cut from the unpadded input; pad x with `padding` zeros on "
+                "each side first (`F.pad(x, (p, p, p, p))`), then cut the windows from it.",
+                _im2col_no_padding),
+        Mistake("your window for output (i, j) starts at row i, column j; with a stride it "
+                "starts at row i·stride, column j·stride.", _im2col_start_not_strided),
         Mistake("the bias is missing: add b[k] to every output pixel of filter k (when b is "
-                "not None).", _no_bias),
-        Mistake("your window of output (i, j) starts at row i, column j; with a stride it starts "
-                "at row i·stride, column j·stride: `x_pad[:, :, i*s:i*s+kh, j*s:j*s+kw]`.",
-                _start_not_strided),
-        Mistake("you ignored the stride: output pixel (i, j) starts at row i·stride, column "
-                "j·stride, and H' = (H + 2p − kh) // stride + 1.", _stride_ignored),
-        Mistake("your output is one row and one column too small: there are "
-                "(H + 2p − kh) // s + 1 window positions — loop over range(H_out) with that "
-                "H_out (the + 1 matters).", _one_short),
-        Mistake("only the first input channel is used: a filter spans ALL C input channels, so "
-                "sum the products over c as well as over the kernel rows and columns.",
-                _first_channel),
+                "not None).", _im2col_no_bias),
     ],
     time_limit=20.0,
 )
-check_conv2d_loops = checker(CONV2D_LOOPS, "check_conv2d_loops")
+check_conv2d_im2col = checker(IM2COL, "check_conv2d_im2col")
 
 
-# --------------------------------------------------------------------------- 2.3 an edge filter
+# --------------------------------------------------------------------------- 2.4 an edge filter
 
 DIRECTIONS = ("up", "up-right", "right", "down-right", "down", "down-left", "left", "up-left")
 _STEP = {"up": (-1, 0), "up-right": (-1, 1), "right": (0, 1), "down-right": (1, 1),
@@ -242,7 +331,7 @@ def _compare_edge_filters(got, expected) -> str | None:
 
 
 EDGE_FILTER = Exercise(
-    number="2.3", title="A filter for diagonal edges", reference=diagonal_edge_filter,
+    number="2.4", title="A filter for diagonal edges", reference=diagonal_edge_filter,
     cases=[Case(label="step edges in 8 directions and a flat image")],
     compare=_compare_edge_filters,
     mistakes=[
@@ -266,4 +355,4 @@ EDGE_FILTER = Exercise(
 check_diagonal_edge_filter = checker(EDGE_FILTER, "check_diagonal_edge_filter")
 
 
-EXERCISES = [OUTPUT_SIZE, CONV2D_LOOPS, EDGE_FILTER]
+EXERCISES = [OUTPUT_SIZE, BY_HAND, IM2COL, EDGE_FILTER]

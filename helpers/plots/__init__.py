@@ -4,6 +4,8 @@
     figures.py    image_grid, show_filters, show_feature_maps, plot_history,
                   plot_receptive_field, plot_curve                   chapters 1-9
     animation.py  sliding_window_html, sliding_window_figure        chapters 2, 3
+    conv_diagrams.py  im2col_figure, multichannel_figure, full_correlation_figure,
+                  padding_modes_figure: convolutions cell by cell    chapter 2
     explorers.py  conv_explorer, receptive_field_explorer (widgets, with a static picture
                   where no kernel runs), stride_schedule             chapter 5
     style.py      LIGHT, RF_COLOURS, light_figure: the look every figure shares
@@ -14,6 +16,12 @@ from helpers.plots.animation import (
     sliding_window_animation,
     sliding_window_figure,
     sliding_window_html,
+)
+from helpers.plots.conv_diagrams import (
+    full_correlation_figure,
+    im2col_figure,
+    multichannel_figure,
+    padding_modes_figure,
 )
 from helpers.plots.explorers import conv_explorer, receptive_field_explorer, stride_schedule
 from helpers.plots.figures import (
@@ -27,7 +35,8 @@ from helpers.plots.figures import (
 from helpers.plots.style import LIGHT, RF_COLOURS, light_figure
 
 __all__ = [
-    "LIGHT", "RF_COLOURS", "conv_explorer", "image_grid", "light_figure", "plot_curve",
+    "LIGHT", "RF_COLOURS", "conv_explorer", "full_correlation_figure", "im2col_figure",
+    "image_grid", "light_figure", "multichannel_figure", "padding_modes_figure", "plot_curve",
     "plot_history", "plot_receptive_field", "receptive_field_explorer", "show_feature_maps",
     "show_filters", "sliding_window_animation", "sliding_window_figure", "sliding_window_html",
     "stride_schedule",

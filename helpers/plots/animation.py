@@ -58,16 +58,21 @@ def _output(x: np.ndarray, w: np.ndarray, stride: int, padding: int) -> np.ndarr
     return np.rint(np.asarray(out)[0, 0]).astype(int)
 
 
-def _draw_grid(ax, size, colours, texts, title, rows=None):
-    """Cells (Rectangles, returned by (row, col)) with a text in each; ``rows`` if not square."""
+def _draw_grid(ax, size, colours, texts, title, rows=None, fontsize=7, height=None):
+    """Cells (Rectangles, returned by (row, col)) with a text in each; ``rows`` if not square.
+
+    ``height``: the number of rows the axes make room for (default ``max(size, rows)``), so
+    that grids of different sizes side by side share one cell size.
+    """
     from matplotlib.patches import Rectangle
 
     rows = size if rows is None else rows
+    height = max(size, rows) if height is None else height
     ax.set_xlim(-0.05, size + 0.05)
-    ax.set_ylim(max(size, rows) + 0.05, -0.05)
+    ax.set_ylim(height + 0.05, -0.05)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title, fontsize=8, y=1.0)  # fixed y: no per-frame layout
+    ax.set_title(title, fontsize=fontsize + 1, y=1.0)  # fixed y: no per-frame layout
     cells = {}
     for r in range(rows):
         for c in range(size):
@@ -75,7 +80,8 @@ def _draw_grid(ax, size, colours, texts, title, rows=None):
                                     linewidth=0.6)
             ax.add_patch(cells[r, c])
             if texts[r][c]:
-                ax.text(c + 0.5, r + 0.5, texts[r][c], ha="center", va="center", fontsize=7)
+                ax.text(c + 0.5, r + 0.5, texts[r][c], ha="center", va="center",
+                        fontsize=fontsize)
     return cells
 
 
@@ -87,13 +93,13 @@ class _SlidingWindow:
     output values, which keeps each frame cheap.
     """
 
-    def __init__(self, n, kernel_size, stride, padding, seed, figsize, dpi):
+    def __init__(self, n, kernel_size, stride, padding, seed, figsize, dpi, example=None):
         import matplotlib.pyplot as plt
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.patches import Rectangle
 
         self.n, self.k, self.s, self.p = _geometry(n, kernel_size, stride, padding)
-        self.x, self.w = _example(self.n, self.k, seed)
+        self.x, self.w = _example(self.n, self.k, seed) if example is None else example
         self.out = _output(self.x, self.w, self.s, self.p)
         self.positions = window_positions(self.n, self.k, self.s, self.p)
         self.m = self.out.shape[0]
@@ -152,18 +158,35 @@ class _SlidingWindow:
         return changed
 
 
+def _given_example(x, w) -> tuple[int, int, tuple[np.ndarray, np.ndarray]] | None:
+    """(n, k, (x, w)) for a given square int example ``x`` (n, n) and kernel ``w`` (k, k)."""
+    if x is None and w is None:
+        return None
+    x, w = np.asarray(x), np.asarray(w)
+    if x.ndim != 2 or x.shape[0] != x.shape[1] or w.ndim != 2 or w.shape[0] != w.shape[1]:
+        raise ValueError(f"x and w must be square 2-D arrays, got {x.shape} and {w.shape}")
+    if not (np.array_equal(x, np.rint(x)) and np.array_equal(w, np.rint(w))):
+        raise ValueError("x and w must hold whole numbers (they are printed in the cells)")
+    return x.shape[0], w.shape[0], (np.rint(x).astype(int), np.rint(w).astype(int))
+
+
 def sliding_window_animation(n: int = 5, kernel_size: int = 3, stride: int = 1,
                              padding: int = 1, seed: int = 0, interval: int = 600,
-                             figsize=(4.6, 2.4), dpi: int = 72):
+                             figsize=(4.6, 2.4), dpi: int = 72, x=None, w=None):
     """``matplotlib.animation.FuncAnimation``: one frame per output pixel.
 
     The input is a random ``n × n`` grid of small ints (seeded), the kernel a random
-    ``kernel_size²`` grid of -1/0/1 (not drawn); each output cell shows its value once the
-    window has passed. Output size ``m = (n + 2p - k) // s + 1``, ``m²`` frames.
+    ``kernel_size²`` grid of -1/0/1, unless an example ``x`` (n, n) and ``w`` (k, k) of whole
+    numbers is given (then n and kernel_size are taken from it); each output cell shows its
+    value once the window has passed. Output size ``m = (n + 2p - k) // s + 1``, ``m²`` frames.
     """
     from matplotlib.animation import FuncAnimation
 
-    scene = _SlidingWindow(n, kernel_size, stride, padding, seed, figsize, dpi)
+    given = _given_example(x, w)
+    if given is not None:
+        n, kernel_size, example = given
+    scene = _SlidingWindow(n, kernel_size, stride, padding, seed, figsize, dpi,
+                           None if given is None else example)
     class _Frames(FuncAnimation):
         def _post_draw(self, framedata, blit):
             """Skip the on-screen redraw: ``to_jshtml`` renders every frame itself."""
@@ -210,43 +233,64 @@ def sliding_window_html(n: int = 5, kernel_size: int = 3, stride: int = 1, paddi
 
 
 def sliding_window_figure(n: int = 5, kernel_size: int = 3, stride: int = 1, padding: int = 1,
-                          frames=None, seed: int = 0, dpi: int = 80):
-    """Static fallback: a row of snapshots of the animation (a Figure).
+                          frames=None, seed: int = 0, dpi: int = 100, x=None, w=None):
+    """Static version for reading on paper: one row per chosen output pixel (a Figure).
 
-    ``frames`` picks output pixels (row-major indices); by default the first two, the last of
-    the first row, the first of the second row and the very last.
+    Each row shows the padded input with the window, the kernel, and the output filled in up
+    to that pixel. ``frames`` picks output pixels (row-major indices); by default the first two,
+    the last of the first row, the first of the second row and the very last. ``x``/``w``: a
+    given example, as in :func:`sliding_window_animation`.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import Rectangle
 
-    positions = window_positions(n, kernel_size, stride, padding)
-    m = int(round(len(positions) ** 0.5))
+    from helpers.plots.style import light_figure
+
+    given = _given_example(x, w)
+    if given is not None:
+        n, kernel_size, (x, w) = given
+    n, k, s, p = _geometry(n, kernel_size, stride, padding)
+    if given is None:
+        x, w = _example(n, k, seed)
+    positions = window_positions(n, k, s, p)
+    out = _output(x, w, s, p)
+    m = out.shape[0]
     if frames is None:
         frames = sorted({0, min(1, m * m - 1), m - 1, min(m, m * m - 1), m * m - 1})
     frames = list(frames)
     if not frames or not all(isinstance(f, (int, np.integer)) and 0 <= f < m * m
                              for f in frames):
         raise ValueError(f"frames must be indices in [0, {m * m}), got {frames!r}")
-    images = []
-    for t in frames:
-        scene = _SlidingWindow(n, kernel_size, stride, padding, seed, (4.6, 2.4), dpi)
-        scene.draw(t)
-        canvas = FigureCanvasAgg(scene.fig)
-        canvas.draw()
-        images.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
-        plt.close(scene.fig)
-    cols = min(len(frames), 2)
-    rows = -(-len(frames) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 2.5 * rows), dpi=dpi,
-                             squeeze=False)
-    for ax in axes.ravel()[len(frames):]:
-        ax.axis("off")
-    for ax, image, t in zip(axes.ravel(), images, frames):
-        i, j = divmod(t, m)
-        ax.imshow(image)
-        ax.axis("off")
-        ax.set_title(f"output pixel ({i}, {j})", fontsize=9)
-    fig.patch.set_facecolor("white")
-    fig.tight_layout()
-    plt.close(fig)   # shown once, as the value of the notebook cell
-    return fig
+    size = n + 2 * p
+    inside = [[p <= r < p + n and p <= c < p + n for c in range(size)] for r in range(size)]
+    colours = [[INPUT_COLOUR if inside[r][c] else PAD_COLOUR for c in range(size)]
+               for r in range(size)]
+    texts = [[str(x[r - p, c - p]) if inside[r][c] else "0" for c in range(size)]
+             for r in range(size)]
+    height = max(size, k, m)
+
+    @light_figure
+    def draw():
+        fig, axes = plt.subplots(len(frames), 3, figsize=(7.5, 2.9 * len(frames)), dpi=dpi,
+                                 squeeze=False,
+                                 gridspec_kw={"width_ratios": [size, k + 0.5, m]})
+        for row, t in zip(axes, frames):
+            i, j = divmod(t, m)
+            _draw_grid(row[0], size, colours, texts, f"output pixel ({i}, {j})", fontsize=11,
+                       height=height)
+            r0, c0 = positions[t]
+            row[0].add_patch(Rectangle((c0, r0), k, k, fill=False, edgecolor=WINDOW_COLOUR,
+                                       linewidth=2.5))
+            _draw_grid(row[1], k, [["#fff5eb"] * k] * k, [[str(v) for v in r] for r in w],
+                       "kernel", fontsize=11, height=height)
+            done = [[WINDOW_COLOUR if a * m + b == t else DONE_COLOUR if a * m + b < t
+                     else INPUT_COLOUR for b in range(m)] for a in range(m)]
+            values = [[str(out[a, b]) if a * m + b <= t else "" for b in range(m)]
+                      for a in range(m)]
+            cells = _draw_grid(row[2], m, done, values, f"output: y[{i}, {j}] = {out[i, j]}",
+                               fontsize=11, height=height)
+            cells[i, j].set_alpha(0.5)
+        fig.tight_layout()
+        return fig
+
+    return draw()

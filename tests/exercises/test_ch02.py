@@ -23,12 +23,20 @@ CHECKERS = checkers_of(chapter=2)
 def test_references_agree_with_torch():
     conv = torch.nn.Conv2d(1, 1, 3, stride=2, padding=1)
     assert conv(torch.zeros(1, 1, 256, 256)).shape[-1] == ch02.output_size(256, 3, 2, 1) == 128
-    for case in ch02.CONV2D_LOOPS.make_cases():
+    want = F.conv2d(torch.tensor(ch02.EXAMPLE_X, dtype=torch.float64)[None],
+                    torch.tensor(ch02.EXAMPLE_W, dtype=torch.float64))[0].numpy()
+    np.testing.assert_array_equal(ch02.multichannel_by_hand(), want)
+    for case in ch02.IM2COL.make_cases():
         x, w, *rest = case.args
         b = rest[0] if rest else None
-        want = F.conv2d(torch.from_numpy(x), torch.from_numpy(w),
-                        None if b is None else torch.from_numpy(b), **case.kwargs).numpy()
-        np.testing.assert_allclose(ch02.conv2d_loops(x, w, b, **case.kwargs), want, atol=1e-10)
+        want = F.conv2d(x, w, b, **case.kwargs)
+        torch.testing.assert_close(ch02.conv2d_im2col(x, w, b, **case.kwargs), want)
+        torch.testing.assert_close(im2col_right(x, w, b, **case.kwargs), want)
+
+
+def test_right_answers_in_other_forms_pass():
+    assert run_check(ch02.BY_HAND, by_hand_list).passed
+    assert run_check(ch02.IM2COL, im2col_right).passed
 
 
 # --------------------------------------------------------------------------- 2.1 mutants
@@ -59,76 +67,128 @@ def true_division(n, kernel_size, stride=1, padding=0):
 
 
 # --------------------------------------------------------------------------- 2.2 mutants
+# The example: x[0] = [[2, 0, 1], [1, 3, 0], [0, 1, 2]], x[1] = [[1, 1, 0], [0, 2, 1], [3, 0, 1]];
+# w[0] = ([[1, 0], [0, -1]], [[0, 1], [1, 0]]), w[1] = ([[1, 1], [0, 0]], [[0, 0], [-1, 1]]).
+# Right answer: y[0] = [[0, 2], [5, 2]], y[1] = [[4, 0], [1, 4]].
 
-def _loops(x, w, b, stride, pad_per_side, flip=False, out_minus=0, channels=None,
-           start_stride=None):
-    """A learner's loop implementation with switches for typical slips."""
-    n_img, c_in, height, width = x.shape
-    k_out, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad_per_side, pad_per_side), (pad_per_side, pad_per_side)))
-    out_h = (height + 2 * pad_per_side - kh) // stride + 1 - out_minus
-    out_w = (width + 2 * pad_per_side - kw) // stride + 1 - out_minus
-    kernel = w[:, :, ::-1, ::-1] if flip else w
-    s = stride if start_stride is None else start_stride     # where window (i, j) starts: i·s
-    out = np.zeros((n_img, k_out, out_h, out_w))
-    for n in range(n_img):
-        for k in range(k_out):
-            for i in range(out_h):
-                for j in range(out_w):
-                    patch = xp[n, :channels, i * s:i * s + kh, j * s:j * s + kw]
-                    out[n, k, i, j] = (patch * kernel[k, :channels]).sum()
-                    if b is not None:
-                        out[n, k, i, j] += b[k]
-    return out
+def by_hand_channel_0_only():       # x[0] ⊙ w[f, 0] only
+    return np.array([[[-1, 0], [0, 1]], [[2, 1], [4, 3]]], dtype=float)
 
 
-def kernel_flipped(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, b, stride, padding, flip=True)
+def by_hand_depthwise():            # filter 0 on channel 0, filter 1 on channel 1
+    return np.array([[[-1, 0], [0, 1]], [[2, -1], [-3, 1]]], dtype=float)
 
 
-def padding_as_total(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, b, stride, padding // 2)
+def by_hand_filters_swapped():
+    return np.array([[[4, 0], [1, 4]], [[0, 2], [5, 2]]])
 
 
-def bias_missing(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, None, stride, padding)
+def by_hand_flipped():              # w[f, c] turned round before sliding
+    return np.array([[[2, 2], [5, 0]], [[4, 4], [-1, 4]]], dtype=float)
 
 
-def conv_stride_ignored(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, b, 1, padding)
+def by_hand_channel_1_only():       # x[1] ⊙ w[f, 1] only
+    return np.array([[[1, 2], [5, 1]], [[2, -1], [-3, 1]]], dtype=float)
 
 
-def window_start_not_strided(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, b, stride, padding, start_stride=1)
+def by_hand_slices_crossed():       # w[f, 0] slid over x[1], w[f, 1] over x[0]
+    return np.array([[[0, 4], [3, 2]], [[4, -2], [3, 4]]], dtype=float)
 
 
-def off_by_one_size(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, b, stride, padding, out_minus=1)
+def by_hand_list():                 # right numbers, but a list of lists: accepted
+    return [[[0, 2], [5, 2]], [[4, 0], [1, 4]]]
 
 
-def first_channel_only(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, b, stride, padding, channels=1)
+def by_hand_one_slip():
+    return np.array([[[0, 2], [5, 2]], [[4, 0], [1, 5]]], dtype=float)
 
 
-def float32_output(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, b, stride, padding).astype(np.float32)
+def by_hand_flat():
+    return np.array([0, 2, 5, 2, 4, 0, 1, 4], dtype=float)
 
 
-def torch_output(x, w, b=None, stride=1, padding=0):
-    return torch.from_numpy(_loops(x, w, b, stride, padding))
-
-
-def pads_input_in_place(x, w, b=None, stride=1, padding=0):
-    out = _loops(x, w, b, stride, padding)
-    x[...] = 0.0
-    return out
-
-
-def bias_always(x, w, b=None, stride=1, padding=0):
-    return _loops(x, w, b + 0, stride, padding)      # crashes when b is None
+def by_hand_tensor():
+    return torch.tensor([[[0.0, 2], [5, 2]], [[4, 0], [1, 4]]])
 
 
 # --------------------------------------------------------------------------- 2.3 mutants
+
+def _im2col_loops(x, w, b=None, stride=1, padding=0, *, window_order="cuv", rows="ij",
+                  start=None, pad=None, flip=False, transpose_back=True, bias=True):
+    """A learner's im2col: loops over output pixels, one matrix multiply, with switches."""
+    n, c, height, width = x.shape
+    k, _, kh, kw = w.shape
+    p = padding if pad is None else pad
+    xp = F.pad(x, (p, p, p, p))
+    oh = (height + 2 * padding - kh) // stride + 1
+    ow = (width + 2 * padding - kw) // stride + 1
+    s = stride if start is None else start
+    order = [(i, j) for i in range(oh) for j in range(ow)] if rows == "ij" else \
+        [(i, j) for j in range(ow) for i in range(oh)]
+    patches = []
+    for i, j in order:
+        window = xp[:, :, i * s:i * s + kh, j * s:j * s + kw]            # (N, C, kh, kw)
+        if window.shape[2:] != (kh, kw):
+            window = F.pad(window, (0, kw - window.shape[3], 0, kh - window.shape[2]))
+        if window_order == "uvc":
+            window = window.permute(0, 2, 3, 1)
+        patches.append(window.reshape(n, -1))
+    cols = torch.stack(patches, dim=1)                                   # (N, H' W', C kh kw)
+    filters = (w.flip(-2, -1) if flip else w).reshape(k, -1)
+    out = cols @ filters.T                                               # (N, H' W', K)
+    if b is not None and bias:
+        out = out + b
+    if transpose_back:
+        out = out.transpose(1, 2)
+    return out.reshape(n, k, oh, ow)
+
+
+def im2col_right(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding)
+
+
+def im2col_channels_last(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding, window_order="uvc")
+
+
+def im2col_reshape_only(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding, transpose_back=False)
+
+
+def im2col_columns_first(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding, rows="ji")
+
+
+def im2col_flipped(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding, flip=True)
+
+
+def im2col_unpadded(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding, pad=0)
+
+
+def im2col_unstrided_start(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding, start=1)
+
+
+def im2col_no_bias(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding, bias=False)
+
+
+def im2col_filters_not_transposed(x, w, b=None, stride=1, padding=0):
+    cols = F.unfold(x, w.shape[2:], padding=padding, stride=stride).transpose(1, 2)
+    return cols @ w.reshape(w.shape[0], -1)                              # shape error
+
+
+def im2col_numpy(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x, w, b, stride, padding).numpy()
+
+
+def im2col_float32(x, w, b=None, stride=1, padding=0):
+    return _im2col_loops(x.float(), w.float(), None if b is None else b.float(), stride, padding)
+
+
+# --------------------------------------------------------------------------- 2.4 mutants
 
 def bright_top_left():
     return np.array([[2.0, 1.0, 0.0], [1.0, 0.0, -1.0], [0.0, -1.0, -2.0]])
@@ -169,24 +229,32 @@ MUTANTS = [
     ("2.1", stride_ignored, "wrong", "you ignored the stride"),
     ("2.1", divides_too_much, "wrong", "divide only the free room"),
     ("2.1", true_division, "bad_type", "use `//` instead of `/`"),
-    ("2.2", kernel_flipped, "wrong", "you flipped the kernel"),
-    ("2.2", padding_as_total, "wrong", "`padding` as the total"),
-    ("2.2", bias_missing, "wrong", "the bias is missing"),
-    ("2.2", conv_stride_ignored, "wrong", "you ignored the stride"),
-    ("2.2", window_start_not_strided, "wrong", "starts at row i, column j"),
-    ("2.2", off_by_one_size, "wrong", "one row and one column too small"),
-    ("2.2", first_channel_only, "wrong", "only the first input channel"),
-    ("2.2", float32_output, "bad_type", "dtype float32; expected float64"),
-    ("2.2", torch_output, "bad_type", "returned a torch tensor; expected a NumPy array"),
-    ("2.2", pads_input_in_place, "wrong", "values match, but you changed `x` in place"),
-    ("2.2", bias_always, "error", "raised TypeError"),
-    ("2.3", bright_top_left, "wrong", "signs the wrong way round"),
-    ("2.3", other_diagonal, "wrong", "finds the other diagonal"),
-    ("2.3", all_positive, "wrong", "do not sum to 0"),
-    ("2.3", sobel_horizontal, "wrong", "horizontal-edge filter"),
-    ("2.3", sobel_vertical, "wrong", "vertical-edge filter"),
-    ("2.3", corners_only, "wrong", "equally strongly to several edge directions"),
-    ("2.3", five_by_five, "wrong", "expected a 3×3 kernel, got shape (5, 5)"),
+    ("2.2", by_hand_channel_0_only, "wrong", "only input channel 0"),
+    ("2.2", by_hand_depthwise, "wrong", "filter f to input channel f only"),
+    ("2.2", by_hand_filters_swapped, "wrong", "output maps are swapped"),
+    ("2.2", by_hand_flipped, "wrong", "you flipped the kernels"),
+    ("2.2", by_hand_channel_1_only, "wrong", "only input channel 1"),
+    ("2.2", by_hand_slices_crossed, "wrong", "paired the slices with the wrong channels"),
+    ("2.2", by_hand_one_slip, "wrong", "y[1, 1, 1] should be 4, you have 5"),
+    ("2.2", by_hand_flat, "wrong", "expected shape (2, 2, 2)"),
+    ("2.2", by_hand_tensor, "wrong", "returned Tensor; expected a NumPy array"),
+    ("2.3", im2col_channels_last, "wrong", "not in the order of the flattened filters"),
+    ("2.3", im2col_reshape_only, "wrong", "reshaping it straight to (N, K, H', W')"),
+    ("2.3", im2col_columns_first, "wrong", "run down the columns of the output"),
+    ("2.3", im2col_flipped, "wrong", "you flipped the kernel"),
+    ("2.3", im2col_unpadded, "wrong", "cut from the unpadded input"),
+    ("2.3", im2col_unstrided_start, "wrong", "starts at row i, column j"),
+    ("2.3", im2col_no_bias, "wrong", "the bias is missing"),
+    ("2.3", im2col_filters_not_transposed, "error", "RuntimeError"),
+    ("2.3", im2col_numpy, "bad_type", "returned a NumPy array; expected a torch tensor"),
+    ("2.3", im2col_float32, "bad_type", "dtype torch.float32; expected torch.float64"),
+    ("2.4", bright_top_left, "wrong", "signs the wrong way round"),
+    ("2.4", other_diagonal, "wrong", "finds the other diagonal"),
+    ("2.4", all_positive, "wrong", "do not sum to 0"),
+    ("2.4", sobel_horizontal, "wrong", "horizontal-edge filter"),
+    ("2.4", sobel_vertical, "wrong", "vertical-edge filter"),
+    ("2.4", corners_only, "wrong", "equally strongly to several edge directions"),
+    ("2.4", five_by_five, "wrong", "expected a 3×3 kernel, got shape (5, 5)"),
 ]
 
 
@@ -212,10 +280,10 @@ def test_broken_learner_code_is_handled(capsys):
     assert verdict.status == "bad_type" and "forget `return`" in verdict.message
 
     def stub():
-        raise NotImplementedError("Exercise 2.3: A filter for diagonal edges")
+        raise NotImplementedError("Exercise 2.4: A filter for diagonal edges")
 
     assert hands_back_reference(check_diagonal_edge_filter(stub), ch02.EDGE_FILTER)
-    assert capsys.readouterr().out.startswith("⏳ Exercise 2.3 is not implemented yet")
+    assert capsys.readouterr().out.startswith("⏳ Exercise 2.4 is not implemented yet")
     assert run_check(ch02.EDGE_FILTER, lambda: "diagonal").status == "wrong"
 
 

@@ -76,19 +76,37 @@ def output_size_floor(n, kernel_size, stride=1, padding=0):
     return math.floor((n + 2 * padding - kernel_size) / stride) + 1
 
 
-def conv2d_torch(x, w, b=None, stride=1, padding=0):
-    bias = None if b is None else torch.from_numpy(b)
-    return F.conv2d(torch.from_numpy(x), torch.from_numpy(w), bias, stride=stride,
-                    padding=padding).numpy()
+def by_hand_einsum():
+    x = np.array([[[2, 0, 1], [1, 3, 0], [0, 1, 2]], [[1, 1, 0], [0, 2, 1], [3, 0, 1]]])
+    w = np.array([[[[1, 0], [0, -1]], [[0, 1], [1, 0]]], [[[1, 1], [0, 0]], [[0, 0], [-1, 1]]]])
+    windows = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(1, 2))  # (C, 2, 2, u, v)
+    return np.einsum("cijuv,fcuv->fij", windows, w).astype(np.float64)
 
 
-def conv2d_einsum(x, w, b=None, stride=1, padding=0):
-    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+def by_hand_typed():
+    return np.array([[[0.0, 2.0], [5.0, 2.0]], [[4.0, 0.0], [1.0, 4.0]]])
+
+
+def conv2d_im2col_unfold(x, w, b=None, stride=1, padding=0):
+    n, k = x.shape[0], w.shape[0]
+    cols = F.unfold(x, w.shape[2:], padding=padding, stride=stride)     # (N, C kh kw, H' W')
+    out = w.reshape(k, -1) @ cols                                        # (N, K, H' W')
+    if b is not None:
+        out = out + b[:, None]
+    oh = (x.shape[2] + 2 * padding - w.shape[2]) // stride + 1
+    return out.reshape(n, k, oh, -1)
+
+
+def conv2d_im2col_strided(x, w, b=None, stride=1, padding=0):
+    xp = F.pad(x, (padding,) * 4)
     kh, kw = w.shape[2:]
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
-    windows = windows[:, :, ::stride, ::stride]                   # (N, C, H', W', kh, kw)
-    out = np.einsum("nchwij,kcij->nkhw", windows, w)
-    return out if b is None else out + b[None, :, None, None]
+    windows = xp.unfold(2, kh, stride).unfold(3, kw, stride)            # (N, C, H', W', kh, kw)
+    n, c, oh, ow = windows.shape[:4]
+    cols = windows.permute(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+    out = cols @ w.reshape(w.shape[0], -1).T
+    if b is not None:
+        out = out + b
+    return out.reshape(n, oh, ow, -1).permute(0, 3, 1, 2)
 
 
 def diagonal_edge_sobel():
@@ -366,8 +384,9 @@ EQUIVALENTS = {
     "1.3": [place_on_canvas_indices, place_on_canvas_pad],
     "1.4": [correlation_corrcoef, correlation_torch],
     "2.1": [output_size_positions, output_size_floor],
-    "2.2": [conv2d_torch, conv2d_einsum],
-    "2.3": [diagonal_edge_sobel, diagonal_edge_from_indices],
+    "2.2": [by_hand_einsum, by_hand_typed],
+    "2.3": [conv2d_im2col_unfold, conv2d_im2col_strided],
+    "2.4": [diagonal_edge_sobel, diagonal_edge_from_indices],
     "3.1": [max_pool_torch, max_pool_windows],
     "3.2": [max_pool_backward_autograd, max_pool_backward_scatter],
     "3.3": [stack_shapes_real_layers, stack_shapes_formula],

@@ -90,15 +90,27 @@ def test_deterministic_ids_replaces_every_random_id():
     assert f"anim{new} = 1" in out and out == animation.deterministic_ids(html)
 
 
-def test_static_fallback_has_one_panel_per_requested_frame():
+def test_static_fallback_has_one_row_per_requested_frame():
     import matplotlib.pyplot as plt
 
     fig = animation.sliding_window_figure(4, 3, stride=1, padding=1, frames=[0, 5, 15], dpi=40)
     try:
         assert isinstance(fig, Figure)
-        titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        titled = [ax.get_title() for ax in fig.axes if ax.get_title().startswith("output pixel")]
         assert titled == ["output pixel (0, 0)", "output pixel (1, 1)", "output pixel (3, 3)"]
     finally:
         plt.close(fig)
     with pytest.raises(ValueError, match="frames"):
         animation.sliding_window_figure(4, 3, stride=1, padding=1, frames=[16])
+
+
+def test_static_frames_of_a_given_example_show_its_values():
+    x = np.array([[3, 1, 0], [2, 4, 1], [1, 2, 5]])
+    w = np.array([[1, 0], [0, -1]])
+    fig = animation.sliding_window_figure(x=x, w=w, padding=0, frames=[3])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "output: y[1, 1] = -1" in titles               # 4 - 5
+    kernel_texts = [t.get_text() for t in fig.axes[1].texts]
+    assert kernel_texts == ["1", "0", "0", "-1"]
+    with pytest.raises(ValueError, match="whole numbers"):
+        animation.sliding_window_figure(x=x + 0.5, w=w)

@@ -299,12 +299,12 @@ def run_translation_seeds(smoke: bool = False) -> Result:
 def run_cnn_vs_vit(smoke: bool = False) -> Result:
     """Chapter 8's small CNN against its tiny ViT on 400, 1,600 and 6,400 Fashion-MNIST
     images: the same number of epochs at every size, each model's learning rate chosen per size
-    on held-out training images (seed 0), then seeds 0 to 4 scored on the test set."""
+    on held-out training images (seed 0), then seeds 0, 1, 2 scored on the test set."""
     if smoke:
         sizes, epochs, lrs, seeds, n_val, n_test = (100, 200), 1, (3e-3,), (0,), 200, 200
     else:
         sizes, epochs, lrs = data_size.SIZES, data_size.EPOCHS, data_size.LRS
-        seeds = (0, 1, 2, 3, 4)
+        seeds = (0, 1, 2)
         n_val, n_test = data_size.N_VALIDATION, 10_000
     x_tr, y_tr, x_te, y_te = load_fashion_mnist()
     pool, validation = data_size.hold_out(x_tr, y_tr, n_val)

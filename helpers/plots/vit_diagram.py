@@ -101,7 +101,7 @@ def plot_vit_pipeline(image=None, grid: int = 4, depth: int = 2, title: str | No
 @light_figure
 def plot_attention_maps(images, maps, labels, predictions, title: str | None = None):
     """Images (N, H, W) above attention maps (N, h, w), all maps on one colour scale from 0
-    to the largest weight, with a colour bar marking the uniform weight 1 / (h w)."""
+    to the largest weight, with a colour bar that marks the uniform weight 1 / (h w)."""
     import matplotlib.pyplot as plt
 
     imgs, m = to_numpy(images).astype(float), to_numpy(maps).astype(float)
@@ -125,10 +125,12 @@ def plot_attention_maps(images, maps, labels, predictions, title: str | None = N
             ax.set_xticks([])
             ax.set_yticks([])
     fig.tight_layout(rect=(0, 0, 0.92, 0.93 if title else 1))
-    bar = fig.colorbar(shown, ax=list(axes[1]), fraction=0.02, pad=0.02)
+    bar = fig.colorbar(shown, ax=list(axes[1]), fraction=0.025, pad=0.02)
     bar.ax.axhline(uniform, color="white", linewidth=2)
-    bar.ax.axhline(uniform, color="black", linewidth=1, linestyle="--")
-    bar.set_label(f"weight (- - 1/{round(1 / uniform)})", fontsize=8)
+    ticks = sorted({0.0, uniform, vmax})
+    bar.set_ticks(ticks, labels=[f"{t:.2f}" if t != uniform else f"1/{round(1 / uniform)} "
+                                 "(uniform)" for t in ticks], fontsize=8)
+    bar.set_label("attention weight", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

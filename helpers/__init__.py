@@ -31,7 +31,8 @@ Chapter 7  Residual networks
     experiments.depth
 Chapter 8  Vision transformers
     attention       scaled_dot_product_attention, MultiHeadSelfAttention
-    models.vit, models.mobilenet, models.convnext; experiments.scaling
+    models.vit, models.mobilenet, models.convnext; experiments.scaling, experiments.data_size;
+    plots.vit_diagram (the ViT pipeline, attention maps, accuracy against data)
 Chapter 9  Summary
     models          get_model, MODEL_NAMES: the whole zoo by name; summary.parameter_breakdown
 

@@ -188,9 +188,13 @@ def plot_receptive_field(image, center, sizes, labels=None, cmap: str = "gray",
     ax.set_xticks([])
     ax.set_yticks([])
     for i, (s, label) in enumerate(zip(sizes, labels)):
-        half = s / 2
-        ax.add_patch(Rectangle((c - half, r - half), s, s, fill=False, linewidth=2,
-                               edgecolor=RF_COLOURS[i % len(RF_COLOURS)], label=label))
+        # pixel j covers [j - 0.5, j + 0.5]: the square covers pixels c - s // 2 ... and is
+        # cut at the image border, its outline drawn whole (not clipped by the axes)
+        top, left = max(r - s // 2 - 0.5, -0.5), max(c - s // 2 - 0.5, -0.5)
+        bottom, right = min(r - s // 2 - 0.5 + s, h - 0.5), min(c - s // 2 - 0.5 + s, w - 0.5)
+        ax.add_patch(Rectangle((left, top), right - left, bottom - top, fill=False,
+                               linewidth=2, edgecolor=RF_COLOURS[i % len(RF_COLOURS)],
+                               label=label, clip_on=False))
     ax.plot([c], [r], marker="+", color="#d62728", markersize=10)
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)

@@ -99,3 +99,15 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="x values"):
         plot_curve([1, 2], {"a": [1, 2, 3]})
     assert plt.get_fignums() == []
+
+
+def test_receptive_field_squares_sit_on_the_pixel_grid():
+    fig = plot_receptive_field(np.zeros((28, 28)), (14, 14), [10, 3, 28])
+    boxes = [(p.get_x(), p.get_y(), p.get_width(), p.get_height()) for p in fig.axes[0].patches]
+    assert boxes[0] == (8.5, 8.5, 10, 10)          # pixels 9..18: edges at half-integers
+    assert boxes[1] == (12.5, 12.5, 3, 3)          # pixels 13..15, centred on 14
+    assert boxes[2] == (-0.5, -0.5, 28, 28)        # the whole image, not beyond it
+    assert not any(p.get_clip_on() for p in fig.axes[0].patches)   # outlines drawn whole
+    clipped = plot_receptive_field(np.zeros((10, 10)), (1, 8), [7])
+    x, y = clipped.axes[0].patches[0].get_x(), clipped.axes[0].patches[0].get_y()
+    assert (x, y) == (4.5, -0.5) and clipped.axes[0].patches[0].get_width() == 5

@@ -1,0 +1,208 @@
+"""Chapter 8's figures: the ViT pipeline as a diagram, attention maps on one colour scale,
+accuracy against data with the spread over seeds, and where attention's cost takes over.
+
+    plot_vit_pipeline(image, grid=4, depth=2)
+    plot_attention_maps(images, maps, labels, predictions)
+    plot_accuracy_vs_data(sizes, {"CNN": [[acc per seed] per size], ...})
+    plot_attention_share(tokens, share, marks={"224 px": 197})
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.device import to_numpy
+from helpers.plots.style import light_figure
+
+TOKEN, CLASS, POSITION = "#c6dbef", "#fd8d3c", "#a1d99b"
+
+
+def _box(ax, x, y, w, h, text, colour="#f0f0f0", fontsize=9):
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=colour, edgecolor="black", linewidth=1))
+    ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=fontsize)
+
+
+def _arrow(ax, x0, y0, x1, y1):
+    ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                arrowprops=dict(arrowstyle="->", linewidth=1.3, color="black"))
+
+
+@light_figure
+def plot_vit_pipeline(image=None, grid: int = 4, depth: int = 2, title: str | None = None):
+    """The ViT from image to class: a (H, W) ``image`` (a blank square if None) cut into
+    ``grid`` x ``grid`` patches, the patch embedding, class token and position embeddings,
+    ``depth`` encoder blocks and the head that reads the class token."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(grid, int) or grid < 1:
+        raise ValueError(f"grid must be a positive int, got {grid!r}")
+    if not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"depth must be a positive int, got {depth!r}")
+    n = grid * grid
+    fig, ax = plt.subplots(figsize=(11, 4.2))
+    ax.set_xlim(0, 11)
+    ax.set_ylim(-0.3, 4.2)
+    ax.set_axis_off()
+    # 1. the image and its patch grid
+    img = np.zeros((grid * 7, grid * 7)) if image is None else to_numpy(image).astype(float)
+    if img.ndim != 2:
+        raise ValueError(f"image must be (H, W), got shape {img.shape}")
+    ax.imshow(img, cmap="gray", extent=(0.1, 1.9, 1.1, 2.9), interpolation="nearest")
+    for i in range(grid + 1):
+        t = 0.1 + 1.8 * i / grid
+        ax.plot([t, t], [1.1, 2.9], color="#d62728", linewidth=1)
+        ax.plot([0.1, 1.9], [1.1 + 1.8 * i / grid, 1.1 + 1.8 * i / grid], color="#d62728",
+                linewidth=1)
+    ax.text(1.0, 0.75, f"image cut into\n{grid}×{grid} = {n} patches", ha="center", va="top",
+            fontsize=9)
+    _arrow(ax, 2.0, 2.0, 2.4, 2.0)
+    # 2. patch embedding
+    _box(ax, 2.45, 1.45, 1.35, 1.1, "flatten each\npatch, one\nlinear map\n(conv, stride p)")
+    _arrow(ax, 3.85, 2.0, 4.25, 2.0)
+    # 3. the token sequence: class token first, each token plus its position embedding
+    names = (["class"] + [f"patch {i}" for i in range(1, n + 1)] if n <= 7 else
+             ["class"] + [f"patch {i}" for i in range(1, 6)] + ["⋮", f"patch {n}"])
+    top, step = 3.75, 3.3 / len(names)
+    for i, label in enumerate(names):
+        y = top - i * step
+        if label == "⋮":
+            ax.text(4.675, y, label, ha="center", va="center", fontsize=9)
+            continue
+        ax.add_patch(plt.Rectangle((4.3, y - 0.13), 0.75, 0.26, facecolor=CLASS if i == 0
+                                   else TOKEN, edgecolor="black", linewidth=0.8))
+        ax.text(4.675, y, label, ha="center", va="center", fontsize=7)
+        ax.text(5.15, y, "+", ha="center", va="center", fontsize=8)
+        ax.add_patch(plt.Rectangle((5.25, y - 0.13), 0.45, 0.26, facecolor=POSITION,
+                                   edgecolor="black", linewidth=0.8))
+        ax.text(5.475, y, "pos", ha="center", va="center", fontsize=6)
+    ax.text(5.0, -0.15, f"{n + 1} tokens of width D:\nclass token + {n} patches,\n"
+            "plus a learned position each", ha="center", va="bottom", fontsize=8)
+    _arrow(ax, 5.8, 2.0, 6.2, 2.0)
+    # 4. the encoder blocks
+    _box(ax, 6.25, 0.9, 2.1, 2.2, f"encoder block × {depth}\n\nLayerNorm → multi-head\n"
+         "self-attention → + \n(tokens mix here only)\n\nLayerNorm → MLP → +\n(each token alone)",
+         colour="#fff7bc", fontsize=8)
+    _arrow(ax, 8.4, 2.0, 8.8, 2.0)
+    # 5. the head reads the class token only
+    ax.add_patch(plt.Rectangle((8.85, 1.87), 0.55, 0.26, facecolor=CLASS, edgecolor="black",
+                               linewidth=0.8))
+    ax.text(9.125, 2.0, "class", ha="center", va="center", fontsize=7)
+    ax.text(9.125, 1.6, "class token\nonly", ha="center", va="top", fontsize=8)
+    _arrow(ax, 9.45, 2.0, 9.7, 2.0)
+    _box(ax, 9.75, 1.55, 1.15, 0.9, "LayerNorm,\nlinear head\n→ class scores", fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_attention_maps(images, maps, labels, predictions, title: str | None = None):
+    """Images (N, H, W) above attention maps (N, h, w), all maps on one colour scale from 0
+    to the largest weight, with a colour bar that marks the uniform weight 1 / (h w)."""
+    import matplotlib.pyplot as plt
+
+    imgs, m = to_numpy(images).astype(float), to_numpy(maps).astype(float)
+    if imgs.ndim != 3 or m.ndim != 3 or len(imgs) != len(m):
+        raise ValueError(f"need images (N, H, W) and maps (N, h, w), got {imgs.shape} and "
+                         f"{m.shape}")
+    if len(labels) != len(m) or len(predictions) != len(m):
+        raise ValueError(f"{len(m)} maps but {len(labels)} labels and {len(predictions)} "
+                         "predictions")
+    n = len(m)
+    uniform = 1 / (m.shape[1] * m.shape[2])
+    fig, axes = plt.subplots(2, n, figsize=(1.35 * n + 1.0, 3.6), squeeze=False)
+    vmax = float(m.max())
+    for i in range(n):
+        axes[0, i].imshow(imgs[i], cmap="gray", interpolation="nearest")
+        axes[0, i].set_title(str(labels[i]), fontsize=9)
+        shown = axes[1, i].imshow(m[i], cmap="viridis", vmin=0, vmax=vmax,
+                                  interpolation="nearest")
+        axes[1, i].set_title(f"→ {predictions[i]}", fontsize=9)
+        for ax in axes[:, i]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout(rect=(0, 0, 0.92, 0.93 if title else 1))
+    bar = fig.colorbar(shown, ax=list(axes[1]), fraction=0.025, pad=0.02)
+    bar.ax.axhline(uniform, color="white", linewidth=2)
+    ticks = sorted({0.0, uniform, vmax})
+    bar.set_ticks(ticks, labels=[f"{t:.2f}" if t != uniform else f"1/{round(1 / uniform)} "
+                                 "(uniform)" for t in ticks], fontsize=8)
+    bar.set_label("attention weight", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+@light_figure
+def plot_accuracy_vs_data(sizes, runs: dict, single: dict | None = None,
+                          ylabel: str = "test accuracy", title: str | None = None):
+    """Mean accuracy against training-set size (log axis) with a bar from the smallest to the
+    largest value over seeds: ``runs = {name: [[value per seed] per size]}``. ``single``
+    (``{name: [value per size]}``) adds one run per model as open markers. The accuracy axis
+    spans the data with a margin; it does not pretend to start at 0."""
+    import matplotlib.pyplot as plt
+
+    xs = np.asarray(sizes, dtype=float)
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    values = []
+    for i, (name, per_size) in enumerate(runs.items()):
+        if len(per_size) != len(xs):
+            raise ValueError(f"{name!r}: {len(per_size)} sizes of results for {len(xs)} sizes")
+        arr = [np.asarray(v, dtype=float) for v in per_size]
+        mean = np.array([a.mean() for a in arr])
+        low, high = mean - [a.min() for a in arr], [a.max() for a in arr] - mean
+        colour = f"C{i}"
+        seeds = min(len(a) for a in arr)
+        ax.errorbar(xs, mean, yerr=[low, high], marker="o", capsize=4, color=colour,
+                    label=f"{name}: mean, range over {seeds} seeds")
+        values += [a for a in arr]
+        if single and name in single:
+            ax.plot(xs, single[name], linestyle="none", marker="D", markerfacecolor="none",
+                    color=colour, markersize=7, label=f"{name}: this page's run")
+            values.append(np.asarray(single[name], dtype=float))
+    allv = np.concatenate([np.ravel(v) for v in values])
+    margin = 0.1 * (allv.max() - allv.min()) + 0.01
+    ax.set_ylim(allv.min() - margin, allv.max() + margin)
+    ax.set_xscale("log")
+    ax.set_xticks(xs, [f"{int(n):,}" for n in xs])
+    ax.xaxis.set_minor_formatter("")
+    ax.set_xlabel("training images (log scale)")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_attention_share(tokens, share, marks: dict | None = None, title: str | None = None):
+    """Fraction ``share`` of a block's multiply-adds spent in attention's T x T products
+    against the number of tokens (log axis); ``marks = {label: T}`` draws labelled lines."""
+    import matplotlib.pyplot as plt
+
+    t, s = np.asarray(tokens, dtype=float), np.asarray(share, dtype=float)
+    if t.shape != s.shape or t.size < 2:
+        raise ValueError(f"need as many shares as token counts (>= 2), got {t.size} and "
+                         f"{s.size}")
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.plot(t, 100 * s, color="C0")
+    ax.axhline(50, color="grey", linestyle=":", linewidth=1)
+    for label, T in (marks or {}).items():
+        y = 100 * float(np.interp(np.log(T), np.log(t), s))
+        ax.plot([T], [y], marker="o", color="C3")
+        ax.annotate(f"{label}\n{y:.1f} %", (T, y), textcoords="offset points", xytext=(-8, 8),
+                    ha="right", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("tokens T (log scale)")
+    ax.set_ylabel("% of the block's multiply-adds")
+    ax.grid(True, which="both", alpha=0.4)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

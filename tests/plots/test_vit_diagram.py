@@ -1,0 +1,78 @@
+"""helpers.plots.vit_diagram: chapter 8's figures draw, and show what they claim to."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from helpers.plots.vit_diagram import (
+    plot_accuracy_vs_data,
+    plot_attention_maps,
+    plot_attention_share,
+    plot_vit_pipeline,
+)
+
+
+def _texts(fig):
+    return " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+@pytest.mark.parametrize("grid, depth, n", [(4, 2, 16), (2, 12, 4), (14, 12, 196)])
+def test_pipeline_names_every_stage(grid, depth, n):
+    fig = plot_vit_pipeline(np.zeros((28, 28)), grid=grid, depth=depth, title="T")
+    assert isinstance(fig, Figure)
+    text = _texts(fig)
+    for part in (f"{n} patches", f"{n + 1} tokens", "class", "pos", f"encoder block × {depth}",
+                 "self-attention", "MLP", "linear head"):
+        assert part in text
+    fig.canvas.draw()
+    assert "patch 1" in text and f"patch {n}" in text
+
+
+def test_pipeline_bad_inputs():
+    with pytest.raises(ValueError, match="grid"):
+        plot_vit_pipeline(grid=0)
+    with pytest.raises(ValueError, match="depth"):
+        plot_vit_pipeline(depth=0)
+    with pytest.raises(ValueError, match="image"):
+        plot_vit_pipeline(np.zeros((2, 28, 28)))
+
+
+def test_attention_maps_share_one_scale_and_a_colour_bar():
+    rng = np.random.default_rng(0)
+    maps = rng.dirichlet(np.ones(16), size=3).reshape(3, 4, 4)
+    fig = plot_attention_maps(np.zeros((3, 28, 28)), maps, ["a", "b", "c"], ["x", "y", "z"],
+                              title="T")
+    images = [ax.images[0] for ax in fig.axes[3:6]]
+    assert all(im.get_clim() == (0, maps.max()) for im in images)
+    assert len(fig.axes) == 7                              # 2 rows of 3 and the colour bar
+    assert [ax.get_title() for ax in fig.axes[3:6]] == ["→ x", "→ y", "→ z"]
+    fig.canvas.draw()
+    with pytest.raises(ValueError, match="maps"):
+        plot_attention_maps(np.zeros((3, 28, 28)), maps[:2], "abc", "xyz")
+    with pytest.raises(ValueError, match="labels"):
+        plot_attention_maps(np.zeros((3, 28, 28)), maps, "ab", "xyz")
+
+
+def test_accuracy_vs_data_has_range_bars_and_an_honest_axis():
+    runs = {"CNN": [[0.70, 0.74], [0.80, 0.82]], "ViT": [[0.60, 0.66], [0.75, 0.77]]}
+    fig = plot_accuracy_vs_data([400, 1600], runs, single={"CNN": [0.71, 0.81]}, title="T")
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert 0.5 < low < 0.60 and 0.82 < high < 0.9          # around the data, not from 0
+    bars = ax.containers[0]                                  # the CNN's error bars
+    segments = bars.lines[2][0].get_segments()
+    assert [tuple(np.round(s[:, 1], 3)) for s in segments] == [(0.70, 0.74), (0.80, 0.82)]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "CNN: mean, range over 2 seeds" in labels and "CNN: this page's run" in labels
+    with pytest.raises(ValueError, match="sizes"):
+        plot_accuracy_vs_data([400], runs)
+
+
+def test_attention_share_marks():
+    t = np.geomspace(16, 16384, 20)
+    share = t / (t + 4608)
+    fig = plot_attention_share(t, share, marks={"equal": 4608}, title="T")
+    assert "50.0 %" in _texts(fig) and fig.axes[0].get_ylim() == (0, 100)
+    with pytest.raises(ValueError, match="shares"):
+        plot_attention_share([1, 2], [0.1])

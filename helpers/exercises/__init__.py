@@ -31,9 +31,9 @@ from helpers.exercises.ch04 import (
     check_red_green_filter,
 )
 from helpers.exercises.ch05 import (
-    check_depth_for_field,
     check_field_box,
     check_receptive_field_size,
+    check_resnet_layers,
 )
 from helpers.exercises.ch06 import (
     check_conv_macs,
@@ -104,7 +104,7 @@ __all__ = [
     # chapter 4
     "check_conv_stack_parameters", "check_pointwise_conv", "check_red_green_filter",
     # chapter 5
-    "check_depth_for_field", "check_field_box", "check_receptive_field_size",
+    "check_field_box", "check_receptive_field_size", "check_resnet_layers",
     # chapter 6
     "check_conv_macs", "check_dropout_forward", "check_fc_fraction", "check_shift_images",
     # chapter 7

@@ -4,8 +4,9 @@
 5.1   ``receptive_field_size(layers)``                  field size (pixels per side) after a
                                                         stack ``[(kernel_size, stride), ...]``;
                                                         1 for an empty stack
-5.2   ``depth_for_field(target, kernel_size=3)``        fewest stride-1 k×k convolutions whose
-                                                        field is at least ``target`` pixels
+5.2   ``resnet_layers(blocks_per_stage, version)``      the ``[(kernel_size, stride), ...]``
+                                                        main path of a bottleneck ResNet, v1 or
+                                                        v1.5 (ResNet-50: 483 or 427 pixels)
 5.3   ``field_box(layers, i)``                          ``(first, last)`` input positions
                                                         (inclusive; negative = padding) seen by
                                                         output unit ``i`` of a stack
@@ -19,11 +20,9 @@ measured gradients).
 """
 from __future__ import annotations
 
-import math
-
 from helpers.exercises.core import Case, Exercise, Mistake, checker
 
-__all__ = ["check_depth_for_field", "check_field_box", "check_receptive_field_size"]
+__all__ = ["check_field_box", "check_receptive_field_size", "check_resnet_layers"]
 
 ALEXNET = [(11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2)]
 VGG16 = [(3, 1), (3, 1), (2, 2)] * 2 + [(3, 1), (3, 1), (3, 1), (2, 2)] * 3
@@ -101,42 +100,79 @@ RECEPTIVE_FIELD = Exercise(
 check_receptive_field_size = checker(RECEPTIVE_FIELD, "check_receptive_field_size")
 
 
-# --------------------------------------------------------------------------- 5.2 depth needed
+# --------------------------------------------------------------------------- 5.2 ResNet v1, v1.5
 
-def depth_for_field(target, kernel_size=3):
-    """Fewest L with 1 + L (k - 1) >= target, i.e. ceil((target - 1) / (k - 1))."""
-    return -(-(target - 1) // (kernel_size - 1))
+STEM = [(7, 2), (3, 2)]          # 7x7 convolution, stride 2; 3x3 max pool, stride 2
 
 
-def _depth_cases(rng) -> list[Case]:
-    cases = [Case((1,), label="one pixel"), Case((3,), label="3×3"),
-             Case((101,), label="101×101"), Case((100,), label="an even target"),
-             Case((224,), label="a whole 224×224 image"),
-             Case((7, 7), label="one 7×7 kernel"), Case((10, 5)), Case((57, 5)),
-             Case((2, 2), label="2×2 kernels"), Case((31, 7))]
-    for _ in range(6):
-        cases.append(Case((int(rng.integers(2, 400)), int(rng.choice([2, 3, 5, 7])))))
+def resnet_layers(blocks_per_stage, version):
+    """The main path of a bottleneck ResNet as (kernel_size, stride) pairs: the stem, then per
+    block 1x1, 3x3, 1x1; the first block of every stage after the first strides by 2, on its
+    first 1x1 in "v1" (He et al. 2016) or on its 3x3 in "v1.5" (torchvision)."""
+    if version not in ("v1", "v1.5"):
+        raise ValueError(f"version must be 'v1' or 'v1.5', got {version!r}")
+    layers = list(STEM)
+    for stage, blocks in enumerate(blocks_per_stage):
+        for block in range(blocks):
+            s = 2 if stage > 0 and block == 0 else 1
+            if version == "v1":
+                layers += [(1, s), (3, 1), (1, 1)]
+            else:
+                layers += [(1, 1), (3, s), (1, 1)]
+    return layers
+
+
+def _resnet_cases(rng) -> list[Case]:
+    cases = [Case(((3, 4, 6, 3), "v1.5"), label="ResNet-50, v1.5"),
+             Case(((3, 4, 6, 3), "v1"), label="ResNet-50, v1"),
+             Case(((3, 4, 23, 3), "v1"), label="ResNet-101, v1"),
+             Case(((1,), "v1"), label="one stage of one block"),
+             Case(((2, 1), "v1.5"), label="two stages"),
+             Case(((1, 1, 1), "v1"), label="three one-block stages")]
+    for _ in range(4):
+        blocks = tuple(int(b) for b in rng.integers(1, 4, size=int(rng.integers(2, 5))))
+        cases.append(Case((blocks, str(rng.choice(["v1", "v1.5"])))))
     return cases
 
 
-DEPTH_FOR_FIELD = Exercise(
-    number="5.2", title="How deep for a given field?", reference=depth_for_field,
-    cases=_depth_cases,
+def _built(blocks_per_stage, version, *, swap=False, every_block=False, first_stage=False,
+           stem=(7, 2, 3, 2), shortcut=False):
+    """resnet_layers with one thing done wrong (for the Mistakes below)."""
+    v1 = (version == "v1") != swap
+    layers = [(stem[i], stem[i + 1]) for i in range(0, len(stem), 2)]
+    for stage, blocks in enumerate(blocks_per_stage):
+        for block in range(blocks):
+            down = (stage > 0 or first_stage) and (block == 0 or every_block)
+            s = 2 if down else 1
+            layers += [(1, s), (3, 1), (1, 1)] if v1 else [(1, 1), (3, s), (1, 1)]
+            if shortcut and down:
+                layers.append((1, s))
+    return layers
+
+
+RESNET_LAYERS = Exercise(
+    number="5.2", title="ResNet-50 v1 versus v1.5", reference=resnet_layers,
+    cases=_resnet_cases,
     mistakes=[
-        Mistake("you rounded down, so the field falls short of the target: round UP, "
-                "math.ceil((target − 1) / (k − 1)) (or -(-(target − 1) // (k − 1))).",
-                lambda t, k=3: (t - 1) // (k - 1)),
-        Mistake("the field of L layers is 1 + L·(k − 1): subtract the 1 before dividing, "
-                "L = ceil((target − 1) / (k − 1)).",
-                lambda t, k=3: math.ceil(t / (k - 1))),
-        Mistake("each layer grows the field by k − 1, not k (the centre pixel is shared): "
-                "divide by k − 1.", lambda t, k=3: math.ceil((t - 1) / k)),
-        Mistake("your answer only works for 3×3 kernels (2 pixels per layer); use "
-                "kernel_size: each layer adds kernel_size − 1.",
-                lambda t, k=3: math.ceil((t - 1) / 2)),
+        Mistake("your v1 and v1.5 are swapped: v1 (He et al.) strides on the FIRST 1×1 "
+                "convolution of the block, v1.5 (torchvision) on the 3×3.",
+                lambda b, v: _built(b, v, swap=True)),
+        Mistake("you gave every block of a stage stride 2; only the FIRST block of a stage "
+                "halves the resolution, the others keep it (stride 1).",
+                lambda b, v: _built(b, v, every_block=True)),
+        Mistake("the first stage keeps the resolution: the stem has already downsampled by 4, "
+                "so only stages 2, 3, 4, ... start with a stride-2 block.",
+                lambda b, v: _built(b, v, first_stage=True)),
+        Mistake("the shortcut is not a layer of the chain: it runs BESIDE the block, in "
+                "parallel, and its 1×1 field lies inside the main path's. Leave it out, or the "
+                "stride counts twice.", lambda b, v: _built(b, v, shortcut=True)),
+        Mistake("the stem has two layers: the 7×7 convolution (stride 2) AND the 3×3 max pool "
+                "(stride 2).", lambda b, v: _built(b, v, stem=(7, 2))),
+        Mistake("start with the stem: a 7×7 convolution with stride 2, then a 3×3 max pool "
+                "with stride 2, before the first block.", lambda b, v: _built(b, v, stem=())),
     ],
 )
-check_depth_for_field = checker(DEPTH_FOR_FIELD, "check_depth_for_field")
+check_resnet_layers = checker(RESNET_LAYERS, "check_resnet_layers")
 
 
 # --------------------------------------------------------------------------- 5.3 the box
@@ -202,4 +238,4 @@ FIELD_BOX = Exercise(
 )
 check_field_box = checker(FIELD_BOX, "check_field_box")
 
-EXERCISES = [RECEPTIVE_FIELD, DEPTH_FOR_FIELD, FIELD_BOX]
+EXERCISES = [RECEPTIVE_FIELD, RESNET_LAYERS, FIELD_BOX]

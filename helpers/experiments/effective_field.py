@@ -3,6 +3,7 @@
 
     conv_stack(depth)                        # depth 3x3 stride-1 convs (the 2k + 1 experiment)
     one_channel_copy(model)                  # same kernels/strides/paddings, one channel wide
+    stride_on_first_conv(resnet50())         # ResNet v1: stride on the 1x1, not the 3x3 (v1.5)
     measured_table(model.features, (1, 256, 256))   # analytic vs measured, layer by layer
     g = effective_receptive_field(model, (1, 41, 41))   # mean |d centre / d input|
     central_mass(g, size=33)                 # share of |gradient| in the field's central half
@@ -29,7 +30,7 @@ from helpers.receptive_field import measured_receptive_field, receptive_field
 
 __all__ = ["MeasuredRow", "central_mass", "conv_stack", "draw_effective_field",
            "effective_receptive_field", "gaussian_fit", "measured_markdown", "measured_table",
-           "one_channel_copy", "sequential_layers", "truncated"]
+           "one_channel_copy", "sequential_layers", "stride_on_first_conv", "truncated"]
 
 _CONVS = (nn.Conv2d, scratch.Conv2d)
 
@@ -72,6 +73,30 @@ def one_channel_copy(module: nn.Module) -> nn.Module:
     if isinstance(thin, _CONVS):
         return _one_channel_conv(thin)
     return thin
+
+
+def stride_on_first_conv(model: nn.Module) -> nn.Module:
+    """A copy of a ResNet in which every downsampling bottleneck (a block with ``conv1``,
+    ``conv2``, ``conv3`` whose ``conv2`` has stride s > 1) strides on its first 1x1 convolution
+    instead: ``conv1`` gets stride s, ``conv2`` stride 1. That is the original ResNet ("v1",
+    He et al. 2016); the course's and torchvision's ``resnet50`` stride on the 3x3 ("v1.5").
+    Output sizes and weights are unchanged; the receptive fields grow. ValueError if the model
+    has no such block."""
+    v1 = copy.deepcopy(model)
+    moved = 0
+    for block in v1.modules():
+        convs = [getattr(block, name, None) for name in ("conv1", "conv2", "conv3")]
+        if not all(isinstance(c, _CONVS) for c in convs) or convs[0].kernel_size not in (1, (1, 1)):
+            continue
+        stride = convs[1].stride
+        if stride in (1, (1, 1)):
+            continue
+        convs[0].stride, convs[1].stride = stride, (1, 1) if isinstance(stride, tuple) else 1
+        moved += 1
+    if not moved:
+        raise ValueError("stride_on_first_conv: no bottleneck block with a strided 3x3 "
+                         "convolution in this model")
+    return v1
 
 
 def sequential_layers(module: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]]:

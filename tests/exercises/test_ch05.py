@@ -6,8 +6,7 @@ functions in helpers/exercises/ch05.py, so each diagnosis is proven by behaviour
 """
 from __future__ import annotations
 
-import math
-
+import torch
 from torch import nn
 
 from helpers.exercises import (
@@ -15,6 +14,8 @@ from helpers.exercises import (
     check_field_box,
     run_check,
 )
+from helpers.experiments.effective_field import stride_on_first_conv
+from helpers.models import resnet50
 from helpers.receptive_field import measured_receptive_field, receptive_field
 from tests.exercises.harness import checkers_of, hands_back_reference, mutant_tests
 
@@ -41,11 +42,18 @@ def test_references_agree_with_the_course_module_and_with_gradients():
     first, last = ch05.field_box(layers, 2)
     measured = measured_receptive_field(_net(layers), (1, 40, 40), unit=(2, 2))
     assert (measured.left, measured.left + measured.width - 1) == (first, last)
-    for case in ch05.DEPTH_FOR_FIELD.make_cases():
-        target, *rest = case.args
-        k = rest[0] if rest else 3
-        depth = ch05.depth_for_field(*case.args)
-        assert 1 + depth * (k - 1) >= target and (depth == 0 or 1 + (depth - 1) * (k - 1) < target)
+
+
+def test_resnet_layer_lists_give_the_zoo_models_fields():
+    with torch.device("meta"):
+        model = resnet50()
+    v15 = receptive_field(model.features).size
+    v1 = receptive_field(stride_on_first_conv(model).features).size
+    assert (v1, v15) == (483, 427)
+    for version, expected in (("v1", v1), ("v1.5", v15)):
+        layers = ch05.resnet_layers((3, 4, 6, 3), version)
+        assert ch05.receptive_field_size(layers) == expected
+        assert receptive_field(_net([(k, s, 0) for k, s in layers])).size == expected
 
 
 # --------------------------------------------------------------------------- 5.1 mutants
@@ -98,32 +106,63 @@ def returns_the_jump_too(layers):
 
 # --------------------------------------------------------------------------- 5.2 mutants
 
-def floors(target, kernel_size=3):
-    return (target - 1) // (kernel_size - 1)
+def block_v1(s):
+    return [(1, s), (3, 1), (1, 1)]
 
 
-def no_minus_one(target, kernel_size=3):
-    return math.ceil(target / (kernel_size - 1))
+def block_v15(s):
+    return [(1, 1), (3, s), (1, 1)]
 
 
-def divides_by_k(target, kernel_size=3):
-    return math.ceil((target - 1) / kernel_size)
+def versions_mixed_up(blocks_per_stage, version):
+    layers = [(7, 2), (3, 2)]
+    for i, n in enumerate(blocks_per_stage):
+        for b in range(n):
+            s = 2 if i > 0 and b == 0 else 1
+            layers += block_v15(s) if version == "v1" else block_v1(s)
+    return layers
 
 
-def only_3x3(target, kernel_size=3):
-    return math.ceil((target - 1) / 2)
+def every_block_downsamples(blocks_per_stage, version):
+    layers = [(7, 2), (3, 2)]
+    for i, n in enumerate(blocks_per_stage):
+        s = 1 if i == 0 else 2
+        for _ in range(n):
+            layers += block_v1(s) if version == "v1" else block_v15(s)
+    return layers
 
 
-def float_depth(target, kernel_size=3):
-    return (target - 1) / (kernel_size - 1)
+def first_stage_downsamples_too(blocks_per_stage, version):
+    layers = [(7, 2), (3, 2)]
+    for n in blocks_per_stage:
+        for b in range(n):
+            s = 2 if b == 0 else 1
+            layers += block_v1(s) if version == "v1" else block_v15(s)
+    return layers
 
 
-def searches_forever(target, kernel_size=3):
-    depth, field = 0, 1
-    while field != target:          # never stops when the target is not reachable exactly
-        depth += 1
-        field += kernel_size - 1
-    return depth
+def shortcut_in_the_chain(blocks_per_stage, version):
+    layers = [(7, 2), (3, 2)]
+    for i, n in enumerate(blocks_per_stage):
+        for b in range(n):
+            s = 2 if i > 0 and b == 0 else 1
+            layers += block_v1(s) if version == "v1" else block_v15(s)
+            if s == 2:
+                layers.append((1, 2))          # the projection shortcut
+    return layers
+
+
+def forgot_the_pool(blocks_per_stage, version):
+    layers = [(7, 2)]
+    for i, n in enumerate(blocks_per_stage):
+        for b in range(n):
+            s = 2 if i > 0 and b == 0 else 1
+            layers += block_v1(s) if version == "v1" else block_v15(s)
+    return layers
+
+
+def returns_the_field_size(blocks_per_stage, version):
+    return 483 if version == "v1" else 427
 
 
 # --------------------------------------------------------------------------- 5.3 mutants
@@ -179,11 +218,12 @@ MUTANTS = [
     ("5.1", plus_k, "wrong", "adds k − 1 pixels"),
     ("5.1", starts_at_zero, "wrong", "start from r = 1"),
     ("5.1", returns_the_jump_too, "bad_type", "expected an int"),
-    ("5.2", floors, "wrong", "you rounded down"),
-    ("5.2", no_minus_one, "wrong", "subtract the 1 before dividing"),
-    ("5.2", divides_by_k, "wrong", "divide by k − 1"),
-    ("5.2", only_3x3, "wrong", "only works for 3×3 kernels"),
-    ("5.2", float_depth, "bad_type", "expected an int"),
+    ("5.2", versions_mixed_up, "wrong", "v1 and v1.5 are swapped"),
+    ("5.2", every_block_downsamples, "wrong", "only the FIRST block of a stage"),
+    ("5.2", first_stage_downsamples_too, "wrong", "the first stage keeps the resolution"),
+    ("5.2", shortcut_in_the_chain, "wrong", "the shortcut is not a layer of the chain"),
+    ("5.2", forgot_the_pool, "wrong", "the stem has two layers"),
+    ("5.2", returns_the_field_size, "bad_type", "expected a list"),
     ("5.3", ignores_padding, "wrong", "you ignored the padding"),
     ("5.3", raw_padding, "wrong", "added the paddings as they are"),
     ("5.3", padding_after_stride, "wrong", "jump AFTER its layer"),

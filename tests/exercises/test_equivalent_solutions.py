@@ -216,15 +216,22 @@ def receptive_field_sum(layers):
     return 1 + sum((k - 1) * math.prod(strides[:i + 1]) for i, (k, _) in enumerate(layers))
 
 
-def depth_by_search(target, kernel_size=3):
-    depth = 0
-    while 1 + depth * (kernel_size - 1) < target:
-        depth += 1
-    return depth
+def resnet_layers_by_stage(blocks_per_stage, version):
+    stride_at = 0 if version == "v1" else 1            # which of (1x1, 3x3, 1x1) strides
+    layers = [(7, 2), (3, 2)]
+    for stage, blocks in enumerate(blocks_per_stage):
+        strides = [2 if stage else 1] + [1] * (blocks - 1)
+        for s in strides:
+            block = [(1, 1), (3, 1), (1, 1)]
+            block[stride_at] = (block[stride_at][0], s)
+            layers.extend(block)
+    return layers
 
 
-def depth_by_ceil(target, kernel_size=3):
-    return max(0, math.ceil((target - 1) / (kernel_size - 1)))
+def resnet_layers_comprehension(blocks_per_stage, version):
+    blocks = {"v1": lambda s: [(1, s), (3, 1), (1, 1)], "v1.5": lambda s: [(1, 1), (3, s), (1, 1)]}
+    return [(7, 2), (3, 2)] + [layer for i, n in enumerate(blocks_per_stage) for b in range(n)
+                               for layer in blocks[version](2 if i and not b else 1)]
 
 
 def field_box_backwards(layers, i):
@@ -394,7 +401,7 @@ EQUIVALENTS = {
     "4.2": [conv_stack_parameters_modules, conv_stack_parameters_zip],
     "4.3": [pointwise_einsum, pointwise_matmul],
     "5.1": [receptive_field_top_down, receptive_field_sum],
-    "5.2": [depth_by_search, depth_by_ceil],
+    "5.2": [resnet_layers_by_stage, resnet_layers_comprehension],
     "5.3": [field_box_backwards, field_box_products],
     "6.1": [conv_macs_per_output, conv_macs_meta],
     "6.2": [fc_fraction_named, fc_fraction_state_dict],

@@ -167,3 +167,23 @@ def test_gaussian_fit_recovers_sigma_and_tells_a_box_from_a_bell():
     box = np.zeros((61, 61))
     box[:, 20:41] = 1.0
     assert gaussian_fit(box)[1] < 0.9
+
+
+def test_stride_on_first_conv_moves_the_strides_and_keeps_the_output():
+    from helpers.experiments.effective_field import stride_on_first_conv
+    from helpers.models import resnet18, resnet50
+
+    with torch.device("meta"):
+        model = resnet50()
+    v1 = stride_on_first_conv(model)
+    moved = [name for name, m in v1.named_modules() if getattr(m, "conv1", None) is not None
+             and hasattr(m, "conv3") and m.conv1.stride != (1, 1)]
+    assert moved == ["features.layer2.0", "features.layer3.0", "features.layer4.0"]
+    assert receptive_field(v1.features).size == 483 and receptive_field(model.features).size == 427
+    assert all(m.conv2.stride in (1, (1, 1)) for m in model.modules() if hasattr(m, "conv3")) \
+        is False                                                # the original is untouched
+    x = torch.randn(1, 1, 40, 40)
+    small = one_channel_copy(stride_on_first_conv(one_channel_copy(resnet50().features)))
+    assert small(x).shape == one_channel_copy(resnet50().features)(x).shape
+    with pytest.raises(ValueError):
+        stride_on_first_conv(resnet18())                        # basic blocks: no bottleneck

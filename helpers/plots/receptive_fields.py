@@ -1,0 +1,143 @@
+"""Chapter 5's line plots of receptive fields: how the field grows layer by layer in a network,
+the gap between ResNet-50 v1 and v1.5, and the theoretical against the effective field on
+log-log axes (with slope guides). Each returns a white Figure (see :mod:`helpers.plots.style`).
+
+    plot_field_by_layer({"VGG-16": receptive_field(vgg.features), ...}, input_size=224)
+    plot_version_gap(sizes_v1, sizes_v15)
+    plot_effective_growth([2, 4, 8, 16], theory, 2 * sigmas)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.plots.style import light_figure
+
+__all__ = ["plot_effective_growth", "plot_field_by_layer", "plot_version_gap"]
+
+
+def _sizes(field) -> list[int]:
+    """Field sizes after each layer: a ReceptiveField's rows, or a sequence of ints."""
+    rows = getattr(field, "layers", None)
+    sizes = [row.size for row in rows] if rows is not None else [int(v) for v in field]
+    if not sizes:
+        raise ValueError("a curve needs at least one layer")
+    return sizes
+
+
+@light_figure
+def plot_field_by_layer(fields: dict, input_size: int | None = None, title: str | None = None,
+                        xlabel: str = "layer, from the input"):
+    """One line per network: the field size after each layer (x = 1, 2, ...). ``fields`` maps a
+    label to a ``ReceptiveField`` (its table rows) or to a list of sizes; a row whose jump grows
+    (a downsampling layer) gets a filled marker. ``input_size`` draws the image side."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    if not fields:
+        raise ValueError("plot_field_by_layer needs at least one network")
+    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    longest = 1
+    for label, field in fields.items():
+        sizes = _sizes(field)
+        xs = np.arange(1, len(sizes) + 1)
+        longest = max(longest, len(sizes))
+        style = "--" if "v1 " in f"{label} " and "v1.5" not in str(label) else "-"
+        (line,) = ax.plot(xs, sizes, style, lw=1.8, label=f"{label}: {sizes[-1]} px")
+        rows = getattr(field, "layers", None)
+        if rows is not None:
+            down = [i for i, row in enumerate(rows) if row.stride > 1]
+            ax.plot(xs[down], np.asarray(sizes)[down], "o", ms=5, color=line.get_color())
+        ax.annotate(str(sizes[-1]), (xs[-1], sizes[-1]), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8,
+                    color=line.get_color())
+    if input_size is not None:
+        ax.axhline(input_size, color="#555555", lw=1, ls=":")
+        ax.text(1, input_size, f" input image: {input_size} px", va="bottom", fontsize=8,
+                color="#555555")
+    ax.plot([], [], "o", ms=5, color="#555555", label="downsampling layer (stride > 1)")
+    ax.set_xlim(0.5, longest + 2.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("receptive field (pixels per side)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_version_gap(sizes_v1, sizes_v15, title: str | None = None):
+    """Left: the field after each layer of two layer lists of the same length (ResNet v1 and
+    v1.5). Right: their difference, v1 minus v1.5, layer by layer."""
+    import matplotlib.pyplot as plt
+
+    a, b = np.asarray(_sizes(sizes_v1)), np.asarray(_sizes(sizes_v15))
+    if a.shape != b.shape:
+        raise ValueError(f"the two lists have {a.size} and {b.size} layers; they must match")
+    xs = np.arange(1, a.size + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    left.plot(xs, a, "--", lw=1.8, color="#d62728", label=f"v1 (stride on the 1×1): {a[-1]} px")
+    left.plot(xs, b, "-", lw=1.8, color="#1f77b4", label=f"v1.5 (stride on the 3×3): {b[-1]} px")
+    left.set_xlabel("layer along the main path")
+    left.set_ylabel("receptive field (pixels)")
+    left.legend(fontsize=8, loc="upper left")
+    left.grid(True, alpha=0.3)
+    gap = a - b
+    right.step(xs, gap, where="post", color="#555555", lw=1.8)
+    for i in np.flatnonzero(np.diff(np.concatenate([[0], gap]))):
+        right.annotate(f"+{gap[i] - (gap[i - 1] if i else 0)}", (xs[i], gap[i]),
+                       xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=8)
+    right.set_xlabel("layer along the main path")
+    right.set_ylabel("v1 field − v1.5 field (pixels)")
+    right.set_ylim(0, max(1, gap.max()) * 1.15)
+    right.grid(True, alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_effective_growth(depths, theory, effective, title: str | None = None):
+    """Theoretical field and effective width against depth on log-log axes, with guide lines of
+    slope 1 (grows like depth) and 1/2 (like the square root of depth) through the first
+    effective point. Ticks are the depths and powers of two, written as plain numbers."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+
+    depths = np.asarray(depths, dtype=float)
+    theory, effective = np.asarray(theory, dtype=float), np.asarray(effective, dtype=float)
+    if not (depths.size == theory.size == effective.size) or depths.size < 2:
+        raise ValueError("depths, theory and effective need the same length, at least 2")
+    if (depths <= 0).any() or (theory <= 0).any() or (effective <= 0).any():
+        raise ValueError("log-log axes need positive values")
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.plot(depths, theory, "s-", color="#1f77b4", lw=1.8, label="theoretical field 2k + 1")
+    ax.plot(depths, effective, "o-", color="#d62728", lw=1.8,
+            label="effective width 2σ (measured)")
+    span = np.geomspace(depths[0], depths[-1], 50)
+    for power, style, text in ((1.0, "--", "slope 1: ∝ depth"),
+                               (0.5, ":", "slope ½: ∝ √depth")):
+        ax.plot(span, effective[0] * (span / depths[0]) ** power, style, color="#555555",
+                lw=1.2, label=f"guide, {text}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    lo = min(theory.min(), effective.min())
+    hi = max(theory.max(), effective.max(), effective[0] * depths[-1] / depths[0])
+    yticks = [2.0 ** e for e in range(int(np.floor(np.log2(lo))), int(np.ceil(np.log2(hi))) + 1)]
+    for axis, ticks in ((ax.xaxis, depths), (ax.yaxis, yticks)):
+        axis.set_major_locator(FixedLocator(ticks))
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_locator(NullLocator())
+        axis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(yticks[0] * 0.9, yticks[-1] * 1.1)
+    ax.set_xlabel("depth k (stacked 3×3 layers)")
+    ax.set_ylabel("pixels")
+    ax.grid(True, alpha=0.4)
+    ax.legend(fontsize=8, loc="upper left")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

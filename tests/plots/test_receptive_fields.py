@@ -1,0 +1,68 @@
+"""helpers.plots.receptive_fields: each figure is white, leaves no pyplot figure open, draws what
+it is given (one line per network, the slope guides), and rejects bad input with ValueError."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from torch import nn
+
+from helpers.plots.receptive_fields import (
+    plot_effective_growth,
+    plot_field_by_layer,
+    plot_version_gap,
+)
+from helpers.receptive_field import receptive_field
+
+pytestmark = pytest.mark.usefixtures("agg_backend")
+
+
+def _net(strides):
+    return nn.Sequential(*[nn.Conv2d(1, 1, 3, stride=s, padding=1) for s in strides])
+
+
+def _is_white_and_closed(fig):
+    assert to_rgba(fig.get_facecolor()) == to_rgba("white")
+    assert not plt.get_fignums()
+
+
+def test_field_by_layer_draws_one_line_per_network_and_marks_downsampling():
+    fields = {"a": receptive_field(_net([1, 2, 1])), "b": [3, 5, 7, 9]}
+    fig = plot_field_by_layer(fields, input_size=8, title="T")
+    _is_white_and_closed(fig)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["a: 9 px", "b: 9 px"]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_array_equal(lines["a: 9 px"].get_ydata(), [3, 5, 9])
+    markers = [line for line in ax.get_lines() if line.get_linestyle() == "None"
+               and len(line.get_xdata()) == 1]
+    assert any(list(m.get_xdata()) == [2] for m in markers)      # the stride-2 layer
+    assert ax.get_title() == "T"
+
+
+def test_version_gap_plots_the_difference():
+    fig = plot_version_gap([3, 5, 9], [3, 5, 7])
+    _is_white_and_closed(fig)
+    step = fig.axes[1].get_lines()[0]
+    np.testing.assert_array_equal(step.get_ydata()[-1], 2)
+    with pytest.raises(ValueError):
+        plot_version_gap([3, 5], [3, 5, 7])
+
+
+def test_effective_growth_has_guides_and_plain_tick_labels():
+    fig = plot_effective_growth([2, 4, 8], [5, 9, 17], [2.5, 3.6, 5.0])
+    _is_white_and_closed(fig)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0] == "theoretical field 2k + 1" and any("slope 1" in t for t in labels) \
+        and any("slope ½" in t for t in labels)
+    guide = next(line for line in ax.get_lines() if "slope ½" in line.get_label())
+    x, y = guide.get_xdata(), guide.get_ydata()
+    assert np.polyfit(np.log(x), np.log(y), 1)[0] == pytest.approx(0.5)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4", "8"]
+    for bad in (([2], [5], [2.5]), ([2, 4], [5, 9], [0, 1]), ([2, 4], [5], [2, 3])):
+        with pytest.raises(ValueError):
+            plot_effective_growth(*bad)

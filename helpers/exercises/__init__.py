@@ -43,7 +43,7 @@ from helpers.exercises.ch07 import (
     check_shortcut_params,
 )
 from helpers.exercises.ch08 import check_attention, check_patchify, check_separable_params
-from helpers.exercises.ch09 import check_design, check_stack_profile
+from helpers.exercises.ch09 import check_design, check_field_per_million, check_stack_profile
 from helpers.exercises.core import (
     Case,
     Exercise,
@@ -108,5 +108,5 @@ __all__ = [
     # chapter 8
     "check_attention", "check_patchify", "check_separable_params",
     # chapter 9
-    "check_design", "check_stack_profile",
+    "check_design", "check_field_per_million", "check_stack_profile",
 ]

@@ -10,6 +10,9 @@
                                                         -> (N, num_classes), convolutional, within
                                                         the parameter and multiply-add budgets,
                                                         its last spatial layer seeing the image
+9.3   ``field_per_million(model)``                      receptive field of the last spatial layer
+                                                        (pixels per side) per million parameters
+                                                        of the whole model
 ====  ===============================================  ==========================================
 
 9.1 gathers chapter 4's parameter count, chapter 6's multiply-adds and chapter 5's receptive
@@ -33,11 +36,20 @@ from torch import nn
 from helpers.attention import MultiHeadSelfAttention
 from helpers.exercises.core import Case, Exercise, Mistake, checker
 from helpers.layers import conv_output_size
-from helpers.models import lenet5, mlp, small_cnn, tiny_vit
+from helpers.models import (
+    alexnet,
+    cifar_resnet,
+    lenet5,
+    mlp,
+    small_cnn,
+    small_vgg,
+    tiny_vit,
+    vgg16,
+)
 from helpers.receptive_field import receptive_field
 from helpers.summary import count_macs, count_parameters
 
-__all__ = ["check_design", "check_stack_profile"]
+__all__ = ["check_design", "check_field_per_million", "check_stack_profile"]
 
 
 # --------------------------------------------------------------------------- 9.1 one pass
@@ -322,4 +334,53 @@ DESIGN = Exercise(
 )
 check_design = checker(DESIGN, "check_design")
 
-EXERCISES = [STACK_PROFILE, DESIGN]
+
+
+# --------------------------------------------------------------------------- 9.3 field per weight
+
+def field_per_million(model):
+    """``receptive_field(model).size`` (the field of the last spatial layer, pixels per side)
+    divided by the model's parameters in millions (all of them, head included), a float."""
+    return receptive_field(model).size / (count_parameters(model) / 1e6)
+
+
+def _per_million(model, *, value="size", params="all", scale=1e6):
+    rf = receptive_field(model)
+    numerator = {"size": rf.size, "area": rf.size ** 2, "jump": rf.stride}[value]
+    counted = model.features if params == "trunk" else model
+    return numerator / (count_parameters(counted) / scale)
+
+
+def _zoo_cases(rng) -> list[Case]:
+    """ImageNet models on the meta device (shapes only, no weights: fast), small ones real (on
+    the meta device their random initialisers would load torch's compiler stack: slow)."""
+    torch.manual_seed(int(rng.integers(2**31)))
+    with torch.device("meta"):
+        big = [(lenet5(), "LeNet-5"), (alexnet(), "AlexNet"), (vgg16(), "VGG-16")]
+    small = [(small_cnn(), "small CNN"), (small_vgg(), "small VGG"),
+             (cifar_resnet(20), "ResNet-20 for 28×28 images"),
+             (cifar_resnet(8, width=4), "ResNet-8, 4 channels wide"), (tiny_vit(), "tiny ViT")]
+    return [Case((model,), label=label) for model, label in big + small]
+
+
+FIELD_PER_MILLION = Exercise(
+    number="9.3", title="Receptive field per parameter", reference=field_per_million,
+    cases=_zoo_cases, rtol=1e-9, allow_inplace=True,  # meta tensors have no values to compare
+    mistakes=[
+        Mistake("you divided by the number of parameters, not by millions of them: divide "
+                "count_parameters(model) by 1e6 first.",
+                lambda m: _per_million(m, scale=1.0)),
+        Mistake("you used the field's area; the exercise asks for its side, "
+                "receptive_field(model).size, in pixels.", lambda m: _per_million(m, value="area")),
+        Mistake("`.stride` is the jump between neighbouring units' fields, not the field "
+                "itself: use `.size`.", lambda m: _per_million(m, value="jump")),
+        Mistake("you counted only the parameters of `model.features`; count the whole model, "
+                "head included: what a design costs is all of its parameters.",
+                lambda m: _per_million(m, params="trunk")),
+        Mistake("you divided the other way round: pixels of field per million parameters is "
+                "field / (parameters / 1e6).", lambda m: 1.0 / field_per_million(m)),
+    ],
+)
+check_field_per_million = checker(FIELD_PER_MILLION, "check_field_per_million")
+
+EXERCISES = [STACK_PROFILE, DESIGN, FIELD_PER_MILLION]

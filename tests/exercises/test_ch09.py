@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -218,6 +219,34 @@ def design_forgot_to_build(in_channels, image_size, num_classes):
     return small_cnn
 
 
+# --------------------------------------------------------------------------- 9.3 mutants
+
+def per_parameter(model):
+    return receptive_field(model).size / count_parameters(model)
+
+
+def per_million_area(model):
+    side = receptive_field(model).size
+    return side * side / (count_parameters(model) / 1_000_000)
+
+
+def per_million_jump(model):
+    return receptive_field(model).stride / (count_parameters(model) / 1e6)
+
+
+def per_million_trunk(model):
+    return receptive_field(model.features).size / (count_parameters(model.features) / 1e6)
+
+
+def millions_per_pixel(model):
+    return count_parameters(model) / 1e6 / receptive_field(model).size
+
+
+def per_million_as_tensor(model):
+    n = sum(p.numel() for p in model.parameters())
+    return torch.tensor(receptive_field(model).size / (n / 1e6))
+
+
 MUTANTS = [
     ("9.1", profile_no_bias, "wrong", "miss the biases"),
     ("9.1", profile_macs_before_resizing, "wrong", "OUTPUT position"),
@@ -234,6 +263,12 @@ MUTANTS = [
     ("9.2", design_colour_resnet, "wrong", "pass in_channels"),
     ("9.2", design_dense, "wrong", "fully connected first layer"),
     ("9.2", design_forgot_to_build, "wrong", "expected a model"),
+    ("9.3", per_parameter, "wrong", "not by millions"),
+    ("9.3", per_million_area, "wrong", "area"),
+    ("9.3", per_million_jump, "wrong", "`.stride` is the jump"),
+    ("9.3", per_million_trunk, "wrong", "count the whole model"),
+    ("9.3", millions_per_pixel, "wrong", "the other way round"),
+    ("9.3", per_million_as_tensor, "bad_type", ".item()"),
 ]
 
 (test_mutant_is_rejected_with_the_right_diagnosis,

@@ -407,6 +407,17 @@ def design_small_resnet(in_channels, image_size, num_classes):
     return cifar_resnet(14, width=2, in_channels=in_channels, num_classes=num_classes)
 
 
+def field_per_million_from_table(model):
+    """The last row of the layer-by-layer table, and parameters summed by hand."""
+    last = receptive_field(model).layers[-1]
+    return last.size * 1e6 / sum(p.numel() for p in model.parameters())
+
+
+def field_per_million_numpy(model):
+    sizes = np.array([p.numel() for p in model.parameters()], dtype=np.float64)
+    return float(receptive_field(model).size / (sizes.sum() / 1e6))
+
+
 EQUIVALENTS = {
     "1.1": [dense_params_loop, dense_params_shapes],
     "1.2": [image_to_vector_flatten, image_to_vector_stack],
@@ -437,6 +448,7 @@ EQUIVALENTS = {
     "8.3": [separable_params_modules, separable_params_factored],
     "9.1": [stack_profile_by_layer, stack_profile_torch],
     "9.2": [design_deeper_cnn, design_small_resnet],
+    "9.3": [field_per_million_from_table, field_per_million_numpy],
 }
 
 

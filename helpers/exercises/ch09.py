@@ -268,8 +268,10 @@ def _measure(model: nn.Module, brief: Brief) -> dict[str, str]:
 
 
 _ADVICE = {
-    "runs": "the model must take the brief's images, (N, 1, 28, 28) greyscale, and return "
-            "(N, 10) class scores: pass in_channels, num_classes (and input_size where the "
+    "runs": "the model must take the brief's images, (N, "
+            f"{DESIGN_BRIEF.in_channels}, {DESIGN_BRIEF.image_size}, {DESIGN_BRIEF.image_size}),"
+            f" and return (N, {DESIGN_BRIEF.num_classes}) class scores: pass in_channels, "
+            "num_classes (and input_size where the "
             "constructor has one) on to the zoo's constructor; LeNet-5 as built in chapter 6 "
             "expects 32×32 images.",
     "dense": "a fully connected first layer ties each weight to one pixel position, so a digit "

@@ -11,7 +11,7 @@ chapter by chapter; each module's ``EXERCISES`` list is collected into :data:`EX
 """
 from __future__ import annotations
 
-from helpers.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
+from helpers.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09
 from helpers.exercises.ch01 import (
     check_correlation_at_distance,
     check_dense_params,
@@ -48,6 +48,7 @@ from helpers.exercises.ch07 import (
     check_shortcut_params,
 )
 from helpers.exercises.ch08 import check_attention, check_patchify, check_separable_params
+from helpers.exercises.ch09 import check_design, check_field_per_million, check_stack_profile
 from helpers.exercises.core import (
     Case,
     Exercise,
@@ -60,7 +61,7 @@ from helpers.exercises.core import (
     run_check,
 )
 
-CHAPTER_MODULES = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08)
+CHAPTER_MODULES = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09)
 
 
 def _collect(modules) -> dict[str, Exercise]:
@@ -112,4 +113,6 @@ __all__ = [
     "check_shortcut_params",
     # chapter 8
     "check_attention", "check_patchify", "check_separable_params",
+    # chapter 9
+    "check_design", "check_field_per_million", "check_stack_profile",
 ]

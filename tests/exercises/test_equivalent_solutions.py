@@ -13,6 +13,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.exercises import run_check
+from helpers.models import cifar_resnet, small_cnn
+from helpers.receptive_field import receptive_field
+from helpers.summary import count_macs, count_parameters
 from tests.exercises.harness import checkers_of
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -385,6 +388,61 @@ def separable_params_factored(in_channels, out_channels, kernel_size, bias=True)
     return in_channels * (kernel_size ** 2 + out_channels + bias) + bias * out_channels
 
 
+# --------------------------------------------------------------------------- chapter 9
+
+def stack_profile_by_layer(layers, in_channels, input_size):
+    """Each layer's output size and cost first, then the sums."""
+    sides, channels, costs, growth = [input_size], [in_channels], [], []
+    for kind, *spec in layers:
+        k, s, p = (spec[1], spec[2], spec[3]) if kind == "conv" else (spec[0], spec[1], 0)
+        sides.append((sides[-1] + 2 * p - k) // s + 1)
+        channels.append(spec[0] if kind == "conv" else channels[-1])
+        weights = channels[-1] * channels[-2] * k * k if kind == "conv" else 0
+        costs.append((weights + (channels[-1] if kind == "conv" else 0),
+                      weights * sides[-1] ** 2))
+        growth.append((k, s))
+    field = 1 + sum((k - 1) * math.prod(s for _, s in growth[:i])
+                    for i, (k, _) in enumerate(growth))
+    return {"parameters": sum(c for c, _ in costs), "macs": sum(m for _, m in costs),
+            "field": field}
+
+
+def stack_profile_torch(layers, in_channels, input_size):
+    """Build the stack with torch.nn on the meta device and ask the course's tools."""
+    modules, c = [], in_channels
+    with torch.device("meta"):
+        for kind, *spec in layers:
+            if kind == "conv":
+                modules.append(nn.Conv2d(c, spec[0], spec[1], stride=spec[2], padding=spec[3]))
+                c = spec[0]
+            else:
+                modules.append(nn.MaxPool2d(spec[0], stride=spec[1]))
+        model = nn.Sequential(*modules)
+    return {"parameters": count_parameters(model),
+            "macs": count_macs(model, (in_channels, input_size, input_size)),
+            "field": receptive_field(model).size}
+
+
+def design_deeper_cnn(in_channels, image_size, num_classes):
+    return small_cnn(channels=(4, 8, 8, 16), in_channels=in_channels, input_size=image_size,
+                     num_classes=num_classes)
+
+
+def design_small_resnet(in_channels, image_size, num_classes):
+    return cifar_resnet(14, width=2, in_channels=in_channels, num_classes=num_classes)
+
+
+def field_per_million_from_table(model):
+    """The last row of the layer-by-layer table, and parameters summed by hand."""
+    last = receptive_field(model).layers[-1]
+    return last.size * 1e6 / sum(p.numel() for p in model.parameters())
+
+
+def field_per_million_numpy(model):
+    sizes = np.array([p.numel() for p in model.parameters()], dtype=np.float64)
+    return float(receptive_field(model).size / (sizes.sum() / 1e6))
+
+
 EQUIVALENTS = {
     "1.1": [dense_params_loop, dense_params_shapes],
     "1.2": [image_to_vector_flatten, image_to_vector_stack],
@@ -414,6 +472,9 @@ EQUIVALENTS = {
     "8.1": [patchify_unfold, patchify_loops],
     "8.2": [attention_einsum, attention_stable_exp],
     "8.3": [separable_params_modules, separable_params_factored],
+    "9.1": [stack_profile_by_layer, stack_profile_torch],
+    "9.2": [design_deeper_cnn, design_small_resnet],
+    "9.3": [field_per_million_from_table, field_per_million_numpy],
 }
 
 

@@ -19,7 +19,12 @@ from helpers.exercises.ch01 import (
     check_place_on_canvas,
 )
 from helpers.exercises.ch02 import check_conv2d_loops, check_diagonal_edge_filter, check_output_size
-from helpers.exercises.ch03 import check_max_pool_backward, check_max_pool_loops, check_stack_shapes
+from helpers.exercises.ch03 import (
+    check_blur_downsample,
+    check_max_pool_backward,
+    check_max_pool_loops,
+    check_stack_shapes,
+)
 from helpers.exercises.ch04 import (
     check_conv_stack_parameters,
     check_pointwise_conv,
@@ -94,7 +99,8 @@ __all__ = [
     # chapter 2
     "check_conv2d_loops", "check_diagonal_edge_filter", "check_output_size",
     # chapter 3
-    "check_max_pool_backward", "check_max_pool_loops", "check_stack_shapes",
+    "check_blur_downsample", "check_max_pool_backward", "check_max_pool_loops",
+    "check_stack_shapes",
     # chapter 4
     "check_conv_stack_parameters", "check_pointwise_conv", "check_red_green_filter",
     # chapter 5

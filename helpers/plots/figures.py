@@ -226,7 +226,7 @@ def plot_curve(xs, ys_dict, xlabel: str = "", ylabel: str = "", logx: bool = Fal
     unknown = set(styles) - set(ys_dict)
     if unknown:
         raise ValueError(f"styles given for curves that are not plotted: {sorted(unknown)}")
-    fig, ax = plt.subplots(figsize=(8.4 if legend_outside else 6, 3.6))
+    fig, ax = plt.subplots(figsize=(8.6 if legend_outside else 6, 3.6))
     for label, (x, y) in curves.items():
         ax.plot(x, y, **{"marker": marker, "label": str(label), **styles.get(label, {})})
     ax.set_xlabel(xlabel)

@@ -18,7 +18,8 @@ Chapter 2  Convolution and padding
     layers          conv2d_naive (loops), im2col, conv2d, Conv2d, conv_output_size: from scratch
     filters         hand-made kernels (Sobel, blur, sharpen) and what they find
 Chapter 3  Stride and pooling
-    layers          max_pool2d, avg_pool2d, MaxPool2d, AvgPool2d; experiments.invariance
+    layers          max_pool2d, avg_pool2d, MaxPool2d, AvgPool2d, blur_pool2d (anti-aliased);
+                    experiments.invariance
 Chapter 4  Feature maps
     plots.figures   show_filters, show_feature_maps; experiments.learned_filters
 Chapter 5  Receptive fields

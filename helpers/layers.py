@@ -9,6 +9,8 @@ The same idea at three levels:
   one input patch and one filter, so we copy all patches into the rows of a matrix and do a single
   matrix multiply. A custom ``autograd.Function`` does the backward pass with matrix multiplies
   too. ``torch.nn.functional.conv2d`` is never called.
+- ``blur_pool2d``: anti-aliased downsampling (Zhang 2019): a fixed binomial blur on each
+  channel, then stride, built on ``conv2d`` with ``groups = C``.
 - ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``: ``nn.Module`` wrappers with torch.nn's constructor
   arguments, parameter names and initialisation, so ``load_state_dict`` works both ways.
 
@@ -31,6 +33,8 @@ __all__ = [
     "Conv2d",
     "MaxPool2d",
     "avg_pool2d",
+    "binomial_kernel",
+    "blur_pool2d",
     "conv2d",
     "conv2d_naive",
     "conv2d_naive_backward",
@@ -420,6 +424,41 @@ def avg_pool2d(x: torch.Tensor, kernel_size, stride=None, padding=0,
     ones = torch.ones((1, 1, *x.shape[2:]), dtype=x.dtype, device=x.device)
     counts = _pool_windows(ones, kernel_size, stride, padding, 0.0, "avg_pool2d").sum((-2, -1))
     return sums / counts
+
+
+def binomial_kernel(size: int = 3, dtype=torch.float32) -> torch.Tensor:
+    """(size, size) low-pass filter: the outer product of binomial coefficients, summing to 1.
+
+    size 3 gives [1, 2, 1] ⊗ [1, 2, 1] / 16, size 2 the 2×2 box [1, 1] ⊗ [1, 1] / 4.
+    """
+    if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"size must be a positive int, got {size!r}")
+    row = torch.tensor([math.comb(size - 1, i) for i in range(size)], dtype=dtype)
+    return torch.outer(row, row) / row.sum() ** 2
+
+
+def blur_pool2d(x: torch.Tensor, stride: int = 2, kernel_size: int = 3,
+                padding: int | None = None) -> torch.Tensor:
+    """Blur each channel with ``binomial_kernel(kernel_size)``, then keep every ``stride``-th
+    pixel: (N, C, H, W) -> (N, C, H', W'), H' = (H + 2p - k) // s + 1.
+
+    Anti-aliased downsampling (Zhang 2019, "BlurPool"): the blur removes the fine detail that
+    plain subsampling would fold into coarse false patterns. Zero padding ``p`` per side,
+    ``(k - 1) // 2`` by default (so k = 3, s = 2 gives H' = ceil(H / 2)). The blur is fixed
+    (no parameters) and never mixes channels: a depthwise ``conv2d`` with ``groups = C``.
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if hasattr(x, "shape") else type(x).__name__
+        raise ValueError(f"blur_pool2d expects x of shape (N, C, H, W), got {shape}")
+    if not isinstance(stride, Integral) or isinstance(stride, bool) or stride < 1:
+        raise ValueError(f"stride must be a positive int, got {stride!r}")
+    kernel = binomial_kernel(kernel_size, dtype=x.dtype).to(x.device)
+    padding = (kernel_size - 1) // 2 if padding is None else padding
+    if not isinstance(padding, Integral) or isinstance(padding, bool) or padding < 0:
+        raise ValueError(f"padding must be a non-negative int, got {padding!r}")
+    channels = x.shape[1]
+    weight = kernel.expand(channels, 1, kernel_size, kernel_size).contiguous()
+    return conv2d(x, weight, stride=stride, padding=padding, groups=channels)
 
 
 # --------------------------------------------------------------------------- nn.Modules

@@ -7,6 +7,8 @@ so the only error is round-off, ~1e-16 * |loss| / h ~ 1e-9).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -20,6 +22,8 @@ from helpers.layers import (
     Conv2d,
     MaxPool2d,
     avg_pool2d,
+    binomial_kernel,
+    blur_pool2d,
     conv2d,
     conv2d_naive,
     conv2d_naive_backward,
@@ -329,6 +333,59 @@ def test_max_pool_gradient_goes_to_the_first_maximum():
     x = torch.zeros(1, 1, 2, 2, requires_grad=True)          # a window of four ties
     max_pool2d(x, 2).sum().backward()
     assert x.grad.flatten().tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+@FAST
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 3), st.integers(5, 11),
+       st.integers(5, 9), st.integers(0, 2**16))
+def test_blur_pool_matches_torch_depthwise_conv_forward_and_backward(channels, k, s, h, w, seed):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn((2, channels, h, w), generator=gen, dtype=torch.float64)
+    row = torch.tensor([float(math.comb(k - 1, i)) for i in range(k)], dtype=torch.float64)
+    kernel = torch.outer(row, row) / row.sum() ** 2
+    weight = kernel.expand(channels, 1, k, k)
+    results = []
+    for fn in (lambda t: blur_pool2d(t, s, k),
+               lambda t: F.conv2d(t, weight, stride=s, padding=(k - 1) // 2, groups=channels)):
+        xl = x.clone().requires_grad_()
+        out = fn(xl)
+        grad = torch.linspace(0.5, 2, out.numel(), dtype=out.dtype).reshape(out.shape)
+        results.append((out, *torch.autograd.grad(out, xl, grad)))
+    for a, e in zip(*results):
+        _assert_close(a, e, F64)
+
+
+def test_binomial_kernel_is_the_normalised_outer_product():
+    expected = torch.tensor([[1.0, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16
+    _assert_close(binomial_kernel(3), expected, F32)
+    _assert_close(binomial_kernel(2), torch.full((2, 2), 0.25), F32)
+    assert binomial_kernel(5, dtype=torch.float64).sum().item() == pytest.approx(1.0)
+
+
+def test_blur_pool_shapes_and_no_channel_mixing():
+    x = torch.zeros(1, 3, 9, 8)
+    x[0, 1, 4, 4] = 16.0                                     # one bright pixel in channel 1
+    out = blur_pool2d(x)
+    assert out.shape == (1, 3, 5, 4)                          # ceil(H / 2), ceil(W / 2)
+    assert out[0, 0].abs().sum() == 0 and out[0, 2].abs().sum() == 0
+    assert out[0, 1, 2, 2].item() == pytest.approx(4.0)       # the centre weight 4/16
+    assert blur_pool2d(x, stride=1).shape == x.shape
+
+
+def test_blur_pool_rejects_bad_input():
+    x = torch.zeros(1, 2, 6, 6)
+    with pytest.raises(ValueError, match="shape"):
+        blur_pool2d(x[0])
+    with pytest.raises(ValueError, match="shape"):
+        blur_pool2d(np.zeros((1, 2, 6, 6)))
+    with pytest.raises(ValueError, match="stride"):
+        blur_pool2d(x, stride=0)
+    with pytest.raises(ValueError, match="size"):
+        blur_pool2d(x, kernel_size=0)
+    with pytest.raises(ValueError, match="padding"):
+        blur_pool2d(x, padding=-1)
+    with pytest.raises(ValueError, match="larger"):
+        blur_pool2d(x, kernel_size=9, padding=0)
 
 
 @pytest.mark.parametrize("fn", [max_pool2d, avg_pool2d])

@@ -24,7 +24,12 @@ from helpers.exercises.ch02 import (
     check_multichannel_by_hand,
     check_output_size,
 )
-from helpers.exercises.ch03 import check_max_pool_backward, check_max_pool_loops, check_stack_shapes
+from helpers.exercises.ch03 import (
+    check_blur_downsample,
+    check_max_pool_backward,
+    check_max_pool_loops,
+    check_stack_shapes,
+)
 from helpers.exercises.ch04 import (
     check_conv_stack_parameters,
     check_pointwise_conv,
@@ -101,7 +106,8 @@ __all__ = [
     "check_conv2d_im2col", "check_diagonal_edge_filter", "check_multichannel_by_hand",
     "check_output_size",
     # chapter 3
-    "check_max_pool_backward", "check_max_pool_loops", "check_stack_shapes",
+    "check_blur_downsample", "check_max_pool_backward", "check_max_pool_loops",
+    "check_stack_shapes",
     # chapter 4
     "check_conv_stack_parameters", "check_pointwise_conv", "check_red_green_filter",
     # chapter 5

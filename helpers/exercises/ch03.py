@@ -9,12 +9,17 @@
 3.3   ``stack_shapes(input_shape, layers)``             the (C, H, W) shape after each layer of
                                                         a stack of ``("conv", K, k, s, p)`` and
                                                         ``("pool", k, s)`` layers (a list)
+3.4   ``blur_downsample(x)``                            anti-aliased downsampling, NumPy float64:
+                                                        binomial 3×3 blur of each channel (zero
+                                                        padding 1), then stride 2:
+                                                        ``(N, C, H, W) -> (N, C, ⌈H/2⌉, ⌈W/2⌉)``
 ====  ===============================================  ==========================================
 
 The reference of 3.1 is the course's :func:`helpers.layers.max_pool2d` (which is tested against
-PyTorch), and 3.3 uses :func:`helpers.layers.conv_output_size`. The reference of 3.2 follows
-PyTorch's rule for ties: each window's gradient goes to its FIRST maximum in row-major order
-(``tests/exercises/test_ch03.py`` checks it against autograd).
+PyTorch), 3.3 uses :func:`helpers.layers.conv_output_size`, and 3.4's reference is
+:func:`helpers.layers.blur_pool2d`. The reference of 3.2 follows PyTorch's rule for ties: each
+window's gradient goes to its FIRST maximum in row-major order (``tests/exercises/test_ch03.py``
+checks it against autograd).
 """
 from __future__ import annotations
 
@@ -22,9 +27,10 @@ import numpy as np
 import torch
 
 from helpers.exercises.core import Case, Exercise, Mistake, checker
-from helpers.layers import avg_pool2d, conv_output_size, max_pool2d
+from helpers.layers import avg_pool2d, blur_pool2d, conv_output_size, max_pool2d
 
-__all__ = ["check_max_pool_backward", "check_max_pool_loops", "check_stack_shapes"]
+__all__ = ["check_blur_downsample", "check_max_pool_backward", "check_max_pool_loops",
+           "check_stack_shapes"]
 
 
 def _torch_pool(pool, x, kernel_size, stride):
@@ -311,4 +317,107 @@ STACK_SHAPES = Exercise(
 check_stack_shapes = checker(STACK_SHAPES, "check_stack_shapes")
 
 
-EXERCISES = [MAX_POOL_LOOPS, MAX_POOL_BACKWARD, STACK_SHAPES]
+# --------------------------------------------------------------------------- 3.4 blur-pool
+
+_BINOMIAL = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0])
+
+
+def blur_downsample(x):
+    """Blur each channel with [1, 2, 1] ⊗ [1, 2, 1] / 16 (one ring of zero padding), then keep
+    every second row and column from the first: (N, C, H, W) -> (N, C, ⌈H/2⌉, ⌈W/2⌉)."""
+    return blur_pool2d(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))).numpy()
+
+
+def _blur(x, kernel, mode="constant"):
+    """Stride-1 'same' filtering of every (n, c) map with a 3×3 ``kernel``, padding ``mode``."""
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode=mode)
+    h, w = x.shape[2:]
+    out = np.zeros(x.shape)
+    for u in range(3):
+        for v in range(3):
+            out += kernel[u, v] * padded[:, :, u:u + h, v:v + w]
+    return out
+
+
+def _blur_cases(rng) -> list[Case]:
+    def normal(*shape):
+        return rng.standard_normal(shape)
+
+    dot = np.zeros((1, 1, 5, 5))
+    dot[0, 0, 2, 2] = 16.0
+    stripes = np.tile([1.0, 0.0], (1, 2, 6, 3))
+    stripes[0, 1] *= 2
+    return [Case((dot,), label="one bright pixel"),
+            Case((stripes,), label="1-pixel stripes, 2 channels"),
+            Case((normal(1, 3, 6, 6),), label="3 channels"),
+            Case((normal(2, 1, 7, 5),), label="odd height and width"),
+            Case((normal(1, 2, 8, 9),)),
+            Case((np.abs(normal(2, 2, 6, 7)),), label="positive values, as after a ReLU"),
+            Case((normal(1, 4, 5, 8),))]
+
+
+def _blur_unnormalised(x):
+    return _blur(x, _BINOMIAL)[:, :, ::2, ::2]
+
+
+def _blur_across_channels(x):
+    summed = _blur(x, _BINOMIAL / 16).sum(axis=1, keepdims=True)
+    return np.repeat(summed, x.shape[1], axis=1)[:, :, ::2, ::2]
+
+
+def _blur_edge_padding(x):
+    return _blur(x, _BINOMIAL / 16, mode="edge")[:, :, ::2, ::2]
+
+
+def _blur_box(x):
+    return _blur(x, np.full((3, 3), 1 / 9))[:, :, ::2, ::2]
+
+
+def _blur_after_subsampling(x):
+    return _blur(x[:, :, ::2, ::2], _BINOMIAL / 16)
+
+
+def _blur_odd_positions(x):
+    return _blur(x, _BINOMIAL / 16)[:, :, 1::2, 1::2]
+
+
+def _blur_no_padding(x):
+    return _blur(x, _BINOMIAL / 16)[:, :, 1:-1:2, 1:-1:2]
+
+
+def _blur_not_subsampled(x):
+    return _blur(x, _BINOMIAL / 16)
+
+
+BLUR_DOWNSAMPLE = Exercise(
+    number="3.4", title="Blur, then subsample", reference=blur_downsample,
+    cases=_blur_cases, shape_hint="(N, C, (H + 1) // 2, (W + 1) // 2)",
+    mistakes=[
+        Mistake("your values are 16 times too large: the weights [1, 2, 1] ⊗ [1, 2, 1] add up to "
+                "16, so divide by 16 — a blur must keep a flat image at the same brightness.",
+                _blur_unnormalised),
+        Mistake("you mixed the channels: the blur works on each channel on its own (a "
+                "depthwise filter), so channel c of the output depends on channel c of x only.",
+                _blur_across_channels),
+        Mistake("your border is wrong: pad with one ring of ZEROS (np.pad's default "
+                "mode='constant'), not by repeating the edge pixels.", _blur_edge_padding),
+        Mistake("your border is wrong: pad with one ring of ZEROS (np.pad's default "
+                "mode='constant'), not by mirroring the pixels next to the edge.",
+                lambda x: _blur(x, _BINOMIAL / 16, mode="reflect")[:, :, ::2, ::2]),
+        Mistake("you used a box blur (all nine weights 1/9); the blur here is the binomial "
+                "[1, 2, 1] ⊗ [1, 2, 1] / 16, which weights the centre most.", _blur_box),
+        Mistake("you subsampled first and blurred afterwards: by then the fine detail has "
+                "already folded into coarse false patterns — blur the full-resolution map, "
+                "then keep every second pixel.", _blur_after_subsampling),
+        Mistake("you kept the odd rows and columns (1, 3, 5, ...); keep every second one "
+                "starting from the first, row 0.", _blur_odd_positions),
+        Mistake("without padding the border pixels have no full window: pad one ring of zeros "
+                "first, so that the output has ⌈H/2⌉ rows.", _blur_no_padding),
+        Mistake("you blurred but did not subsample: keep every second row and column of the "
+                "blurred map.", _blur_not_subsampled),
+    ],
+)
+check_blur_downsample = checker(BLUR_DOWNSAMPLE, "check_blur_downsample")
+
+
+EXERCISES = [MAX_POOL_LOOPS, MAX_POOL_BACKWARD, STACK_SHAPES, BLUR_DOWNSAMPLE]

@@ -85,8 +85,9 @@ def shift_sensitivity(features: Callable, images: Sequence, size: int,
                       shifts: Sequence[int], metric: Callable = relative_change) -> np.ndarray:
     """Mean ``metric(features(crop), features(shifted crop))`` for each shift.
 
-    For every image and every shift ``s`` the crop is moved by ``s`` pixels right and, in a
-    second pair, ``s`` pixels down; the value for ``s`` is the mean over images and both
+    For every image and every shift ``s`` the second crop window starts ``s`` pixels further
+    right (so the content moves ``s`` pixels LEFT) and, in a second pair, ``s`` pixels further
+    down (the content moves UP); the value for ``s`` is the mean over images and both
     directions. ``features`` maps a ``(size, size)`` float32 array to a feature map of any
     shape (NumPy or torch). Returns float64 of shape ``(len(shifts),)``.
     """

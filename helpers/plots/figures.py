@@ -62,15 +62,16 @@ def _show(ax, img, **kw):
 
 @light_figure
 def image_grid(images, labels=None, ncols: int = 8, class_names=None, cmap: str = "gray",
-               title: str | None = None):
+               title: str | None = None, vmin=None, vmax=None, cell: float = 1.2):
     """Images (N, H, W), (N, C, H, W) or (N, H, W, C) in a grid, each titled by its label
-    (mapped through ``class_names`` if given)."""
+    (mapped through ``class_names`` if given). Grey images share the colour range
+    ``vmin``..``vmax`` when given (else each is scaled to its own); ``cell``: inches per image."""
     stack = _as_image_stack(images)
     if labels is not None and len(labels) != len(stack):
         raise ValueError(f"{len(stack)} images but {len(labels)} labels")
-    fig, axes = _grid(len(stack), ncols, title=title)
+    fig, axes = _grid(len(stack), ncols, cell=cell, title=title)
     for i, (ax, img) in enumerate(zip(axes, stack)):
-        _show(ax, img, cmap=cmap)
+        _show(ax, img, cmap=cmap, vmin=vmin, vmax=vmax)
         if labels is not None:
             label = labels[i]
             label = label.item() if hasattr(label, "item") else label
@@ -207,9 +208,15 @@ def plot_receptive_field(image, center, sizes, labels=None, cmap: str = "gray",
 
 @light_figure
 def plot_curve(xs, ys_dict, xlabel: str = "", ylabel: str = "", logx: bool = False,
-               logy: bool = False, marker: str | None = "o", title: str | None = None):
+               logy: bool = False, marker: str | None = "o", title: str | None = None,
+               xticks=None, styles: dict | None = None, legend_outside: bool = False):
     """Lines ``{label: ys}`` against the shared ``xs``; with ``xs=None`` each value is its
-    own ``(xs, ys)`` pair."""
+    own ``(xs, ys)`` pair.
+
+    ``xticks``: tick positions for the x axis (e.g. the integer shifts); ``styles``:
+    ``{label: matplotlib line kwargs}`` for single curves (a dashed line, another marker);
+    ``legend_outside``: put the legend right of the axes, where it hides no curve.
+    """
     import matplotlib.pyplot as plt
 
     curves = {}
@@ -219,18 +226,27 @@ def plot_curve(xs, ys_dict, xlabel: str = "", ylabel: str = "", logx: bool = Fal
         if len(x) != len(y):
             raise ValueError(f"curve {label!r}: {len(x)} x values but {len(y)} y values")
         curves[label] = (x, y)
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    styles = styles or {}
+    unknown = set(styles) - set(ys_dict)
+    if unknown:
+        raise ValueError(f"styles given for curves that are not plotted: {sorted(unknown)}")
+    fig, ax = plt.subplots(figsize=(8.6 if legend_outside else 6, 3.6))
     for label, (x, y) in curves.items():
-        ax.plot(x, y, marker=marker, label=str(label))
+        ax.plot(x, y, **{"marker": marker, "label": str(label), **styles.get(label, {})})
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logx:
         ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")
+    if xticks is not None:
+        ax.set_xticks(list(xticks))
     ax.grid(True, which="both", alpha=0.4)
     if len(ys_dict) > 1 or any(str(k) for k in ys_dict):
-        ax.legend()
+        if legend_outside:
+            ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+        else:
+            ax.legend()
     if title:
         ax.set_title(title)
     fig.tight_layout()

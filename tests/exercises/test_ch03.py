@@ -191,6 +191,68 @@ def float_sizes(input_shape, layers):
     return [(c, h * 1.0, w) for c, h, w in _shapes(input_shape, layers, _right)]
 
 
+# --------------------------------------------------------------------------- 3.4 mutants
+
+def _blur_loops(x, weights, pad_mode="constant", pad=1, step=2, start=0, mix_channels=False):
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode=pad_mode)
+    n_img, channels = x.shape[:2]
+    rows, cols = padded.shape[2] - 2, padded.shape[3] - 2
+    blurred = np.zeros((n_img, channels, rows, cols))
+    for n in range(n_img):
+        for c in range(channels):
+            for i in range(rows):
+                for j in range(cols):
+                    if mix_channels:
+                        window = padded[n, :, i:i + 3, j:j + 3]
+                        blurred[n, c, i, j] = (window * weights).sum()
+                    else:
+                        blurred[n, c, i, j] = (padded[n, c, i:i + 3, j:j + 3] * weights).sum()
+    return blurred[:, :, start::step, start::step]
+
+
+BINOMIAL = np.outer([1, 2, 1], [1, 2, 1])
+
+
+def forgot_to_normalise(x):
+    return _blur_loops(x, BINOMIAL)
+
+
+def blurs_across_channels(x):
+    return _blur_loops(x, BINOMIAL / 16, mix_channels=True)
+
+
+def reflect_padding(x):
+    return _blur_loops(x, BINOMIAL / 16, pad_mode="reflect")
+
+
+def box_filter(x):
+    return _blur_loops(x, np.ones((3, 3)) / 9)
+
+
+def subsample_then_blur(x):
+    return _blur_loops(x[:, :, ::2, ::2], BINOMIAL / 16, step=1)
+
+
+def keeps_odd_rows(x):
+    return _blur_loops(x, BINOMIAL / 16, start=1)
+
+
+def no_padding(x):
+    return _blur_loops(x, BINOMIAL / 16, pad=0)
+
+
+def torch_depthwise(x):     # a correct solution, written with torch
+    channels = x.shape[1]
+    weight = torch.from_numpy(BINOMIAL / 16.0).expand(channels, 1, 3, 3)
+    return F.conv2d(torch.from_numpy(x), weight, stride=2, padding=1, groups=channels).numpy()
+
+
+def test_blur_downsample_loops_and_torch_solutions_pass():
+    assert run_check(ch03.BLUR_DOWNSAMPLE, lambda x: _blur_loops(x, BINOMIAL / 16)).status \
+        == "passed"
+    assert run_check(ch03.BLUR_DOWNSAMPLE, torch_depthwise).status == "passed"
+
+
 MUTANTS = [
     ("3.1", average_instead, "wrong", "average pooling"),
     ("3.1", pool_stride_ignored, "wrong", "you ignored the stride"),
@@ -211,6 +273,13 @@ MUTANTS = [
     ("3.3", forgot_plus_one, "wrong", "forgot the + 1"),
     ("3.3", final_shape_only, "wrong", "after EVERY layer"),
     ("3.3", float_sizes, "bad_type", "expected an int"),
+    ("3.4", forgot_to_normalise, "wrong", "divide by 16"),
+    ("3.4", blurs_across_channels, "wrong", "mixed the channels"),
+    ("3.4", reflect_padding, "wrong", "ZEROS"),
+    ("3.4", box_filter, "wrong", "box blur"),
+    ("3.4", subsample_then_blur, "wrong", "subsampled first"),
+    ("3.4", keeps_odd_rows, "wrong", "odd rows"),
+    ("3.4", no_padding, "wrong", "without padding"),
 ]
 
 

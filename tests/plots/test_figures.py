@@ -79,6 +79,14 @@ def test_contents():
     assert len(rf.axes[0].patches) == 2
     pairs = plot_curve(None, {"a": ([1, 2], [3, 4]), "b": ([1, 2, 3], [1, 1, 1])})
     assert [len(line.get_xdata()) for line in pairs.axes[0].lines] == [2, 3]
+    styled = plot_curve([0, 1, 2], {"a": [0, 1, 2], "b": [0, 1, 2]}, xticks=[0, 1, 2],
+                        styles={"b": {"linestyle": "--", "marker": "s"}}, legend_outside=True)
+    ax = styled.axes[0]
+    assert list(ax.get_xticks()) == [0, 1, 2]
+    assert ax.lines[1].get_linestyle() == "--" and ax.lines[1].get_marker() == "s"
+    assert ax.get_legend().get_bbox_to_anchor() is not None
+    shared = image_grid(np.stack([np.zeros((4, 4)), np.full((4, 4), 0.5)]), vmin=0, vmax=1)
+    assert shared.axes[1].images[0].get_clim() == (0, 1)
 
 
 def test_bad_inputs():
@@ -98,6 +106,8 @@ def test_bad_inputs():
         plot_receptive_field(np.zeros((10, 10)), (10, 3), 3)
     with pytest.raises(ValueError, match="x values"):
         plot_curve([1, 2], {"a": [1, 2, 3]})
+    with pytest.raises(ValueError, match="not plotted"):
+        plot_curve([1, 2], {"a": [1, 2]}, styles={"b": {}})
     assert plt.get_fignums() == []
 
 

@@ -22,8 +22,8 @@ from helpers.exercises.ch02 import check_conv2d_loops, check_diagonal_edge_filte
 from helpers.exercises.ch03 import check_max_pool_backward, check_max_pool_loops, check_stack_shapes
 from helpers.exercises.ch04 import (
     check_conv_stack_parameters,
-    check_pointwise_conv,
-    check_red_green_filter,
+    check_conv_volume,
+    check_mean_aware_score,
 )
 from helpers.exercises.ch05 import (
     check_depth_for_field,
@@ -96,7 +96,7 @@ __all__ = [
     # chapter 3
     "check_max_pool_backward", "check_max_pool_loops", "check_stack_shapes",
     # chapter 4
-    "check_conv_stack_parameters", "check_pointwise_conv", "check_red_green_filter",
+    "check_conv_stack_parameters", "check_conv_volume", "check_mean_aware_score",
     # chapter 5
     "check_depth_for_field", "check_field_box", "check_receptive_field_size",
     # chapter 6

@@ -22,8 +22,8 @@ __all__ = ["colour_filters", "filters_before_after", "photo_and_channels", "sign
 def _axes(nrows: int, ncols: int, cell: float, title: str | None, extra_height: float = 0.0):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
-                             figsize=(cell * ncols, cell * nrows + extra_height + 0.4 * bool(title)))
+    height = cell * nrows + extra_height + 0.4 * bool(title)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(cell * ncols, height))
     for ax in axes.ravel():
         ax.set_axis_off()
     if title:
@@ -73,7 +73,8 @@ def signed_maps(maps, names=None, ncols: int = 4, cell: float = 2.4, image=None,
     if a.ndim == 4 and a.shape[0] == 1:
         a = a[0]
     if a.ndim != 3:
-        raise ValueError(f"maps must be (K, H, W) or (1, K, H, W), got shape {to_numpy(maps).shape}")
+        raise ValueError("maps must be (K, H, W) or (1, K, H, W), got shape "
+                         f"{to_numpy(maps).shape}")
     names = [str(i) for i in range(len(a))] if names is None else list(names)
     if len(names) != len(a):
         raise ValueError(f"{len(a)} maps but {len(names)} names")

@@ -21,7 +21,8 @@ Chapter 3  Stride and pooling
     layers          max_pool2d, avg_pool2d, MaxPool2d, AvgPool2d, blur_pool2d (anti-aliased);
                     experiments.invariance
 Chapter 4  Feature maps
-    plots.figures   show_filters, show_feature_maps; experiments.learned_filters
+    plots.figures   show_filters, show_feature_maps; plots.feature_maps (signed maps, colour
+                    filters); experiments.learned_filters, experiments.patch_ica
 Chapter 5  Receptive fields
     receptive_field receptive_field (analytic), measured_receptive_field (by gradients);
                     experiments.effective_field, plots.explorers

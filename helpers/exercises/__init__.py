@@ -32,8 +32,8 @@ from helpers.exercises.ch03 import (
 )
 from helpers.exercises.ch04 import (
     check_conv_stack_parameters,
-    check_pointwise_conv,
-    check_red_green_filter,
+    check_conv_volume,
+    check_mean_aware_score,
 )
 from helpers.exercises.ch05 import (
     check_field_box,
@@ -109,7 +109,7 @@ __all__ = [
     "check_blur_downsample", "check_max_pool_backward", "check_max_pool_loops",
     "check_stack_shapes",
     # chapter 4
-    "check_conv_stack_parameters", "check_pointwise_conv", "check_red_green_filter",
+    "check_conv_stack_parameters", "check_conv_volume", "check_mean_aware_score",
     # chapter 5
     "check_field_box", "check_receptive_field_size", "check_resnet_layers",
     # chapter 6

@@ -1,139 +1,82 @@
 """Chapter 4 exercises: feature maps and multiple filters.
 
 ====  ===============================================  ==========================================
-4.1   ``red_green_filter()``                            one 3×3 filter over RGB, shape (3, 3, 3)
-                                                        = (channel, row, column): positive on
-                                                        red, negative on green, 0 on any grey
-                                                        and on pure blue
+4.1   ``conv_volume(x, w, b)``                          a valid convolution of one (C, H, W)
+                                                        volume with K filters (K, C, kh, kw) and
+                                                        biases (K,) -> (K, H', W'), NumPy
 4.2   ``conv_stack_parameters(in_channels, layers)``    parameters (weights + biases) of a stack
                                                         of convolutions ``[(K, k), ...]``
-4.3   ``pointwise_conv(x, w, b)``                       a 1×1 convolution as a per-pixel matrix
-                                                        product, NumPy float64: ``(N, C, H, W) x
-                                                        (K, C, 1, 1) + (K,) -> (N, K, H, W)``
+4.3   ``mean_aware_score(w)``                           orientation coherence times (1 - the
+                                                        share of energy in the filter's mean),
+                                                        (K, C, kh, kw) -> (K,)
 ====  ===============================================  ==========================================
 
-Exercise 4.1 has many right answers, so it is checked by behaviour: the filter's response to
-a uniform patch of each primary colour (its per-channel weight sums) decides what it detects.
-The reference of 4.3 is the course's :func:`helpers.layers.conv2d` (tested against PyTorch).
+The reference of 4.1 is the course's :func:`helpers.layers.conv2d` (tested against PyTorch);
+that of 4.3 is :func:`helpers.experiments.learned_filters.oriented_score`.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from helpers.device import to_numpy
 from helpers.exercises.core import Case, Exercise, Mistake, checker
+from helpers.experiments.learned_filters import orientation_coherence, oriented_score
 from helpers.layers import conv2d
 
-__all__ = ["check_conv_stack_parameters", "check_pointwise_conv", "check_red_green_filter"]
+__all__ = ["check_conv_stack_parameters", "check_conv_volume", "check_mean_aware_score"]
 
 
-# --------------------------------------------------------------------------- 4.1 colour filter
+# --------------------------------------------------------------------------- 4.1 conv of a volume
 
-def red_green_filter():
-    """(3, 3, 3) = (R/G/B channel, row, column): +1/9 over the red channel, -1/9 over green."""
-    w = np.zeros((3, 3, 3))
-    w[0] = 1.0 / 9
-    w[1] = -1.0 / 9
-    return w
-
-
-def colour_responses(filt) -> dict[str, float]:
-    """Response of a (3, kh, kw) filter to uniform patches: value 1 in one channel (``red``,
-    ``green``, ``blue``), and to a uniform grey patch (``grey``: 1 in every channel)."""
-    sums = np.asarray(filt, dtype=np.float64).sum(axis=(1, 2))
-    return {"red": float(sums[0]), "green": float(sums[1]), "blue": float(sums[2]),
-            "grey": float(sums.sum())}
+def conv_volume(x, w, b):
+    """Valid multi-channel cross-correlation of one volume, NumPy float64:
+    (C, H, W) x (K, C, kh, kw) + (K,) -> (K, H - kh + 1, W - kw + 1),
+    y[f, i, j] = b[f] + sum over c, u, v of w[f, c, u, v] x[c, i + u, j + v]."""
+    x, w, b = (np.ascontiguousarray(a, dtype=np.float64) for a in (x, w, b))
+    return conv2d(torch.from_numpy(x)[None], torch.from_numpy(w),
+                  torch.from_numpy(b))[0].numpy()
 
 
-def _colour_class(filt, layout_check: bool = True) -> str:
-    """What the filter detects, from its responses to uniform colour patches; a filter that is
-    right only when read with the channel axis last is ``"channels-last"``."""
-    r = colour_responses(filt)
-    tol = 1e-6 * max(1.0, float(np.abs(filt).max()))
-    if abs(r["grey"]) <= tol and r["red"] > tol and abs(r["blue"]) <= tol:
-        return "red-green"
-    if layout_check and _colour_class(np.moveaxis(filt, -1, 0), False) == "red-green":
-        return "channels-last"
-    if abs(r["grey"]) > tol:
-        return "grey"
-    if abs(r["blue"]) > tol:
-        return "blue"
-    return "nothing" if abs(r["red"]) <= tol else "green-red"
+def _volume_cases(rng) -> list[Case]:
+    shapes = [(3, 5, 6, 2, 3, 3), (1, 4, 4, 3, 2, 2), (4, 7, 5, 1, 3, 1), (2, 6, 6, 5, 1, 1),
+              (3, 8, 8, 4, 5, 5), (5, 4, 9, 2, 2, 4)]
+    cases = []
+    for c, h, wd, k, kh, kw in shapes:
+        cases.append(Case((rng.standard_normal((c, h, wd)), rng.standard_normal((k, c, kh, kw)),
+                           rng.standard_normal(k)), label=f"C={c}, K={k}, {kh}×{kw} kernel"))
+    return cases
 
 
-_CLASS_TEXT = {
-    "grey": "responds to grey and white regions too (the weights of the three channels do not "
-            "sum to 0)",
-    "nothing": "responds to no uniform colour at all (every channel's weights sum to 0)",
-    "green-red": "is positive on green and negative on red",
-    "blue": "responds to blue (the blue channel's weights do not sum to 0)",
-    "red-green": "is positive on red, negative on green, and 0 on grey and blue",
-    "channels-last": "would be right with the channel axis LAST (row, column, channel)",
-}
+def _per_channel(x, w, b, reduce):
+    c = x.shape[0]
+    maps = np.stack([conv_volume(x[i:i + 1], w[:, i:i + 1], np.zeros(len(b))) for i in range(c)])
+    return reduce(maps) + b[:, None, None]
 
 
-def _as_filter(value) -> tuple[np.ndarray | None, str | None]:
-    try:
-        filt = to_numpy(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None, f"returned {type(value).__name__}; expected a (3, 3, 3) NumPy array"
-    if filt.shape != (3, 3, 3):
-        return None, (f"expected shape (3, 3, 3) = (channel, row, column), got {filt.shape}"
-                      + (" — drop the leading 1, one filter is (C, kh, kw)"
-                         if filt.shape == (1, 3, 3, 3) else ""))
-    if not np.isfinite(filt).all():
-        return None, "your filter contains NaN or infinity"
-    return filt, None
+def _flipped(x, w, b):
+    return conv_volume(x, w[..., ::-1, ::-1].copy(), b)
 
 
-def _compare_colour_filters(got, expected) -> str | None:
-    filt, problem = _as_filter(got)
-    if problem:
-        return problem
-    want, have = _colour_class(np.asarray(expected, dtype=np.float64)), _colour_class(filt)
-    if have == want:
-        return None
-    return f"your filter {_CLASS_TEXT[have]}; the task asks for one that {_CLASS_TEXT[want]}"
-
-
-_ADVICE = {
-    "grey": "make the three channels' weights sum to 0 together, so grey and white give 0.",
-    "nothing": "give the red kernel a positive sum and the green kernel the opposite sum.",
-    "green-red": "swap the signs of the red and green kernels.",
-    "blue": "leave the blue kernel at zero (or make it sum to 0).",
-    "channels-last": "one filter is (channel, row, column), so w[0] is the red kernel.",
-}
-
-
-def _diagnose_colour_filter(case, got, expected) -> str | None:
-    filt, problem = _as_filter(got)
-    if problem:
-        return None
-    have = _colour_class(filt)
-    return f"your filter {_CLASS_TEXT[have]}: {_ADVICE[have]}" if have in _ADVICE else None
-
-
-RED_GREEN = Exercise(
-    number="4.1", title="A red-versus-green filter", reference=red_green_filter,
-    cases=[Case(label="uniform red, green, blue and grey patches")],
-    compare=_compare_colour_filters, diagnose=_diagnose_colour_filter,
+VOLUME = Exercise(
+    number="4.1", title="A convolution over a volume", reference=conv_volume,
+    cases=_volume_cases, shape_hint="(K, H - kh + 1, W - kw + 1)",
     mistakes=[
-        Mistake("your filter has the colours the wrong way round (positive on green): swap the "
-                "signs of the red and green kernels.", lambda: -red_green_filter()),
-        Mistake("the channel axis must come FIRST: one filter is (C, kh, kw), so w[0] is the "
-                "3×3 kernel applied to the red channel (use np.moveaxis(w, -1, 0)).",
-                lambda: np.moveaxis(red_green_filter(), 0, -1)),
-        Mistake("your filter responds to brightness: white (1, 1, 1) and grey give a non-zero "
-                "response. Make the green weights cancel the red ones (and leave blue at 0).",
-                lambda: np.stack([np.full((3, 3), 1 / 9), np.zeros((3, 3)), np.zeros((3, 3))])),
-        Mistake("your filter uses the blue channel; red versus green should ignore blue "
-                "entirely (blue kernel all zeros, or summing to 0).",
-                lambda: np.stack([np.full((3, 3), 2 / 9), np.full((3, 3), -1 / 9),
-                                  np.full((3, 3), -1 / 9)])),
+        Mistake("you averaged over the input channels; a filter SUMS its products over all C "
+                "channels (and all taps): no division by C.",
+                lambda x, w, b: _per_channel(x, w, b, lambda m: m.mean(axis=0))),
+        Mistake("only input channel 0 enters your output; the sum runs over every input "
+                "channel c, with the filter's own kernel w[f, c] for each.",
+                lambda x, w, b: _per_channel(x, w, b, lambda m: m[0])),
+        Mistake("you flipped the kernel (true convolution). Layers compute cross-correlation, "
+                "w[f, c, u, v] times x[c, i + u, j + v], as in chapter 2.", _flipped),
+        Mistake("the bias is missing: add b[f] to every pixel of output map f.",
+                lambda x, w, b: conv_volume(x, w, np.zeros_like(b))),
+        Mistake("every output map used filter 0; output map f needs its own filter w[f].",
+                lambda x, w, b: np.repeat(conv_volume(x, w[:1], b[:1]), len(b), axis=0)
+                + (b - b[0])[:, None, None]),
     ],
 )
-check_red_green_filter = checker(RED_GREEN, "check_red_green_filter")
+check_conv_volume = checker(VOLUME, "check_conv_volume")
 
 
 # --------------------------------------------------------------------------- 4.2 parameters
@@ -193,52 +136,62 @@ STACK_PARAMETERS = Exercise(
 check_conv_stack_parameters = checker(STACK_PARAMETERS, "check_conv_stack_parameters")
 
 
-# --------------------------------------------------------------------------- 4.3 1x1 conv
+# --------------------------------------------------------------------------- 4.3 oriented score
 
-def pointwise_conv(x, w, b):
-    """1×1 convolution: out[n, k, i, j] = sum_c w[k, c, 0, 0] x[n, c, i, j] + b[k];
-    (N, C, H, W) x (K, C, 1, 1) + (K,) -> (N, K, H, W)."""
-    return conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)).numpy()
+def mean_aware_score(w):
+    """Orientation coherence times (1 - DC share): (K, C, kh, kw) -> (K,), float64. The DC
+    share is the fraction of a filter's energy sum(w^2) carried by its mean over ALL of its
+    C·kh·kw weights: n·mean^2 / sum(w^2)."""
+    return np.asarray(oriented_score(w), dtype=np.float64)
 
 
-def _pointwise_cases(rng) -> list[Case]:
-    shapes = [(1, 3, 4, 5, 2), (2, 4, 3, 3, 4), (1, 1, 6, 2, 3), (3, 6, 2, 7, 1), (1, 3, 5, 5, 3),
-              (2, 8, 4, 4, 16)]
-    cases = []
-    for n, c, h, w, k in shapes:
-        cases.append(Case((rng.standard_normal((n, c, h, w)),
-                           rng.standard_normal((k, c, 1, 1)), rng.standard_normal(k))))
+def _score_cases(rng) -> list[Case]:
+    ramp = np.tile(np.arange(5.0) - 2.0, (5, 1))                    # a zero-mean edge
+    tilted_blob = np.tile(np.arange(5.0) + 6.0, (5, 1))               # all positive, tilted
+    grey = np.stack([np.stack([ramp, ramp + 3.0]), np.stack([tilted_blob, -tilted_blob])])
+    cases = [Case((grey,), label="an edge and a tilted blob, two channels")]
+    for k, c, size in [(4, 1, 5), (3, 3, 5), (6, 2, 3), (2, 3, 7), (5, 1, 4)]:
+        w = rng.standard_normal((k, c, size, size)) + rng.normal(0, 1.5, (k, 1, 1, 1))
+        cases.append(Case((w,), label=f"{k} random filters over {c} channel(s), {size}×{size}"))
     return cases
 
 
-def _channels_last(x, w, b):
-    return np.einsum("kc,nhwc->nhwk", w[:, :, 0, 0], x.transpose(0, 2, 3, 1)) + b
+def _dc_share(w, axes, n=None, absolute=False):
+    w = np.asarray(w, dtype=np.float64)
+    m = np.abs(w).mean(axis=axes) if absolute else w.mean(axis=axes)
+    n = np.prod([w.shape[a] for a in axes]) if n is None else n
+    return n * m ** 2 / (w * w).sum(axis=axes)
 
 
-def _no_transpose(x, w, b):
-    n, c, h, wd = x.shape
-    flat = x.reshape(n * h * wd, c)     # the channel axis is not last: pixels and channels mix
-    return (flat @ w[:, :, 0, 0].T + b).reshape(n, w.shape[0], h, wd)
+def _per_channel_score(w):
+    share = (_dc_share(w, (2, 3)) * (w * w).sum(axis=(2, 3))).sum(axis=1) \
+        / (w * w).sum(axis=(1, 2, 3))
+    return orientation_coherence(w) * (1 - share)
 
 
-POINTWISE = Exercise(
-    number="4.3", title="A 1×1 convolution as a matrix product", reference=pointwise_conv,
-    cases=_pointwise_cases, shape_hint="(N, K, H, W)",
+SCORE = Exercise(
+    number="4.3", title="An orientation score that sees the mean", reference=mean_aware_score,
+    cases=_score_cases, shape_hint="(K,)",
     mistakes=[
-        Mistake("your output has the channels LAST, (N, H, W, K); move them back to axis 1, "
-                "e.g. `.transpose(0, 3, 1, 2)`.", _channels_last),
-        Mistake("the bias is missing: add b[k] to every pixel of output channel k, e.g. "
-                "`+ b[None, :, None, None]`.",
-                lambda x, w, b: np.einsum("kc,nchw->nkhw", w[:, :, 0, 0], x)),
-        Mistake("you reshaped (N, C, H, W) straight to (N·H·W, C): that mixes pixels and "
-                "channels. Move the channel axis last FIRST (x.transpose(0, 2, 3, 1)), then "
-                "reshape, multiply, and move it back.", _no_transpose),
-        Mistake("you averaged over the input channels; a 1×1 convolution SUMS w[k, c]·x[c] over "
-                "c (no division by C).",
-                lambda x, w, b: np.einsum("kc,nchw->nkhw", w[:, :, 0, 0], x) / x.shape[1]
-                + b[None, :, None, None]),
+        Mistake("your score equals the plain coherence. Subtracting the mean first changes no "
+                "gradient, so the coherence cannot see it: multiply by (1 − DC share).",
+                lambda w: orientation_coherence(w - w.mean(axis=(1, 2, 3), keepdims=True))),
+        Mistake("you multiplied by the DC share itself; the score must FALL as the mean's share "
+                "grows: use (1 − DC share).",
+                lambda w: orientation_coherence(w) * _dc_share(w, (1, 2, 3))),
+        Mistake("your score ignores the direction: it is only (1 − DC share); multiply it by "
+                "the orientation coherence.", lambda w: 1 - _dc_share(w, (1, 2, 3))),
+        Mistake("your DC share is mean²/sum(w²), missing the factor n (the number of weights). "
+                "The mean contributes n·mean² to sum(w²): a constant filter must have share 1.",
+                lambda w: orientation_coherence(w) * (1 - _dc_share(w, (1, 2, 3), n=1))),
+        Mistake("you took the mean of |w|: that is large for every filter. The DC share needs "
+                "the signed mean, so that + and − weights cancel.",
+                lambda w: orientation_coherence(w) * (1 - _dc_share(w, (1, 2, 3), absolute=True))),
+        Mistake("you removed each channel's own mean; a filter's DC part is its mean over ALL "
+                "its weights, channels included (a red-minus-green filter has mean 0 even though "
+                "each channel is constant).", _per_channel_score),
     ],
 )
-check_pointwise_conv = checker(POINTWISE, "check_pointwise_conv")
+check_mean_aware_score = checker(SCORE, "check_mean_aware_score")
 
-EXERCISES = [RED_GREEN, STACK_PARAMETERS, POINTWISE]
+EXERCISES = [VOLUME, STACK_PARAMETERS, SCORE]

@@ -7,6 +7,7 @@ training) live one level up, in :mod:`helpers`.
                scaling           fit y = c * x**a to measured costs (also chapter 8)
     chapter 3  invariance        how much a feature map changes when the input shifts 1-3 px
     chapter 4  learned_filters   how much structure (orientation, smoothness) is in filters
+               patch_ica         filters learned without labels from colour photo patches (ICA)
     chapter 5  effective_field   receptive fields measured layer by layer; the effective field
     chapter 6  training_recipes  ReLU against tanh; dropout and random shifts
     chapter 7  depth             plain against residual networks as depth grows

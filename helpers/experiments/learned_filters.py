@@ -11,6 +11,14 @@ noise. These measures turn "looks like" into numbers that a chapter can compare:
 * :func:`dominant_orientation` -- the direction of strongest change, in degrees.
 * :func:`neighbour_correlation` -- the lag-1 correlation of neighbouring weights: near 1 for a
   smooth filter, near 0 for independent random weights.
+* :func:`dc_share` and :func:`oriented_score` -- the coherence ignores a filter's mean (adding a
+  constant changes no gradient), yet a filter whose weights are mostly positive responds to
+  brightness, not to edges. ``dc_share`` is the share of the filter's energy ``sum w^2`` in its
+  mean, ``n mean^2 / sum w^2``; ``oriented_score = coherence * (1 - dc_share)`` is high only
+  for a filter that is both directional and zero-mean, like an edge detector.
+* :func:`spectrum_matched_filters` -- random filters with the same mean power spectrum (hence
+  the same autocorrelation and smoothness, and the same expected mean) as a given set: the fair
+  baseline for "more oriented than chance" (phase-randomised surrogates).
 
 All functions take a layer's weight ``(K, C, kh, kw)`` (NumPy or torch) and return one value
 per filter, shape ``(K,)``; a single filter ``(kh, kw)`` gives a float. The measures are scale
@@ -22,8 +30,9 @@ import numpy as np
 
 from helpers.device import to_numpy
 
-__all__ = ["dominant_orientation", "filter_structure", "fraction_oriented",
-           "neighbour_correlation", "orientation_coherence", "structure_tensor"]
+__all__ = ["dc_share", "dominant_orientation", "filter_structure", "fraction_oriented",
+           "neighbour_correlation", "orientation_coherence", "oriented_score",
+           "spectrum_matched_filters", "structure_tensor"]
 
 
 def _as_filters(weight) -> tuple[np.ndarray, bool]:
@@ -120,8 +129,86 @@ def fraction_oriented(weight, threshold: float = 0.5) -> float:
 
 
 def filter_structure(weight, threshold: float = 0.5) -> dict[str, float]:
-    """The layer's summary: mean coherence, fraction oriented (coherence >= ``threshold``) and
-    mean neighbour correlation, each a float."""
+    """The layer's summary, each a float: mean coherence, mean share of energy in the mean
+    (``dc_share``), mean ``oriented_score``, fraction oriented (``oriented_score >=
+    threshold``) and mean neighbour correlation."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    score = np.atleast_1d(oriented_score(weight))
     return {"mean coherence": float(np.mean(orientation_coherence(weight))),
-            "fraction oriented": fraction_oriented(weight, threshold),
+            "mean DC share": float(np.mean(dc_share(weight))),
+            "mean score": float(score.mean()),
+            "fraction oriented": float((score >= threshold).mean()),
             "neighbour correlation": float(np.mean(neighbour_correlation(weight)))}
+
+
+def dc_share(weight):
+    """Share of each filter's energy in its mean, over all channels and taps, in [0, 1]:
+    (K, C, kh, kw) -> (K,). ``n mean(w)^2 / sum(w^2)`` with n = C kh kw: 1 for a constant
+    filter, 0 for a zero-mean one (an all-zero filter gives 0)."""
+    w, single = _as_filters(weight)
+    energy = (w * w).sum(axis=(1, 2, 3))
+    n = w[0].size
+    mean_energy = n * w.mean(axis=(1, 2, 3)) ** 2
+    tiny = energy <= 1e-300
+    share = np.where(tiny, 0.0, mean_energy / np.where(tiny, 1.0, energy))
+    return _result(np.clip(share, 0.0, 1.0), single)
+
+
+def oriented_score(weight):
+    """Mean-aware orientation: ``orientation_coherence * (1 - dc_share)``, in [0, 1]:
+    (K, C, kh, kw) -> (K,). A tilted all-positive filter has a high coherence but acts as a
+    brightness detector; its large mean share pulls the score down."""
+    w, single = _as_filters(weight)
+    return _result(orientation_coherence(w) * (1.0 - dc_share(w)), single)
+
+
+def _symmetries(w: np.ndarray) -> np.ndarray:
+    """(K, C, k, k) -> (8K, C, k, k): each filter, its three quarter turns and their mirrors."""
+    turns = [np.rot90(w, r, axes=(-2, -1)) for r in range(4)]
+    return np.concatenate(turns + [t[..., ::-1] for t in turns])
+
+
+def spectrum_matched_filters(weight, n: int, seed: int = 0, isotropic: bool = True) -> np.ndarray:
+    """``n`` random filters with the same second-order statistics as the given ones:
+    (K, C, kh, kw) -> (n, C, kh, kw), float64.
+
+    Each filter is scaled to unit energy; their mean autocorrelation (at every lag that fits in
+    a filter, between every pair of channels), divided by the number of tap pairs at each lag,
+    is the covariance of a stationary random field. Its cross-spectrum ``S(f)``, a C x C
+    Hermitian matrix per spatial frequency (negative eigenvalues clipped to 0), shapes white
+    Gaussian noise on the (2 kh - 1, 2 kw - 1) grid, and a kh x kw crop is one surrogate. The
+    surrogates match the filters' smoothness (the covariance of weights at each distance) and
+    the correlation between their channels, but have random phases: any orientation they show
+    is chance at that smoothness (a phase-randomised surrogate). With ``isotropic`` (the default,
+    square filters only) the spectrum is also averaged over the filters' quarter turns and
+    mirror images, so the surrogates prefer no direction; without it, a set of filters that
+    share an orientation hands that orientation to the baseline."""
+    w, _ = _as_filters(weight)
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    kh, kw = w.shape[-2:]
+    if isotropic:
+        if kh != kw:
+            raise ValueError(f"isotropic=True needs square filters, got {kh}x{kw}")
+        w = _symmetries(w)
+    norms = np.sqrt((w * w).sum(axis=(1, 2, 3), keepdims=True))
+    w = w / np.where(norms > 1e-300, norms, 1.0)           # each filter counts equally
+    shape = (2 * kh - 1, 2 * kw - 1)
+    spectra = np.fft.fft2(w, s=shape)                       # (K, C, P, Q)
+    cross = np.einsum("kcpq,kdpq->pqcd", spectra, spectra.conj()) / len(w)
+    # mean autocorrelation summed over the overlapping taps -> per-pair covariance of a
+    # stationary field: divide each lag by the number of tap pairs at that lag
+    lags = np.fft.ifft2(cross, axes=(0, 1))
+    dy = np.minimum(np.arange(shape[0]), shape[0] - np.arange(shape[0]))
+    dx = np.minimum(np.arange(shape[1]), shape[1] - np.arange(shape[1]))
+    pairs = np.outer(kh - dy, kw - dx).astype(np.float64)
+    cross = np.fft.fft2(lags / pairs[:, :, None, None], axes=(0, 1))
+    cross = (cross + cross.conj().transpose(0, 1, 3, 2)) / 2
+    values, vectors = np.linalg.eigh(cross)                 # Hermitian square root per frequency
+    root = np.einsum("pqce,pqe,pqde->pqcd", vectors, np.sqrt(np.clip(values, 0, None)),
+                     vectors.conj())
+    rng = np.random.default_rng(seed)
+    noise = np.fft.fft2(rng.standard_normal((n, w.shape[1], *shape)))
+    field = np.fft.ifft2(np.einsum("pqcd,ndpq->ncpq", root, noise)).real
+    return field[..., :kh, :kw] / np.sqrt(np.prod(shape))

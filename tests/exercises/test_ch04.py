@@ -11,10 +11,11 @@ import torch
 
 from helpers.exercises import (
     ch04,
-    check_pointwise_conv,
-    check_red_green_filter,
+    check_conv_volume,
+    check_mean_aware_score,
     run_check,
 )
+from helpers.experiments.learned_filters import orientation_coherence
 from tests.exercises.harness import checkers_of, hands_back_reference, mutant_tests
 
 CHECKERS = checkers_of(chapter=4)
@@ -29,60 +30,72 @@ def test_references_agree_with_torch():
             c = k_out
         assert ch04.conv_stack_parameters(*case.args) == sum(
             p.numel() for conv in convs for p in conv.parameters())
-    for case in ch04.POINTWISE.make_cases():
+    for case in ch04.VOLUME.make_cases():
         x, w, b = case.args
-        want = torch.nn.functional.conv2d(*map(torch.from_numpy, (x, w, b))).numpy()
-        np.testing.assert_allclose(ch04.pointwise_conv(x, w, b), want, atol=1e-12)
+        want = torch.nn.functional.conv2d(*map(torch.from_numpy, (x[None], w, b)))[0].numpy()
+        np.testing.assert_allclose(ch04.conv_volume(x, w, b), want, atol=1e-12)
 
 
-def test_colour_responses_of_the_reference():
-    r = ch04.colour_responses(ch04.red_green_filter())
-    assert r["red"] == pytest.approx(1.0) and r["green"] == pytest.approx(-1.0)
-    assert r["blue"] == 0.0 and r["grey"] == pytest.approx(0.0)
+def test_mean_aware_score_by_hand():
+    edge = np.tile(np.arange(5.0) - 2.0, (5, 1))          # zero mean, perfectly oriented
+    tilted = edge + 10.0                                    # same gradient, mostly mean
+    scores = ch04.mean_aware_score(np.stack([edge, tilted])[:, None])
+    assert scores[0] == pytest.approx(1.0)
+    assert scores[1] == pytest.approx(1 - 25 * 100 / ((edge + 10) ** 2).sum())
+    red_minus_green = np.stack([np.ones((3, 3)), -np.ones((3, 3)), np.zeros((3, 3))])
+    assert ch04.mean_aware_score(red_minus_green[None])[0] == 0.0    # no gradient at all
 
 
 # --------------------------------------------------------------------------- 4.1 mutants
 
-def centre_taps():                   # a different right answer: only the centre pixel
-    w = np.zeros((3, 3, 3))
-    w[0, 1, 1], w[1, 1, 1] = 2.0, -2.0
-    return w
+def _loops(x, w, b, taps=lambda f, c: (f, c), channels=None, reduce=sum, flip=False, bias=True):
+    """A learner's four nested loops; the keyword arguments inject one mistake each."""
+    k, c_in, kh, kw = w.shape
+    _, h, wd = x.shape
+    out = np.zeros((k, h - kh + 1, wd - kw + 1))
+    for f in range(k):
+        for i in range(h - kh + 1):
+            for j in range(wd - kw + 1):
+                terms = []
+                for c in (range(c_in) if channels is None else channels):
+                    kernel = w[taps(f, c)]
+                    if flip:
+                        kernel = kernel[::-1, ::-1]
+                    terms.append((kernel * x[c, i:i + kh, j:j + kw]).sum())
+                out[f, i, j] = reduce(terms) + (b[f] if bias else 0.0)
+    return out
 
 
-def green_minus_red():
-    w = np.zeros((3, 3, 3))
-    w[0], w[1] = -1.0, 1.0
-    return w
+def loops_right(x, w, b):
+    return _loops(x, w, b)
 
 
-def channels_last():
-    w = np.zeros((3, 3, 3))
-    w[:, :, 0], w[:, :, 1] = 1.0, -1.0
-    return w
+def channel_mean_loops(x, w, b):
+    return _loops(x, w, b, reduce=np.mean)
 
 
-def red_only():
-    w = np.zeros((3, 3, 3))
-    w[0] = 1.0
-    return w
+def first_channel_only(x, w, b):
+    return _loops(x, w, b, channels=[0])
 
 
-def red_minus_cyan():
-    w = np.zeros((3, 3, 3))
-    w[0], w[1], w[2] = 1.0, -0.5, -0.5
-    return w
+def flipped_kernel(x, w, b):
+    return _loops(x, w, b, flip=True)
 
 
-def all_zero():
-    return np.zeros((3, 3, 3))
+def bias_forgotten(x, w, b):
+    return _loops(x, w, b, bias=False)
 
 
-def batch_of_one():
-    return centre_taps()[None]
+def filter_zero_everywhere(x, w, b):
+    return _loops(x, w, b, taps=lambda f, c: (0, c))
 
 
-def as_torch():
-    return torch.from_numpy(centre_taps())
+def swapped_filter_axes(x, w, b):          # w read as (C, K, kh, kw): fails when K != C
+    return _loops(x, w, b, taps=lambda f, c: (c, f))
+
+
+def one_too_small(x, w, b):
+    return loops_right(x, w, b)[:, :-1, :-1]
 
 
 # --------------------------------------------------------------------------- 4.2 mutants
@@ -125,55 +138,67 @@ def float_total(in_channels, layers):
 
 # --------------------------------------------------------------------------- 4.3 mutants
 
-def forgot_to_move_channels_back(x, w, b):
-    out = x.transpose(0, 2, 3, 1) @ w[:, :, 0, 0].T + b
-    return out
+def plain_coherence(w):
+    return orientation_coherence(w)
 
 
-def without_bias(x, w, b):
-    n, c, h, wd = x.shape
-    out = w[:, :, 0, 0] @ x.reshape(n, c, h * wd)
-    return out.reshape(n, -1, h, wd)
+def coherence_of_zero_mean(w):
+    return orientation_coherence(w - w.mean(axis=(1, 2, 3), keepdims=True))
 
 
-def reshape_only(x, w, b):
-    n, c, h, wd = x.shape
-    pixels = x.reshape(-1, c)
-    return (pixels @ w[:, :, 0, 0].T + b).reshape(n, -1, h, wd)
+def times_dc_share(w):
+    mean = w.mean(axis=(1, 2, 3))
+    dc = w[0].size * mean ** 2 / (w ** 2).sum(axis=(1, 2, 3))
+    return orientation_coherence(w) * dc
 
 
-def channel_mean(x, w, b):
-    out = np.einsum("kc,nchw->nkhw", w[:, :, 0, 0], x) / x.shape[1]
-    return out + b[None, :, None, None]
+def only_one_minus_dc(w):
+    mean = w.mean(axis=(1, 2, 3))
+    return 1 - w[0].size * mean ** 2 / (w ** 2).sum(axis=(1, 2, 3))
 
 
-def float32_result(x, w, b):
-    return ch04.pointwise_conv(x, w, b).astype(np.float32)
+def without_n(w):
+    mean = w.mean(axis=(1, 2, 3))
+    return orientation_coherence(w) * (1 - mean ** 2 / (w ** 2).sum(axis=(1, 2, 3)))
 
 
-def weight_transposed(x, w, b):
-    return np.einsum("ck,nchw->nkhw", w[:, :, 0, 0], x) + b[None, :, None, None]
+def absolute_mean(w):
+    mean = np.abs(w).mean(axis=(1, 2, 3))
+    return orientation_coherence(w) * (1 - w[0].size * mean ** 2 / (w ** 2).sum(axis=(1, 2, 3)))
+
+
+def channel_means(w):
+    centred = w - w.mean(axis=(2, 3), keepdims=True)
+    share = 1 - (centred ** 2).sum(axis=(1, 2, 3)) / (w ** 2).sum(axis=(1, 2, 3))
+    return orientation_coherence(w) * (1 - share)
+
+
+def float32_score(w):
+    return ch04.mean_aware_score(w).astype(np.float32)
 
 
 MUTANTS = [
-    ("4.1", green_minus_red, "wrong", "colours the wrong way round"),
-    ("4.1", channels_last, "wrong", "channel axis must come FIRST"),
-    ("4.1", red_only, "wrong", "responds to brightness"),
-    ("4.1", red_minus_cyan, "wrong", "uses the blue channel"),
-    ("4.1", all_zero, "wrong", "responds to no uniform colour at all"),
-    ("4.1", batch_of_one, "wrong", "drop the leading 1"),
+    ("4.1", channel_mean_loops, "wrong", "you averaged over the input channels"),
+    ("4.1", first_channel_only, "wrong", "only input channel 0"),
+    ("4.1", flipped_kernel, "wrong", "you flipped the kernel"),
+    ("4.1", bias_forgotten, "wrong", "the bias is missing"),
+    ("4.1", filter_zero_everywhere, "wrong", "every output map used filter 0"),
+    ("4.1", swapped_filter_axes, "error", "raised IndexError"),
+    ("4.1", one_too_small, "wrong", "expected shape (2, 3, 4) = (K, H - kh + 1, W - kw + 1)"),
     ("4.2", no_bias, "wrong", "the biases are missing"),
     ("4.2", no_channels, "wrong", "you ignored the input channels"),
     ("4.2", channels_not_chained, "wrong", "first layer's input channels for every layer"),
     ("4.2", kernel_not_squared, "wrong", "square the kernel size"),
     ("4.2", bias_per_layer, "wrong", "one bias per layer"),
     ("4.2", float_total, "bad_type", "expected an int"),
-    ("4.3", forgot_to_move_channels_back, "wrong", "channels LAST"),
-    ("4.3", without_bias, "wrong", "the bias is missing"),
-    ("4.3", reshape_only, "wrong", "mixes pixels and channels"),
-    ("4.3", channel_mean, "wrong", "you averaged over the input channels"),
-    ("4.3", float32_result, "bad_type", "dtype float32; expected float64"),
-    ("4.3", weight_transposed, "error", "raised ValueError"),
+    ("4.3", plain_coherence, "wrong", "your score equals the plain coherence"),
+    ("4.3", coherence_of_zero_mean, "wrong", "Subtracting the mean first changes no gradient"),
+    ("4.3", times_dc_share, "wrong", "multiplied by the DC share itself"),
+    ("4.3", only_one_minus_dc, "wrong", "ignores the direction"),
+    ("4.3", without_n, "wrong", "missing the factor n"),
+    ("4.3", absolute_mean, "wrong", "mean of |w|"),
+    ("4.3", channel_means, "wrong", "mean over ALL its weights"),
+    ("4.3", float32_score, "bad_type", "dtype float32; expected float64"),
 ]
 
 
@@ -182,13 +207,21 @@ MUTANTS = [
 
 
 def test_other_right_answers_pass():
-    assert run_check(ch04.RED_GREEN, centre_taps).passed
-    assert run_check(ch04.RED_GREEN, as_torch).passed
+    assert run_check(ch04.VOLUME, loops_right).passed
 
     def with_einsum(x, w, b):
-        return np.einsum("kc,nchw->nkhw", w[:, :, 0, 0], x) + b[None, :, None, None]
+        kh, kw = w.shape[2:]
+        windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
+        return np.einsum("fcuv,cijuv->fij", w, windows) + b[:, None, None]
 
-    assert run_check(ch04.POINTWISE, with_einsum).passed
+    assert run_check(ch04.VOLUME, with_einsum).passed
+
+    def score_from_centred_energy(w):
+        centred = w - w.mean(axis=(1, 2, 3), keepdims=True)
+        share_kept = (centred ** 2).sum(axis=(1, 2, 3)) / (w ** 2).sum(axis=(1, 2, 3))
+        return orientation_coherence(w) * share_kept
+
+    assert run_check(ch04.SCORE, score_from_centred_energy).passed
 
 
 def test_broken_learner_code_is_handled(capsys):
@@ -199,12 +232,9 @@ def test_broken_learner_code_is_handled(capsys):
     assert verdict.status == "bad_type" and "forget `return`" in verdict.message
 
     def stub(x, w, b):
-        raise NotImplementedError("Exercise 4.3: A 1×1 convolution as a matrix product")
+        raise NotImplementedError("Exercise 4.1: A convolution over a volume")
 
-    assert hands_back_reference(check_pointwise_conv(stub), check_pointwise_conv.exercise)
-    assert capsys.readouterr().out.startswith("⏳ Exercise 4.3 is not implemented yet")
-    assert run_check(ch04.RED_GREEN, lambda: "red").status == "wrong"
-    assert hands_back_reference(check_red_green_filter(lambda: 1 / 0), ch04.RED_GREEN)
+    assert hands_back_reference(check_conv_volume(stub), check_conv_volume.exercise)
+    assert capsys.readouterr().out.startswith("⏳ Exercise 4.1 is not implemented yet")
+    assert hands_back_reference(check_mean_aware_score(lambda w: 1 / 0), ch04.SCORE)
     assert "raised ZeroDivisionError" in capsys.readouterr().out
-
-

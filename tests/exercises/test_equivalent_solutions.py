@@ -174,12 +174,19 @@ def stack_shapes_formula(input_shape, layers):
 
 # --------------------------------------------------------------------------- chapter 4
 
-def red_green_stacked():
-    return np.stack([np.full((3, 3), 1 / 9), np.full((3, 3), -1 / 9), np.zeros((3, 3))])
+def conv_volume_torch(x, w, b):
+    x, w, b = (torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (x, w, b))
+    return F.conv2d(x[None], w, b)[0].numpy()
 
 
-def red_green_broadcast():
-    return np.array([1.0, -1.0, 0.0])[:, None, None] * np.ones((3, 3, 3)) / 9
+def conv_volume_taps(x, w, b):
+    k, c, kh, kw = w.shape
+    h, wd = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    out = np.broadcast_to(b[:, None, None], (k, h, wd)).astype(np.float64)
+    for u in range(kh):                     # one shifted copy of the input per tap
+        for v in range(kw):
+            out = out + np.einsum("fc,cij->fij", w[:, :, u, v], x[:, u:u + h, v:v + wd])
+    return out
 
 
 def conv_stack_parameters_modules(in_channels, layers):
@@ -196,13 +203,18 @@ def conv_stack_parameters_zip(in_channels, layers):
     return sum(k_out * (k * k * c + 1) for c, (k_out, k) in zip(ins, layers))
 
 
-def pointwise_einsum(x, w, b):
-    return np.einsum("nchw,kc->nkhw", x, w[:, :, 0, 0]) + b[None, :, None, None]
+def mean_aware_score_centred(w):
+    from helpers.experiments.learned_filters import orientation_coherence
+    centred = w - w.mean(axis=(1, 2, 3), keepdims=True)
+    kept = (centred ** 2).sum(axis=(1, 2, 3)) / (w ** 2).sum(axis=(1, 2, 3))
+    return orientation_coherence(w) * kept
 
 
-def pointwise_matmul(x, w, b):
-    out = np.moveaxis(x, 1, -1) @ w[:, :, 0, 0].T + b           # (N, H, W, K)
-    return np.ascontiguousarray(np.moveaxis(out, -1, 1))
+def mean_aware_score_flat(w):
+    from helpers.experiments.learned_filters import orientation_coherence
+    flat = np.asarray(w, dtype=np.float64).reshape(len(w), -1)
+    share = flat.sum(axis=1) ** 2 / flat.shape[1] / (flat ** 2).sum(axis=1)
+    return np.array([orientation_coherence(f[None]) for f in w]).ravel() * (1 - share)
 
 
 # --------------------------------------------------------------------------- chapter 5
@@ -455,9 +467,9 @@ EQUIVALENTS = {
     "3.1": [max_pool_torch, max_pool_windows],
     "3.2": [max_pool_backward_autograd, max_pool_backward_scatter],
     "3.3": [stack_shapes_real_layers, stack_shapes_formula],
-    "4.1": [red_green_stacked, red_green_broadcast],
+    "4.1": [conv_volume_torch, conv_volume_taps],
     "4.2": [conv_stack_parameters_modules, conv_stack_parameters_zip],
-    "4.3": [pointwise_einsum, pointwise_matmul],
+    "4.3": [mean_aware_score_centred, mean_aware_score_flat],
     "5.1": [receptive_field_top_down, receptive_field_sum],
     "5.2": [resnet_layers_by_stage, resnet_layers_comprehension],
     "5.3": [field_box_backwards, field_box_products],

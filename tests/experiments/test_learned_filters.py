@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from helpers.experiments.learned_filters import (
+    dc_share,
     dominant_orientation,
     filter_structure,
     fraction_oriented,
     neighbour_correlation,
     orientation_coherence,
+    oriented_score,
+    spectrum_matched_filters,
     structure_tensor,
 )
 from helpers.filters import gaussian_blur, horizontal_edge, vertical_edge
@@ -116,3 +119,59 @@ def test_torch_and_numpy_inputs_agree():
 def test_bad_filters_raise(bad, match):
     with pytest.raises(ValueError, match=match):
         orientation_coherence(bad)
+
+
+def test_dc_share_and_the_mean_aware_score():
+    edge = RAMP_X - RAMP_X.mean()                     # zero mean, perfectly oriented
+    assert dc_share(edge) == pytest.approx(0.0, abs=1e-12)
+    assert oriented_score(edge) == pytest.approx(1.0)
+    assert dc_share(np.full((5, 5), -2.0)) == pytest.approx(1.0)
+    assert dc_share(np.zeros((3, 3))) == 0.0
+    tilted = edge + 10.0                              # the same gradient, mostly mean
+    assert orientation_coherence(tilted) == pytest.approx(1.0)
+    share = 25 * 100.0 / (tilted ** 2).sum()
+    assert dc_share(tilted) == pytest.approx(share)
+    assert oriented_score(tilted) == pytest.approx(1 - share)
+    # the mean is over all channels: red minus green has mean 0
+    assert dc_share(np.stack([np.ones((3, 3)), -np.ones((3, 3))])[None]) == pytest.approx(0.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(filters_5x5, st.floats(0.01, 100))
+def test_score_is_scale_invariant_and_at_most_the_coherence(w, scale):
+    s = oriented_score(w)
+    assert ((0 <= s) & (s <= orientation_coherence(w) + 1e-12)).all()
+    np.testing.assert_allclose(oriented_score(scale * w), s, atol=1e-9)
+
+
+def test_spectrum_matched_filters_match_smoothness_not_orientation():
+    yy, xx = np.mgrid[-2:3, -2:3]
+    bumps = [np.exp(-((xx - dx) ** 2 + (yy - dy) ** 2) / 2.0)
+             for dx in (-1, 0, 1) for dy in (-1, 1)]
+    smooth = np.stack(bumps)[:, None] - 0.3
+    sm = spectrum_matched_filters(smooth, 3000, seed=0)
+    assert sm.shape == (3000, 1, 5, 5)
+    assert neighbour_correlation(sm).mean() > 0.4       # smooth like the bumps
+    white = spectrum_matched_filters(np.random.default_rng(1).standard_normal((200, 1, 5, 5)),
+                                     3000, seed=0)
+    assert abs(neighbour_correlation(white).mean()) < 0.1
+    # one oriented edge: the isotropic baseline keeps its smoothness but not its direction
+    edges = np.stack([STEP_X])[:, None]
+    iso = spectrum_matched_filters(edges, 3000, seed=0)
+    aligned = spectrum_matched_filters(edges, 3000, seed=0, isotropic=False)
+    angle = np.radians(dominant_orientation(iso))
+    assert abs(np.cos(2 * angle).mean()) < 0.1          # no preferred direction
+    assert np.cos(2 * np.radians(dominant_orientation(aligned))).mean() > 0.5
+    np.testing.assert_array_equal(spectrum_matched_filters(smooth, 5, seed=3),
+                                  spectrum_matched_filters(smooth, 5, seed=3))
+    with pytest.raises(ValueError, match="square"):
+        spectrum_matched_filters(np.ones((1, 1, 3, 5)), 2)
+    with pytest.raises(ValueError, match="n must"):
+        spectrum_matched_filters(smooth, 0)
+
+
+def test_spectrum_matched_colour_filters_keep_the_channel_correlation():
+    grey = np.repeat(np.random.default_rng(0).standard_normal((50, 1, 5, 5)), 3, axis=1)
+    sm = spectrum_matched_filters(grey, 200, seed=0)
+    assert sm.shape == (200, 3, 5, 5)
+    np.testing.assert_allclose(sm[:, 0], sm[:, 1], atol=1e-9)   # channels stay identical

@@ -1,0 +1,144 @@
+"""Figures for signed filters and feature maps (chapter 4): zero is always white (or grey for
+colour filters), so the sign of a value can be read off its colour.
+
+    photo_and_channels   a colour photo next to its red, green and blue channels
+    signed_maps          named maps, each on its own scale symmetric about 0 (red > 0, blue < 0)
+    filters_before_after the same filters before and after training, in the same order, each on
+                         its own symmetric scale, with a score printed over each
+    colour_filters       (K, 3, k, k) filters as colour patches: grey = 0, each on its own scale
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from helpers.device import to_numpy
+from helpers.plots.style import light_figure
+
+__all__ = ["colour_filters", "filters_before_after", "photo_and_channels", "signed_maps"]
+
+
+def _axes(nrows: int, ncols: int, cell: float, title: str | None, extra_height: float = 0.0):
+    import matplotlib.pyplot as plt
+
+    height = cell * nrows + extra_height + 0.4 * bool(title)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(cell * ncols, height))
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return fig, axes
+
+
+def _limit(a: np.ndarray) -> float:
+    """Symmetric colour limit of one map or filter: its largest absolute value (1 if all 0)."""
+    return float(np.abs(a).max()) or 1.0
+
+
+def _signed(ax, a: np.ndarray, name: str | None = None, fontsize: float = 9):
+    lim = _limit(a)
+    ax.imshow(a, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    ax.set_axis_on()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if name is not None:
+        ax.set_title(name, fontsize=fontsize)
+
+
+@light_figure
+def photo_and_channels(photo, cell: float = 2.4, title: str | None = None):
+    """A colour photo (H, W, 3) in [0, 1] followed by its three channels in grey, each channel
+    on the common scale 0 (black) to 1 (white)."""
+    p = to_numpy(photo)
+    if p.ndim != 3 or p.shape[-1] != 3:
+        raise ValueError(f"photo must be (H, W, 3), got shape {p.shape}")
+    fig, axes = _axes(1, 4, cell, title)
+    axes[0, 0].imshow(np.clip(p, 0, 1))
+    axes[0, 0].set_title("colour photo", fontsize=10)
+    for ax, c, name in zip(axes[0, 1:], range(3), ("red", "green", "blue")):
+        ax.imshow(p[..., c], cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"channel {c}: {name}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def signed_maps(maps, names=None, ncols: int = 4, cell: float = 2.4, image=None,
+                image_name: str = "input", title: str | None = None):
+    """Feature maps (K, H, W) or (1, K, H, W), each in a diverging map centred on 0 with
+    symmetric limits ``±max|map|`` (white = 0, red > 0, blue < 0), titled by ``names``
+    (default: the map's index). With ``image`` (H, W) or (H, W, 3), it is shown first."""
+    a = to_numpy(maps)
+    if a.ndim == 4 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim != 3:
+        raise ValueError("maps must be (K, H, W) or (1, K, H, W), got shape "
+                         f"{to_numpy(maps).shape}")
+    names = [str(i) for i in range(len(a))] if names is None else list(names)
+    if len(names) != len(a):
+        raise ValueError(f"{len(a)} maps but {len(names)} names")
+    panels = len(a) + (image is not None)
+    ncols = max(1, min(ncols, panels))
+    fig, axes = _axes(math.ceil(panels / ncols), ncols, cell, title)
+    flat = list(axes.ravel())
+    if image is not None:
+        img = to_numpy(image)
+        ax = flat.pop(0)
+        ax.imshow(img, cmap=None if img.ndim == 3 else "gray")
+        ax.set_title(image_name, fontsize=9)
+    for ax, m, name in zip(flat, a, names):
+        _signed(ax, m, name)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def filters_before_after(before, after, score_before=None, score_after=None, order=None,
+                         ncols: int = 8, cell: float = 1.1, channel: int = 0,
+                         score_name: str = "s", title: str | None = None):
+    """The same filters (K, C, kh, kw) before and after training, in the same ``order``: for
+    each group of ``ncols`` filters a row "before" and under it a row "after". Every filter has
+    its own colour scale, symmetric about 0; ``score_before`` / ``score_after`` (K,) are
+    printed above the filters."""
+    b, a = to_numpy(before), to_numpy(after)
+    if b.shape != a.shape or b.ndim != 4:
+        raise ValueError(f"before and after must be the same (K, C, kh, kw), got {b.shape} and "
+                         f"{a.shape}")
+    k = len(a)
+    order = np.arange(k) if order is None else np.asarray(order)
+    ncols = max(1, min(ncols, k))
+    groups = math.ceil(len(order) / ncols)
+    fig, axes = _axes(2 * groups, ncols, cell, title, extra_height=0.25 * groups)
+    for slot, idx in enumerate(order):
+        row, col = divmod(slot, ncols)
+        for r, (w, score, when) in enumerate(((b, score_before, "before"),
+                                               (a, score_after, "after"))):
+            label = f"#{idx} {when}" if score is None else f"#{idx} {score_name}={score[idx]:.2f}"
+            _signed(axes[2 * row + r, col], w[idx, channel], label, fontsize=7)
+    for g in range(groups):
+        axes[2 * g, 0].set_ylabel("before", fontsize=8)
+        axes[2 * g + 1, 0].set_ylabel("after", fontsize=8)
+        axes[2 * g, 0].set_axis_on()
+        axes[2 * g + 1, 0].set_axis_on()
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def colour_filters(filters, scores=None, ncols: int = 8, cell: float = 1.0,
+                   score_name: str = "s", title: str | None = None):
+    """Colour filters (K, 3, kh, kw) as RGB patches: mid-grey = 0 in every channel, each filter
+    scaled by its own largest absolute weight (``0.5 + 0.5 w / max|w|``), with ``scores`` (K,)
+    printed above them."""
+    w = to_numpy(filters)
+    if w.ndim != 4 or w.shape[1] != 3:
+        raise ValueError(f"colour filters must be (K, 3, kh, kw), got shape {w.shape}")
+    ncols = max(1, min(ncols, len(w)))
+    fig, axes = _axes(math.ceil(len(w) / ncols), ncols, cell, title)
+    for i, (ax, f) in enumerate(zip(axes.ravel(), w)):
+        ax.imshow(0.5 + 0.5 * f.transpose(1, 2, 0) / _limit(f), interpolation="nearest")
+        if scores is not None:
+            ax.set_title(f"{score_name}={scores[i]:.2f}", fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -172,6 +172,18 @@ def stack_shapes_formula(input_shape, layers):
     return shapes
 
 
+def blur_downsample_loops(x):
+    from tests.exercises.test_ch03 import BINOMIAL, _blur_loops
+    return _blur_loops(x, BINOMIAL / 16)
+
+
+def blur_downsample_torch(x):
+    channels = x.shape[1]
+    weight = torch.tensor([[1.0, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=torch.float64) / 16
+    return F.conv2d(torch.from_numpy(x), weight.expand(channels, 1, 3, 3), stride=2, padding=1,
+                    groups=channels).numpy()
+
+
 # --------------------------------------------------------------------------- chapter 4
 
 def conv_volume_torch(x, w, b):
@@ -467,6 +479,7 @@ EQUIVALENTS = {
     "3.1": [max_pool_torch, max_pool_windows],
     "3.2": [max_pool_backward_autograd, max_pool_backward_scatter],
     "3.3": [stack_shapes_real_layers, stack_shapes_formula],
+    "3.4": [blur_downsample_loops, blur_downsample_torch],
     "4.1": [conv_volume_torch, conv_volume_taps],
     "4.2": [conv_stack_parameters_modules, conv_stack_parameters_zip],
     "4.3": [mean_aware_score_centred, mean_aware_score_flat],

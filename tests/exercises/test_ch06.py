@@ -185,10 +185,6 @@ def costs_convs_only(model, input_size):
     return costs
 
 
-def costs_as_lists(model, input_size):
-    return {k: list(v) for k, v in ch06.layer_costs(model, input_size).items()}
-
-
 # --------------------------------------------------------------------------- 6.3 mutants
 
 def _u(x, seed):
@@ -351,7 +347,6 @@ MUTANTS = [
     ("6.2", costs_conv_once, "wrong", "H'·W' times"),
     ("6.2", costs_no_in_channels, "wrong", "ALL input channels"),
     ("6.2", costs_convs_only, "wrong", "linear layers are missing"),
-    ("6.2", costs_as_lists, "bad_type", "list"),
     ("6.3", dropout_no_rescale, "wrong", "not rescaled"),
     ("6.3", dropout_times_keep_prob, "wrong", "multiplied the survivors by (1 − p)"),
     ("6.3", dropout_over_p, "wrong", "scaled by 1/p"),

@@ -27,7 +27,8 @@ Chapter 5  Receptive fields
     receptive_field receptive_field (analytic), measured_receptive_field (by gradients);
                     experiments.effective_field, plots.explorers
 Chapter 6  LeNet, AlexNet, VGG
-    models.lenet, models.alexnet, models.vgg; experiments.training_recipes
+    models.lenet, models.alexnet, models.vgg; experiments.training_recipes;
+                    plots.architectures (architecture_diagram, cost_chart)
 Chapter 7  Residual networks
     models.resnet (BasicBlock, PlainBlock, Bottleneck, cifar_resnet, plain_net);
     experiments.depth

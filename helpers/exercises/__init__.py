@@ -42,9 +42,10 @@ from helpers.exercises.ch05 import (
 )
 from helpers.exercises.ch06 import (
     check_conv_macs,
-    check_dropout_forward,
-    check_fc_fraction,
+    check_dropout,
+    check_layer_costs,
     check_shift_images,
+    check_vgg_block,
 )
 from helpers.exercises.ch07 import (
     check_count_weight_layers,
@@ -113,7 +114,8 @@ __all__ = [
     # chapter 5
     "check_field_box", "check_receptive_field_size", "check_resnet_layers",
     # chapter 6
-    "check_conv_macs", "check_dropout_forward", "check_fc_fraction", "check_shift_images",
+    "check_conv_macs", "check_dropout", "check_layer_costs", "check_shift_images",
+    "check_vgg_block",
     # chapter 7
     "check_count_weight_layers", "check_gradient_factor", "check_residual_forward",
     "check_shortcut_params",

@@ -2,35 +2,40 @@
 
 ====  ===============================================  ==========================================
 6.1   ``conv_macs(in_channels, out_channels,            multiply-adds of one convolution on a
-      kernel_size, input_size, stride=1, padding=0)``   square input: K·C·k²·H'², H' =
-                                                        (n + 2p − k) // s + 1
-6.2   ``fc_fraction(model)``                            share of the model's parameters (weights
-                                                        and biases) in ``nn.Linear`` layers
-6.3   ``dropout_forward(x, keep, p, training=True)``    inverted dropout with a given keep-mask:
-                                                        ``x · keep / (1 − p)`` in training,
-                                                        ``x`` unchanged in evaluation
+      kernel_size, input_size, stride=1, padding=0)``   square input
+6.2   ``layer_costs(model, input_size)``                ``{layer name: (parameters,
+                                                        multiply-adds)}`` for every ``nn.Conv2d``
+                                                        and ``nn.Linear``, one (C, H, W) input
+6.3   ``dropout(x, p, training=True, seed=0)``          inverted dropout, drawing its own mask
 6.4   ``shift_images(images, dy, dx)``                  ``(N, H, W)`` -> same shape, content moved
                                                         ``dy`` rows down and ``dx`` columns right,
                                                         zeros moved in
+6.5   ``vgg_block(in_channels, out_channels,            one VGG stage: ``num_convs`` 3x3
+      num_convs)``                                      convolutions with ReLU, then a 2x2 max
+                                                        pool; the zoo's ``vgg_trunk`` stage
 ====  ===============================================  ==========================================
 """
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import torch
 from torch import nn
 
 from helpers.exercises.core import Case, Exercise, Mistake, checker
-from helpers.models import cifar_resnet, lenet5, mlp, small_cnn, small_vgg
+from helpers.models import lenet5, small_cnn, small_vgg
+from helpers.models.vgg import vgg_trunk
 
-__all__ = ["check_conv_macs", "check_dropout_forward", "check_fc_fraction",
-           "check_shift_images"]
+__all__ = ["check_conv_macs", "check_dropout", "check_layer_costs", "check_shift_images",
+           "check_vgg_block"]
 
 
 # --------------------------------------------------------------------------- 6.1 multiply-adds
 
 def conv_macs(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0):
-    """K·C·k²·H'·W' multiply-adds for a square input of side ``input_size``; padding per side."""
+    """Multiply-adds of a convolution on one square input of side ``input_size``; ``padding``
+    per side, biases ignored."""
     side = (input_size + 2 * padding - kernel_size) // stride + 1
     return out_channels * in_channels * kernel_size * kernel_size * side * side
 
@@ -86,105 +91,205 @@ CONV_MACS = Exercise(
 check_conv_macs = checker(CONV_MACS, "check_conv_macs")
 
 
-# --------------------------------------------------------------------------- 6.2 where they live
+# --------------------------------------------------------------------------- 6.2 layer costs
 
-def fc_fraction(model):
-    """Parameters of the ``nn.Linear`` layers / all parameters (a float in [0, 1])."""
-    linear = sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear)
-                 for p in m.parameters())
-    return linear / sum(p.numel() for p in model.parameters())
+def layer_costs(model, input_size):
+    """``{name: (parameters, multiply-adds)}`` of every ``nn.Conv2d`` and ``nn.Linear`` of
+    ``model`` (names as in ``model.named_modules()``) for one input of shape ``input_size``
+    (C, H, W); measured with forward hooks during one forward pass."""
+    costs = {}
+
+    def hook(name):
+        def record(module, inputs, output):
+            params = sum(p.numel() for p in module.parameters())
+            if isinstance(module, nn.Conv2d):
+                k = module.weight.shape           # (C_out, C_in / groups, k, k)
+                macs = output.numel() * k[1] * k[2] * k[3]
+            else:
+                macs = output.numel() * module.in_features
+            costs[name] = (params, macs)
+        return record
+
+    handles = [m.register_forward_hook(hook(name)) for name, m in model.named_modules()
+               if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *input_size))
+    finally:
+        for h in handles:
+            h.remove()
+    return costs
 
 
-def _fraction_cases(rng) -> list[Case]:
+def _cost_cases(rng) -> list[Case]:
     torch.manual_seed(int(rng.integers(2**31)))
-    return [Case((lenet5(),), label="LeNet-5"),
-            Case((small_vgg(),), label="small VGG"),
-            Case((small_cnn(),), label="small CNN with global pooling"),
-            Case((cifar_resnet(8, width=8),), label="ResNet-8 (with batch norm)"),
-            Case((mlp(hidden=(32,)),), label="an MLP: only linear layers"),
-            Case((nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()),), label="no linear layer"),
-            Case((small_vgg(channels=(8, 16, 32), hidden=64, input_size=32),))]
+    strided = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(),
+                            nn.Conv2d(8, 4, 5, bias=False), nn.Flatten(), nn.Linear(4 * 4 * 4, 6))
+    return [Case((lenet5(), (1, 32, 32)), label="LeNet-5"),
+            Case((lenet5(input_size=28), (1, 28, 28)), label="LeNet-5, 28x28 digits"),
+            Case((small_vgg(channels=(8, 16), hidden=32), (1, 28, 28)), label="small VGG"),
+            Case((small_cnn(), (1, 28, 28)), label="small CNN with global pooling"),
+            Case((strided, (3, 15, 15)), label="stride 2, padding 1, a conv without bias")]
 
 
-def _linear_weights_only(model):
-    weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
-    return weights / sum(p.numel() for p in model.parameters())
+def _costs_with(model, input_size, *, params=None, macs=None, keep=(nn.Conv2d, nn.Linear)):
+    """Variants of the reference for the mistakes: other parameter or multiply-add counts."""
+    costs = layer_costs(model, input_size)
+    out_sizes = {}
+    handles = [m.register_forward_hook(
+        lambda mod, inp, out, name=name: out_sizes.__setitem__(name, (inp[0], out)))
+        for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(torch.zeros(1, *input_size))
+    for h in handles:
+        h.remove()
+    modules = dict(model.named_modules())
+    result = {}
+    for name, (p, m) in costs.items():
+        module = modules[name]
+        if not isinstance(module, keep):
+            continue
+        inp, out = out_sizes[name]
+        result[name] = (p if params is None else params(module),
+                        m if macs is None else macs(module, inp, out, m))
+    return result
 
 
-def _conv_share(model):
-    conv = sum(p.numel() for m in model.modules() if isinstance(m, nn.Conv2d)
-               for p in m.parameters())
-    return conv / sum(p.numel() for p in model.parameters())
+def _weights_only(model, input_size):
+    return _costs_with(model, input_size, params=lambda m: m.weight.numel())
 
 
-def _layer_share(model):
-    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    return sum(isinstance(m, nn.Linear) for m in layers) / max(len(layers), 1)
+def _conv_at_input_size(model, input_size):
+    def macs(m, inp, out, ref):
+        return ref if isinstance(m, nn.Linear) else m.weight.numel() * inp.shape[-2] * inp.shape[-1]
+    return _costs_with(model, input_size, macs=macs)
 
 
-def _percent(model):
-    return 100 * fc_fraction(model)
+def _macs_are_params(model, input_size):
+    def macs(m, inp, out, ref):
+        return ref if isinstance(m, nn.Conv2d) else sum(p.numel() for p in m.parameters())
+    return _costs_with(model, input_size, macs=macs)
 
 
-FC_FRACTION = Exercise(
-    number="6.2", title="Where the parameters live", reference=fc_fraction,
-    cases=_fraction_cases,
+def _conv_macs_are_params(model, input_size):
+    def macs(m, inp, out, ref):
+        return ref if isinstance(m, nn.Linear) else m.weight.numel()
+    return _costs_with(model, input_size, macs=macs)
+
+
+def _conv_without_in_channels(model, input_size):
+    def macs(m, inp, out, ref):
+        return ref if isinstance(m, nn.Linear) else ref // m.weight.shape[1]
+    return _costs_with(model, input_size, macs=macs)
+
+
+LAYER_COSTS = Exercise(
+    number="6.2", title="Where the parameters live, and where the work is done",
+    reference=layer_costs, cases=_cost_cases,
     mistakes=[
-        Mistake("you returned a percentage; return the fraction, a number between 0 and 1.",
-                _percent),
-        Mistake("you counted the linear layers' weights but not their biases; count every "
-                "parameter of an `nn.Linear` (`m.parameters()`).", _linear_weights_only),
-        Mistake("you computed the convolutions' share; the question is the share of the "
-                "`nn.Linear` layers.", _conv_share),
-        Mistake("you counted layers, not parameters: weigh each layer by its number of "
-                "parameters (`p.numel()`).", _layer_share),
+        Mistake("the parameters lack the biases: count every parameter of the layer "
+                "(`module.parameters()`), weights and biases.", _weights_only),
+        Mistake("a convolution's filters are applied once per OUTPUT position: multiply the "
+                "weights by the output's height and width, not the input's.",
+                _conv_at_input_size),
+        Mistake("for a convolution you counted each weight once, as for a linear layer; a filter "
+                "is applied at every output position, so its weights are used H'·W' times.",
+                _conv_macs_are_params),
+        Mistake("a linear layer's multiply-adds are in_features × out_features: the bias is an "
+                "addition, not a multiply-add.", _macs_are_params),
+        Mistake("each output value of a convolution sums over ALL input channels: C_in·k² "
+                "multiply-adds per output value.", _conv_without_in_channels),
+        Mistake("the linear layers are missing: record every `nn.Conv2d` AND every `nn.Linear`.",
+                lambda model, input_size: _costs_with(model, input_size, keep=nn.Conv2d)),
     ],
 )
-check_fc_fraction = checker(FC_FRACTION, "check_fc_fraction")
+check_layer_costs = checker(LAYER_COSTS, "check_layer_costs")
 
 
 # --------------------------------------------------------------------------- 6.3 dropout
 
-def dropout_forward(x, keep, p, training=True):
-    """Inverted dropout: ``x * keep / (1 - p)`` in training (``keep`` is a boolean mask of the
-    units that survive, drawn with probability 1 - p), ``x`` unchanged in evaluation."""
-    if not training:
+def dropout(x, p, training=True, seed=0):
+    """Inverted dropout of ``x`` (any shape) with drop probability ``p`` in [0, 1]: the units
+    where ``torch.rand(x.shape, generator=torch.Generator().manual_seed(seed))`` is below ``p``
+    are dropped, the others rescaled so that every unit keeps its expected value; ``x``
+    unchanged when not ``training``."""
+    if not training or p == 0:
         return x
-    return x * keep / (1 - p)
+    if p == 1:
+        return torch.zeros_like(x)
+    u = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed))
+    return torch.where(u >= p, x / (1 - p), torch.zeros_like(x))
 
 
 def _dropout_cases(rng) -> list[Case]:
     g = torch.Generator().manual_seed(int(rng.integers(2**31)))
     cases = []
-    for shape, p, training in (((4, 10), 0.5, True), ((2, 3, 5, 5), 0.2, True),
-                               ((8, 16), 0.5, False), ((3, 7), 0.9, True), ((6, 6), 0.3, False),
-                               ((1, 4096), 0.5, True)):
+    for shape, p, training, seed in (((4, 10), 0.5, True, 0), ((2, 3, 5, 5), 0.2, True, 1),
+                                     ((8, 16), 0.5, False, 2), ((3, 7), 0.9, True, 3),
+                                     ((6, 6), 0.3, False, 4), ((1, 4096), 0.5, True, 5),
+                                     ((5, 5), 0.0, True, 6), ((4, 4), 1.0, True, 7)):
         x = torch.randn(shape, generator=g)
-        keep = torch.rand(shape, generator=g) >= p
-        cases.append(Case((x, keep, p), {"training": training},
-                          label="training" if training else "evaluation"))
+        label = ("evaluation" if not training else "p = 1: every unit dropped" if p == 1
+                 else "p = 0: nothing dropped" if p == 0 else "training")
+        cases.append(Case((x, p), {"training": training, "seed": seed}, label=label))
     return cases
 
 
+def _mask(x, p, seed):
+    return torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) >= p
+
+
+def _no_rescale(x, p, training=True, seed=0):
+    return torch.where(_mask(x, p, seed), x, torch.zeros_like(x)) if training else x
+
+
+def _times_keep(x, p, training=True, seed=0):
+    return torch.where(_mask(x, p, seed), x * (1 - p), torch.zeros_like(x)) if training else x
+
+
+def _over_p(x, p, training=True, seed=0):
+    if not training or p == 0:
+        return x
+    return torch.where(_mask(x, p, seed), x / p, torch.zeros_like(x))
+
+
+def _always(x, p, training=True, seed=0):
+    return dropout(x, p, True, seed)
+
+
+def _drop_the_kept(x, p, training=True, seed=0):
+    if not training or p == 1:
+        return dropout(x, p, training, seed)
+    keep = ~_mask(x, p, seed)
+    return torch.where(keep, x / (1 - p), torch.zeros_like(x))
+
+
+def _nan_at_one(x, p, training=True, seed=0):
+    if not training:
+        return x
+    return x * _mask(x, p, seed) / (1 - p)
+
+
 DROPOUT = Exercise(
-    number="6.3", title="Inverted dropout", reference=dropout_forward, cases=_dropout_cases,
+    number="6.3", title="Inverted dropout", reference=dropout, cases=_dropout_cases,
     mistakes=[
-        Mistake("the surviving units are not rescaled: divide them by (1 − p) so that the "
-                "expected value of every unit stays what it was without dropout.",
-                lambda x, keep, p, training=True: x * keep if training else x),
-        Mistake("you multiplied by (1 − p); inverted dropout DIVIDES the survivors by (1 − p) "
-                "in training (the original paper multiplied at test time instead).",
-                lambda x, keep, p, training=True: x * keep * (1 - p) if training else x),
-        Mistake("you divided by p; the survivors are scaled by 1 / (1 − p), the inverse of the "
-                "probability of surviving.",
-                lambda x, keep, p, training=True: x * keep / p if training else x),
+        Mistake("the surviving units are not rescaled, so the layer's output is smaller on "
+                "average in training than in evaluation: make each unit's expected value what it "
+                "was without dropout.", _no_rescale),
+        Mistake("you multiplied the survivors by (1 − p), which shrinks them further; they must "
+                "GROW to make up for the dropped ones (the original paper multiplied by (1 − p) "
+                "at TEST time instead).", _times_keep),
+        Mistake("you scaled by 1/p; a unit survives with probability 1 − p, and that is the "
+                "probability to make up for.", _over_p),
         Mistake("dropout must do nothing in evaluation mode (`training=False`): return x "
-                "unchanged.", lambda x, keep, p, training=True: x * keep / (1 - p)),
-        Mistake("you zeroed the units that should survive: `keep` is True where a unit is "
-                "KEPT.", lambda x, keep, p, training=True: x * ~keep / (1 - p) if training else x),
+                "unchanged.", _always),
+        Mistake("you kept the units that should be dropped: a unit is dropped where its random "
+                "number is BELOW p, so that it is dropped with probability p.", _drop_the_kept),
+        Mistake("with p = 1 every unit is dropped and 0 / 0 gives NaN: handle p = 1 (return "
+                "zeros) before dividing.", _nan_at_one),
     ],
 )
-check_dropout_forward = checker(DROPOUT, "check_dropout_forward")
+check_dropout = checker(DROPOUT, "check_dropout")
 
 
 # --------------------------------------------------------------------------- 6.4 augmentation
@@ -260,4 +365,91 @@ SHIFT_IMAGES = Exercise(
 check_shift_images = checker(SHIFT_IMAGES, "check_shift_images")
 
 
-EXERCISES = [CONV_MACS, FC_FRACTION, DROPOUT, SHIFT_IMAGES]
+# --------------------------------------------------------------------------- 6.5 VGG block
+
+def vgg_block(in_channels, out_channels, num_convs):
+    """One VGG stage as an ``nn.Sequential``: (N, in_channels, H, W) -> (N, out_channels,
+    H // 2, W // 2), built like one stage of ``helpers.models.vgg.vgg_trunk``."""
+    return vgg_trunk([out_channels] * num_convs + ["M"], in_channels=in_channels)
+
+
+def _block_cases(rng) -> list[Case]:
+    cases = [Case((1, 8, 2), label="VGG's first stage, small"),
+             Case((3, 4, 1), label="one convolution"),
+             Case((4, 6, 3), label="three convolutions"),
+             Case((2, 2, 2), label="as many channels in as out")]
+    for _ in range(2):
+        cases.append(Case((int(rng.integers(1, 6)), int(rng.integers(1, 9)),
+                           int(rng.integers(1, 4)))))
+    return cases
+
+
+def _first_conv(block):
+    return next((m for m in block.modules() if isinstance(m, nn.Conv2d)), None)
+
+
+def compare_blocks(got, expected) -> str | None:
+    """Same parameter shapes, and the same output once ``got`` has ``expected``'s weights?"""
+    if not isinstance(got, nn.Module):
+        return f"returned {type(got).__name__}; expected an nn.Module (an nn.Sequential)"
+    mine, theirs = list(got.parameters()), list(expected.parameters())
+    shapes = [tuple(q.shape) for q in mine]
+    wanted = [tuple(q.shape) for q in theirs]
+    if shapes != wanted:
+        return f"parameter shapes {shapes}, expected {wanted}"
+    got = copy.deepcopy(got)
+    with torch.no_grad():
+        for q, r in zip(got.parameters(), theirs):
+            q.copy_(r)
+        c = _first_conv(expected).in_channels
+        x = torch.randn(2, c, 8, 8, generator=torch.Generator().manual_seed(0))
+        try:
+            a, b = got.eval()(x.clone()), expected.eval()(x.clone())
+        except Exception as error:   # noqa: BLE001  (the learner's module may raise anything)
+            return f"running your block on a (2, {c}, 8, 8) input raised {error!r}"
+    if a.shape != b.shape:
+        return f"with the same weights, output shape {tuple(a.shape)} for a (2, {c}, 8, 8) " \
+               f"input, expected {tuple(b.shape)}"
+    if not torch.allclose(a, b, rtol=1e-5, atol=1e-6):
+        return f"with the same weights, the outputs differ by up to {(a - b).abs().max():.3g}"
+    return None
+
+
+def _block(in_channels, out_channels, num_convs, *, padding=1, relu=True, pool="end",
+           kernel=3, first_in=True):
+    layers = []
+    channels = in_channels
+    for _ in range(num_convs):
+        layers.append(nn.Conv2d(channels, out_channels, kernel, padding=padding))
+        if relu:
+            layers.append(nn.ReLU())
+        if pool == "each":
+            layers.append(nn.MaxPool2d(2))
+        channels = out_channels if first_in else in_channels
+    if pool == "end":
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+VGG_BLOCK = Exercise(
+    number="6.5", title="A VGG block", reference=vgg_block, cases=_block_cases,
+    compare=compare_blocks,
+    mistakes=[
+        Mistake("the convolutions shrink the maps: a 3×3 convolution needs padding 1 to keep H "
+                "and W; only the pooling halves them.",
+                lambda c, k, n: _block(c, k, n, padding=0)),
+        Mistake("the ReLU after each convolution is missing: without it the stacked "
+                "convolutions collapse into one linear map.",
+                lambda c, k, n: _block(c, k, n, relu=False)),
+        Mistake("the 2×2 max pooling at the end of the block is missing.",
+                lambda c, k, n: _block(c, k, n, pool="none")),
+        Mistake("you pooled after every convolution; VGG pools once, after the last "
+                "convolution of the block.", lambda c, k, n: _block(c, k, n, pool="each")),
+        Mistake("you used 5×5 filters; VGG uses only 3×3 (two of them see a 5×5 patch).",
+                lambda c, k, n: _block(c, k, n, kernel=5, padding=2)),
+    ],
+)
+check_vgg_block = checker(VGG_BLOCK, "check_vgg_block")
+
+
+EXERCISES = [CONV_MACS, LAYER_COSTS, DROPOUT, SHIFT_IMAGES, VGG_BLOCK]

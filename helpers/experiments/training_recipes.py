@@ -3,6 +3,7 @@ steps to a training error) and dropout and random shifts (test accuracy of a sma
 
     shifted = AugmentedLoader(loader, max_shift=2)          # random shifts (and flips) per batch
     steps_to_error(lambda: lenet5(activation="relu"), x, y, threshold=0.3, lr=0.03)
+    steps_to_error(lambda: he_init(lenet5(activation="relu")), x, y, threshold=0.3, lr=0.03)
     train_and_score(build, x, y, x_test, y_test, epochs=10, max_shift=2)
 
 Every run is seeded, so the same arguments give the same numbers on the same machine.
@@ -57,6 +58,20 @@ class AugmentedLoader:
             yield random_shift(x, self.max_shift, self.generator, self.flip), y
 
 
+def he_init(model: nn.Module) -> nn.Module:
+    """``model`` with He (Kaiming) initialisation for ReLU, in place: every ``nn.Conv2d`` and
+    ``nn.Linear`` weight drawn from N(0, 2 / fan_in), fan_in = C_in * k * k (or in_features),
+    biases zero -- so a ReLU layer's output keeps, on average, its input's mean square (He et
+    al., 2015). PyTorch's default draws from U(-b, b), b = 1 / sqrt(fan_in): a variance of
+    1 / (3 fan_in), a sixth of this, so a deep ReLU stack's signal shrinks layer by layer."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return model
+
+
 def steps_to_error(build: Callable[[], nn.Module], x, y, *, threshold: float, lr: float,
                    max_steps: int = 160, seed: int = 0, batch_size: int = 64, window: int = 20,
                    mean=None, std=None, device=None) -> int | None:
@@ -67,10 +82,44 @@ def steps_to_error(build: Callable[[], nn.Module], x, y, *, threshold: float, lr
     model = build()
     loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
                          std=std, device=device)
+    watch = _ErrorWatch(model, loader)
     epochs = -(-max_steps // len(loader))
-    history = fit(model, loader, epochs=epochs, max_steps=max_steps, lr=lr, optimizer="sgd",
-                  momentum=0.9, device=device)
+
+    def reached(step, loss):             # stop as soon as the answer is known
+        return watch.window_error(window) <= threshold
+
+    history = fit(watch, watch, epochs=epochs, max_steps=max_steps, lr=lr, optimizer="sgd",
+                  momentum=0.9, device=device, on_step=reached)
     return steps_to_reach(history, threshold, window=window)
+
+
+class _ErrorWatch(nn.Module):
+    """Wraps a model and its loader: remembers each batch's labels and predictions, so that the
+    training error of the last steps is known while training runs."""
+
+    def __init__(self, model: nn.Module, loader):
+        super().__init__()
+        self.model, self.loader, self.errors, self.labels = model, loader, [], None
+
+    def forward(self, x):
+        logits = self.model(x)
+        if self.training and self.labels is not None:
+            self.errors.append((logits.detach().argmax(1) != self.labels).float().mean().item())
+        return logits
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for x, y in self.loader:
+            self.labels = y
+            yield x, y
+
+    def window_error(self, window: int) -> float:
+        """Mean error of the last ``window`` steps (inf before ``window`` steps)."""
+        if len(self.errors) < window:
+            return float("inf")
+        return sum(self.errors[-window:]) / window
 
 
 def train_and_score(build: Callable[[], nn.Module], x, y, x_test, y_test, *, epochs: int,

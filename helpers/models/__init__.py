@@ -5,7 +5,7 @@ its family:
     mlp.py        MultiLayerPerceptron, mlp                          chapter 1 (and 9)
     small_cnn.py  SmallCNN, small_cnn                                chapters 1, 8
     lenet.py      LeNet5, lenet5                                     chapter 6
-    alexnet.py    AlexNet, alexnet                                   chapters 5, 6
+    alexnet.py    AlexNet, alexnet, alexnet2012 (the 2012 paper's)    chapters 5, 6
     vgg.py        VGG, vgg11..vgg19; SmallVGG, small_vgg             chapters 4-6
     resnet.py     BasicBlock, PlainBlock, Bottleneck, ResNet, resnet18..resnet152;
                   CifarResNet, cifar_resnet, plain_net               chapters 5, 7
@@ -26,7 +26,7 @@ also take the depth first (``cifar_resnet(20, width=8)``).
 """
 from __future__ import annotations
 
-from helpers.models.alexnet import AlexNet, alexnet
+from helpers.models.alexnet import AlexNet, AlexNet2012, alexnet, alexnet2012
 from helpers.models.base import FeaturesClassifier, resolve_layers
 from helpers.models.convnext import ConvNeXtBlock, LayerNorm2d, convnext_block_params
 from helpers.models.lenet import LeNet5, lenet5
@@ -81,10 +81,12 @@ def get_model(name: str, **kwargs):
 
 __all__ = [
     "MODEL_NAMES", "FULL_SIZE_MODELS", "get_model", "resolve_layers", "FeaturesClassifier",
-    "lenet5", "alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "resnet18", "resnet34", "resnet50",
+    "lenet5", "alexnet", "alexnet2012", "vgg11", "vgg13", "vgg16", "vgg19", "resnet18",
+    "resnet34", "resnet50",
     "resnet101", "resnet152", "vit_b_16", "cifar_resnet", "plain_net", "small_vgg", "tiny_vit",
     "mlp", "small_cnn",
-    "LeNet5", "AlexNet", "VGG", "ResNet", "BasicBlock", "Bottleneck", "PlainBlock", "CifarResNet",
+    "LeNet5", "AlexNet", "AlexNet2012", "VGG", "ResNet", "BasicBlock", "Bottleneck", "PlainBlock",
+    "CifarResNet",
     "SmallVGG", "SmallCNN", "MultiLayerPerceptron", "VisionTransformer", "PatchEmbedding",
     "ClassToken", "PositionEmbedding", "EncoderBlock", "MLPHead", "TorchSelfAttention",
     "DepthwiseSeparableConv", "separable_ratio", "ConvNeXtBlock", "LayerNorm2d",

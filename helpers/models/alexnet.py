@@ -13,6 +13,10 @@ Read top-down (224x224 input)::
 Variant choices (as torchvision, after Krizhevsky's "one weird trick" paper, 2014): one tower
 instead of two GPUs' worth of grouped convolutions, 64-192-384-256-256 channels, no local
 response normalisation, and an adaptive average pool to 6x6 so other input sizes also work.
+
+:func:`alexnet2012` is the network of the 2012 paper, for counting: 96-256-384-384-256
+channels, conv 2, 4 and 5 split in two groups (each GPU's half saw only its own half of the
+maps), local response normalisation after conv 1 and 2; 60,965,224 parameters.
 """
 from __future__ import annotations
 
@@ -50,3 +54,36 @@ def alexnet(**kwargs) -> AlexNet:
     """AlexNet, torchvision variant: 61,100,840 parameters for 1000 classes; ``kwargs`` as
     :class:`AlexNet`."""
     return AlexNet(**kwargs)
+
+
+class AlexNet2012(FeaturesClassifier):
+    """(N, 3, 224, 224) -> (N, num_classes): the two-GPU network of Krizhevsky et al. (2012)
+    as one model -- the two towers are the two ``groups`` of conv 2, 4 and 5 (conv 3 and the
+    fully connected layers read both towers) -- with local response normalisation (size 5,
+    alpha 1e-4, beta 0.75, k 2) after conv 1 and conv 2."""
+
+    def __init__(self, *, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5):
+        super().__init__()
+        lrn = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=2), nn.ReLU(inplace=True),
+            nn.LocalResponseNorm(**lrn), nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(96, 256, kernel_size=5, padding=2, groups=2), nn.ReLU(inplace=True),
+            nn.LocalResponseNorm(**lrn), nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 384, kernel_size=3, padding=1, groups=2), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, kernel_size=3, padding=1, groups=2), nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes),
+        )
+
+
+def alexnet2012(**kwargs) -> AlexNet2012:
+    """AlexNet as in the 2012 paper: 60,965,224 parameters for 1000 classes; ``kwargs`` as
+    :class:`AlexNet2012`."""
+    return AlexNet2012(**kwargs)

@@ -20,7 +20,12 @@ from __future__ import annotations
 
 from torch import nn
 
-from helpers.models.base import FeaturesClassifier, resolve_layers, spatial_after_pools
+from helpers.models.base import (
+    FeaturesClassifier,
+    activation_module,
+    resolve_layers,
+    spatial_after_pools,
+)
 
 CONFIGS = {
     "vgg11": (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
@@ -32,9 +37,11 @@ CONFIGS = {
 }
 
 
-def vgg_trunk(config, *, in_channels: int = 3, batch_norm: bool = False,
-              layers=None) -> nn.Sequential:
-    """3x3 convs (padding 1, so H and W are kept) and 2x2 max pools (H, W halved) per ``config``."""
+def vgg_trunk(config, *, in_channels: int = 3, batch_norm: bool = False, layers=None,
+              activation: str = "relu") -> nn.Sequential:
+    """(N, in_channels, H, W) -> (N, last width, H / 2**pools, W / 2**pools): 3x3 convs
+    (padding 1, so H and W are kept), each followed by ``activation`` ("relu" or "tanh"), and
+    2x2 max pools (H, W halved) per ``config``."""
     L = resolve_layers(layers)
     modules: list[nn.Module] = []
     channels = in_channels
@@ -47,7 +54,8 @@ def vgg_trunk(config, *, in_channels: int = 3, batch_norm: bool = False,
         modules.append(L.Conv2d(channels, item, kernel_size=3, padding=1))
         if batch_norm:
             modules.append(nn.BatchNorm2d(item))
-        modules.append(nn.ReLU(inplace=True))
+        modules.append(nn.ReLU(inplace=True) if activation == "relu"
+                       else activation_module(activation))
         channels = item
     return nn.Sequential(*modules)
 
@@ -94,14 +102,16 @@ class SmallVGG(FeaturesClassifier):
 
     def __init__(self, *, channels=(32, 64), convs_per_stage: int = 2, hidden: int = 128,
                  num_classes: int = 10, in_channels: int = 1, input_size: int = 28,
-                 batch_norm: bool = False, dropout: float = 0.5, layers=None):
+                 batch_norm: bool = False, dropout: float = 0.5, layers=None,
+                 activation: str = "relu"):
         super().__init__()
         config = [item for c in channels for item in [c] * convs_per_stage + ["M"]]
         self.features = vgg_trunk(config, in_channels=in_channels, batch_norm=batch_norm,
-                                  layers=layers)
+                                  layers=layers, activation=activation)
         side = spatial_after_pools(input_size, len(channels))
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(channels[-1] * side * side, hidden), nn.ReLU(inplace=True),
+            nn.Flatten(), nn.Linear(channels[-1] * side * side, hidden),
+            activation_module(activation),
             nn.Dropout(dropout), nn.Linear(hidden, num_classes))
 
 

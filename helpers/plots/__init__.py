@@ -8,6 +8,7 @@
                   padding_modes_figure: convolutions cell by cell    chapter 2
     explorers.py  conv_explorer, receptive_field_explorer (widgets, with a static picture
                   where no kernel runs), stride_schedule             chapter 5
+    architectures.py  architecture_diagram, cost_chart, layer_boxes  chapter 6
     style.py      LIGHT, RF_COLOURS, light_figure: the look every figure shares
 
     >>> from helpers.plots import image_grid, plot_curve

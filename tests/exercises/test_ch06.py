@@ -6,7 +6,6 @@ functions in helpers/exercises/ch06.py), so each diagnosis is proven by behaviou
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from torch import nn
 
@@ -14,8 +13,8 @@ from helpers.exercises import (
     ch06,
     run_check,
 )
-from helpers.models import alexnet, lenet5, vgg16
-from helpers.summary import count_macs
+from helpers.models import lenet5, small_vgg
+from helpers.summary import count_macs, count_parameters
 from tests.exercises.harness import checkers_of, mutant_tests
 
 CHECKERS = checkers_of(chapter=6)
@@ -34,21 +33,38 @@ def test_conv_macs_agrees_with_count_macs():
         assert ch06.conv_macs(c, k_out, k, n, s, p) == count_macs(conv, (c, n, n))
 
 
-def test_fc_fraction_of_the_zoo():
-    assert ch06.fc_fraction(lenet5()) == pytest.approx(59_134 / 61_706)
-    with torch.device("meta"):
-        assert round(ch06.fc_fraction(alexnet()), 3) == 0.960
-        assert round(ch06.fc_fraction(vgg16()), 2) == 0.89
+def test_layer_costs_agree_with_the_counters():
+    for model, size in ((lenet5(), (1, 32, 32)), (small_vgg(channels=(4, 8)), (1, 28, 28))):
+        costs = ch06.layer_costs(model, size)
+        assert sum(p for p, _ in costs.values()) == count_parameters(model)
+        assert {k: m for k, (_, m) in costs.items()} == dict(count_macs(model, size,
+                                                                         by_layer=True))
+    costs = ch06.layer_costs(lenet5(), (1, 32, 32))
+    assert costs["features.0"] == (156, 117_600) and costs["classifier.1"] == (48_120, 48_000)
 
 
-def test_dropout_reference_matches_torch_scaling():
+def test_dropout_reference():
     torch.manual_seed(0)
     x = torch.randn(1000)
-    keep = torch.rand(1000) >= 0.3
-    out = ch06.dropout_forward(x, keep, 0.3)
-    assert torch.allclose(out[keep], x[keep] / 0.7)
-    assert (out[~keep] == 0).all()
-    assert ch06.dropout_forward(x, keep, 0.3, training=False) is x
+    out = ch06.dropout(x, 0.3, seed=4)
+    kept = out != 0
+    assert torch.allclose(out[kept], x[kept] / 0.7)
+    assert abs(kept.float().mean().item() - 0.7) < 0.05
+    assert torch.equal(out, ch06.dropout(x, 0.3, seed=4))           # the seed decides the mask
+    assert ch06.dropout(x, 0.3, training=False) is x
+    assert torch.equal(ch06.dropout(x, 1.0), torch.zeros_like(x))
+    assert torch.equal(ch06.dropout(x, 0.0), x)
+    ones = torch.ones(200_000)
+    assert abs(ch06.dropout(ones, 0.5, seed=1).mean().item() - 1) < 0.01
+
+
+def test_vgg_block_reference_is_a_zoo_stage():
+    block = ch06.vgg_block(3, 8, 2)
+    stage = small_vgg(channels=(8,), convs_per_stage=2, in_channels=3).features
+    assert ch06.compare_blocks(block, stage) is None
+    assert block(torch.zeros(1, 3, 16, 16)).shape == (1, 8, 8, 8)
+    assert "parameter shapes" in ch06.compare_blocks(ch06.vgg_block(3, 8, 1), stage)
+    assert "nn.Module" in ch06.compare_blocks(42, stage)
 
 
 def test_shift_images_reference():
@@ -87,66 +103,137 @@ def macs_float(in_channels, out_channels, kernel_size, input_size, stride=1, pad
 
 # --------------------------------------------------------------------------- 6.2 mutants
 
-def fraction_percent(model):
-    linear = sum(p.numel() for m in model.modules() if isinstance(m, nn.Linear)
-                 for p in m.parameters())
-    return 100 * linear / sum(p.numel() for p in model.parameters())
+def _hooked(model, input_size, record):
+    """Run ``model`` once with ``record(name, module, inp, out)`` hooked on convs and linears."""
+    handles = []
+    for name, m in model.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            handles.append(m.register_forward_hook(
+                lambda mod, i, o, name=name: record(name, mod, i[0], o)))
+    model(torch.zeros(1, *input_size))
+    for h in handles:
+        h.remove()
 
 
-def fraction_weights_only(model):
-    linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear))
-    return linear / sum(p.numel() for p in model.parameters())
+def costs_weights_only(model, input_size):
+    costs = {}
+
+    def record(name, m, i, o):
+        macs = o.numel() * (m.in_features if isinstance(m, nn.Linear)
+                            else m.in_channels * m.kernel_size[0] * m.kernel_size[1])
+        costs[name] = (m.weight.numel(), macs)
+    _hooked(model, input_size, record)
+    return costs
 
 
-def fraction_of_convs(model):
-    conv = sum(p.numel() for m in model.modules() if isinstance(m, nn.Conv2d)
-               for p in m.parameters())
-    return conv / sum(p.numel() for p in model.parameters())
+def costs_input_size(model, input_size):
+    costs = {}
+
+    def record(name, m, i, o):
+        n = sum(p.numel() for p in m.parameters())
+        if isinstance(m, nn.Conv2d):
+            costs[name] = (n, m.weight.numel() * i.shape[2] * i.shape[3])
+        else:
+            costs[name] = (n, m.in_features * m.out_features)
+    _hooked(model, input_size, record)
+    return costs
 
 
-def fraction_of_layers(model):
-    kinds = [type(m) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    return kinds.count(nn.Linear) / len(kinds)
+def costs_bias_as_mac(model, input_size):
+    costs = {}
+
+    def record(name, m, i, o):
+        n = sum(p.numel() for p in m.parameters())
+        if isinstance(m, nn.Conv2d):
+            costs[name] = (n, m.weight.numel() * o.shape[2] * o.shape[3])
+        else:
+            costs[name] = (n, n)
+    _hooked(model, input_size, record)
+    return costs
 
 
-def fraction_as_tensor(model):
-    return torch.tensor(ch06.fc_fraction(model))
+def costs_conv_once(model, input_size):
+    costs = {}
+
+    def record(name, m, i, o):
+        costs[name] = (sum(p.numel() for p in m.parameters()), m.weight.numel())
+    _hooked(model, input_size, record)
+    return costs
+
+
+def costs_no_in_channels(model, input_size):
+    costs = {}
+
+    def record(name, m, i, o):
+        n = sum(p.numel() for p in m.parameters())
+        if isinstance(m, nn.Conv2d):
+            costs[name] = (n, o.numel() * m.kernel_size[0] ** 2)
+        else:
+            costs[name] = (n, m.in_features * m.out_features)
+    _hooked(model, input_size, record)
+    return costs
+
+
+def costs_convs_only(model, input_size):
+    costs = {}
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Conv2d):
+            m.register_forward_hook(lambda mod, i, o, name=name: costs.__setitem__(
+                name, (sum(p.numel() for p in mod.parameters()),
+                       o.numel() * mod.weight[0].numel())))
+    model(torch.zeros(1, *input_size))
+    return costs
 
 
 # --------------------------------------------------------------------------- 6.3 mutants
 
-def dropout_no_rescale(x, keep, p, training=True):
+def _u(x, seed):
+    return torch.rand(x.shape, generator=torch.Generator().manual_seed(seed))
+
+
+def dropout_no_rescale(x, p, training=True, seed=0):
     if not training:
         return x
-    return x * keep
+    return x * (_u(x, seed) >= p)
 
 
-def dropout_times_keep_prob(x, keep, p, training=True):
+def dropout_times_keep_prob(x, p, training=True, seed=0):
     if not training:
         return x
-    return x * keep * (1 - p)
+    return x * (_u(x, seed) >= p) * (1 - p)
 
 
-def dropout_over_p(x, keep, p, training=True):
+def dropout_over_p(x, p, training=True, seed=0):
+    if not training or p == 0:
+        return x
+    return torch.where(_u(x, seed) >= p, x / p, torch.zeros_like(x))
+
+
+def dropout_always(x, p, training=True, seed=0):
+    if p == 1:
+        return torch.zeros_like(x)
+    return x * (_u(x, seed) >= p) / (1 - p)
+
+
+def dropout_inverted_mask(x, p, training=True, seed=0):
+    if not training or p == 1:
+        return x if not training else torch.zeros_like(x)
+    return x.masked_fill(_u(x, seed) >= p, 0.0) / (1 - p)
+
+
+def dropout_nan_at_one(x, p, training=True, seed=0):
     if not training:
         return x
-    return torch.where(keep, x / p, torch.zeros_like(x))
-
-
-def dropout_always(x, keep, p, training=True):
+    keep = (_u(x, seed) >= p).float()
     return x * keep / (1 - p)
 
 
-def dropout_inverted_mask(x, keep, p, training=True):
-    if not training:
-        return x
-    return x.masked_fill(keep, 0.0) / (1 - p)
-
-
-def dropout_in_place(x, keep, p, training=True):
-    if training:
-        x *= keep
+def dropout_in_place(x, p, training=True, seed=0):
+    if training and p < 1:
+        x *= (_u(x, seed) >= p)
         x /= 1 - p
+    elif training:
+        x.zero_()
     return x
 
 
@@ -190,6 +277,56 @@ def shift_from_a_copy(images, dy, dx):
     return out
 
 
+# --------------------------------------------------------------------------- 6.5 mutants
+
+def block_no_padding(in_channels, out_channels, num_convs):
+    layers = []
+    for i in range(num_convs):
+        layers += [nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3), nn.ReLU()]
+    return nn.Sequential(*layers, nn.MaxPool2d(2, 2))
+
+
+def block_no_relu(in_channels, out_channels, num_convs):
+    convs = [nn.Conv2d(in_channels, out_channels, 3, padding=1)]
+    convs += [nn.Conv2d(out_channels, out_channels, 3, padding=1) for _ in range(num_convs - 1)]
+    return nn.Sequential(*convs, nn.MaxPool2d(2))
+
+
+def block_no_pool(in_channels, out_channels, num_convs):
+    layers, c = [], in_channels
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(c, out_channels, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+        c = out_channels
+    return nn.Sequential(*layers)
+
+
+def block_pool_each(in_channels, out_channels, num_convs):
+    layers, c = [], in_channels
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(c, out_channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        c = out_channels
+    return nn.Sequential(*layers)
+
+
+def block_5x5(in_channels, out_channels, num_convs):
+    layers, c = [], in_channels
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(c, out_channels, 5, padding=2), nn.ReLU()]
+        c = out_channels
+    return nn.Sequential(*layers, nn.MaxPool2d(2))
+
+
+def block_all_from_input(in_channels, out_channels, num_convs):
+    layers = []
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU()]
+    return nn.Sequential(*layers, nn.MaxPool2d(2))
+
+
+def block_returns_list(in_channels, out_channels, num_convs):
+    return list(ch06.vgg_block(in_channels, out_channels, num_convs))
+
+
 # --------------------------------------------------------------------------- broken learner code
 
 
@@ -203,23 +340,32 @@ MUTANTS = [
     ("6.1", macs_no_in_channels, "wrong", "input channels are missing"),
     ("6.1", macs_padding_once, "wrong", "BOTH sides"),
     ("6.1", macs_no_stride, "wrong", "stride is ignored"),
-    ("6.2", fraction_percent, "wrong", "percentage"),
-    ("6.2", fraction_weights_only, "wrong", "not their biases"),
-    ("6.2", fraction_of_convs, "wrong", "convolutions' share"),
-    ("6.2", fraction_of_layers, "wrong", "counted layers, not parameters"),
+    ("6.1", macs_float, "bad_type", "//"),
+    ("6.2", costs_weights_only, "wrong", "lack the biases"),
+    ("6.2", costs_input_size, "wrong", "not the input's"),
+    ("6.2", costs_bias_as_mac, "wrong", "bias is an addition"),
+    ("6.2", costs_conv_once, "wrong", "H'·W' times"),
+    ("6.2", costs_no_in_channels, "wrong", "ALL input channels"),
+    ("6.2", costs_convs_only, "wrong", "linear layers are missing"),
     ("6.3", dropout_no_rescale, "wrong", "not rescaled"),
-    ("6.3", dropout_times_keep_prob, "wrong", "multiplied by (1 − p)"),
-    ("6.3", dropout_over_p, "wrong", "divided by p"),
+    ("6.3", dropout_times_keep_prob, "wrong", "multiplied the survivors by (1 − p)"),
+    ("6.3", dropout_over_p, "wrong", "scaled by 1/p"),
     ("6.3", dropout_always, "wrong", "evaluation mode"),
-    ("6.3", dropout_inverted_mask, "wrong", "KEPT"),
+    ("6.3", dropout_inverted_mask, "wrong", "BELOW p"),
+    ("6.3", dropout_nan_at_one, "wrong", "0 / 0"),
+    ("6.3", dropout_in_place, "wrong", "in place"),
     ("6.4", shift_roll, "wrong", "wraps around"),
     ("6.4", shift_wrong_way, "wrong", "wrong way"),
     ("6.4", shift_swapped, "wrong", "swapped the axes"),
     ("6.4", shift_float, "bad_type", "dtype"),
-    ("6.1", macs_float, "bad_type", "//"),
-    ("6.2", fraction_as_tensor, "bad_type", ".item()"),
-    ("6.3", dropout_in_place, "wrong", "in place"),
     ("6.4", shift_from_a_copy, "wrong", "still hold the old image"),
+    ("6.5", block_no_padding, "wrong", "padding 1"),
+    ("6.5", block_no_relu, "wrong", "ReLU after each convolution"),
+    ("6.5", block_no_pool, "wrong", "pooling at the end"),
+    ("6.5", block_pool_each, "wrong", "after every convolution"),
+    ("6.5", block_5x5, "wrong", "5×5 filters"),
+    ("6.5", block_all_from_input, "wrong", "parameter shapes"),
+    ("6.5", block_returns_list, "wrong", "nn.Module"),
 ]
 
 (test_mutant_is_rejected_with_the_right_diagnosis,

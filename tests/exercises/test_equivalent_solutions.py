@@ -289,27 +289,66 @@ def conv_macs_meta(in_channels, out_channels, kernel_size, input_size, stride=1,
     return conv.weight.numel() * out.shape[-1] * out.shape[-2]
 
 
-def fc_fraction_named(model):
-    params = dict(model.named_parameters())
-    linear = {f"{name}.{p}" for name, m in model.named_modules() if isinstance(m, nn.Linear)
-              for p, _ in m.named_parameters(recurse=False)}
-    return sum(params[n].numel() for n in linear) / sum(p.numel() for p in params.values())
+def layer_costs_loop(model, input_size):
+    costs = {}
+    layers = {name: m for name, m in model.named_modules()
+              if isinstance(m, (nn.Conv2d, nn.Linear))}
+    outputs = {}
+    handles = [m.register_forward_hook(lambda mod, i, o, n=n: outputs.__setitem__(n, o.shape))
+               for n, m in layers.items()]
+    model(torch.zeros((1, *input_size)))
+    for h in handles:
+        h.remove()
+    for name, m in layers.items():
+        per_output = m.weight[0].numel()          # C_in k k, or in_features
+        n_out = int(torch.tensor(outputs[name]).prod())
+        costs[name] = (sum(p.numel() for p in m.parameters()), n_out * per_output)
+    return costs
 
 
-def fc_fraction_state_dict(model):
-    linear = sum(m.weight.numel() + (m.bias.numel() if m.bias is not None else 0)
-                 for m in model.modules() if isinstance(m, nn.Linear))
-    return linear / sum(p.numel() for p in model.parameters())
+def layer_costs_formula(model, input_size):
+    from helpers.summary import count_macs
+    macs = count_macs(model, input_size, by_layer=True)
+    modules = dict(model.named_modules())
+    return {n: (sum(p.numel() for p in modules[n].parameters()), m) for n, m in macs.items()}
 
 
-def dropout_where(x, keep, p, training=True):
-    return torch.where(keep, x / (1 - p), torch.zeros_like(x)) if training else x
-
-
-def dropout_scale_first(x, keep, p, training=True):
+def dropout_where(x, p, training=True, seed=0):
     if not training:
         return x
-    return (1 / (1 - p)) * x * keep.to(x.dtype)
+    u = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed))
+    return torch.where(u >= p, x / max(1 - p, 1e-12), torch.zeros_like(x))
+
+
+def dropout_scale_first(x, p, training=True, seed=0):
+    if not training:
+        return x
+    keep = torch.rand(x.size(), generator=torch.Generator().manual_seed(seed)) >= p
+    scale = 0.0 if p >= 1 else 1 / (1 - p)
+    return scale * x * keep.to(x.dtype)
+
+
+def vgg_block_loop(in_channels, out_channels, num_convs):
+    block = nn.Sequential()
+    for i in range(num_convs):
+        block.append(nn.Conv2d(out_channels if i else in_channels, out_channels, (3, 3),
+                               padding="same"))
+        block.append(nn.ReLU())
+    block.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return block
+
+
+class VGGBlockModule(nn.Module):
+    def __init__(self, in_channels, out_channels, num_convs):
+        super().__init__()
+        self.convs = nn.ModuleList(
+            nn.Conv2d(c, out_channels, 3, padding=1)
+            for c in [in_channels] + [out_channels] * (num_convs - 1))
+
+    def forward(self, x):
+        for conv in self.convs:
+            x = torch.relu(conv(x))
+        return nn.functional.max_pool2d(x, 2)
 
 
 def shift_roll_and_zero(images, dy, dx):
@@ -487,9 +526,10 @@ EQUIVALENTS = {
     "5.2": [resnet_layers_by_stage, resnet_layers_comprehension],
     "5.3": [field_box_backwards, field_box_products],
     "6.1": [conv_macs_per_output, conv_macs_meta],
-    "6.2": [fc_fraction_named, fc_fraction_state_dict],
+    "6.2": [layer_costs_loop, layer_costs_formula],
     "6.3": [dropout_where, dropout_scale_first],
     "6.4": [shift_roll_and_zero, shift_pad_and_crop],
+    "6.5": [vgg_block_loop, VGGBlockModule],
     "7.1": [residual_forward_clamp, residual_forward_functional],
     "7.2": [shortcut_params_module, shortcut_params_expanded],
     "7.3": [gradient_factor_prod, gradient_factor_numpy],

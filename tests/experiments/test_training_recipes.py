@@ -11,11 +11,12 @@ from torch import nn
 
 from helpers.experiments.training_recipes import (
     AugmentedLoader,
+    he_init,
     random_shift,
     steps_to_error,
     train_and_score,
 )
-from helpers.train import make_loader
+from helpers.train import fit, make_loader, steps_to_reach
 
 
 @settings(max_examples=25, deadline=None)
@@ -92,6 +93,28 @@ def test_steps_to_error_counts_steps_and_is_reproducible():
     assert steps is not None and 4 <= steps <= 60
     assert steps_to_error(_tiny_cnn, x, y, **kwargs) == steps
     assert steps_to_error(_tiny_cnn, x, y, **{**kwargs, "threshold": 0.0, "max_steps": 3}) is None
+
+
+def test_steps_to_error_stops_early_with_the_answer_of_a_full_run():
+    from helpers.device import seed_everything
+    x, y = _tiny_data()
+    kwargs = dict(threshold=0.3, lr=0.05, max_steps=60, batch_size=16, window=4, device="cpu")
+    early = steps_to_error(_tiny_cnn, x, y, **kwargs)
+    seed_everything(0)
+    model = _tiny_cnn()
+    loader = make_loader(x, y, batch_size=16, shuffle=True, seed=0, device="cpu")
+    history = fit(model, loader, epochs=-(-60 // len(loader)), max_steps=60, lr=0.05,
+                  optimizer="sgd", momentum=0.9, device="cpu")
+    assert early == steps_to_reach(history, 0.3, window=4)
+
+
+def test_he_init_gives_relu_variance_and_zero_biases():
+    torch.manual_seed(0)
+    model = he_init(nn.Sequential(nn.Conv2d(16, 64, 3), nn.Linear(400, 300)))
+    conv, fc = model
+    assert conv.weight.var().item() == pytest.approx(2 / (16 * 9), rel=0.1)
+    assert fc.weight.var().item() == pytest.approx(2 / 400, rel=0.1)
+    assert not conv.bias.any() and not fc.bias.any()
 
 
 def test_train_and_score_returns_two_accuracies():

@@ -159,3 +159,13 @@ def test_alexnet_and_vgg_from_scratch_match_on_small_input():
     x = torch.rand(1, 3, 67, 67, generator=torch.Generator().manual_seed(2))
     for build in (alexnet_trunk, lambda L: vgg_trunk(CONFIGS["vgg11"][:6], layers=L)):
         _same_outputs(build, x)
+
+
+def test_alexnet2012_is_the_papers_two_tower_count():
+    from helpers.models import alexnet2012
+    with torch.device("meta"):
+        model = alexnet2012()
+    assert count_parameters(model) == 60_965_224
+    assert [m.out_channels for m in model.features if isinstance(m, torch.nn.Conv2d)] == \
+        [96, 256, 384, 384, 256]
+    assert model(torch.zeros(1, 3, 224, 224, device="meta")).shape == (1, 1000)

@@ -50,6 +50,10 @@ def test_smoke_run_of_every_job_writes_and_merges(tmp_path, monkeypatch):
     assert "smoke test" in text and "Results: seed 0: plain [" in text
     assert results["degradation-seeds"].display.endswith("of 1")
     assert results["regularisation-seeds"].display.startswith("dropout ")
+    assert len(results["lenet5-mnist"].extra["accuracies"]) == 1
+    races = results["relu-vs-tanh"].extra["races"]
+    assert {r["net"] for r in races} == {"LeNet-5", "8-conv plain"}
+    assert {"tanh", "ReLU", "ReLU + He init"} <= set(races[0])
 
     # --only reruns one job and keeps the other rows
     calls = []

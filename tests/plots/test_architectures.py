@@ -1,0 +1,85 @@
+"""helpers.plots.architectures: the boxes follow the zoo's models; the figures draw."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from helpers.models import alexnet, lenet5, small_vgg, vgg16
+from helpers.plots.architectures import (
+    Box,
+    architecture_diagram,
+    cost_chart,
+    default_layer_costs,
+    layer_boxes,
+)
+from helpers.summary import count_macs, count_parameters
+
+pytestmark = pytest.mark.usefixtures("agg_backend")
+
+
+def test_lenet_boxes_follow_the_layers():
+    boxes = layer_boxes(lenet5(), (1, 32, 32))
+    assert [b.kind for b in boxes] == ["conv", "pool", "conv", "pool", "fc", "fc", "fc"]
+    assert [b.shape for b in boxes] == [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5),
+                                        (120,), (84,), (10,)]
+    assert boxes[0].label == "conv 5×5" and boxes[1].label == "avg 2×2 /2"
+    assert boxes[0].text == "conv 5×5\n6×28×28"
+
+
+def test_vgg_stages_are_merged_and_native_adaptive_pool_dropped():
+    with torch.device("meta"):
+        boxes = layer_boxes(vgg16(), (3, 224, 224))
+    convs = [b for b in boxes if b.kind == "conv"]
+    assert [b.repeat for b in convs] == [2, 2, 3, 3, 3]
+    assert sum(b.repeat for b in convs) == 13
+    assert convs[0].text.startswith("2 × conv 3×3")
+    assert [b.shape for b in boxes if b.kind == "fc"] == [(4096,), (4096,), (1000,)]
+    assert not any(b.label.startswith("avg pool to") for b in boxes)
+
+
+def test_alexnet_first_conv_has_its_stride():
+    with torch.device("meta"):
+        boxes = layer_boxes(alexnet(), (3, 224, 224))
+    assert boxes[0] == Box("conv", "conv 11×11 /4", (64, 55, 55))
+    assert boxes[-4].shape == (256, 6, 6)
+
+
+def test_adaptive_pool_that_resizes_is_kept_and_mode_restored():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+                          nn.Linear(8, 3))
+    model.train()
+    boxes = layer_boxes(model, (1, 9, 9))
+    assert [b.label for b in boxes] == ["conv 3×3", "avg pool to", "FC"]
+    assert boxes[1].shape == (2, 2, 2)
+    assert model.training
+
+
+def test_default_layer_costs_match_the_counters():
+    model = small_vgg(channels=(4, 8), hidden=16)
+    costs = default_layer_costs(model, (1, 28, 28))
+    assert sum(p for p, _ in costs.values()) == count_parameters(model)
+    assert sum(m for _, m in costs.values()) == count_macs(model, (1, 28, 28))
+    assert list(costs) == [n for n, m in model.named_modules()
+                           if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def test_figures_draw():
+    fig = architecture_diagram({"LeNet-5": (lenet5(), (1, 32, 32)),
+                                "small VGG": (small_vgg(), (1, 28, 28))})
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_title(loc="left") == "LeNet-5"
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[0] == "input\n1×32×32" and "FC\n10" in texts
+    chart = cost_chart({"conv": (10, 900), "fc": (90, 100)}, title="t", names=["a", "b"])
+    ax = chart.axes[0]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx([10, 90, 90, 10])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+
+
+def test_cost_chart_rejects_bad_input():
+    with pytest.raises(ValueError, match="empty"):
+        cost_chart({})
+    with pytest.raises(ValueError, match="names"):
+        cost_chart({"a": (1, 1)}, names=["a", "b"])

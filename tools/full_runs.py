@@ -279,7 +279,7 @@ def run_relu_vs_tanh(smoke: bool = False) -> Result:
                   "largest tanh steps / ReLU steps, LeNet-5, default init", worst,
                   "6 in Krizhevsky et al. (2012): a 4-layer CIFAR-10 network to 25 % training "
                   "error", time.perf_counter() - start,
-                  extra={"ratios": lenet_ratios, "races": races},
+                  extra={"seeds": list(seeds), "ratios": lenet_ratios, "races": races},
                   details="; ".join(rows) + " (steps to 30 % training error; '> N': not within "
                           "the N steps)")
 
@@ -316,7 +316,8 @@ def run_regularisation(smoke: bool = False) -> Result:
                   time.perf_counter() - start,
                   display=f"dropout {100 * min(gains['dropout']):+.2f} points, shifts "
                           f"{100 * min(gains['shifts']):+.2f} points",
-                  details="; ".join(rows), extra={"dropout_gains": gains["dropout"],
+                  details="; ".join(rows), extra={"seeds": list(seeds),
+                                                  "dropout_gains": gains["dropout"],
                                                   "shift_gains": gains["shifts"]})
 
 

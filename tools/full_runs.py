@@ -149,10 +149,11 @@ def _degrades(plain, residual) -> bool:
 
 
 def run_degradation(smoke: bool = False) -> Result:
-    """Chapter 7's depth sweep with twice the data and twice the epochs (four times the steps), seeds 0, 1
-    and 2: training error per epoch of plain and residual networks of depth 8, 20 and 32."""
+    """Chapter 7's depth sweep, longer: twice the images and 5 epochs instead of 3 (235 steps
+    per network instead of 72), seeds 0, 1 and 2; training error per epoch of plain and residual
+    networks of depth 8 and 32 (depth 20 left out to fit the machine's time)."""
     n, epochs, depths, seeds = ((128, 1, (8, 14), (0,)) if smoke
-                                else (3_000, 6, (8, 20, 32), (0, 1, 2)))
+                                else (3_000, 5, (8, 32), (0, 1, 2)))
     start = time.perf_counter()
     extra = {"seeds": list(seeds), "depths": list(depths), "plain_epochs": [],
              "residual_epochs": [], "plain": [], "residual": []}

@@ -199,6 +199,18 @@ def init_conv_bn(model: nn.Module, conv_type) -> nn.Module:
     return model
 
 
+def zero_init_residual(model: nn.Module) -> nn.Module:
+    """Set the scale gamma of the LAST batch norm of every residual block to 0 (Goyal et al.,
+    2017; torchvision's ``zero_init_residual``), so that each block starts as its shortcut:
+    ``relu(0 + x) = x`` for non-negative x. In place; returns the model."""
+    for m in model.modules():
+        if isinstance(m, Bottleneck):
+            nn.init.zeros_(m.bn3.weight)
+        elif isinstance(m, BasicBlock) and m.shortcut is not None:
+            nn.init.zeros_(m.bn2.weight)
+    return model
+
+
 def residual_network(*, stem, block, widths, blocks_per_stage, strides, num_classes: int,
                      stage_name: str, layers=None) -> tuple[nn.Sequential, nn.Sequential]:
     """``(features, classifier)``: ``stem`` (name, module) pairs, then one stage of ``block``

@@ -169,7 +169,10 @@ def run_degradation(smoke: bool = False) -> Result:
         rows.append(f"seed {seed}: plain {plain}, residual {residual}")
     gaps = [100 * (p[-1] - p[0]) for p in extra["plain"]]
     changes = [100 * (r[-1] - r[0]) for r in extra["residual"]]
-    sd = (lambda v: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0)
+
+    def sd(v):
+        return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+
     extra["plain_gap_points"] = {"mean": round(float(np.mean(gaps)), 2), "sd": round(sd(gaps), 2)}
     extra["residual_change_points"] = {"mean": round(float(np.mean(changes)), 2),
                                        "sd": round(sd(changes), 2)}

@@ -30,8 +30,9 @@ from helpers.plots.figures import (
 from helpers.plots.style import LIGHT, RF_COLOURS, light_figure
 
 __all__ = [
-    "LIGHT", "RF_COLOURS", "block_layout", "conv_explorer", "draw_blocks", "image_grid", "light_figure", "plot_curve",
-    "plot_history", "plot_receptive_field", "receptive_field_explorer", "show_feature_maps",
+    "LIGHT", "RF_COLOURS", "block_layout", "conv_explorer", "draw_blocks", "image_grid",
+    "light_figure", "plot_curve", "plot_history", "plot_receptive_field",
+    "receptive_field_explorer", "show_feature_maps",
     "show_filters", "sliding_window_animation", "sliding_window_figure", "sliding_window_html",
     "stride_schedule",
 ]

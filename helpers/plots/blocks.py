@@ -95,7 +95,8 @@ def _arrow(ax, start, end, **kwargs):
 
 def draw_block(ax, layout: BlockLayout, title: str = "") -> dict[str, int]:
     """Draw one block on ``ax``, input at the top; returns counts of what was drawn
-    ({"boxes", "adds"}, and "bottom", the lowest y drawn) so that tests can check the picture against the layout."""
+    ({"boxes", "adds"}, and "bottom", the lowest y drawn) so that tests can check the picture
+    against the layout."""
     step, y = 0.62, 0.0
     ax.text(0, y, f"x  ({layout.in_channels} ch)", ha="center", va="center", fontsize=9)
     top = y

@@ -88,7 +88,7 @@ def test_preact_block_against_functional_ops():
         x = torch.randn(2, c_in, 9, 9, requires_grad=True)
         F = torch.nn.functional
 
-        def bn(t, m):
+        def bn(t, m, F=F):
             return F.batch_norm(t, m.running_mean, m.running_var, m.weight, m.bias, False)
 
         branch = F.conv2d(F.relu(bn(F.conv2d(F.relu(bn(x, block.bn1)), block.conv1.weight,

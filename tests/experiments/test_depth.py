@@ -119,6 +119,6 @@ def test_stage_boundaries_and_zero_init_residual():
     assert stage_boundaries(cifar_resnet(56, width=2)) == [9, 18]
     model = zero_init_residual(cifar_resnet(14, width=4))
     blocks = residual_stages(model)
-    assert all(float(b.bn2.weight.abs().sum()) == 0 for b in blocks)
+    assert all(float(b.bn2.weight.detach().abs().sum()) == 0 for b in blocks)
     x = torch.relu(torch.randn(2, 4, 6, 6))
     torch.testing.assert_close(blocks[1].eval()(x), x)      # an identity block starts as x

@@ -30,8 +30,8 @@ Chapter 6  LeNet, AlexNet, VGG
     models.lenet, models.alexnet, models.vgg; experiments.training_recipes;
                     plots.architectures (architecture_diagram, cost_chart)
 Chapter 7  Residual networks
-    models.resnet (BasicBlock, PlainBlock, Bottleneck, cifar_resnet, plain_net);
-    experiments.depth
+    models.resnet (BasicBlock, PlainBlock, PreActBlock, Bottleneck, cifar_resnet, plain_net);
+    experiments.depth; plots.blocks (block diagrams drawn from the zoo's blocks)
 Chapter 8  Vision transformers
     attention       scaled_dot_product_attention, MultiHeadSelfAttention
     models.vit, models.mobilenet, models.convnext; experiments.scaling, experiments.data_size;

@@ -354,10 +354,11 @@ def verify_solution_cells(chapter) -> list[SolutionCheck]:
     for i, cell, _, call, imports in solution_cells(nb):
         where = f"{chapter.name}, cell {i}"
         number, _ = exercise_of(nb, i)
-        functions = [n.name for n in ast.parse(cell.source).body if isinstance(n, ast.FunctionDef)]
+        functions = [n.name for n in ast.parse(cell.source).body
+                     if isinstance(n, (ast.FunctionDef, ast.ClassDef))]   # a class: a module
         if len(functions) != 1:
-            raise ValueError(f"{where}: a solution cell defines exactly one function, "
-                             f"found {functions}")
+            raise ValueError(f"{where}: a solution cell defines exactly one function (or "
+                             f"class), found {functions}")
         namespace = _define(imports, cell.source, where)
         if call is None:
             raise ValueError(f"{where}: the next code cell must be the check, "

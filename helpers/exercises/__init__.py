@@ -48,9 +48,9 @@ from helpers.exercises.ch06 import (
     check_vgg_block,
 )
 from helpers.exercises.ch07 import (
-    check_count_weight_layers,
-    check_gradient_factor,
-    check_residual_forward,
+    check_batch_norm,
+    check_bottleneck_block,
+    check_residual_block,
     check_shortcut_params,
 )
 from helpers.exercises.ch08 import check_attention, check_patchify, check_separable_params
@@ -117,7 +117,7 @@ __all__ = [
     "check_conv_macs", "check_dropout", "check_layer_costs", "check_shift_images",
     "check_vgg_block",
     # chapter 7
-    "check_count_weight_layers", "check_gradient_factor", "check_residual_forward",
+    "check_batch_norm", "check_bottleneck_block", "check_residual_block",
     "check_shortcut_params",
     # chapter 8
     "check_attention", "check_patchify", "check_separable_params",

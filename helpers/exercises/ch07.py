@@ -1,118 +1,44 @@
 """Chapter 7 exercises: residual networks.
 
-====  ===============================================  ==========================================
-7.1   ``residual_forward(x, residual, shortcut=None)``  ``relu(residual(x) + s(x))`` with
-                                                        ``s = shortcut`` or the identity;
-                                                        ``(N, C, H, W)`` tensors
-7.2   ``shortcut_params(in_channels, out_channels,      parameters of a block's shortcut: 0 for
-      stride=1)``                                       the identity, else a 1×1 conv (no bias)
-                                                        + BatchNorm (γ and β)
-7.3   ``gradient_factor(derivatives, residual=True)``   the chain rule through blocks with
-                                                        scalar slopes d_i: ∏(1 + d_i) with
-                                                        shortcuts, ∏ d_i without
-7.4   ``count_weight_layers(model)``                    Conv2d + Linear modules, without the
-                                                        projection convs of the shortcuts
-====  ===============================================  ==========================================
+====  ==============================================  ===========================================
+7.1   ``shortcut_params(in_channels, out_channels,     trainable parameters of a block's shortcut
+      stride=1)``
+7.2   ``ResidualBlock(in_channels, out_channels,       the basic residual block as an nn.Module,
+      stride=1)``                                      checked against the zoo's BasicBlock with
+                                                       the same weights (layer names conv1, bn1,
+                                                       conv2, bn2, shortcut)
+7.3   ``batch_norm(x, weight, bias, running_mean,      batch normalisation of (N, C, H, W) in
+      running_var, training, momentum=0.1,             training and evaluation mode -> (y, new
+      eps=1e-5)``                                      running mean, new running variance), as
+                                                       nn.BatchNorm2d
+7.4   ``BottleneckBlock(in_channels, width,            the bottleneck block as an nn.Module,
+      stride=1)``                                      checked against the zoo's Bottleneck
+                                                       (conv1..3, bn1..3, shortcut)
+====  ==============================================  ===========================================
+
+The block checkers build the learner's module and the zoo's for each case, load the same random
+weights and batch-norm statistics into both (``load_state_dict``: so the layer names must match
+the zoo's), and compare the outputs in training and in evaluation mode.
 """
 from __future__ import annotations
+
+import copy
 
 import torch
 from torch import nn
 
 from helpers.exercises.core import Case, Exercise, Mistake, checker
-from helpers.models import cifar_resnet, lenet5, plain_net, small_cnn, small_vgg
-from helpers.models.resnet import projection_shortcut
+from helpers.models.resnet import BasicBlock, Bottleneck
 
-__all__ = ["check_count_weight_layers", "check_gradient_factor", "check_residual_forward",
+__all__ = ["check_batch_norm", "check_bottleneck_block", "check_residual_block",
            "check_shortcut_params"]
 
 
-# --------------------------------------------------------------------------- 7.1 forward pass
-
-def residual_forward(x, residual, shortcut=None):
-    """relu(F(x) + x), or relu(F(x) + shortcut(x)) when a shortcut module is given:
-    (N, C, H, W) -> (N, C', H', W'), the shape of F(x)."""
-    skip = x if shortcut is None else shortcut(x)
-    return torch.relu(residual(x) + skip)
-
-
-def _branch(c_in: int, c_out: int, stride: int, generator: torch.Generator) -> nn.Module:
-    """A residual branch F: conv 3x3, BN, ReLU, conv 3x3, BN (eval mode, random statistics)."""
-    branch = nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out),
-                           nn.ReLU(), nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False),
-                           nn.BatchNorm2d(c_out))
-    _randomise(branch, generator)
-    return branch.eval()
-
-
-def _randomise(module: nn.Module, generator: torch.Generator) -> None:
-    """Random weights and BN statistics, so that F(x) has both signs."""
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=generator) * 0.3)
-        for m in module.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.2)
-                m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
-
-
-def _forward_cases(rng) -> list[Case]:
-    g = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    cases = []
-    for n, c, hw in ((2, 4, 6), (1, 3, 5), (3, 2, 4)):
-        cases.append(Case((torch.randn(n, c, hw, hw, generator=g), _branch(c, c, 1, g)),
-                          label="identity shortcut"))
-    same = projection_shortcut(in_channels=4, out_channels=8, stride=1)
-    _randomise(same, g)
-    cases.append(Case((torch.randn(2, 4, 6, 6, generator=g), _branch(4, 8, 1, g), same.eval()),
-                      label="projection, channels 4 -> 8"))
-    down = projection_shortcut(in_channels=3, out_channels=6, stride=2)
-    _randomise(down, g)
-    cases.append(Case((torch.randn(2, 3, 8, 8, generator=g), _branch(3, 6, 2, g), down.eval()),
-                      label="projection, stride 2"))
-    return cases
-
-
-def _relu_before_add(x, residual, shortcut=None):
-    skip = x if shortcut is None else shortcut(x)
-    return torch.relu(residual(x)) + skip
-
-
-def _no_relu(x, residual, shortcut=None):
-    return residual(x) + (x if shortcut is None else shortcut(x))
-
-
-def _no_shortcut(x, residual, shortcut=None):
-    return torch.relu(residual(x))
-
-
-def _relu_on_both(x, residual, shortcut=None):
-    skip = x if shortcut is None else shortcut(x)
-    return torch.relu(residual(x)) + torch.relu(skip)
-
-
-RESIDUAL_FORWARD = Exercise(
-    number="7.1", title="The forward pass of a residual block", reference=residual_forward,
-    cases=_forward_cases, shape_hint="the shape of residual(x)",
-    mistakes=[
-        Mistake("you applied the ReLU to F(x) before adding the shortcut; the block adds first "
-                "and applies the ReLU to the sum: `relu(F(x) + x)`.", _relu_before_add),
-        Mistake("the final ReLU is missing: the block returns `relu(F(x) + x)`, not the bare "
-                "sum.", _no_relu),
-        Mistake("you left out the shortcut, so this is a plain block: add `x` (or `shortcut(x)` "
-                "when a shortcut is given) to F(x) before the ReLU.", _no_shortcut),
-        Mistake("you applied ReLUs to F(x) and to the shortcut separately and then added them; "
-                "there is one ReLU, after the sum.", _relu_on_both),
-    ],
-)
-check_residual_forward = checker(RESIDUAL_FORWARD, "check_residual_forward")
-
-
-# --------------------------------------------------------------------------- 7.2 shortcut size
+# --------------------------------------------------------------------------- 7.1 shortcut size
 
 def shortcut_params(in_channels, out_channels, stride=1):
-    """0 for an identity shortcut; else a 1×1 conv without bias (in·out weights) and a
-    BatchNorm with a scale γ and a shift β per output channel (2·out)."""
+    """Trainable parameters of the shortcut of a block from ``in_channels`` to
+    ``out_channels`` with ``stride`` (an int)."""
     if stride == 1 and in_channels == out_channels:
         return 0
     return in_channels * out_channels + 2 * out_channels
@@ -133,7 +59,7 @@ def _shortcut_cases(rng) -> list[Case]:
 
 
 SHORTCUT_PARAMS = Exercise(
-    number="7.2", title="Parameters of a shortcut", reference=shortcut_params,
+    number="7.1", title="Parameters of a shortcut", reference=shortcut_params,
     cases=_shortcut_cases,
     mistakes=[
         Mistake("you always counted a projection; when neither the channels nor the size change "
@@ -163,117 +89,316 @@ SHORTCUT_PARAMS = Exercise(
 check_shortcut_params = checker(SHORTCUT_PARAMS, "check_shortcut_params")
 
 
-# --------------------------------------------------------------------------- 7.3 chain rule
+# --------------------------------------------------------------------------- blocks, compared
 
-def gradient_factor(derivatives, residual=True):
-    """dL/dx_0 = dL/dx_L · prod(1 + d_i) through residual blocks, · prod(d_i) through plain
-    ones, where d_i is block i's slope dF_i/dx (scalars)."""
-    factor = 1.0
-    for d in derivatives:
-        factor *= (1.0 + d) if residual else d
-    return factor
+def _random_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """Random weights, batch-norm scales, shifts and running statistics for ``module``'s
+    state_dict (the same on every call), so that every layer matters."""
+    g = torch.Generator().manual_seed(7)
+    state = {}
+    for name, value in module.state_dict().items():
+        if name.endswith("num_batches_tracked"):
+            state[name] = value.clone()
+        elif name.endswith("running_var"):
+            state[name] = torch.rand(value.shape, generator=g) + 0.5
+        elif name.endswith("running_mean"):
+            state[name] = 0.3 * torch.randn(value.shape, generator=g)
+        elif name.endswith("weight") and value.dim() == 1:          # BN scale gamma
+            state[name] = torch.rand(value.shape, generator=g) + 0.5
+        elif name.endswith("bias") and value.dim() == 1:            # BN shift beta
+            state[name] = 0.3 * torch.randn(value.shape, generator=g)
+        else:                                                         # conv weights
+            fan_in = value[0].numel()
+            state[name] = torch.randn(value.shape, generator=g) * (2.0 / fan_in) ** 0.5
+    return state
 
 
-def _factor_cases(rng) -> list[Case]:
-    cases = [Case(([0.5] * 10,), label="ten blocks of slope 0.5"),
-             Case(([0.5] * 10,), {"residual": False}, label="the same without shortcuts"),
-             Case(([0.1, -0.2, 0.3],)),
-             Case(([0.1, -0.2, 0.3],), {"residual": False}),
-             Case(([0.0] * 5,), label="blocks that learned F = 0"),
-             Case(([2.0],), {"residual": False}, label="one block"),
-             Case(([],), label="no blocks")]
-    for residual in (True, False, True):
-        slopes = [round(float(v), 3) for v in rng.uniform(-0.5, 1.5, size=int(rng.integers(2, 30)))]
-        cases.append(Case((slopes,), {"residual": residual}))
+def _probe(module: nn.Module, state, in_channels: int):
+    """Outputs (training mode, then evaluation mode) for a fixed input, or the error raised."""
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(2, in_channels, 8, 8, generator=g)
+    module = copy.deepcopy(module)
+    try:
+        module.load_state_dict(state)
+        with torch.no_grad():
+            train = module.train()(x.clone())
+            evaluation = module.eval()(x.clone())
+        return train, evaluation
+    except Exception as error:          # noqa: BLE001 -- reported to the learner
+        return f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+
+
+def _shapes(module: nn.Module) -> dict[str, tuple]:
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+def _compare_blocks(got, expected) -> str | None:
+    """None if ``got`` (a module) has ``expected``'s layers and computes the same outputs."""
+    if not isinstance(got, nn.Module):
+        return (f"your class should build an nn.Module (subclass nn.Module and call "
+                f"super().__init__()), got {type(got).__name__}")
+    want, have = _shapes(expected), _shapes(got)
+    if want != have:
+        missing = [k for k in want if k not in have]
+        unexpected = [k for k in have if k not in want]
+        wrong = [f"{k} {have[k]} (expected {want[k]})" for k in want
+                 if k in have and have[k] != want[k]]
+        parts = ([f"missing {', '.join(missing[:4])}"] if missing else []) + \
+                ([f"unexpected {', '.join(unexpected[:4])}"] if unexpected else []) + \
+                ([f"wrong shape {', '.join(wrong[:3])}"] if wrong else [])
+        return "its weights do not match the zoo's block: " + "; ".join(parts)
+    c_in = next(m for m in expected.modules() if isinstance(m, nn.Conv2d)).in_channels
+    state = _random_state(expected)
+    mine, ref = _probe(got, state, c_in), _probe(expected, state, c_in)
+    if isinstance(mine, str) or isinstance(ref, str):
+        if isinstance(mine, str) and isinstance(ref, str) and mine.split(":")[0] == \
+                ref.split(":")[0]:
+            return None
+        return (f"called on a (2, {c_in}, 8, 8) input with the zoo's weights, your block raised "
+                f"{mine}" if isinstance(mine, str) else "the reference raised " + ref)
+    for mode, a, b in (("training", mine[0], ref[0]), ("evaluation", mine[1], ref[1])):
+        if a.shape != b.shape:
+            return f"output shape {tuple(a.shape)} in {mode} mode, expected {tuple(b.shape)}"
+        if not torch.allclose(a, b, rtol=1e-4, atol=1e-5):
+            return (f"with the zoo's weights its output in {mode} mode differs by up to "
+                    f"{(a - b).abs().max().item():.3g}")
+    return None
+
+
+class _Variant(nn.Module):
+    """Wrong versions of the basic block, as learners write them (for the Mistakes)."""
+
+    def __init__(self, in_channels, out_channels, stride=1, *, relu="after", project="shape",
+                 shortcut_bn=True, stride_at=1, inner_relu=True):
+        super().__init__()
+        s1, s2 = (stride, 1) if stride_at == 1 else (1, stride)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, s1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, s2, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        needs = {"shape": stride != 1 or in_channels != out_channels,
+                 "channels": in_channels != out_channels, "never": False}[project]
+        layers = [nn.Conv2d(in_channels, out_channels, 1, stride, bias=False)]
+        if shortcut_bn:
+            layers.append(nn.BatchNorm2d(out_channels))
+        self.shortcut = nn.Sequential(*layers) if needs else nn.Identity()
+        self.relu, self.inner_relu = relu, inner_relu
+
+    def forward(self, x):
+        out = self.bn1(self.conv1(x))
+        out = self.bn2(self.conv2(torch.relu(out) if self.inner_relu else out))
+        if self.relu == "before":
+            return torch.relu(out) + self.shortcut(x)
+        out = out + self.shortcut(x)
+        return torch.relu(out) if self.relu == "after" else out
+
+
+# --------------------------------------------------------------------------- 7.2 basic block
+
+class ResidualBlock(BasicBlock):
+    """The basic residual block: (N, in_channels, H, W) -> (N, out_channels, H', W'),
+    H' = (H - 1) // stride + 1; layers conv1, bn1, conv2, bn2 and shortcut."""
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__(in_channels=in_channels, out_channels=out_channels, stride=stride)
+
+
+def _block_cases(rng) -> list[Case]:
+    return [Case((8, 8), label="same shape: identity shortcut"),
+            Case((8, 16, 2), label="stride 2, channels doubled"),
+            Case((8, 8, 2), label="stride 2, same channels"),
+            Case((4, 8, 1), label="channels change, stride 1"),
+            Case((6, 6, 1), label="identity")]
+
+
+RESIDUAL_BLOCK = Exercise(
+    number="7.2", title="A residual block", reference=ResidualBlock, cases=_block_cases,
+    compare=_compare_blocks, time_limit=20.0,
+    mistakes=[
+        Mistake("the ReLU comes before the addition in your block; the block adds first and "
+                "applies one ReLU to the sum, relu(F(x) + shortcut(x)) — a ReLU on F alone "
+                "makes every update to the identity path non-negative.",
+                lambda i, o, s=1: _Variant(i, o, s, relu="before")),
+        Mistake("the final ReLU is missing: this block (the chapter's, He et al. 2016) returns "
+                "relu(F(x) + shortcut(x)), not the bare sum (that is the pre-activation "
+                "block's output).", lambda i, o, s=1: _Variant(i, o, s, relu="none")),
+        Mistake("there is no projection where the shape changes: when the stride is not 1 or "
+                "the channels change, x and F(x) differ in shape and the shortcut must be a "
+                "1×1 convolution (with the stride) followed by batch norm.",
+                lambda i, o, s=1: _Variant(i, o, s, project="never")),
+        Mistake("a stride-2 block halves H and W, so its shortcut must downsample too: project "
+                "whenever the stride is not 1 OR the channels change.",
+                lambda i, o, s=1: _Variant(i, o, s, project="channels")),
+        Mistake("the projection has no batch norm: the zoo's shortcut is a 1×1 conv followed "
+                "by nn.BatchNorm2d, like every conv in the block.",
+                lambda i, o, s=1: _Variant(i, o, s, shortcut_bn=False)),
+        Mistake("the stride belongs to the FIRST 3×3 convolution (conv1); yours sits in conv2, "
+                "which gives the right shape but different outputs.",
+                lambda i, o, s=1: _Variant(i, o, s, stride_at=2)),
+        Mistake("the ReLU between the two convolutions is missing: F(x) = bn2(conv2(relu(bn1("
+                "conv1(x))))); without it the two convs collapse into one linear map.",
+                lambda i, o, s=1: _Variant(i, o, s, inner_relu=False)),
+    ],
+)
+check_residual_block = checker(RESIDUAL_BLOCK, "check_residual_block")
+
+
+# --------------------------------------------------------------------------- 7.3 batch norm
+
+def batch_norm(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """Batch normalisation of ``x`` (N, C, H, W) with per-channel ``weight``, ``bias``,
+    ``running_mean`` and ``running_var`` (C,) -> ``(y, new_running_mean, new_running_var)``,
+    as ``nn.BatchNorm2d`` computes them."""
+    if training:
+        mean = x.mean(dim=(0, 2, 3))
+        var = x.var(dim=(0, 2, 3), unbiased=False)
+        m = x.numel() // x.shape[1]
+        new_mean = (1 - momentum) * running_mean + momentum * mean
+        new_var = (1 - momentum) * running_var + momentum * var * m / (m - 1)
+    else:
+        mean, var, new_mean, new_var = running_mean, running_var, running_mean, running_var
+    x_hat = (x - mean[None, :, None, None]) / torch.sqrt(var[None, :, None, None] + eps)
+    return (weight[None, :, None, None] * x_hat + bias[None, :, None, None],
+            new_mean.clone(), new_var.clone())
+
+
+def _bn_cases(rng) -> list[Case]:
+    g = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    cases = []
+    for training, (n, c, h, w), label in ((True, (4, 3, 5, 5), "training"),
+                                          (True, (2, 2, 2, 3), "training, few values"),
+                                          (False, (3, 3, 4, 4), "evaluation"),
+                                          (True, (8, 4, 3, 3), "training"),
+                                          (False, (2, 2, 5, 5), "evaluation")):
+        x = 2 * torch.randn(n, c, h, w, generator=g) + 1
+        args = (x, torch.rand(c, generator=g) + 0.5, torch.randn(c, generator=g),
+                torch.randn(c, generator=g), torch.rand(c, generator=g) + 0.5, training)
+        cases.append(Case(args, label=label))
+    cases.append(Case(cases[0].args, {"momentum": 0.3, "eps": 1e-3}, label="momentum 0.3"))
     return cases
 
 
-def _product(values) -> float:
-    out = 1.0
-    for v in values:
-        out *= v
-    return out
+def _bn_variant(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5, *,
+                biased_running=False, batch_in_eval=False, swapped=False, per_sample=False,
+                unbiased_norm=False, eps_outside=False):
+    """Wrong batch norms as learners write them (for the Mistakes)."""
+    use_batch = training or batch_in_eval
+    if use_batch:
+        dims = (2, 3) if per_sample else (0, 2, 3)
+        mean = x.mean(dim=dims, keepdim=True)
+        var = x.var(dim=dims, keepdim=True, unbiased=unbiased_norm)
+    else:
+        mean, var = running_mean[None, :, None, None], running_var[None, :, None, None]
+    if training:
+        bm, bv = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=not biased_running)
+        keep = momentum if swapped else 1 - momentum
+        new_mean = keep * running_mean + (1 - keep) * bm
+        new_var = keep * running_var + (1 - keep) * bv
+    else:
+        new_mean, new_var = running_mean.clone(), running_var.clone()
+    x_hat = (x - mean) / (var.sqrt() + eps if eps_outside else torch.sqrt(var + eps))
+    return weight[None, :, None, None] * x_hat + bias[None, :, None, None], new_mean, new_var
 
 
-GRADIENT_FACTOR = Exercise(
-    number="7.3", title="The chain rule through residual blocks", reference=gradient_factor,
-    cases=_factor_cases,
+BATCH_NORM = Exercise(
+    number="7.3", title="Batch normalisation from scratch", reference=batch_norm,
+    cases=_bn_cases, allow_inplace=True, rtol=1e-4, atol=1e-5,
     mistakes=[
-        Mistake("you added the factors; the chain rule MULTIPLIES the slopes of the blocks the "
-                "gradient passes through.",
-                lambda ds, residual=True: sum((1.0 + d) if residual else d for d in ds)),
-        Mistake("with shortcuts each block contributes (1 + d_i); you multiplied the bare d_i, "
-                "which is the plain network's factor.",
-                lambda ds, residual=True: _product(ds)),
-        Mistake("you added the 1 once, to the whole product: each block has its own shortcut, "
-                "so the factor is ∏(1 + d_i), not 1 + ∏ d_i.",
-                lambda ds, residual=True: (1.0 + _product(ds)) if residual else _product(ds)),
-        Mistake("`residual=False` was ignored: without shortcuts there is no + 1, the factor is "
-                "∏ d_i.",
-                lambda ds, residual=True: _product(1.0 + d for d in ds)),
-        Mistake("your product starts at 0, so it stays 0; start it at 1 (`factor = 1.0`), the "
-                "factor of no blocks at all.", lambda ds, residual=True: 0.0),
+        Mistake("the running variance is updated with the biased batch variance (divided by m); "
+                "nn.BatchNorm2d normalises with the biased one but stores the UNBIASED estimate "
+                "(divided by m - 1, m = N·H·W) in running_var.",
+                lambda *a, **k: _bn_variant(*a, **k, biased_running=True)),
+        Mistake("in evaluation mode you normalised with the batch's statistics; evaluation uses "
+                "running_mean and running_var (so a prediction does not depend on the rest of "
+                "the batch) and leaves them unchanged.",
+                lambda *a, **k: _bn_variant(*a, **k, batch_in_eval=True)),
+        Mistake("the momentum weights the NEW batch statistic: running = (1 - momentum) · "
+                "running + momentum · batch; yours is the other way round.",
+                lambda *a, **k: _bn_variant(*a, **k, swapped=True)),
+        Mistake("you normalised each image separately (statistics over H and W only); batch "
+                "norm takes each channel's statistics over the batch AND the positions, "
+                "dims (0, 2, 3).", lambda *a, **k: _bn_variant(*a, **k, per_sample=True)),
+        Mistake("the output is normalised with the unbiased variance; nn.BatchNorm2d divides "
+                "by m for the normalisation (unbiased=False) and uses m - 1 only for "
+                "running_var.", lambda *a, **k: _bn_variant(*a, **k, unbiased_norm=True)),
+        Mistake("eps goes inside the square root: (x - mean) / sqrt(var + eps).",
+                lambda *a, **k: _bn_variant(*a, **k, eps_outside=True)),
     ],
 )
-check_gradient_factor = checker(GRADIENT_FACTOR, "check_gradient_factor")
+check_batch_norm = checker(BATCH_NORM, "check_batch_norm")
 
 
-# --------------------------------------------------------------------------- 7.4 depth
+# --------------------------------------------------------------------------- 7.4 bottleneck
 
-def count_weight_layers(model):
-    """Conv2d and Linear modules of ``model``, except those inside a shortcut (names containing
-    'shortcut'): the layers a ResNet's name counts."""
-    return sum(1 for name, m in model.named_modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear)) and "shortcut" not in name)
+class BottleneckBlock(Bottleneck):
+    """The bottleneck block: (N, in_channels, H, W) -> (N, 4 * width, H', W'),
+    H' = (H - 1) // stride + 1; layers conv1..conv3, bn1..bn3 and shortcut."""
 
-
-def _depth_cases(rng) -> list[Case]:
-    torch.manual_seed(int(rng.integers(2**31)))
-    return [Case((cifar_resnet(8, width=4),), label="ResNet-8"),
-            Case((cifar_resnet(20, width=4),), label="ResNet-20"),
-            Case((plain_net(14, width=4),), label="plain 14"),
-            Case((lenet5(),), label="LeNet-5"),
-            Case((small_vgg(channels=(4, 8), hidden=16),), label="small VGG"),
-            Case((small_cnn(channels=(4, 8)),), label="small CNN"),
-            Case((cifar_resnet(32, width=2),), label="ResNet-32")]
+    def __init__(self, in_channels, width, stride=1):
+        super().__init__(in_channels=in_channels, width=width, stride=stride)
 
 
-def _all_convs_and_linears(model):
-    return sum(1 for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+class _NeckVariant(nn.Module):
+    """Wrong versions of the bottleneck (for the Mistakes)."""
+
+    def __init__(self, in_channels, width, stride=1, *, stride_at=2, expansion=4,
+                 project="shape", relu_on_branch=False, final_relu=True):
+        super().__init__()
+        out = width * expansion
+        s = [1, 1, 1]
+        s[stride_at - 1] = stride
+        self.conv1 = nn.Conv2d(in_channels, width, 1, s[0], bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, s[1], 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, out, 1, s[2], bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        needs = {"shape": stride != 1 or in_channels != out, "stride": stride != 1}[project]
+        self.shortcut = (nn.Sequential(nn.Conv2d(in_channels, out, 1, stride, bias=False),
+                                       nn.BatchNorm2d(out)) if needs else nn.Identity())
+        self.relu_on_branch, self.final_relu = relu_on_branch, final_relu
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = torch.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.relu_on_branch:
+            out = torch.relu(out)
+        out = out + self.shortcut(x)
+        return torch.relu(out) if self.final_relu else out
 
 
-def _convs_only(model):
-    return sum(1 for name, m in model.named_modules()
-               if isinstance(m, nn.Conv2d) and "shortcut" not in name)
+def _neck_cases(rng) -> list[Case]:
+    return [Case((16, 4), label="4·width = in_channels: identity"),
+            Case((8, 4), label="channels change, stride 1 (the first block of a network)"),
+            Case((16, 4, 2), label="stride 2"),
+            Case((16, 8, 2), label="stride 2, twice the width"),
+            Case((32, 8), label="identity")]
 
 
-def _with_norms(model):
-    return sum(1 for name, m in model.named_modules()
-               if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm2d)) and "shortcut" not in name)
-
-
-def _children_only(model):
-    return sum(1 for m in model.children() if isinstance(m, (nn.Conv2d, nn.Linear)))
-
-
-COUNT_WEIGHT_LAYERS = Exercise(
-    number="7.4", title="Count the layers in a network's name", reference=count_weight_layers,
-    cases=_depth_cases,
+BOTTLENECK_BLOCK = Exercise(
+    number="7.4", title="A bottleneck block", reference=BottleneckBlock, cases=_neck_cases,
+    compare=_compare_blocks, time_limit=20.0,
     mistakes=[
-        Mistake("you counted the 1×1 projection convs of the shortcuts as well; they sit beside "
-                "the main path, and the depth in a ResNet's name leaves them out (skip modules "
-                "whose name contains 'shortcut').", _all_convs_and_linears),
-        Mistake("the fully connected layers are missing: count `nn.Linear` as well as "
-                "`nn.Conv2d` (ResNet-18 = 17 convolutions + 1 linear layer).", _convs_only),
-        Mistake("you counted the BatchNorm layers too; they normalise, but only convolutions "
-                "and linear layers count towards the depth.", _with_norms),
-        Mistake("`model.children()` gives only the top-level blocks; walk every layer inside "
-                "them with `model.named_modules()`.", _children_only),
-        Mistake("you counted every module (containers, ReLUs, BatchNorms, ...); count only "
-                "`nn.Conv2d` and `nn.Linear`.", lambda model: len(list(model.modules()))),
+        Mistake("the stride sits in the first 1×1 conv (the 2015 paper's version); the zoo, like "
+                "torchvision (\"ResNet v1.5\"), puts it in the 3×3 conv, which then sees every "
+                "position instead of skipping three quarters of them.",
+                lambda i, w, s=1: _NeckVariant(i, w, s, stride_at=1)),
+        Mistake("the stride sits in the last 1×1 conv; it belongs to the 3×3 conv (conv2).",
+                lambda i, w, s=1: _NeckVariant(i, w, s, stride_at=3)),
+        Mistake("the block does not expand: its output has 4·width channels (conv3 and bn3 map "
+                "width -> 4·width).", lambda i, w, s=1: _NeckVariant(i, w, s, expansion=1)),
+        Mistake("the shortcut is projected only when the stride is 2; the output has 4·width "
+                "channels, so a block whose input has a different number of channels needs a "
+                "projection even at stride 1 (the first block of ResNet-50: 64 -> 256).",
+                lambda i, w, s=1: _NeckVariant(i, w, s, project="stride")),
+        Mistake("a ReLU follows bn3 before the addition; the block adds first and applies one "
+                "ReLU to the sum.", lambda i, w, s=1: _NeckVariant(i, w, s, relu_on_branch=True)),
+        Mistake("the final ReLU, after the sum, is missing.",
+                lambda i, w, s=1: _NeckVariant(i, w, s, final_relu=False)),
     ],
 )
-check_count_weight_layers = checker(COUNT_WEIGHT_LAYERS, "check_count_weight_layers")
+check_bottleneck_block = checker(BOTTLENECK_BLOCK, "check_bottleneck_block")
 
 
-EXERCISES = [RESIDUAL_FORWARD, SHORTCUT_PARAMS, GRADIENT_FACTOR, COUNT_WEIGHT_LAYERS]
+EXERCISES = [SHORTCUT_PARAMS, RESIDUAL_BLOCK, BATCH_NORM, BOTTLENECK_BLOCK]

@@ -5,6 +5,7 @@
     runs = depth_sweep({"plain": plain_net, "residual": cifar_resnet}, (8, 20, 32), x, y, ...)
     last_epoch_error(runs[("plain", 32)])                   # training error in the final epoch
     norms = block_gradient_norms(model, x, y)               # ||dL/d(block output)|| per block
+    share = relu_gradient_share(model, x, y)                # share passing each block's last ReLU
     strip_batchnorm(model)                                  # BatchNorm2d -> Identity
 
 Every run is seeded, so the same arguments give the same numbers on the same machine.
@@ -74,12 +75,10 @@ def residual_stages(model: nn.Module) -> list[nn.Module]:
     return [block for stage in stages for block in stage]
 
 
-def block_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                         blocks: list[nn.Module] | None = None) -> np.ndarray:
-    """||dL/d(output of block i)|| for each block, first block first: one forward and backward
-    pass of the cross-entropy loss on the batch ``(x, y)`` in training mode (as in training,
-    so BatchNorm uses the batch's statistics). ``blocks`` defaults to :func:`residual_stages`.
-    The parameters' gradients are cleared afterwards."""
+def block_outputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                  blocks: list[nn.Module] | None = None) -> list[torch.Tensor]:
+    """The blocks' outputs, each with its ``.grad`` = dL/d(output): one forward and backward
+    pass of the cross-entropy loss in training mode; the parameters' gradients are cleared."""
     blocks = residual_stages(model) if blocks is None else blocks
     outputs: list[torch.Tensor] = []
 
@@ -97,9 +96,33 @@ def block_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
         for h in handles:
             h.remove()
         model.train(was_training)
-    norms = np.array([o.grad.norm().item() for o in outputs])
     model.zero_grad(set_to_none=True)
-    return norms
+    return outputs
+
+
+def block_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                         blocks: list[nn.Module] | None = None) -> np.ndarray:
+    """||dL/d(output of block i)|| for each block, first block first: one forward and backward
+    pass of the cross-entropy loss on the batch ``(x, y)`` in training mode (as in training,
+    so BatchNorm uses the batch's statistics). ``blocks`` defaults to :func:`residual_stages`.
+    The parameters' gradients are cleared afterwards."""
+    return np.array([o.grad.norm().item() for o in block_outputs(model, x, y, blocks)])
+
+
+def relu_gradient_share(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                        blocks: list[nn.Module] | None = None) -> np.ndarray:
+    """For blocks that end in a ReLU (``relu(F(x) + x)``): the share of the gradient at each
+    block's output that passes that ReLU back to the sum, and so to the shortcut,
+    ||g * 1[out > 0]|| / ||g|| with g = dL/d(out). 1 would mean an ungated identity path."""
+    return np.array([(o.grad * (o > 0)).norm().item() / o.grad.norm().item()
+                     for o in block_outputs(model, x, y, blocks)])
+
+
+def stage_boundaries(model: nn.Module) -> list[int]:
+    """Block indices (1-based, first block = 1) after which a new stage starts: where the
+    shapes -- and so the sizes of the tensors whose gradients we measure -- change."""
+    counts = [len(getattr(model.features, f"stage{i}")) for i in (1, 2, 3)]
+    return [counts[0], counts[0] + counts[1]]
 
 
 def strip_batchnorm(model: nn.Module) -> nn.Module:

@@ -7,7 +7,7 @@ its family:
     lenet.py      LeNet5, lenet5                                     chapter 6
     alexnet.py    AlexNet, alexnet, alexnet2012 (the 2012 paper's)    chapters 5, 6
     vgg.py        VGG, vgg11..vgg19; SmallVGG, small_vgg             chapters 4-6
-    resnet.py     BasicBlock, PlainBlock, Bottleneck, ResNet, resnet18..resnet152;
+    resnet.py     BasicBlock, PlainBlock, PreActBlock, Bottleneck, ResNet, resnet18..152;
                   CifarResNet, cifar_resnet, plain_net               chapters 5, 7
     vit.py        PatchEmbedding, ClassToken, PositionEmbedding, EncoderBlock, MLPHead,
                   VisionTransformer, vit_b_16, tiny_vit              chapter 8
@@ -37,6 +37,7 @@ from helpers.models.resnet import (
     Bottleneck,
     CifarResNet,
     PlainBlock,
+    PreActBlock,
     ResNet,
     cifar_resnet,
     plain_net,
@@ -86,7 +87,7 @@ __all__ = [
     "resnet101", "resnet152", "vit_b_16", "cifar_resnet", "plain_net", "small_vgg", "tiny_vit",
     "mlp", "small_cnn",
     "LeNet5", "AlexNet", "AlexNet2012", "VGG", "ResNet", "BasicBlock", "Bottleneck", "PlainBlock",
-    "CifarResNet",
+    "PreActBlock", "CifarResNet",
     "SmallVGG", "SmallCNN", "MultiLayerPerceptron", "VisionTransformer", "PatchEmbedding",
     "ClassToken", "PositionEmbedding", "EncoderBlock", "MLPHead", "TorchSelfAttention",
     "DepthwiseSeparableConv", "separable_ratio", "ConvNeXtBlock", "LayerNorm2d",

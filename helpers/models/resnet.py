@@ -28,6 +28,9 @@ Small variants for 28x28 images on a CPU (He et al., 2015, section 4.2):
   runs used option A, zero-padding, which has no parameters).
 * :func:`plain_net` -- the same network without any shortcut (the paper's "plain" baseline),
   built from :class:`PlainBlock`: a :class:`BasicBlock` with ``shortcut=False``.
+
+:class:`PreActBlock` is the pre-activation block of He et al. (2016, "Identity mappings in
+deep residual networks"): BN and ReLU before each conv, nothing after the sum.
 """
 from __future__ import annotations
 
@@ -58,6 +61,7 @@ class BasicBlock(nn.Module):
 
     expansion = 1
     width_argument = "out_channels"     # what make_stage passes a stage's width as
+    final_relu = True                   # a ReLU after the sum (False: pre-activation block)
 
     def __init__(self, *, in_channels: int, out_channels: int, stride: int = 1,
                  shortcut: bool = True, layers=None):
@@ -103,6 +107,7 @@ class Bottleneck(nn.Module):
 
     expansion = 4
     width_argument = "width"
+    final_relu = True
 
     def __init__(self, *, in_channels: int, width: int, stride: int = 1, layers=None):
         super().__init__()
@@ -133,6 +138,43 @@ class Bottleneck(nn.Module):
                  self.conv3, self.bn3], [self.shortcut]]
 
 
+class PreActBlock(nn.Module):
+    """Pre-activation block (He et al., 2016, "Identity mappings in deep residual networks"):
+    ``conv2(relu(bn2(conv1(relu(bn1(x)))))) + shortcut(x)``, with NO ReLU after the sum, so an
+    identity shortcut hands the gradient at the output to the input unchanged.
+
+    (N, C_in, H, W) -> (N, C_out, H', W'), H' = (H - 1) // stride + 1. The shortcut is the
+    identity when the shape is kept, else a 1x1 conv with ``stride`` (no bias, no BN).
+    """
+
+    expansion = 1
+    width_argument = "out_channels"
+    final_relu = False
+
+    def __init__(self, *, in_channels: int, out_channels: int, stride: int = 1, layers=None):
+        super().__init__()
+        L = resolve_layers(layers)
+        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.relu = nn.ReLU()
+        self.conv1 = L.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.conv2 = L.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.shortcut = (nn.Identity() if stride == 1 and in_channels == out_channels else
+                         L.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False))
+
+    def residual(self, x):
+        """F(x): BN, ReLU, conv, BN, ReLU, conv -- the activations come before the convs."""
+        return self.conv2(self.relu(self.bn2(self.conv1(self.relu(self.bn1(x))))))
+
+    def forward(self, x):
+        return self.residual(x) + self.shortcut(x)
+
+    def receptive_field_paths(self):
+        """The two paths from input to output: the residual branch and the shortcut."""
+        return [[self.bn1, self.relu, self.conv1, self.bn2, self.relu, self.conv2],
+                [self.shortcut]]
+
+
 def make_stage(block, *, in_channels: int, width: int, blocks: int, stride: int,
                layers=None) -> nn.Sequential:
     """``blocks`` residual blocks; the first one has ``stride`` and changes the width."""
@@ -154,6 +196,18 @@ def init_conv_bn(model: nn.Module, conv_type) -> nn.Module:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
+    return model
+
+
+def zero_init_residual(model: nn.Module) -> nn.Module:
+    """Set the scale gamma of the LAST batch norm of every residual block to 0 (Goyal et al.,
+    2017; torchvision's ``zero_init_residual``), so that each block starts as its shortcut:
+    ``relu(0 + x) = x`` for non-negative x. In place; returns the model."""
+    for m in model.modules():
+        if isinstance(m, Bottleneck):
+            nn.init.zeros_(m.bn3.weight)
+        elif isinstance(m, BasicBlock) and m.shortcut is not None:
+            nn.init.zeros_(m.bn2.weight)
     return model
 
 

@@ -5,39 +5,20 @@ functions in helpers/exercises/ch07.py), so each diagnosis is proven by behaviou
 """
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from helpers.exercises import (
-    ch07,
-    run_check,
-)
-from helpers.models import cifar_resnet, resnet18, resnet50
-from helpers.models.resnet import BasicBlock
+from helpers.exercises import ch07, run_check
+from helpers.models.resnet import BasicBlock, Bottleneck
 from helpers.summary import count_parameters
 from tests.exercises.harness import checkers_of, mutant_tests
 
 CHECKERS = checkers_of(chapter=7)
 
 
-def verdict_of(number, fn):
-    return run_check(CHECKERS[number].exercise, fn)
-
-
 # --------------------------------------------------------------------------- the references
-
-def test_residual_forward_is_the_zoo_block():
-    torch.manual_seed(0)
-    for block in (BasicBlock(in_channels=8, out_channels=8).eval(),
-                  BasicBlock(in_channels=8, out_channels=16, stride=2).eval()):
-        x = torch.randn(2, 8, 6, 6)
-        shortcut = None if isinstance(block.shortcut, nn.Identity) else block.shortcut
-        got = ch07.residual_forward(x, block.residual, shortcut)
-        assert torch.allclose(got, block(x))
-
 
 @pytest.mark.parametrize("c_in, c_out, stride", [(16, 16, 1), (16, 32, 2), (64, 64, 2),
                                                   (3, 8, 1)])
@@ -46,57 +27,42 @@ def test_shortcut_params_is_the_zoo_count(c_in, c_out, stride):
     assert ch07.shortcut_params(c_in, c_out, stride) == count_parameters(block.shortcut)
 
 
-def test_gradient_factor_matches_autograd():
-    slopes = [0.5, -0.3, 1.2, 0.1]
-    for residual in (True, False):
-        x = torch.tensor(1.0, requires_grad=True)
-        y = x
-        for d in slopes:
-            y = y + d * y if residual else d * y
-        y.backward()
-        assert math.isclose(ch07.gradient_factor(slopes, residual), x.grad.item(), rel_tol=1e-6)
+def test_batch_norm_matches_nn_batchnorm2d_over_several_steps():
+    torch.manual_seed(0)
+    bn = nn.BatchNorm2d(3, momentum=0.2)
+    nn.init.uniform_(bn.weight, 0.5, 1.5)
+    nn.init.normal_(bn.bias)
+    mean, var = bn.running_mean.clone(), bn.running_var.clone()
+    for _ in range(3):                                    # training: batch stats, updates
+        x = 3 * torch.randn(4, 3, 5, 5) + 2
+        y, mean, var = ch07.batch_norm(x, bn.weight, bn.bias, mean, var, True, momentum=0.2)
+        torch.testing.assert_close(y, bn.train()(x))
+        torch.testing.assert_close(mean, bn.running_mean)
+        torch.testing.assert_close(var, bn.running_var)
+    x = torch.randn(2, 3, 4, 4)                           # evaluation: running stats, no update
+    y, mean2, var2 = ch07.batch_norm(x, bn.weight, bn.bias, mean, var, False, momentum=0.2)
+    torch.testing.assert_close(y, bn.eval()(x))
+    torch.testing.assert_close(mean2, bn.running_mean)
+    torch.testing.assert_close(var2, bn.running_var)
 
 
-def test_count_weight_layers_gives_the_names():
-    with torch.device("meta"):
-        assert ch07.count_weight_layers(resnet18()) == 18
-        assert ch07.count_weight_layers(resnet50()) == 50
-    assert ch07.count_weight_layers(cifar_resnet(20, width=4)) == 20
+def test_block_references_are_the_zoo_blocks():
+    assert issubclass(ch07.ResidualBlock, BasicBlock)
+    assert issubclass(ch07.BottleneckBlock, Bottleneck)
+    block = ch07.ResidualBlock(8, 16, 2)
+    assert block(torch.randn(1, 8, 7, 7)).shape == (1, 16, 4, 4)
+    assert ch07.BottleneckBlock(8, 4)(torch.randn(1, 8, 5, 5)).shape == (1, 16, 5, 5)
+
+
+def test_block_comparison_reports_missing_layers_and_wrong_outputs():
+    ref = BasicBlock(in_channels=4, out_channels=8, stride=2)
+    assert ch07._compare_blocks(ch07.ResidualBlock(4, 8, 2), ref) is None
+    assert "missing shortcut" in ch07._compare_blocks(
+        BasicBlock(in_channels=4, out_channels=8, stride=2, shortcut=False), ref)
+    assert "nn.Module" in ch07._compare_blocks(torch.zeros(3), ref)
 
 
 # --------------------------------------------------------------------------- 7.1 mutants
-
-def relu_then_add(x, residual, shortcut=None):
-    out = torch.relu(residual(x))
-    return out + (x if shortcut is None else shortcut(x))
-
-
-def sum_without_relu(x, residual, shortcut=None):
-    skip = x if shortcut is None else shortcut(x)
-    return residual(x) + skip
-
-
-def plain_block(x, residual, shortcut=None):
-    return torch.relu(residual(x))
-
-
-def two_relus(x, residual, shortcut=None):
-    skip = x if shortcut is None else shortcut(x)
-    return nn.functional.relu(residual(x)) + nn.functional.relu(skip)
-
-
-def ignores_shortcut(x, residual, shortcut=None):
-    return torch.relu(residual(x) + x)
-
-
-def modifies_input(x, residual, shortcut=None):
-    out = residual(x)
-    out += x if shortcut is None else shortcut(x)
-    x.relu_()
-    return torch.relu(out)
-
-
-# --------------------------------------------------------------------------- 7.2 mutants
 
 def always_projects(in_channels, out_channels, stride=1):
     return in_channels * out_channels + 2 * out_channels
@@ -132,89 +98,249 @@ def with_bias(in_channels, out_channels, stride=1):
     return in_channels * out_channels + out_channels + 2 * out_channels
 
 
-# --------------------------------------------------------------------------- 7.3 mutants
-
-def summed(derivatives, residual=True):
-    return sum((1 + d) if residual else d for d in derivatives)
-
-
-def bare_product(derivatives, residual=True):
-    return math.prod(derivatives)
-
-
-def one_plus_product(derivatives, residual=True):
-    product = math.prod(derivatives)
-    return 1 + product if residual else product
-
-
-def ignores_flag(derivatives, residual=True):
-    return math.prod(1 + d for d in derivatives)
-
-
-# --------------------------------------------------------------------------- 7.4 mutants
-
-def counts_shortcuts(model):
-    return sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in model.modules())
-
-
-def convs_only(model):
-    return len([m for name, m in model.named_modules()
-                if type(m) is nn.Conv2d and "shortcut" not in name])
-
-
-def counts_norms(model):
-    kinds = (nn.Conv2d, nn.Linear, nn.BatchNorm2d)
-    return len([m for name, m in model.named_modules()
-                if isinstance(m, kinds) and "shortcut" not in name])
-
-
-# --------------------------------------------------------------------------- broken learner code
-
-
 def as_float(in_channels, out_channels, stride=1):
     return float(ch07.shortcut_params(in_channels, out_channels, stride))
 
 
-def starts_at_zero(derivatives, residual=True):
-    factor = 0
-    for d in derivatives:
-        factor = factor * (1 + d if residual else d)
-    return float(factor)
+# --------------------------------------------------------------------------- 7.2 mutants
+
+class _Block(nn.Module):
+    """A learner's basic block; the subclasses below each get one thing wrong."""
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1,
+                               bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels))
+        else:
+            self.shortcut = nn.Identity()
+
+    def branch(self, x):
+        return self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+
+    def forward(self, x):
+        return F.relu(self.branch(x) + self.shortcut(x))
 
 
-def children_only(model):
-    return len([m for m in model.children() if isinstance(m, (nn.Conv2d, nn.Linear))])
+class ReluBeforeAdd(_Block):
+    def forward(self, x):
+        return F.relu(self.branch(x)) + self.shortcut(x)
 
 
-def every_module(model):
-    return sum(1 for _ in model.modules())
+class NoFinalRelu(_Block):
+    def forward(self, x):
+        return self.branch(x) + self.shortcut(x)
+
+
+class NoProjection(_Block):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__(in_channels, out_channels, stride)
+        self.shortcut = nn.Identity()
+
+
+class ProjectsOnChannelsOnly(_Block):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__(in_channels, out_channels, stride)
+        if in_channels == out_channels:
+            self.shortcut = nn.Identity()
+
+
+class ProjectionWithoutBN(_Block):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__(in_channels, out_channels, stride)
+        if not isinstance(self.shortcut, nn.Identity):
+            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride,
+                                                    bias=False))
+
+
+class StrideInSecondConv(_Block):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__(in_channels, out_channels, stride)
+        self.conv1.stride = (1, 1)
+        self.conv2.stride = (stride, stride)
+
+
+class NoInnerRelu(_Block):
+    def branch(self, x):
+        return self.bn2(self.conv2(self.bn1(self.conv1(x))))
+
+
+class OtherNames(_Block):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__(in_channels, out_channels, stride)
+        self.skip = self.shortcut
+        del self.shortcut
+
+    def forward(self, x):
+        return F.relu(self.branch(x) + self.skip(x))
+
+
+# --------------------------------------------------------------------------- 7.3 mutants
+
+def _bn(x, weight, bias, mean, var, eps):
+    shape = (1, -1, 1, 1)
+    return (x - mean.view(shape)) / torch.sqrt(var.view(shape) + eps) * weight.view(shape) \
+        + bias.view(shape)
+
+
+def biased_running_var(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                       eps=1e-5):
+    if not training:
+        return _bn(x, weight, bias, running_mean, running_var, eps), running_mean, running_var
+    mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False)
+    return (_bn(x, weight, bias, mean, var, eps), (1 - momentum) * running_mean + momentum * mean,
+            (1 - momentum) * running_var + momentum * var)
+
+
+def batch_stats_in_eval(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                        eps=1e-5):
+    mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False)
+    y = _bn(x, weight, bias, mean, var, eps)
+    if training:
+        n = x.numel() / x.shape[1]
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    return y, running_mean, running_var
+
+
+def momentum_backwards(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                       eps=1e-5):
+    if not training:
+        return _bn(x, weight, bias, running_mean, running_var, eps), running_mean, running_var
+    mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False)
+    unbiased = x.var((0, 2, 3))
+    return (_bn(x, weight, bias, mean, var, eps), momentum * running_mean + (1 - momentum) * mean,
+            momentum * running_var + (1 - momentum) * unbiased)
+
+
+def per_image(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    if not training:
+        return _bn(x, weight, bias, running_mean, running_var, eps), running_mean, running_var
+    mu = x.mean((2, 3), keepdim=True)
+    sigma2 = x.var((2, 3), unbiased=False, keepdim=True)
+    y = (x - mu) / torch.sqrt(sigma2 + eps) * weight.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
+    return (y, (1 - momentum) * running_mean + momentum * x.mean((0, 2, 3)),
+            (1 - momentum) * running_var + momentum * x.var((0, 2, 3)))
+
+
+def unbiased_everywhere(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                        eps=1e-5):
+    if not training:
+        return _bn(x, weight, bias, running_mean, running_var, eps), running_mean, running_var
+    mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3))
+    return (_bn(x, weight, bias, mean, var, eps), (1 - momentum) * running_mean + momentum * mean,
+            (1 - momentum) * running_var + momentum * var)
+
+
+def eps_outside_sqrt(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                     eps=1e-5):
+    if training:
+        mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False)
+        new_mean = (1 - momentum) * running_mean + momentum * mean
+        new_var = (1 - momentum) * running_var + momentum * x.var((0, 2, 3))
+    else:
+        mean, var, new_mean, new_var = running_mean, running_var, running_mean, running_var
+    shape = (1, -1, 1, 1)
+    y = (x - mean.view(shape)) / (var.view(shape).sqrt() + eps)
+    return y * weight.view(shape) + bias.view(shape), new_mean, new_var
+
+
+# --------------------------------------------------------------------------- 7.4 mutants
+
+class _Neck(nn.Module):
+    """A learner's bottleneck; the subclasses below each get one thing wrong."""
+
+    expansion = 4
+
+    def __init__(self, in_channels, width, stride=1):
+        super().__init__()
+        out = width * self.expansion
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out)
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != out:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out, 1, stride=stride,
+                                                    bias=False), nn.BatchNorm2d(out))
+
+    def branch(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        return self.bn3(self.conv3(x))
+
+    def forward(self, x):
+        return F.relu(self.branch(x) + self.shortcut(x))
+
+
+class StrideInFirstConv(_Neck):
+    def __init__(self, in_channels, width, stride=1):
+        super().__init__(in_channels, width, stride)
+        self.conv1.stride, self.conv2.stride = (stride, stride), (1, 1)
+
+
+class NoExpansion(_Neck):
+    expansion = 1
+
+
+class ProjectsOnStrideOnly(_Neck):
+    def __init__(self, in_channels, width, stride=1):
+        super().__init__(in_channels, width, stride)
+        if stride == 1:
+            self.shortcut = nn.Identity()
+
+
+class ReluOnBranch(_Neck):
+    def forward(self, x):
+        return F.relu(F.relu(self.branch(x)) + self.shortcut(x))
+
+
+class NeckWithoutFinalRelu(_Neck):
+    def forward(self, x):
+        return self.branch(x) + self.shortcut(x)
 
 
 MUTANTS = [
-    ("7.1", relu_then_add, "wrong", "before adding the shortcut"),
-    ("7.1", sum_without_relu, "wrong", "final ReLU is missing"),
-    ("7.1", plain_block, "wrong", "plain block"),
-    ("7.1", two_relus, "wrong", "separately"),
-    ("7.2", always_projects, "wrong", "always counted a projection"),
-    ("7.2", ignores_stride, "wrong", "must downsample too"),
-    ("7.2", forgets_batchnorm, "wrong", "BatchNorm after the 1×1 conv is missing"),
-    ("7.2", counts_running_stats, "wrong", "buffers"),
-    ("7.2", three_by_three, "wrong", "not 3×3"),
-    ("7.2", with_bias, "wrong", "no bias"),
-    ("7.3", summed, "wrong", "MULTIPLIES"),
-    ("7.3", bare_product, "wrong", "plain network's factor"),
-    ("7.3", one_plus_product, "wrong", "added the 1 once"),
-    ("7.3", ignores_flag, "wrong", "`residual=False` was ignored"),
-    ("7.4", counts_shortcuts, "wrong", "projection convs of the shortcuts"),
-    ("7.4", convs_only, "wrong", "fully connected layers are missing"),
-    ("7.4", counts_norms, "wrong", "BatchNorm layers too"),
-    ("7.1", ignores_shortcut, "error", "must match"),
-    ("7.1", modifies_input, "wrong", "in place"),
-    ("7.2", as_float, "bad_type", "expected an int"),
-    ("7.3", starts_at_zero, "wrong", "starts at 0"),
-    ("7.4", children_only, "wrong", "model.children()"),
-    ("7.4", every_module, "wrong", "every module"),
+    ("7.1", always_projects, "wrong", "always counted a projection"),
+    ("7.1", ignores_stride, "wrong", "must downsample too"),
+    ("7.1", forgets_batchnorm, "wrong", "BatchNorm after the 1×1 conv is missing"),
+    ("7.1", counts_running_stats, "wrong", "buffers"),
+    ("7.1", three_by_three, "wrong", "not 3×3"),
+    ("7.1", with_bias, "wrong", "no bias"),
+    ("7.1", as_float, "bad_type", "expected an int"),
+    ("7.2", ReluBeforeAdd, "wrong", "ReLU comes before the addition"),
+    ("7.2", NoFinalRelu, "wrong", "final ReLU is missing"),
+    ("7.2", NoProjection, "wrong", "no projection where the shape changes"),
+    ("7.2", ProjectsOnChannelsOnly, "wrong", "must downsample too"),
+    ("7.2", ProjectionWithoutBN, "wrong", "projection has no batch norm"),
+    ("7.2", StrideInSecondConv, "wrong", "FIRST 3×3 convolution"),
+    ("7.2", NoInnerRelu, "wrong", "ReLU between the two convolutions"),
+    ("7.2", OtherNames, "wrong", "unexpected skip"),
+    ("7.3", biased_running_var, "wrong", "UNBIASED estimate"),
+    ("7.3", batch_stats_in_eval, "wrong", "evaluation uses running_mean"),
+    ("7.3", momentum_backwards, "wrong", "other way round"),
+    ("7.3", per_image, "wrong", "each image separately"),
+    ("7.3", unbiased_everywhere, "wrong", "normalised with the unbiased variance"),
+    ("7.3", eps_outside_sqrt, "wrong", "inside the square root"),
+    ("7.4", StrideInFirstConv, "wrong", "v1.5"),
+    ("7.4", NoExpansion, "wrong", "does not expand"),
+    ("7.4", ProjectsOnStrideOnly, "wrong", "even at stride 1"),
+    ("7.4", ReluOnBranch, "wrong", "ReLU follows bn3"),
+    ("7.4", NeckWithoutFinalRelu, "wrong", "final ReLU, after the sum"),
 ]
 
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
+
+
+def test_a_right_block_written_from_scratch_passes():
+    assert run_check(CHECKERS["7.2"].exercise, _Block).status == "passed"
+    assert run_check(CHECKERS["7.4"].exercise, _Neck).status == "passed"

@@ -373,15 +373,6 @@ def shift_pad_and_crop(images, dy, dx):
 
 # --------------------------------------------------------------------------- chapter 7
 
-def residual_forward_clamp(x, residual, shortcut=None):
-    return (residual(x) + (shortcut(x) if shortcut is not None else x)).clamp(min=0)
-
-
-def residual_forward_functional(x, residual, shortcut=None):
-    skip = x if shortcut is None else shortcut(x)
-    return F.relu(torch.add(residual(x), skip))
-
-
 def shortcut_params_module(in_channels, out_channels, stride=1):
     if stride == 1 and in_channels == out_channels:
         return 0
@@ -395,24 +386,87 @@ def shortcut_params_expanded(in_channels, out_channels, stride=1):
     return needs_projection * out_channels * (in_channels + 2)
 
 
-def gradient_factor_prod(derivatives, residual=True):
-    return math.prod([1 + d if residual else d for d in derivatives])
+class ResidualBlockSequential(nn.Module):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        same = stride == 1 and in_channels == out_channels
+        self.shortcut = nn.Identity() if same else nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
+            nn.BatchNorm2d(out_channels))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return (self.bn2(self.conv2(out)) + self.shortcut(x)).clamp(min=0)
 
 
-def gradient_factor_numpy(derivatives, residual=True):
-    d = np.asarray(derivatives, dtype=np.float64)
-    return float(np.prod(1 + d if residual else d))
+class ResidualBlockZoo(nn.Module):
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        from helpers.models.resnet import BasicBlock
+        block = BasicBlock(in_channels=in_channels, out_channels=out_channels, stride=stride)
+        for name in ("conv1", "bn1", "conv2", "bn2", "shortcut"):
+            setattr(self, name, getattr(block, name))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(torch.add(self.bn2(self.conv2(out)), self.shortcut(x)))
 
 
-def count_weight_layers_named(model):
-    return len([name for name, m in model.named_modules()
-                if type(m) in (nn.Conv2d, nn.Linear) and "shortcut" not in name])
+def batch_norm_functional(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                          eps=1e-5):
+    mean, var = running_mean.clone(), running_var.clone()
+    y = F.batch_norm(x, mean, var, weight, bias, training, momentum, eps)
+    return y, mean, var
 
 
-def count_weight_layers_params(model):
-    names = {name.rsplit(".", 1)[0] for name, p in model.named_parameters()
-             if name.endswith("weight") and p.dim() in (2, 4)}
-    return sum("shortcut" not in name for name in names)
+def batch_norm_by_hand(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                       eps=1e-5):
+    c = x.shape[1]
+    flat = x.transpose(0, 1).reshape(c, -1)
+    if training:
+        mean = flat.mean(1)
+        centred = flat - mean[:, None]
+        m = flat.shape[1]
+        var = (centred ** 2).sum(1) / m
+        running_mean = running_mean + momentum * (mean - running_mean)
+        running_var = running_var + momentum * (var * m / (m - 1) - running_var)
+    else:
+        mean, var = running_mean, running_var
+    y = (flat - mean[:, None]) * torch.rsqrt(var[:, None] + eps) * weight[:, None] \
+        + bias[:, None]
+    return y.reshape(c, x.shape[0], *x.shape[2:]).transpose(0, 1), running_mean, running_var
+
+
+class BottleneckSequential(nn.Module):
+    def __init__(self, in_channels, width, stride=1):
+        super().__init__()
+        out = 4 * width
+        self.conv1, self.bn1 = nn.Conv2d(in_channels, width, 1, bias=False), nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3, self.bn3 = nn.Conv2d(width, out, 1, bias=False), nn.BatchNorm2d(out)
+        self.shortcut = nn.Identity()
+        if stride > 1 or in_channels != out:
+            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out, 1, stride, bias=False),
+                                          nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = F.relu(self.bn2(self.conv2(y)))
+        return F.relu(self.bn3(self.conv3(y)) + self.shortcut(x))
+
+
+class BottleneckLoop(BottleneckSequential):
+    def forward(self, x):
+        y = x
+        for conv, bn, last in ((self.conv1, self.bn1, False), (self.conv2, self.bn2, False),
+                               (self.conv3, self.bn3, True)):
+            y = bn(conv(y)) if last else F.relu(bn(conv(y)))
+        return torch.clamp(y + self.shortcut(x), min=0)
 
 
 # --------------------------------------------------------------------------- chapter 8
@@ -530,10 +584,10 @@ EQUIVALENTS = {
     "6.3": [dropout_where, dropout_scale_first],
     "6.4": [shift_roll_and_zero, shift_pad_and_crop],
     "6.5": [vgg_block_loop, VGGBlockModule],
-    "7.1": [residual_forward_clamp, residual_forward_functional],
-    "7.2": [shortcut_params_module, shortcut_params_expanded],
-    "7.3": [gradient_factor_prod, gradient_factor_numpy],
-    "7.4": [count_weight_layers_named, count_weight_layers_params],
+    "7.1": [shortcut_params_module, shortcut_params_expanded],
+    "7.2": [ResidualBlockSequential, ResidualBlockZoo],
+    "7.3": [batch_norm_functional, batch_norm_by_hand],
+    "7.4": [BottleneckSequential, BottleneckLoop],
     "8.1": [patchify_unfold, patchify_loops],
     "8.2": [attention_einsum, attention_stable_exp],
     "8.3": [separable_params_modules, separable_params_factored],

@@ -12,7 +12,9 @@ from helpers.experiments.depth import (
     depth_sweep,
     downsample,
     last_epoch_error,
+    relu_gradient_share,
     residual_stages,
+    stage_boundaries,
     strip_batchnorm,
 )
 from helpers.models import cifar_resnet, lenet5, plain_net
@@ -95,3 +97,28 @@ def test_residual_stages_and_strip_batchnorm():
     assert stripped is model
     assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     assert model(torch.randn(2, 1, 8, 8)).shape == (2, 10)
+
+
+def test_relu_gradient_share_is_the_gated_part_of_the_gradient():
+    torch.manual_seed(0)
+    model = cifar_resnet(14, width=4)
+    x, y = torch.randn(8, 1, 12, 12), torch.randint(0, 10, (8,))
+    share = relu_gradient_share(model, x, y)
+    assert share.shape == (6,) and np.all((share > 0) & (share < 1))
+    assert all(p.grad is None for p in model.parameters())
+    # by hand for the last block: the gradient at the sum is dL/d(out) where out > 0
+    out = model.features(x)
+    out.retain_grad()
+    nn.functional.cross_entropy(model.classifier(out), y).backward()
+    expected = (out.grad * (out > 0)).norm() / out.grad.norm()
+    assert share[-1] == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_stage_boundaries_and_zero_init_residual():
+    from helpers.models.resnet import zero_init_residual
+    assert stage_boundaries(cifar_resnet(56, width=2)) == [9, 18]
+    model = zero_init_residual(cifar_resnet(14, width=4))
+    blocks = residual_stages(model)
+    assert all(float(b.bn2.weight.detach().abs().sum()) == 0 for b in blocks)
+    x = torch.relu(torch.randn(2, 4, 6, 6))
+    torch.testing.assert_close(blocks[1].eval()(x), x)      # an identity block starts as x

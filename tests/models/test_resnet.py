@@ -74,3 +74,55 @@ def test_plain_block_is_a_basic_block_without_shortcut():
 def test_constructors_are_keyword_only():
     with pytest.raises(TypeError):
         BasicBlock(16, 16)
+
+
+def test_preact_block_against_functional_ops():
+    from helpers.models.resnet import PreActBlock
+    torch.manual_seed(0)
+    for c_in, c_out, stride in ((8, 8, 1), (8, 16, 2)):
+        block = PreActBlock(in_channels=c_in, out_channels=c_out, stride=stride).eval()
+        for bn in (block.bn1, block.bn2):
+            bn.running_mean.uniform_(-1, 1)
+            bn.running_var.uniform_(0.5, 2)
+            bn.weight.data.uniform_(0.5, 1.5)
+        x = torch.randn(2, c_in, 9, 9, requires_grad=True)
+        F = torch.nn.functional
+
+        def bn(t, m, F=F):
+            return F.batch_norm(t, m.running_mean, m.running_var, m.weight, m.bias, False)
+
+        branch = F.conv2d(F.relu(bn(F.conv2d(F.relu(bn(x, block.bn1)), block.conv1.weight,
+                                              stride=stride, padding=1), block.bn2)),
+                          block.conv2.weight, padding=1)
+        skip = x if c_in == c_out else F.conv2d(x, block.shortcut.weight, stride=stride)
+        expected = branch + skip
+        got = block(x)
+        assert got.shape == (2, c_out, (9 - 1) // stride + 1, (9 - 1) // stride + 1)
+        torch.testing.assert_close(got, expected)
+        g = torch.randn_like(got)
+        (gx,) = torch.autograd.grad(got, x, g)
+        (ex,) = torch.autograd.grad(expected, x, g)
+        torch.testing.assert_close(gx, ex)
+    assert isinstance(PreActBlock(in_channels=4, out_channels=4).shortcut, torch.nn.Identity)
+    assert not PreActBlock.final_relu and BasicBlock.final_relu
+
+
+def test_preact_identity_path_passes_the_gradient_unchanged():
+    from helpers.models.resnet import PreActBlock
+    torch.manual_seed(0)
+    pre, post = PreActBlock(in_channels=4, out_channels=4), BasicBlock(in_channels=4,
+                                                                       out_channels=4)
+    torch.nn.init.zeros_(pre.conv2.weight)              # F = 0
+    torch.nn.init.zeros_(post.bn2.weight)               # F = 0 (zero gamma)
+    x = torch.randn(2, 4, 6, 6, requires_grad=True)
+    g = torch.randn(2, 4, 6, 6)
+    (gx_pre,) = torch.autograd.grad(pre.eval()(x), x, g)
+    torch.testing.assert_close(gx_pre, g, rtol=0, atol=0)
+    (gx_post,) = torch.autograd.grad(post.eval()(x), x, g)
+    torch.testing.assert_close(gx_post, g * (x > 0))     # gated by the final ReLU
+
+
+def test_preact_block_fits_a_stage():
+    from helpers.models.resnet import PreActBlock, make_stage
+    stage = make_stage(PreActBlock, in_channels=4, width=8, blocks=2, stride=2)
+    assert stage(torch.randn(1, 4, 8, 8)).shape == (1, 8, 4, 4)

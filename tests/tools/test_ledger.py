@@ -134,3 +134,13 @@ def test_book_claims_held_and_carry_their_chapter_number():
 ])
 def test_section_anchor_is_the_one_myst_makes(heading, slug):
     assert ledger.slugify(heading) == slug
+
+
+@pytest.mark.parametrize("chapter", book.chapters(), ids=lambda ch: ch.name)
+def test_every_quoted_value_is_stored_once(chapter):
+    """myst-nb refuses a glue key stored twice (a claim already stores its value: no glue())."""
+    nb = nbformat.read(chapter.notebook, as_version=4)
+    names = [out.get("metadata", {}).get("scrapbook", {}).get("name")
+             for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+    names = [n for n in names if n]
+    assert not {n for n in names if names.count(n) > 1}

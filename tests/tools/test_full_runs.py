@@ -20,8 +20,9 @@ def test_render_and_load_round_trip(tmp_path):
     page.write_text(render({"lenet5-mnist": _result()}))
     text = page.read_text()
     assert text.startswith("# Full-length training runs")
-    assert "| [`lenet5-mnist`](#lenet5-mnist) |" in text and "99.00 %" in text
-    assert "10.0 min" in text and "(lenet5-mnist)=\n### `lenet5-mnist`" in text
+    assert "| [`lenet5-mnist`](#lenet5-mnist), [chapter 6](06_lenet_alexnet_vgg.ipynb) |" in text
+    assert "99.00 %" in text
+    assert "in 10.0 min" in text and "(lenet5-mnist)=\n### `lenet5-mnist`" in text
     assert "after each epoch: 98.00 %, 99.00 %." in text
     assert "{doc}`06_lenet_alexnet_vgg`" in text
     assert load_results(page) == {"lenet5-mnist": _result()}

@@ -25,6 +25,14 @@ from torch import nn
 from helpers.models.base import FeaturesClassifier, resolve_layers
 
 
+def dense_head(num_classes: int, dropout: float) -> list[nn.Module]:
+    """(N, 256·6·6) -> (N, num_classes): AlexNet's three fully connected layers, dropout before
+    the first two (the same in the 2012 and torchvision variants)."""
+    return [nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes)]
+
+
 class AlexNet(FeaturesClassifier):
     """(N, 3, 224, 224) -> (N, num_classes)."""
 
@@ -43,11 +51,7 @@ class AlexNet(FeaturesClassifier):
             L.MaxPool2d(kernel_size=3, stride=2),
         )
         self.classifier = nn.Sequential(
-            nn.AdaptiveAvgPool2d((6, 6)), nn.Flatten(),
-            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
-            nn.Linear(4096, num_classes),
-        )
+            nn.AdaptiveAvgPool2d((6, 6)), nn.Flatten(), *dense_head(num_classes, dropout))
 
 
 def alexnet(**kwargs) -> AlexNet:
@@ -76,11 +80,7 @@ class AlexNet2012(FeaturesClassifier):
             nn.MaxPool2d(kernel_size=3, stride=2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
-            nn.Linear(4096, num_classes),
-        )
+            nn.Flatten(), *dense_head(num_classes, dropout))
 
 
 def alexnet2012(**kwargs) -> AlexNet2012:

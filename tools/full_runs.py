@@ -87,6 +87,18 @@ def _data(loader, smoke: bool, n_test: int = 500):
     return x_tr, y_tr, x_te, y_te
 
 
+def _per_seed(one_seed: Callable, seeds, *args) -> list:
+    """``one_seed(seed, *args, threads)`` for every seed, each in a process of its own with the
+    threads this process has (one seed runs here)."""
+    threads = torch.get_num_threads()
+    if len(seeds) == 1:
+        return [one_seed(seeds[0], *args, threads)]
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(max_workers=len(seeds)) as pool:
+        return list(pool.map(one_seed, seeds, *[[a] * len(seeds) for a in args],
+                             [threads] * len(seeds)))
+
+
 def _lenet_seed(seed: int, epochs: int, smoke: bool, threads: int) -> tuple[float, list[float]]:
     """One seed of :func:`run_lenet` (a process of its own): (final accuracy, per epoch)."""
     torch.set_num_threads(threads)
@@ -108,14 +120,7 @@ def run_lenet(smoke: bool = False) -> Result:
     distortions."""
     epochs, seeds = (1, (0,)) if smoke else (4, (0, 1, 2))
     start = time.perf_counter()
-    threads = torch.get_num_threads()
-    if len(seeds) == 1:
-        runs = [_lenet_seed(seeds[0], epochs, smoke, threads)]
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=len(seeds)) as pool:
-            runs = list(pool.map(_lenet_seed, seeds, [epochs] * len(seeds),
-                                 [smoke] * len(seeds), [threads] * len(seeds)))
+    runs = _per_seed(_lenet_seed, seeds, epochs, smoke)
     accs = [acc for acc, _ in runs]
     curves = [curve for _, curve in runs]
     mean, sd = float(np.mean(accs)), float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
@@ -135,23 +140,67 @@ def run_lenet(smoke: bool = False) -> Result:
                   extra={"seeds": list(seeds), "accuracies": accs, "curves": curves})
 
 
-def run_resnet(smoke: bool = False) -> Result:
-    """The chapter's small ResNet (depth 8, width 16) on all of Fashion-MNIST at 28x28, with
-    random shifts of up to 2 pixels and left-right flips."""
-    epochs = 1 if smoke else 15
-    seed_everything(0)
+class Bfloat16Autocast(torch.nn.Module):
+    """Runs ``model``'s forward pass in bfloat16 autocast (CPU or CUDA) and returns float32
+    logits; weights, gradients and optimizer state stay float32. On a CPU with AMX/AVX-512 BF16
+    this halves a small ResNet's step time; elsewhere it is slower but gives the same recipe."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        device_type = "cuda" if x.is_cuda else "cpu"
+        with torch.autocast(device_type, dtype=torch.bfloat16):
+            return self.model(x).float()
+
+
+RESNET_WIDTH, RESNET_EPOCHS = 32, 24
+
+
+def _resnet_seed(seed: int, epochs: int, smoke: bool, threads: int) -> tuple[float, list[float]]:
+    """One seed of :func:`run_resnet` (a process of its own): (final accuracy, per epoch)."""
+    torch.set_num_threads(threads)
     x_tr, y_tr, x_te, y_te = _data(load_fashion_mnist, smoke)
-    train = AugmentedLoader(make_loader(x_tr, y_tr, batch_size=128, shuffle=True, seed=0,
-                                        **FASHION_NORM), max_shift=2, flip=True, seed=0)
     test = make_loader(x_te, y_te, batch_size=1000, **FASHION_NORM)
-    model = cifar_resnet(8, width=16).to(memory_format=torch.channels_last)  # faster on CPU
+    seed_everything(seed)
+    train = AugmentedLoader(make_loader(x_tr, y_tr, batch_size=128, shuffle=True, seed=seed,
+                                        **FASHION_NORM), max_shift=2, flip=True, seed=seed)
+    model = cifar_resnet(8, width=RESNET_WIDTH).to(memory_format=torch.channels_last)
+    acc, per_epoch = _one_cycle_sgd(Bfloat16Autocast(model), train, test, epochs=epochs,
+                                    smoke=smoke, lr=0.1)
+    return round(acc, 4), per_epoch
+
+
+def run_resnet(smoke: bool = False) -> Result:
+    """The chapter's small ResNet (depth 8) at width 32 on all of Fashion-MNIST at 28x28, with
+    random shifts of up to 2 pixels and left-right flips, seeds 0, 1 and 2 (one process each).
+    Fashion-MNIST's benchmark table lists a 2-conv net under 100k parameters at 92.5 % and
+    ResNet-18 with augmentation at 94.9 %; the aim here is at least 93 %."""
+    epochs, seeds = (1, (0,)) if smoke else (RESNET_EPOCHS, (0, 1, 2))
     start = time.perf_counter()
-    acc, per_epoch = _one_cycle_sgd(model, train, test, epochs=epochs, smoke=smoke, lr=0.1)
-    return Result("resnet8-fashion", "07_residual_networks", "ResNet-8, width 16 (cifar_resnet)",
-                  count_parameters(model), "Fashion-MNIST, 60,000 / 10,000 images, 28x28",
-                  epochs, "SGD momentum 0.9, one-cycle max lr 0.1, weight decay 5e-4, batch 128, "
-                  "random shifts of up to 2 px and left-right flips", "test accuracy", acc,
-                  "above 92 %", time.perf_counter() - start, per_epoch=per_epoch)
+    runs = _per_seed(_resnet_seed, seeds, epochs, smoke)
+    accs = [acc for acc, _ in runs]
+    curves = [curve for _, curve in runs]
+    mean, sd = float(np.mean(accs)), float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
+    rows = [f"seed {s}: {a:.2%}" for s, a in zip(seeds, accs)]
+    return Result("resnet8-fashion", "07_residual_networks",
+                  f"ResNet-8, width {RESNET_WIDTH} (cifar_resnet)",
+                  count_parameters(cifar_resnet(8, width=RESNET_WIDTH)),
+                  "Fashion-MNIST, 60,000 / 10,000 images, 28x28", epochs,
+                  "SGD momentum 0.9, one-cycle max lr 0.1, weight decay 5e-4, batch 128, "
+                  "random shifts of up to 2 px and left-right flips, bfloat16 autocast; seeds "
+                  + ", ".join(map(str, seeds)),
+                  f"mean test accuracy over {len(seeds)} seeds", mean,
+                  "at least 93 %; 92.5 % for a 2-conv net under 100k parameters, 94.9 % for "
+                  "ResNet-18 with augmentation (Fashion-MNIST benchmark table)",
+                  time.perf_counter() - start,
+                  per_epoch=[round(float(v), 4) for v in np.mean(curves, axis=0)],
+                  display=f"{mean:.2%} ± {sd:.2%}",
+                  details="; ".join(rows) + f"; mean ± sd {mean:.2%} ± {sd:.2%} (the per-epoch "
+                          "accuracies are means over the seeds)",
+                  extra={"seeds": list(seeds), "accuracies": accs, "curves": curves,
+                         "width": RESNET_WIDTH})
 
 
 def _sweep_errors(n: int, epochs: int, depths, seed: int,

@@ -7,13 +7,17 @@ In JupyterLab, Jupyter Notebook or Colab each shows an ``ipywidgets`` UI that re
 figure when a slider moves. Where sliders would be dead -- stored outputs of the website
 (``CNN_COURSE_NO_PROGRESS=1``, see :func:`helpers.device.progress_enabled`) or a plain Python
 process -- it shows the figure for the default values and one line saying how to get the
-sliders; no widget state is written into the notebook. The drawing functions
-(:func:`draw_conv_windows`, :func:`draw_receptive_field_growth`) return a matplotlib Figure
-and can be used on their own.
+sliders; no widget state is written into the notebook. An explorer that the website also
+offers live (JavaScript in ``tools/static/explorers/``, no kernel) stores, after its figure, a
+mount point (:func:`web_mount`) that the page's script turns into the live explorer. The
+drawing functions (:func:`draw_conv_windows`, :func:`draw_receptive_field_growth`) return a
+matplotlib Figure and can be used on their own.
 """
 from __future__ import annotations
 
+import html
 import inspect
+import json
 
 import numpy as np
 from torch import nn
@@ -23,7 +27,8 @@ from helpers.layers import conv_output_size
 from helpers.plots.style import RF_COLOURS, light_figure
 
 __all__ = ["STATIC_NOTE", "conv_explorer", "draw_conv_windows", "draw_receptive_field_growth",
-           "explorer", "interactive_session", "receptive_field_explorer", "stride_schedule"]
+           "explorer", "interactive_session", "receptive_field_explorer", "stride_schedule",
+           "web_mount"]
 
 STATIC_NOTE = ("(A static picture for the default values: run this notebook in Jupyter or "
                "Colab to use the sliders.)")
@@ -62,12 +67,27 @@ def _slider(name: str, spec, default):
                              style={"description_width": "initial"})
 
 
-def explorer(draw, **controls):
+def web_mount(name: str, config: dict) -> str:
+    """The HTML stored for the website's live explorer ``name``: a ``<div>`` carrying
+    ``config`` as JSON and :data:`STATIC_NOTE`. On the website,
+    ``tools/static/explorers/common.js`` hands it to the explorer registered as ``name``, which
+    replaces the note by the live explorer and hides the cell's static figure (kept for print
+    and for readers without JavaScript); elsewhere the note shows."""
+    if not name.replace("-", "").isalnum():
+        raise ValueError(f"explorer name must be letters, digits and hyphens, got {name!r}")
+    data = html.escape(json.dumps(config, sort_keys=True), quote=True)
+    return (f'<div class="cnn-explorer" data-explorer="{name}" data-config="{data}">'
+            f'<p class="cnn-explorer-note">{html.escape(STATIC_NOTE)}</p></div>')
+
+
+def explorer(draw, web: tuple[str, dict] | None = None, **controls):
     """Show ``draw(**values)`` (a function returning a matplotlib Figure) with one slider per
     keyword in ``controls`` (``name=(min, max[, step])``, starting at ``draw``'s default for
     ``name``), or, outside a live session (:func:`interactive_session`), the figure for the
-    defaults and :data:`STATIC_NOTE`. Returns None, so nothing is displayed twice."""
-    from IPython.display import display
+    defaults and :data:`STATIC_NOTE` -- or, given ``web=(name, config)``, the figure and the
+    mount point of the website's live explorer (:func:`web_mount`). Returns None, so nothing
+    is displayed twice."""
+    from IPython.display import HTML, display
 
     defaults = {name: p.default for name, p in inspect.signature(draw).parameters.items()
                 if p.default is not inspect.Parameter.empty}
@@ -77,7 +97,10 @@ def explorer(draw, **controls):
                          f"{draw.__name__}")
     if not interactive_session():
         display(draw())
-        print(STATIC_NOTE)
+        if web is None:
+            print(STATIC_NOTE)
+        else:
+            display(HTML(web_mount(*web)))
         return None
     import ipywidgets as widgets
 

@@ -1,0 +1,1 @@
+/* Placeholder: the conv_arithmetic explorer (see common.js). */

@@ -1,0 +1,1 @@
+/* Placeholder: the draw_digit explorer (see common.js). */

@@ -1,0 +1,1 @@
+/* Placeholder: the receptive_field explorer (see common.js). */

@@ -30,6 +30,24 @@ def _as_image_stack(images) -> np.ndarray:
     return a
 
 
+# Curves differ by line style and marker as well as by colour, so they can be told apart in
+# greyscale print and by colour-blind readers.
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+# Extra space between rows of a grid whose images carry titles (in font sizes): tight_layout
+# alone lets a title touch the image above it.
+ROW_GAP = 1.6
+
+
+def series_style(i: int, marker: str | None = "o") -> dict:
+    """Line kwargs of the ``i``-th curve of a plot: a line style and (unless ``marker`` is
+    None, or a marker other than the default ``"o"`` was asked for) a marker of its own."""
+    style = {"linestyle": LINESTYLES[i % len(LINESTYLES)]}
+    if marker is not None:
+        style["marker"] = MARKERS[i % len(MARKERS)] if marker == "o" else marker
+    return style
+
+
 def _grid(n: int, ncols: int, cell: float = 1.2, title=None):
     import matplotlib.pyplot as plt
 
@@ -37,8 +55,8 @@ def _grid(n: int, ncols: int, cell: float = 1.2, title=None):
         raise ValueError("nothing to show: got 0 images")
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows + 0.4 * bool(title)),
-                             squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(cell * ncols, cell * nrows + 0.4 * bool(title)))
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
@@ -77,7 +95,7 @@ def image_grid(images, labels=None, ncols: int = 8, class_names=None, cmap: str 
             label = label.item() if hasattr(label, "item") else label
             ax.set_title(str(class_names[label] if class_names is not None else label),
                          fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=ROW_GAP if labels is not None else None)
     return fig
 
 
@@ -119,7 +137,7 @@ def show_feature_maps(fmap, max_maps: int = 16, ncols: int = 8, cmap: str = "vir
     for i, (ax, m) in enumerate(zip(axes, a)):
         _show(ax, m, cmap=cmap)
         ax.set_title(f"{i}", fontsize=7)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=ROW_GAP)
     return fig
 
 
@@ -140,14 +158,15 @@ def plot_history(histories, metric: str = "train_loss", smooth: int = 1, logy: b
     if not isinstance(histories, dict):
         histories = {"": histories}
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    for label, h in histories.items():
+    for i, (label, h) in enumerate(histories.items()):
         ys = np.asarray(getattr(h, metric), dtype=float)
         if metric in STEP_METRICS and smooth > 1 and len(ys) >= smooth:
             ys = np.convolve(ys, np.ones(smooth) / smooth, mode="valid")
             xs = np.arange(smooth, smooth + len(ys))
         else:
             xs = np.arange(1, len(ys) + 1)
-        ax.plot(xs, ys, label=label or None, marker="o" if metric in EPOCH_METRICS else None)
+        ax.plot(xs, ys, label=label or None,
+                **series_style(i, "o" if metric in EPOCH_METRICS else None))
     ax.set_xlabel("step" if metric in STEP_METRICS else "epoch")
     ax.set_ylabel(metric.replace("_", " "))
     if logy:
@@ -218,6 +237,7 @@ def plot_curve(xs, ys_dict, xlabel: str = "", ylabel: str = "", logx: bool = Fal
     ``legend_outside``: put the legend right of the axes, where it hides no curve.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator, NullLocator
 
     curves = {}
     for label, ys in ys_dict.items():
@@ -231,16 +251,19 @@ def plot_curve(xs, ys_dict, xlabel: str = "", ylabel: str = "", logx: bool = Fal
     if unknown:
         raise ValueError(f"styles given for curves that are not plotted: {sorted(unknown)}")
     fig, ax = plt.subplots(figsize=(8.6 if legend_outside else 6, 3.6))
-    for label, (x, y) in curves.items():
-        ax.plot(x, y, **{"marker": marker, "label": str(label), **styles.get(label, {})})
+    for i, (label, (x, y)) in enumerate(curves.items()):
+        ax.plot(x, y, **{**series_style(i, marker), "label": str(label), **styles.get(label, {})})
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logx:
         ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")
-    if xticks is not None:
-        ax.set_xticks(list(xticks))
+    if xticks is not None:  # plain numbers, also on a log axis (no 2×10³, no minor ticks)
+        ax.set_xticks(list(xticks), [f"{t:g}" for t in xticks])
+        ax.xaxis.set_minor_locator(NullLocator())
+    elif not logx and all(np.all(np.equal(np.mod(x, 1), 0)) for x, _ in curves.values()):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs, layers: no 1.5
     ax.grid(True, which="both", alpha=0.4)
     if len(ys_dict) > 1 or any(str(k) for k in ys_dict):
         if legend_outside:

@@ -28,11 +28,11 @@
   const LIMITS = {
     kernel: {min: 1, max: 15},
     stride: {min: 1, max: 4},
-    padding: {min: 0, max: 7},
+    padding: {min: 0, max: 16},
     dilation: {min: 1, max: 8},
   };
   const MAX_LAYERS = 24;
-  const KIND_NAMES = {conv: "conv", pool: "max pool"};
+  const KIND_NAMES = {conv: "conv", pool: "pool"};   // a pool is a max pool
 
   // --------------------------------------------------------------------- the computation
 
@@ -186,7 +186,7 @@
                        "Add a 2×2 pool");
     const addRow = el("div", {class: "cnn-rf-controls"}, addConv, addPool);
 
-    const unitSlider = (axis) => slider(`Unit's ${axis} in the last map`, {
+    const unitSlider = (axis) => slider(`Unit's ${axis}`, {
       min: 0, max: 0, value: 0,
       onChange: (value) => {
         const side = lastSide();
@@ -198,9 +198,12 @@
     const canvas = el("canvas", {class: "cnn-rf-canvas", width: 720, height: 720, role: "img"});
     const summary = el("p", {class: "cnn-rf-summary", "aria-live": "polite"});
 
-    root.append(presetRow, el("div", {class: "cnn-rf-scroll"}, table), addRow,
-                sliders.row.node, sliders.column.node,
-                el("div", {class: "cnn-rf-figure"}, canvas), summary);
+    // two columns where there is room: the stack on the left, the photo on the right
+    root.append(presetRow,
+      el("div", {class: "cnn-rf-layout"},
+        el("div", {class: "cnn-rf-stack"}, el("div", {class: "cnn-rf-scroll"}, table), addRow),
+        el("div", {class: "cnn-rf-figure"}, canvas, sliders.row.node, sliders.column.node)),
+      summary);
 
     if (config.image) {
       const image = new Image();

@@ -169,7 +169,10 @@ def test_the_chapter_page_mounts_the_explorer(browser, site):
                                                     "padding": 0, "dilation": 1}], side)
     assert not js_errors and not failed, (js_errors, failed)
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    page.wait_for_load_state("networkidle")           # MathJax done: the layout stays put
     root.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
     root.screenshot(path=str(SHOTS / "receptive_field.png"))
     page.set_viewport_size({"width": 400, "height": 900})
     assert page.evaluate("document.querySelector('.cnn-explorer-live').scrollWidth "

@@ -148,6 +148,11 @@ def test_editing_the_stack_updates_the_table(blank_page):
     assert page.get_attribute(".cnn-rf-summary", "aria-live") == "polite"
     assert f"After layer {len(layers)} a unit sees {size}×{size} pixels" in summary
 
+    page.get_by_label("Start from").select_option("vgg16")                    # a preset
+    page.get_by_role("button", name="Use this stack").click()
+    vgg = page.evaluate("CnnExplorers.receptiveField.presets.vgg16.layers()")
+    assert table(page) == expected_table(vgg, side) and table(page)[-1][1] == 212
+
     page.set_viewport_size({"width": 400, "height": 900})                    # a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
 

@@ -149,7 +149,7 @@
   }
 
   /* Builds the explorer in `root` from `config`. The state is the list of layers and the
-   * chosen unit (as a fraction of the last map, so it stays put when the map shrinks). */
+   * chosen unit; everything shown is recomputed from it by update(). */
   function mount(root, config) {
     const inputSize = Number.isInteger(config.input_size) ? config.input_size : 128;
     const start = (config.layers || []).map((layer) => ({...layer}));

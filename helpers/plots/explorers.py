@@ -15,8 +15,10 @@ matplotlib Figure and can be used on their own.
 """
 from __future__ import annotations
 
+import base64
 import html
 import inspect
+import io
 import json
 
 import numpy as np
@@ -27,8 +29,8 @@ from helpers.layers import conv_output_size
 from helpers.plots.style import RF_COLOURS, light_figure
 
 __all__ = ["STATIC_NOTE", "conv_explorer", "draw_conv_windows", "draw_receptive_field_growth",
-           "explorer", "interactive_session", "receptive_field_explorer", "stride_schedule",
-           "web_mount"]
+           "explorer", "explorer_layers", "explorer_photo", "interactive_session", "layers_module",
+           "receptive_field_config", "receptive_field_explorer", "stride_schedule", "web_mount"]
 
 STATIC_NOTE = ("(A static picture for the default values: run this notebook in Jupyter or "
                "Colab to use the sliders.)")
@@ -195,13 +197,71 @@ def stride_schedule(depth: int, stride: int = 2, downsample_every: int = 2) -> l
             for i in range(depth)]
 
 
+def explorer_layers(depth: int, kernel_size: int, strides: list[int]) -> list[dict]:
+    """The first ``depth`` layers of the stack drawn by :func:`draw_receptive_field_growth`, as
+    the website's receptive-field explorer reads them: ``kernel_size`` x ``kernel_size``
+    convolutions with the given strides, padding ``kernel_size // 2`` (the feature map keeps its
+    size at stride 1), no dilation."""
+    if len(strides) < depth:
+        raise ValueError(f"need a stride for each of the {depth} layers, got {strides!r}")
+    return [{"type": "conv", "kernel": kernel_size, "stride": s, "padding": kernel_size // 2,
+             "dilation": 1} for s in strides[:depth]]
+
+
+def layers_module(layers: list[dict]) -> nn.Sequential:
+    """An ``nn.Sequential`` with the geometry of an explorer stack (one channel: only the
+    geometry matters), for :func:`helpers.receptive_field.receptive_field`."""
+    kinds = {"conv": lambda k, s, p, d: nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d),
+             "pool": lambda k, s, p, d: nn.MaxPool2d(k, stride=s, padding=p, dilation=d)}
+    modules = []
+    for layer in layers:
+        if layer.get("type") not in kinds:
+            raise ValueError(f"layer type must be one of {sorted(kinds)}, got {layer!r}")
+        modules.append(kinds[layer["type"]](layer["kernel"], layer["stride"], layer["padding"],
+                                            layer["dilation"]))
+    return nn.Sequential(*modules)
+
+
 def _field_sizes(depth: int, kernel_size: int, strides: list[int]) -> tuple[list[int], list[int]]:
     """Field size and jump after each layer, from helpers.receptive_field."""
     from helpers.receptive_field import receptive_field
 
-    net = nn.Sequential(*[nn.Conv2d(1, 1, kernel_size, stride=s) for s in strides[:depth]])
-    table = receptive_field(net).layers
+    table = receptive_field(layers_module(explorer_layers(depth, kernel_size, strides))).layers
     return [row.size for row in table], [row.jump for row in table]
+
+
+def explorer_photo() -> np.ndarray:
+    """The photo the fields are drawn on: "camera" (512 x 512, grey) shrunk to 128 x 128 by
+    4 x 4 block means, as uint8."""
+    from helpers.data import load_image
+
+    photo = load_image("camera", gray=True).astype(np.float64)
+    return np.rint(photo.reshape(128, 4, 128, 4).mean(axis=(1, 3))).astype(np.uint8)
+
+
+def _png_data_url(image: np.ndarray) -> str:
+    """A grey uint8 image as a ``data:image/png;base64,...`` URL (a few kB, stored in the page:
+    the website's explorer draws on it without fetching anything)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def receptive_field_config(depth: int = 8, kernel_size: int = 3, stride: int = 2,
+                           downsample_every: int = 2) -> dict:
+    """What the website's receptive-field explorer starts from (``web_mount`` config): the
+    stack of :func:`receptive_field_explorer` (``layers``, see :func:`explorer_layers`), a name
+    for it, and the photo of :func:`explorer_photo` with its side (``input_size``)."""
+    photo = explorer_photo()
+    every = f"stride {stride} every {downsample_every}" if downsample_every else "stride 1"
+    return {"layers": explorer_layers(depth, kernel_size,
+                                      stride_schedule(depth, stride, downsample_every)),
+            "label": f"{depth} convolutions {kernel_size}×{kernel_size}, {every}",
+            "input_size": int(photo.shape[0]),
+            "image": _png_data_url(photo),
+            "image_alt": "the camera photo (a man with a camera on a tripod), 128×128 pixels"}
 
 
 @light_figure
@@ -209,20 +269,14 @@ def draw_receptive_field_growth(depth: int = 8, kernel_size: int = 3, stride: in
                                 downsample_every: int = 2, image=None):
     """Left: field size after each layer of ``depth`` k x k convolutions with the given stride
     schedule, against the same stack without striding. Right: the fields as squares on a photo
-    (``image``, default the "camera" photo shrunk to 128x128 by 4x4 block means) centred on
-    the same pixel."""
+    (``image``, default :func:`explorer_photo`) centred on the same pixel."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
     strides = stride_schedule(depth, stride, downsample_every)
     sizes, jumps = _field_sizes(depth, kernel_size, strides)
     plain, _ = _field_sizes(depth, kernel_size, [1] * depth)
-    if image is None:
-        from helpers.data import load_image
-
-        photo = load_image("camera", gray=True).astype(np.float64)
-        image = photo.reshape(128, 4, 128, 4).mean(axis=(1, 3))
-    img = np.asarray(image)
+    img = np.asarray(explorer_photo() if image is None else image)
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4),
                                       gridspec_kw={"width_ratios": [1.2, 1]})
     layers = np.arange(1, depth + 1)
@@ -260,10 +314,14 @@ def draw_receptive_field_growth(depth: int = 8, kernel_size: int = 3, stride: in
 def receptive_field_explorer(depth: int = 8, kernel_size: int = 3, stride: int = 2,
                              downsample_every: int = 2) -> None:
     """Sliders for depth, kernel size, stride and how often to downsample; shows how the
-    receptive field grows layer by layer (static figure on the website)."""
+    receptive field grows layer by layer. On the website: the static figure, then the live
+    explorer (``tools/static/explorers/receptive_field.js``) starting on the same stack, where
+    the reader adds, removes and changes layers and sees each one's field size, jump and
+    offset and a unit's field on the photo."""
     def draw(depth=depth, kernel_size=kernel_size, stride=stride,
              downsample_every=downsample_every):
         return draw_receptive_field_growth(depth, kernel_size, stride, downsample_every)
 
-    explorer(draw, depth=(1, 16), kernel_size=(1, 7, 2), stride=(1, 3),
-             downsample_every=(0, 4))
+    config = receptive_field_config(depth, kernel_size, stride, downsample_every)
+    explorer(draw, web=("receptive-field", config), depth=(1, 16), kernel_size=(1, 7, 2),
+             stride=(1, 3), downsample_every=(0, 4))

@@ -1,7 +1,14 @@
 """helpers.plots.explorers: the drawings, and the switch between sliders and a static figure."""
 from __future__ import annotations
 
+import base64
+import html
+import io
+import json
+import re
+
 import ipywidgets as widgets
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,10 +22,15 @@ from helpers.plots.explorers import (
     draw_conv_windows,
     draw_receptive_field_growth,
     explorer,
+    explorer_layers,
+    explorer_photo,
     interactive_session,
+    layers_module,
+    receptive_field_config,
     receptive_field_explorer,
     stride_schedule,
 )
+from helpers.receptive_field import receptive_field
 
 pytestmark = pytest.mark.usefixtures("agg_backend")
 
@@ -69,9 +81,8 @@ def test_static_rendering_when_outputs_are_stored(monkeypatch, capsys):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     assert conv_explorer() is None
-    assert receptive_field_explorer(depth=4) is None
-    assert all(isinstance(obj, Figure) for obj in shown) and len(shown) == 2
-    assert capsys.readouterr().out.count(STATIC_NOTE) == 2
+    assert all(isinstance(obj, Figure) for obj in shown) and len(shown) == 1
+    assert capsys.readouterr().out.count(STATIC_NOTE) == 1
 
 
 def test_no_sliders_outside_a_kernel(monkeypatch):
@@ -109,3 +120,40 @@ def test_explorer_rejects_bad_controls(monkeypatch):
         explorer(draw, a=[0, 3])
     with pytest.raises(ValueError, match="outside"):
         explorer(draw, a=(2, 3))
+
+
+def test_receptive_field_explorer_stores_the_same_stack_for_the_website(monkeypatch, capsys):
+    monkeypatch.setenv("CNN_COURSE_NO_PROGRESS", "1")
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    assert receptive_field_explorer(depth=6, kernel_size=5, stride=2, downsample_every=3) is None
+    figure, mount = shown
+    assert isinstance(figure, Figure) and STATIC_NOTE not in capsys.readouterr().out
+    assert 'data-explorer="receptive-field"' in mount.data
+    config = json.loads(html.unescape(re.search(r'data-config="([^"]*)"', mount.data)[1]))
+    assert config == receptive_field_config(6, 5, 2, 3)
+    assert config["layers"] == explorer_layers(6, 5, stride_schedule(6, 2, 3))
+    sizes = [row.size for row in receptive_field(layers_module(config["layers"])).layers]
+    assert list(figure.axes[0].lines[0].get_ydata()) == sizes     # the numbers the page shows
+
+
+def test_receptive_field_config_carries_the_photo():
+    from PIL import Image
+
+    config = receptive_field_config()
+    assert config["label"] == "8 convolutions 3×3, stride 2 every 2"
+    assert config["layers"][:2] == [
+        {"type": "conv", "kernel": 3, "stride": 1, "padding": 1, "dilation": 1},
+        {"type": "conv", "kernel": 3, "stride": 2, "padding": 1, "dilation": 1}]
+    prefix = "data:image/png;base64,"
+    assert config["image"].startswith(prefix) and len(config["image"]) < 20_000
+    photo = np.asarray(Image.open(io.BytesIO(base64.b64decode(config["image"][len(prefix):]))))
+    assert photo.shape == (config["input_size"],) * 2 == (128, 128)
+    assert np.array_equal(photo, explorer_photo())
+
+
+def test_explorer_stacks_refuse_what_they_cannot_build():
+    with pytest.raises(ValueError, match="layer type"):
+        layers_module([{"type": "dense", "kernel": 3, "stride": 1, "padding": 0, "dilation": 1}])
+    with pytest.raises(ValueError, match="a stride for each"):
+        explorer_layers(3, 3, [1, 2])

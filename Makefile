@@ -42,8 +42,8 @@ book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
-browser-deps:
-	@bash .ci/browser-deps
+browser-deps: venv
+	@bash .ci/browser-deps $(PY)
 
 test: venv browser-deps
 	$(BIN)/ruff check helpers tests tools chapters data

@@ -134,8 +134,8 @@ def browser(browser_path):
 def open_page(browser, url, requests: list[str] | None = None):
     """Open url; return (page, js_errors, failed_local_requests).
 
-    ``requests``, if given, receives the URL of every request the page makes (scripts, styles,
-    fonts, images, fetches...), from its first to the ones made after it closes.
+    ``requests``, if given, receives the URL of every request the page makes (the document,
+    scripts, styles, fonts, images, fetches...) for as long as it is open.
     """
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     if requests is not None:
@@ -153,6 +153,13 @@ def open_page(browser, url, requests: list[str] | None = None):
             and failed.append(f"{r.status} {r.url}"))
     page.goto(url, wait_until="load")
     return page, js_errors, failed
+
+
+def wait_for_math(page) -> str | None:
+    """Wait until MathJax has typeset the page; its start-up error, if any (None: no error or
+    no MathJax on the page)."""
+    return page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+                         " ? MathJax.startup.promise.then(() => null, e => String(e)) : null")
 
 
 @pytest.fixture

@@ -39,6 +39,20 @@ def describe(rel: str, violation: dict) -> str:
             + (f" and {more} more" if more > 0 else ""))
 
 
+def test_the_checks_see_missing_alt_text_and_wide_code(blank_page):
+    blank_page.set_content(
+        '<img src="logo.svg" alt="Binder logo"><article><img src="a.png" alt="A cat.">'
+        '<img src="b.png"><img src="c.png" alt="Loss falls over ten epochs."></article>'
+        '<div class="cell_input"><pre style="width: 200px">' + "x = 1" * 60 + "</pre>"
+        '<pre style="width: 200px">y = 2</pre></div>')
+    images = blank_page.evaluate(IMAGES)
+    assert [(i["alt"], i["figure"]) for i in images] == [
+        ("Binder logo", False), ("A cat.", True), (None, True),
+        ("Loss falls over ten epochs.", True)]
+    wide = blank_page.evaluate(WIDE_CODE)
+    assert len(wide) == 1 and wide[0].endswith("x = 1" * 60)
+
+
 def test_axe_finds_no_serious_or_critical_violation(browser, site, axe_script):
     found = {}
     for rel in pages():

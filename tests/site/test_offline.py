@@ -48,6 +48,17 @@ def test_off_site_ignores_data_and_blob_urls():
                     site) == ["https://cdn.example.org/x.css"]
 
 
+def test_math_state_sees_raw_tex_untypeset_formulas_and_errors(blank_page):
+    blank_page.set_content(
+        r'<p>Prose with \(x^2\) left raw, and $$y$$.</p><p><code>\frac{a}{b}</code></p>'
+        r'<span class="math">\(z\)</span><div class="math"><mjx-container>'
+        r'<mjx-merror>Undefined control sequence \foo</mjx-merror></mjx-container></div>')
+    state = blank_page.evaluate(MATH_STATE)
+    assert state["raw"] == [r"Prose with \(x^2\) left raw, and $$y$$.", r"\(z\)"]
+    assert state["math"] == 2 and state["formulas"] == 1 and state["untypeset"] == [r"\(z\)"]
+    assert state["errors"] == [r"Undefined control sequence \foo"]
+
+
 def test_every_page_is_offline_and_its_math_typeset(browser, site):
     problems, counts = [], {}
     for rel in pages():

@@ -29,4 +29,4 @@ def test_each_template_overrides_a_theme_component_and_drops_the_mismatched_name
     search = (sphinx_a11y.TEMPLATES / "search-button-field.html").read_text()
     assert "aria-label" not in search.split("#}", 1)[1]
     switcher = (sphinx_a11y.TEMPLATES / "theme-switcher.html").read_text().split("#}", 1)[1]
-    assert "title=" not in switcher and switcher.count('aria-hidden="true"') == 3
+    assert ' title="' not in switcher and switcher.count('aria-hidden="true"') == 3

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from html import escape
 
 import numpy as np
 
@@ -271,7 +272,7 @@ def self_contained(html: str, alt: str) -> str:
     """
     if not alt or not alt.strip():
         raise ValueError("alt must be a sentence saying what the animation shows")
-    alt = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    alt = escape(alt, quote=True)
     html = _FONT_AWESOME_LINK.sub("", html)
     html = _ICON.sub(_glyph, html)
     html = _BUTTON.sub(_named_button, html)

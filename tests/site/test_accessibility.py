@@ -53,7 +53,7 @@ def test_the_checks_see_missing_alt_text_and_wide_code(blank_page):
     assert len(wide) == 1 and wide[0].endswith("x = 1" * 60)
 
 
-def test_axe_finds_no_serious_or_critical_violation(browser, site, axe_script):
+def test_axe_finds_no_serious_or_critical_violation(browser, axe_script, site):
     found = {}
     for rel in pages():
         page, _, _ = open_page(browser, site + rel)

@@ -27,6 +27,7 @@ help:
 	@echo "make bench     time every chapter (tools/timings.json, MAINTAINING.md) and the conv"
 	@echo "make full-runs long training runs, results recorded in chapters/full_runs.md"
 	@echo "make lint      ruff on helpers, tests, tools, chapters and data"
+	@echo "make browser-deps  Chromium and axe-core (pinned, checked) for the browser test"
 
 venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
@@ -42,8 +43,8 @@ book: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open the book: file://$(CURDIR)/_build/html/index.html"
 
-browser-deps:
-	@bash .ci/browser-deps
+browser-deps: venv
+	@bash .ci/browser-deps $(PY)
 
 test: venv browser-deps
 	$(BIN)/ruff check helpers tests tools chapters data

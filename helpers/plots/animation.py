@@ -7,11 +7,17 @@ keep inputs small (5×5) so the embedded PNG frames stay small.
     HTML(sliding_window_html(5, 3, stride=2, padding=1))    # in a notebook
     sliding_window_figure(5, 3, stride=2, padding=1)        # static fallback (Figure)
     window_positions(5, 3, stride=2, padding=1)             # [(0, 0), (0, 2), ...]
+
+The HTML player needs nothing off-site (see :func:`self_contained`): matplotlib's player links
+Font Awesome from a CDN for its button icons; here they are plain Unicode glyphs, every control
+has an accessible name and the frame has alt text, so the page works offline and with a screen
+reader.
 """
 from __future__ import annotations
 
 import hashlib
 import re
+from html import escape
 
 import numpy as np
 
@@ -212,16 +218,95 @@ def deterministic_ids(html: str) -> str:
     return html
 
 
+# matplotlib's player buttons (Font Awesome icon names) -> a glyph every system font has;
+# U+FE0E asks for the text, not the emoji, form of the triangles.
+ICON_GLYPHS = {
+    "fa-minus": "\u2212",                       # − slower
+    "fa-fast-backward": "\u21e4",               # ⇤ first frame
+    "fa-step-backward": "\u25c2",               # ◂ previous frame
+    "fa-play fa-flip-horizontal": "\u25c0\ufe0e",  # ◀ play backwards
+    "fa-pause": "\u275a\u275a",                 # ❚❚ pause
+    "fa-play": "\u25b6\ufe0e",                  # ▶ play
+    "fa-step-forward": "\u25b8",                # ▸ next frame
+    "fa-fast-forward": "\u21e5",                # ⇥ last frame
+    "fa-plus": "+",                             # + faster
+}
+_FONT_AWESOME_LINK = re.compile(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">\s*')
+_ICON = re.compile(r'<i class="fa ([a-z -]+)"></i>')
+_BUTTON = re.compile(r"<button(?P<attrs>[^>]*)>")
+_OFF_SITE = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+
+
+def _glyph(match: re.Match) -> str:
+    name = match.group(1).strip()
+    if name not in ICON_GLYPHS:
+        raise ValueError(f"unknown player icon {name!r}: add it to ICON_GLYPHS")
+    return f'<span aria-hidden="true">{ICON_GLYPHS[name]}</span>'
+
+
+def _named_button(match: re.Match) -> str:
+    """Give a button without ``aria-label`` its ``title`` as accessible name."""
+    attrs = match.group("attrs")
+    if "aria-label=" in attrs:
+        return match.group(0)
+    title = re.search(r'title="([^"]+)"', attrs)
+    if title is None:
+        raise ValueError(f"player button without a title or aria-label: {match.group(0)}")
+    return f'<button aria-label="{title.group(1)}"{attrs}>'
+
+
+def _replace_once(html: str, pattern: str, replacement: str) -> str:
+    html, count = re.subn(pattern, replacement, html)
+    if count != 1:
+        raise ValueError(f"expected one match of {pattern!r} in the player, found {count}")
+    return html
+
+
+def self_contained(html: str, alt: str) -> str:
+    """matplotlib's ``to_jshtml`` player made to need nothing off-site and to be accessible.
+
+    Drops the Font Awesome stylesheet (a CDN link), replaces each icon by a Unicode glyph
+    (hidden from screen readers; the button's ``aria-label`` names it), names every button and
+    the frame slider, and gives the frame image the alt text ``alt``. Raises ``ValueError`` on
+    an empty ``alt``, an unknown icon, or an off-site address left in the result.
+    """
+    if not alt or not alt.strip():
+        raise ValueError("alt must be a sentence saying what the animation shows")
+    alt = escape(alt, quote=True)
+    html = _FONT_AWESOME_LINK.sub("", html)
+    html = _ICON.sub(_glyph, html)
+    html = _BUTTON.sub(_named_button, html)
+    html = _replace_once(html, r'<img id="(_anim_img\w+)">', rf'<img id="\1" alt="{alt}">')
+    html = _replace_once(html, r'class="anim-slider"', 'class="anim-slider" aria-label="Frame"')
+    found = _OFF_SITE.search(html)
+    if found:
+        raise ValueError(f"the player still refers to an off-site address: {found.group(0)}")
+    return html
+
+
+def describe(n: int, kernel_size: int, stride: int, padding: int) -> str:
+    """The animation's alt text: what slides over what, and what fills in."""
+    n, k, s, p = _geometry(n, kernel_size, stride, padding)
+    m = (n + 2 * p - k) // s + 1
+    return (f"Animation: a {k}×{k} kernel slides over a {n}×{n} input zero-padded by {p} "
+            f"(grey cells), jumping {s} cell{'s' if s > 1 else ''} at a time; each position "
+            f"fills in one cell of the {m}×{m} output with the sum of the window times the "
+            f"kernel.")
+
+
 def sliding_window_html(n: int = 5, kernel_size: int = 3, stride: int = 1, padding: int = 1,
                         **kwargs) -> str:
     """Self-contained HTML/JS player (PNG frames embedded) of :func:`sliding_window_animation`.
 
     Display it with ``IPython.display.HTML``. The figure is closed, so no static copy is
-    shown as well; element ids are deterministic (see :func:`deterministic_ids`).
+    shown as well; the player needs nothing off-site and is accessible (see
+    :func:`self_contained`; its alt text is :func:`describe`), and its element ids are
+    deterministic (see :func:`deterministic_ids`).
     """
     import matplotlib.pyplot as plt
 
     anim = sliding_window_animation(n, kernel_size, stride, padding, **kwargs)
+    scene = anim._scene
     try:
         # frames are saved at the figure's own dpi, whatever the notebook's settings
         with plt.rc_context({"savefig.dpi": "figure", "savefig.bbox": None,
@@ -229,7 +314,8 @@ def sliding_window_html(n: int = 5, kernel_size: int = 3, stride: int = 1, paddi
             html = anim.to_jshtml(default_mode="loop")
     finally:
         plt.close(anim._fig)
-    return deterministic_ids(html)
+    alt = describe(scene.n, scene.k, scene.s, scene.p)
+    return deterministic_ids(self_contained(html, alt))
 
 
 def sliding_window_figure(n: int = 5, kernel_size: int = 3, stride: int = 1, padding: int = 1,

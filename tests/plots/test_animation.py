@@ -1,4 +1,5 @@
-"""The sliding-window animation: right window positions, right values, small and reproducible."""
+"""The sliding-window animation: right window positions, right values, small and reproducible,
+needing nothing off-site, every control named and the frame described."""
 from __future__ import annotations
 
 import gc
@@ -13,6 +14,7 @@ from matplotlib.figure import Figure
 
 from helpers.layers import conv_output_size
 from helpers.plots import animation
+from tools import alt_text
 
 pytestmark = pytest.mark.usefixtures("agg_backend")
 
@@ -72,13 +74,55 @@ def test_frames_show_the_correct_output_values():
 def test_html_is_self_contained_small_and_identical_between_runs():
     html = animation.sliding_window_html(5, 3, stride=2, padding=1)
     assert len(_frames(html)) == 9                               # 3 x 3 output pixels
-    assert "<script" in html and "http" not in html.split("<script", 1)[1][:200]
+    assert "<script" in html
     assert len(html) < 250_000                                   # ~ 9 small PNG frames
     assert html == animation.sliding_window_html(5, 3, stride=2, padding=1)
     other = animation.sliding_window_html(3, 3, stride=1, padding=0)
     assert len(_frames(other)) == 1
     ids = set(re.findall(r'id="_anim_img([0-9a-f]+)"', html))
     assert len(ids) == 1 and ids.isdisjoint(re.findall(r'id="_anim_img([0-9a-f]+)"', other))
+
+
+def test_html_needs_nothing_off_site_and_names_every_control():
+    html = animation.sliding_window_html(5, 3, stride=2, padding=1)
+    assert not re.search(r"https?://", html)                   # no CDN, no link of any kind
+    assert "<link" not in html and 'class="fa' not in html     # Font Awesome gone
+    buttons = re.findall(r"<button[^>]*>", html)
+    assert len(buttons) == 9 and all('aria-label="' in b for b in buttons)
+    assert re.search(r'class="anim-slider" aria-label="Frame"', html)
+    glyphs = re.findall(r'<span aria-hidden="true">([^<]+)</span>', html)
+    assert glyphs == [animation.ICON_GLYPHS[k] for k in animation.ICON_GLYPHS]
+    alt = re.findall(r'<img id="_anim_img[0-9a-f]+" alt="([^"]+)">', html)
+    assert alt == [animation.describe(5, 3, 2, 1)] and alt_text.problem(alt[0]) is None
+    assert "3×3 kernel" in alt[0] and "5×5 input" in alt[0] and "3×3 output" in alt[0]
+
+
+def _player(buttons: str) -> str:
+    return ('<link rel="stylesheet"\nhref="https://maxcdn.example.com/font-awesome/4.4.0/'
+            'css/font-awesome.min.css">\n<div class="animation"><img id="_anim_img0123">'
+            '<input class="anim-slider" type="range">' + buttons + "</div>")
+
+
+def test_self_contained_names_buttons_by_their_title_and_replaces_icons():
+    html = animation.self_contained(
+        _player('<button title="Play" onclick="a.play()"><i class="fa fa-play"></i></button>'),
+        alt='A kernel slides "here" & there.')
+    assert html == ('<div class="animation"><img id="_anim_img0123" alt="A kernel slides '
+                    '&quot;here&quot; &amp; there."><input class="anim-slider" '
+                    'aria-label="Frame" type="range"><button aria-label="Play" title="Play" '
+                    'onclick="a.play()"><span aria-hidden="true">\u25b6\ufe0e</span></button>'
+                    "</div>")
+
+
+@pytest.mark.parametrize("buttons, alt, match", [
+    ('<button title="Spin"><i class="fa fa-spinner"></i></button>', "A b c d.", "unknown"),
+    ('<button onclick="x()"><i class="fa fa-play"></i></button>', "A b c d.", "without a title"),
+    ('<a href="https://example.org">more</a>', "A b c d.", "off-site"),
+    ("", " ", "alt must be a sentence"),
+])
+def test_self_contained_refuses_what_it_cannot_make_offline_and_accessible(buttons, alt, match):
+    with pytest.raises(ValueError, match=match):
+        animation.self_contained(_player(buttons), alt)
 
 
 def test_deterministic_ids_replaces_every_random_id():

@@ -6,8 +6,14 @@ fails) and yields its address; ``browser`` is a Chromium instance; ``blank_page`
 no site behind it, for testing a script of ``tools/static`` on its own; :func:`open_page` opens
 a page and collects its JavaScript errors and failed local requests.
 
-Needs Debian's `chromium` (`make test` installs it when run as root). Without it the test is
-skipped with instructions -- except under CI (CI=true), where it must run.
+Chromium resolves no host name but the local server's, so a page cannot reach the network
+even when the test machine can; :func:`open_page` can record every request a page makes.
+``axe_script`` is axe-core's ``axe.min.js`` (the accessibility rules), fetched by
+``make browser-deps`` (``python -m tools.vendor fetch axe-core``).
+
+Needs Debian's `chromium` (`make test` installs it when run as root) and, for the
+accessibility test, axe-core. Without them the tests are skipped with instructions -- except
+under CI (CI=true), where they must run.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tools import vendor
 from tools.book import BUILD_DIR, ROOT
 
 HTML = BUILD_DIR / "html"
@@ -34,7 +41,20 @@ KNOWN_UPSTREAM_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",
                          "Got invalid theme mode: . Resetting to auto.")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-dev-shm-usage"]
+                  "--disable-sync", "--disable-dev-shm-usage",
+                  # offline: every host name but the local server's fails to resolve
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(message: str):
+    """Skip with instructions; under CI, where everything must run, fail instead."""
+    if under_ci():
+        pytest.fail("under CI the browser test must run, but " + message)
+    pytest.skip(message)
 
 
 def chromium_path() -> str | None:
@@ -49,12 +69,19 @@ def chromium_path() -> str | None:
 def browser_path():
     path = chromium_path()
     if path is None:
-        message = ("headless Chromium not found: install it with `sudo apt-get install chromium` "
-                   "(make test does this when run as root) to run the browser test")
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("under CI the browser test must run, but " + message)
-        pytest.skip(message)
+        missing("headless Chromium not found: install it with `sudo apt-get install chromium` "
+                "(make test does this when run as root) to run the browser test")
     return path
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core's axe.min.js, at the version tools/vendor.py pins."""
+    folder = vendor.installed("axe-core")
+    if folder is None:
+        missing("axe-core not found: run `make browser-deps` (or `python -m tools.vendor fetch "
+                "axe-core`, needs the network once) to run the accessibility test")
+    return folder / "axe.min.js"
 
 
 @pytest.fixture(scope="session")
@@ -104,9 +131,15 @@ def browser(browser_path):
         b.close()
 
 
-def open_page(browser, url):
-    """Open url; return (page, js_errors, failed_local_requests)."""
+def open_page(browser, url, requests: list[str] | None = None):
+    """Open url; return (page, js_errors, failed_local_requests).
+
+    ``requests``, if given, receives the URL of every request the page makes (the document,
+    scripts, styles, fonts, images, fetches...) for as long as it is open.
+    """
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
     local = urlparse(url).netloc
     js_errors, failed = [], []
     page.on("pageerror", lambda exc: str(exc) not in KNOWN_UPSTREAM_ERRORS
@@ -122,6 +155,11 @@ def open_page(browser, url):
     return page, js_errors, failed
 
 
+def wait_for_math(page) -> str | None:
+    """Wait until MathJax has typeset the page; its start-up error, if any (None: no error or
+    no MathJax on the page)."""
+    return page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+                         " ? MathJax.startup.promise.then(() => null, e => String(e)) : null")
 
 
 @pytest.fixture

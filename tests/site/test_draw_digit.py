@@ -15,7 +15,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from helpers.data import MNIST_NORM, load_mnist
 from helpers.digits import lenet_maps, preprocess_digit

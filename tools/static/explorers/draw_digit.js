@@ -121,7 +121,9 @@
     if (box === null) throw new Error("no ink: the drawing is empty");
     const crop = new Float64Array(box.h * box.w);
     for (let i = 0; i < box.h; i++) {
-      for (let j = 0; j < box.w; j++) crop[i * box.w + j] = pixels[(box.top + i) * width + box.left + j];
+      for (let j = 0; j < box.w; j++) {
+        crop[i * box.w + j] = pixels[(box.top + i) * width + box.left + j];
+      }
     }
     const scale = BOX / Math.max(box.h, box.w);
     const h = Math.max(1, roundHalfUp(box.h * scale));
@@ -179,7 +181,8 @@
               for (let v = 0; v < k; v++) {
                 const s = j + v - padding;
                 if (s < 0 || s >= x.width) continue;
-                sum += weight[((o * inC + c) * k + u) * k + v] * x.data[(c * x.height + r) * x.width + s];
+                const at = (c * x.height + r) * x.width + s;
+                sum += weight[((o * inC + c) * k + u) * k + v] * x.data[at];
               }
             }
           }
@@ -202,9 +205,10 @@
     for (let c = 0; c < x.channels; c++) {
       for (let i = 0; i < h; i++) {
         for (let j = 0; j < w; j++) {
-          const at = (r, s) => x.data[(c * x.height + r) * x.width + s];
+          const top = (c * x.height + 2 * i) * x.width + 2 * j;   // the window's top left
+          const below = top + x.width;
           out[(c * h + i) * w + j] =
-            (at(2 * i, 2 * j) + at(2 * i, 2 * j + 1) + at(2 * i + 1, 2 * j) + at(2 * i + 1, 2 * j + 1)) / 4;
+            (x.data[top] + x.data[top + 1] + x.data[below] + x.data[below + 1]) / 4;
         }
       }
     }
@@ -226,7 +230,9 @@
    * 28x28 after tanh), c3 (16 maps of 10x10 after tanh)}, each map stack as
    * {data, channels, height, width}. ``weights`` is decodeWeights(asset). */
   function forward(weights, input) {
-    if (input.length !== SIDE * SIDE) throw new Error(`forward: expected 784 values, got ${input.length}`);
+    if (input.length !== SIDE * SIDE) {
+      throw new Error(`forward: expected 784 values, got ${input.length}`);
+    }
     const w = (name) => weights[name];
     const x = maps(Float64Array.from(input), 1, SIDE, SIDE);
     const c1 = tanh(conv2d(x, w("features.0.weight"), w("features.0.bias"), 2));
@@ -374,8 +380,9 @@
       bars.forEach(({row}, d) => row.classList.toggle("cnn-digit-best", d === order[0][1]));
       root.cnnDrawDigit = {input: x, logits, probabilities, predicted: order[0][1]};
       if (announce) {
-        status.textContent = `LeNet-5 reads a ${order[0][1]} (${(100 * order[0][0]).toFixed(1)} %);` +
-          ` next most likely: ${order[1][1]} (${(100 * order[1][0]).toFixed(1)} %).`;
+        const [[p1, d1], [p2, d2]] = order;
+        status.textContent = `LeNet-5 reads a ${d1} (${(100 * p1).toFixed(1)} %);` +
+          ` next most likely: ${d2} (${(100 * p2).toFixed(1)} %).`;
       }
     }
 

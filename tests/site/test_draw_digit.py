@@ -100,8 +100,10 @@ def test_forward_equals_pytorch(scripts, mnist_test, model):
     got = scripts.evaluate("""([doc, inputs]) => {
         const net = CnnExplorers.drawDigit;
         const weights = net.decodeWeights(doc);
-        return inputs.map((x) => {
+        const same = net.forward(doc, inputs[0]).logits;   // the asset itself also works
+        return inputs.map((x, i) => {
           const out = net.forward(weights, x);
+          if (i === 0 && out.logits.some((z, d) => z !== same[d])) throw new Error("differ");
           return [out.logits, Array.from(out.c1.data), Array.from(out.c3.data)];
         }); }""", [json.loads(ASSET.read_text()), inputs.reshape(N_DIGITS, -1).tolist()])
     js_logits = np.array([g[0] for g in got])
@@ -118,7 +120,7 @@ def test_forward_equals_pytorch(scripts, mnist_test, model):
 def fake_site(page):
     """Serve a chapter page with the explorer's mount point, and tools/static/explorers as
     _static/explorers/, from memory at FAKE_SITE (no network)."""
-    html = ('<!doctype html><html><head><title>t</title>'
+    html = ('<!doctype html><html><head><meta charset="utf-8"><title>t</title>'
             '<link rel="stylesheet" href="../_static/explorers/explorers.css">'
             '<script src="../_static/explorers/common.js"></script>'
             '<script src="../_static/explorers/draw_digit.js"></script></head><body>'
@@ -190,6 +192,7 @@ def test_keyboard_path_and_narrow_width(blank_page):
     buttons = blank_page.locator(".cnn-digit-samples button")
     assert buttons.count() == 10
     assert blank_page.locator(".cnn-explorer-note").count() == 0
+    assert buttons.all_inner_texts() == [str(d) for d in range(10)]
     button = buttons.nth(3)
     label = button.inner_text()
     button.focus()

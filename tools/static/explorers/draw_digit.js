@@ -228,8 +228,10 @@
 
   /* LeNet-5 on one normalised 28x28 input (784 values): {logits: number[10], c1 (6 maps of
    * 28x28 after tanh), c3 (16 maps of 10x10 after tanh)}, each map stack as
-   * {data, channels, height, width}. ``weights`` is decodeWeights(asset). */
+   * {data, channels, height, width}. ``weights`` is decodeWeights(asset), or the asset itself
+   * (decoded on every call). */
   function forward(weights, input) {
+    if (weights.tensors) weights = decodeWeights(weights);
     if (input.length !== SIDE * SIDE) {
       throw new Error(`forward: expected 784 values, got ${input.length}`);
     }
@@ -455,7 +457,8 @@
 
     loadWeights(weightsUrl(config)).then(({doc, weights}) => {
       network = {weights};
-      for (const sample of doc.samples || []) {
+      const byLabel = [...(doc.samples || [])].sort((a, b) => a.label - b.label);
+      for (const sample of byLabel) {
         samples.append(el("button", {
           type: "button", onclick: () => loadSample(sample),
           "aria-label": `MNIST test digit ${sample.label} (test image ${sample.index})`,

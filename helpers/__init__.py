@@ -29,6 +29,8 @@ Chapter 5  Receptive fields
 Chapter 6  LeNet, AlexNet, VGG
     models.lenet, models.alexnet, models.vgg; experiments.training_recipes;
                     plots.architectures (architecture_diagram, cost_chart)
+    digits          preprocess_digit (a drawing made MNIST-like: fit 20x20, centre of mass to
+                    the centre), lenet_maps; plots.lenet_digit (digit_explorer: draw a digit)
 Chapter 7  Residual networks
     models.resnet (BasicBlock, PlainBlock, PreActBlock, Bottleneck, cifar_resnet, plain_net);
     experiments.depth; plots.blocks (block diagrams drawn from the zoo's blocks)
@@ -69,8 +71,9 @@ from helpers.layers import (
 # chapter 5: receptive fields
 from helpers.receptive_field import ReceptiveField, measured_receptive_field, receptive_field
 
-# chapters 6-9: the model zoo
+# chapters 6-9: the model zoo; chapter 6: a drawn digit made MNIST-like
 from helpers.models import MODEL_NAMES, get_model
+from helpers.digits import preprocess_digit
 
 # chapter 8: attention
 from helpers.attention import MultiHeadSelfAttention, scaled_dot_product_attention
@@ -86,7 +89,7 @@ __all__ = [
     # chapter 5
     "ReceptiveField", "measured_receptive_field", "receptive_field",
     # chapters 6-9
-    "MODEL_NAMES", "get_model",
+    "MODEL_NAMES", "get_model", "preprocess_digit",
     # chapter 8
     "MultiHeadSelfAttention", "scaled_dot_product_attention",
 ]

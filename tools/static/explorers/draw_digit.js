@@ -1,1 +1,478 @@
-/* Placeholder: the draw_digit explorer (see common.js). */
+/* Draw a digit (chapter 6): the reader draws on a canvas, and the chapter's LeNet-5 reads it,
+ * in the page, with no kernel.
+ *
+ * The drawing goes through the preprocessing that made MNIST (helpers.digits.preprocess_digit,
+ * the same algorithm in Python): crop to the ink, fit in 20x20 keeping the aspect ratio (area
+ * averaging), paste into 28x28 with the centre of mass at the centre, normalise. LeNet-5 then
+ * runs forward exactly as helpers.models.lenet5(input_size=28) at inference: conv 5x5 (padding
+ * 2), tanh, 2x2 average pool, conv 5x5, tanh, 2x2 average pool, three linear layers with tanh
+ * between them. Its weights come from _static/explorers/lenet5_mnist.json, written by
+ * `python -m tools.export_lenet` from a run of the chapter's recipe.
+ *
+ * The page shows the 28x28 input, C1's 6 and C3's 16 feature maps (after tanh; red positive,
+ * blue negative) and the ten class probabilities. Keyboard readers load MNIST test digits with
+ * buttons. Pure functions are published on CnnExplorers.drawDigit: preprocess, decodeWeights,
+ * forward, softmax.
+ */
+(function () {
+  "use strict";
+
+  const SIDE = 28;                           // MNIST's image side
+  const BOX = 20;                            // each digit is scaled to fit BOX x BOX
+  const NORM = {mean: 0.1307, std: 0.3081};  // helpers.data.MNIST_NORM
+  const CANVAS = 280;                        // the drawing canvas, in its own pixels
+  const PEN = 20;                            // stroke width on that canvas
+  // The directory of this script (_static/explorers/): the weights file sits beside it.
+  const SCRIPT_URL = document.currentScript ? document.currentScript.src : "";
+
+  /* ------------------------------------------------------------------ preprocessing */
+
+  /* Nearest integer, halves up (Python side: helpers.digits._round_half_up). */
+  function roundHalfUp(x) {
+    return Math.floor(x + 0.5);
+  }
+
+  /* Area-averaging weights along one axis: output pixel i averages the input over
+   * [i, i + 1) * nIn / nOut, each input pixel weighted by its overlap. Returns, per output
+   * pixel, {start, weights}. */
+  function areaWeights(nIn, nOut) {
+    const scale = nIn / nOut;
+    const rows = [];
+    for (let i = 0; i < nOut; i++) {
+      const lo = i * scale;
+      const hi = (i + 1) * scale;
+      const start = Math.floor(lo);
+      const weights = [];
+      for (let k = start; k < Math.min(nIn, Math.ceil(hi)); k++) {
+        weights.push((Math.min(hi, k + 1) - Math.max(lo, k)) / scale);
+      }
+      rows.push({start, weights});
+    }
+    return rows;
+  }
+
+  /* Resize an (h, w) array to (outH, outW) by area averaging: rows first, then columns. */
+  function areaResize(ink, h, w, outH, outW) {
+    const byRow = areaWeights(h, outH);
+    const byCol = areaWeights(w, outW);
+    const tall = new Float64Array(outH * w);
+    byRow.forEach(({start, weights}, i) => {
+      for (let j = 0; j < w; j++) {
+        let sum = 0;
+        weights.forEach((weight, t) => { sum += weight * ink[(start + t) * w + j]; });
+        tall[i * w + j] = sum;
+      }
+    });
+    const out = new Float64Array(outH * outW);
+    for (let i = 0; i < outH; i++) {
+      byCol.forEach(({start, weights}, j) => {
+        let sum = 0;
+        weights.forEach((weight, t) => { sum += weight * tall[i * w + start + t]; });
+        out[i * outW + j] = sum;
+      });
+    }
+    return out;
+  }
+
+  /* [row, column] of the centre of mass, rounded to 1e-6 (as helpers.digits.centre_of_mass),
+   * so that the same drawing is placed on the same pixel in both languages. */
+  function centreOfMass(ink, h, w) {
+    let total = 0;
+    let rows = 0;
+    let cols = 0;
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) {
+        const v = ink[i * w + j];
+        total += v;
+        rows += v * i;
+        cols += v * j;
+      }
+    }
+    if (!(total > 0)) throw new Error("no ink: the drawing is empty");
+    const round6 = (x) => Math.floor(x * 1e6 + 0.5) / 1e6;
+    return [round6(rows / total), round6(cols / total)];
+  }
+
+  /* The ink's bounding box {top, left, h, w}, or null when there is no ink. */
+  function boundingBox(ink, h, w) {
+    let top = h, bottom = -1, left = w, right = -1;
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) {
+        if (ink[i * w + j] > 0) {
+          top = Math.min(top, i); bottom = Math.max(bottom, i);
+          left = Math.min(left, j); right = Math.max(right, j);
+        }
+      }
+    }
+    return bottom < 0 ? null : {top, left, h: bottom - top + 1, w: right - left + 1};
+  }
+
+  /* A drawing (row-major array of height * width ink values in [0, 1], ink bright) -> the
+   * 28x28 input of LeNet-5 (Float32Array of 784, normalised unless {normalise: false}).
+   * Throws on a wrong size, values outside [0, 1] or an empty drawing. */
+  function preprocess(pixels, height, width, {normalise = true} = {}) {
+    if (!(height >= 1 && width >= 1) || pixels.length !== height * width) {
+      throw new Error(`preprocess: expected ${height} x ${width} values, got ${pixels.length}`);
+    }
+    for (const v of pixels) {
+      if (!(v >= 0 && v <= 1)) throw new Error(`preprocess: ink must lie in [0, 1], got ${v}`);
+    }
+    const box = boundingBox(pixels, height, width);
+    if (box === null) throw new Error("no ink: the drawing is empty");
+    const crop = new Float64Array(box.h * box.w);
+    for (let i = 0; i < box.h; i++) {
+      for (let j = 0; j < box.w; j++) {
+        crop[i * box.w + j] = pixels[(box.top + i) * width + box.left + j];
+      }
+    }
+    const scale = BOX / Math.max(box.h, box.w);
+    const h = Math.max(1, roundHalfUp(box.h * scale));
+    const w = Math.max(1, roundHalfUp(box.w * scale));
+    const small = areaResize(crop, box.h, box.w, h, w);
+    const [cy, cx] = centreOfMass(small, h, w);
+    const centre = (SIDE - 1) / 2;
+    const top = Math.min(Math.max(roundHalfUp(centre - cy), 0), SIDE - h);
+    const left = Math.min(Math.max(roundHalfUp(centre - cx), 0), SIDE - w);
+    const out = new Float32Array(SIDE * SIDE);
+    for (let k = 0; k < out.length; k++) {
+      const i = Math.floor(k / SIDE) - top;
+      const j = (k % SIDE) - left;
+      const v = i >= 0 && i < h && j >= 0 && j < w ? small[i * w + j] : 0;
+      out[k] = normalise ? (v - NORM.mean) / NORM.std : v;
+    }
+    return out;
+  }
+
+  /* ------------------------------------------------------------------ LeNet-5 forward */
+
+  /* The asset's tensors {name: {shape, float32_base64}} -> {name: {shape, data: Float32Array}}
+   * (little-endian float32, as tools/export_lenet.py writes them). */
+  function decodeWeights(doc) {
+    const tensors = {};
+    for (const [name, {shape, float32_base64: b64}] of Object.entries(doc.tensors)) {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const view = new DataView(bytes.buffer);
+      const data = new Float32Array(bytes.length / 4);
+      for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(4 * i, true);
+      tensors[name] = {shape, data};
+    }
+    return tensors;
+  }
+
+  /* A map stack {data, channels, height, width}, row-major channel by channel. */
+  function maps(data, channels, height, width) {
+    return {data, channels, height, width};
+  }
+
+  /* Convolution (cross-correlation, as PyTorch) with zero padding, stride 1. */
+  function conv2d(x, {shape, data: weight}, {data: bias}, padding) {
+    const [outC, inC, k] = shape;
+    const oh = x.height + 2 * padding - k + 1;
+    const ow = x.width + 2 * padding - k + 1;
+    const out = new Float64Array(outC * oh * ow);
+    for (let o = 0; o < outC; o++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) {
+          let sum = bias[o];
+          for (let c = 0; c < inC; c++) {
+            for (let u = 0; u < k; u++) {
+              const r = i + u - padding;
+              if (r < 0 || r >= x.height) continue;
+              for (let v = 0; v < k; v++) {
+                const s = j + v - padding;
+                if (s < 0 || s >= x.width) continue;
+                const at = (c * x.height + r) * x.width + s;
+                sum += weight[((o * inC + c) * k + u) * k + v] * x.data[at];
+              }
+            }
+          }
+          out[(o * oh + i) * ow + j] = sum;
+        }
+      }
+    }
+    return maps(out, outC, oh, ow);
+  }
+
+  function tanh(x) {
+    return maps(x.data.map(Math.tanh), x.channels, x.height, x.width);
+  }
+
+  /* 2x2 average pooling with stride 2. */
+  function avgPool2(x) {
+    const h = Math.floor(x.height / 2);
+    const w = Math.floor(x.width / 2);
+    const out = new Float64Array(x.channels * h * w);
+    for (let c = 0; c < x.channels; c++) {
+      for (let i = 0; i < h; i++) {
+        for (let j = 0; j < w; j++) {
+          const top = (c * x.height + 2 * i) * x.width + 2 * j;   // the window's top left
+          const below = top + x.width;
+          out[(c * h + i) * w + j] =
+            (x.data[top] + x.data[top + 1] + x.data[below] + x.data[below + 1]) / 4;
+        }
+      }
+    }
+    return maps(out, x.channels, h, w);
+  }
+
+  /* y = W x + b for a vector x; W is (out, in) row-major. */
+  function linear(x, {shape: [outN, inN], data: weight}, {data: bias}) {
+    const y = new Float64Array(outN);
+    for (let o = 0; o < outN; o++) {
+      let sum = bias[o];
+      for (let i = 0; i < inN; i++) sum += weight[o * inN + i] * x[i];
+      y[o] = sum;
+    }
+    return y;
+  }
+
+  /* LeNet-5 on one normalised 28x28 input (784 values): {logits: number[10], c1 (6 maps of
+   * 28x28 after tanh), c3 (16 maps of 10x10 after tanh)}, each map stack as
+   * {data, channels, height, width}. ``weights`` is decodeWeights(asset), or the asset itself
+   * (decoded on every call). */
+  function forward(weights, input) {
+    if (weights.tensors) weights = decodeWeights(weights);
+    if (input.length !== SIDE * SIDE) {
+      throw new Error(`forward: expected 784 values, got ${input.length}`);
+    }
+    const w = (name) => weights[name];
+    const x = maps(Float64Array.from(input), 1, SIDE, SIDE);
+    const c1 = tanh(conv2d(x, w("features.0.weight"), w("features.0.bias"), 2));
+    const c3 = tanh(conv2d(avgPool2(c1), w("features.3.weight"), w("features.3.bias"), 0));
+    const flat = avgPool2(c3).data;   // (16, 5, 5) flattened as torch's nn.Flatten does
+    const f5 = linear(flat, w("classifier.1.weight"), w("classifier.1.bias")).map(Math.tanh);
+    const f6 = linear(f5, w("classifier.3.weight"), w("classifier.3.bias")).map(Math.tanh);
+    const logits = Array.from(linear(f6, w("classifier.5.weight"), w("classifier.5.bias")));
+    return {logits, c1, c3};
+  }
+
+  function softmax(logits) {
+    const top = Math.max(...logits);
+    const exps = logits.map((z) => Math.exp(z - top));
+    const total = exps.reduce((a, b) => a + b, 0);
+    return exps.map((e) => e / total);
+  }
+
+  /* ------------------------------------------------------------------ drawing */
+
+  /* Diverging colour for a tanh value in [-1, 1]: blue (negative), white, red (positive), as
+   * matplotlib's RdBu_r in the chapter's figures. */
+  function diverging(v) {
+    const t = Math.max(-1, Math.min(1, v));
+    const [r, g, b] = t < 0 ? [33, 102, 172] : [178, 24, 43];
+    const a = Math.abs(t);
+    return [255 + (r - 255) * a, 255 + (g - 255) * a, 255 + (b - 255) * a];
+  }
+
+  /* Paint a height x width grid of values on a canvas, one canvas pixel per value (CSS scales
+   * it up, pixelated); colour(v) -> [r, g, b]. */
+  function paint(canvas, values, height, width, colour, offset = 0) {
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext("2d");
+    const image = context.createImageData(width, height);
+    for (let k = 0; k < height * width; k++) {
+      const [r, g, b] = colour(values[offset + k]);
+      image.data.set([r, g, b, 255], 4 * k);
+    }
+    context.putImageData(image, 0, 0);
+  }
+
+  const grey = (v) => [255 * v, 255 * v, 255 * v];
+
+  /* ------------------------------------------------------------------ the explorer */
+
+  const loaded = {};   // weights URL -> Promise of the decoded asset
+
+  function weightsUrl(config) {
+    const name = config.weights || "lenet5_mnist.json";
+    const root = document.documentElement.dataset.content_root;
+    const base = SCRIPT_URL || new URL(`${root || ""}_static/explorers/`, location.href).href;
+    return new URL(name, base).href;
+  }
+
+  function loadWeights(url) {
+    if (!loaded[url]) {
+      loaded[url] = fetch(url)
+        .then((response) => {
+          if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+          return response.json();
+        })
+        .then((doc) => ({doc, weights: decodeWeights(doc)}));
+    }
+    return loaded[url];
+  }
+
+  /* A labelled block of small canvases, one per map. */
+  function mapGrid(title, count, className) {
+    const {el} = window.CnnExplorers;
+    const canvases = Array.from({length: count}, (_, i) => el("canvas", {
+      class: `cnn-digit-map ${className}`, role: "img", "aria-label": `${title}, map ${i + 1}`,
+    }));
+    const node = el("figure", {class: "cnn-digit-maps"},
+      el("figcaption", {}, title), el("div", {class: "cnn-digit-map-row"}, canvases));
+    return {node, canvases};
+  }
+
+  function mount(root, config) {
+    const {el, uniqueId} = window.CnnExplorers;
+    const pad = el("canvas", {
+      class: "cnn-digit-pad", width: CANVAS, height: CANVAS, role: "img",
+      "aria-label": "Drawing area: draw one digit with the mouse, a pen or a finger",
+    });
+    const context = pad.getContext("2d", {willReadFrequently: true});
+    const input = el("canvas", {class: "cnn-digit-input", role: "img",
+                                "aria-label": "The 28 by 28 input the network reads"});
+    const status = el("p", {class: "cnn-digit-status", "aria-live": "polite"},
+      "Loading the network's weights…");
+    const listId = uniqueId("probabilities");
+    const bars = Array.from({length: 10}, (_, d) => {
+      const fill = el("span", {class: "cnn-digit-bar-fill"});
+      const value = el("span", {class: "cnn-digit-value"}, "–");
+      const row = el("li", {class: "cnn-digit-row"}, el("span", {class: "cnn-digit-label"}, d),
+        el("span", {class: "cnn-digit-bar"}, fill), value);
+      return {row, fill, value};
+    });
+    const c1 = mapGrid("C1: 6 feature maps, 28×28 (after tanh)", 6, "cnn-digit-c1");
+    const c3 = mapGrid("C3: 16 feature maps, 10×10 (after tanh)", 16, "cnn-digit-c3");
+    let network = null;
+
+    function clearPad() {
+      context.fillStyle = "black";
+      context.fillRect(0, 0, CANVAS, CANVAS);
+    }
+
+    function inkOfPad() {
+      const rgba = context.getImageData(0, 0, CANVAS, CANVAS).data;
+      const ink = new Float64Array(CANVAS * CANVAS);
+      for (let k = 0; k < ink.length; k++) ink[k] = rgba[4 * k] / 255;
+      return ink;
+    }
+
+    function showEmpty(message) {
+      status.textContent = message;
+      bars.forEach(({fill, value}) => { fill.style.width = "0"; value.textContent = "–"; });
+      paint(input, new Float32Array(SIDE * SIDE), SIDE, SIDE, grey);
+      [...c1.canvases, ...c3.canvases].forEach((canvas) => {
+        canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+      });
+      root.cnnDrawDigit = null;
+    }
+
+    /* Read the pad, run the network, show everything; announce = update the live text. */
+    function classify(announce) {
+      if (!network) return;
+      let x;
+      try {
+        x = preprocess(inkOfPad(), CANVAS, CANVAS);
+      } catch (error) {
+        showEmpty("Draw a digit (0–9) in the black square, or load a test digit.");
+        return;
+      }
+      const {logits, c1: m1, c3: m3} = forward(network.weights, x);
+      const probabilities = softmax(logits);
+      paint(input, x, SIDE, SIDE, (v) => grey(v * NORM.std + NORM.mean));
+      c1.canvases.forEach((canvas, c) => paint(canvas, m1.data, 28, 28, diverging, c * 784));
+      c3.canvases.forEach((canvas, c) => paint(canvas, m3.data, 10, 10, diverging, c * 100));
+      probabilities.forEach((p, d) => {
+        bars[d].fill.style.width = `${(100 * p).toFixed(1)}%`;
+        bars[d].value.textContent = `${(100 * p).toFixed(1)} %`;
+      });
+      const order = probabilities.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
+      bars.forEach(({row}, d) => row.classList.toggle("cnn-digit-best", d === order[0][1]));
+      root.cnnDrawDigit = {input: x, logits, probabilities, predicted: order[0][1]};
+      if (announce) {
+        const [[p1, d1], [p2, d2]] = order;
+        status.textContent = `LeNet-5 reads a ${d1} (${(100 * p1).toFixed(1)} %);` +
+          ` next most likely: ${d2} (${(100 * p2).toFixed(1)} %).`;
+      }
+    }
+
+    /* Pointer drawing: mouse, pen and touch alike. */
+    let last = null;
+    let pending = false;
+    function point(event) {
+      const rect = pad.getBoundingClientRect();
+      return [(event.clientX - rect.left) * CANVAS / rect.width,
+              (event.clientY - rect.top) * CANVAS / rect.height];
+    }
+    function stroke(to) {
+      context.strokeStyle = "white";
+      context.lineWidth = PEN;
+      context.lineCap = "round";
+      context.lineJoin = "round";
+      context.beginPath();
+      context.moveTo(...(last || to));
+      context.lineTo(...to);
+      context.stroke();
+      last = to;
+      if (!pending) {         // classify at most once per animation frame while drawing
+        pending = true;
+        requestAnimationFrame(() => { pending = false; classify(false); });
+      }
+    }
+    pad.addEventListener("pointerdown", (event) => {
+      event.preventDefault();
+      pad.setPointerCapture(event.pointerId);
+      last = null;
+      stroke(point(event));
+    });
+    pad.addEventListener("pointermove", (event) => { if (last) stroke(point(event)); });
+    const end = () => {
+      if (last) { last = null; classify(true); }
+    };
+    pad.addEventListener("pointerup", end);
+    pad.addEventListener("pointercancel", end);
+
+    /* Keyboard path: paint an MNIST test digit on the pad (10 canvas pixels per pixel). */
+    function loadSample(sample) {
+      const pixels = Uint8Array.from(atob(sample.pixels), (c) => c.charCodeAt(0));
+      const small = document.createElement("canvas");
+      paint(small, pixels, SIDE, SIDE, (v) => [v, v, v]);
+      clearPad();
+      context.imageSmoothingEnabled = false;
+      context.drawImage(small, 0, 0, CANVAS, CANVAS);
+      classify(true);
+    }
+    const samples = el("div", {class: "cnn-digit-samples", role: "group",
+                               "aria-label": "Load an MNIST test digit"}, "Test digits: ");
+    const clear = el("button", {type: "button", onclick: () => {
+      clearPad();
+      classify(true);
+    }}, "Clear");
+
+    root.append(
+      el("div", {class: "cnn-digit-top"},
+        el("div", {class: "cnn-digit-left"}, pad, el("div", {class: "cnn-digit-buttons"}, clear),
+          samples),
+        el("div", {class: "cnn-digit-right"},
+          el("figure", {class: "cnn-digit-input-figure"},
+            el("figcaption", {}, "What LeNet-5 reads (28×28)"), input),
+          status,
+          el("p", {class: "cnn-digit-list-title", id: listId}, "Class probabilities"),
+          el("ol", {class: "cnn-digit-probabilities", "aria-labelledby": listId},
+            bars.map(({row}) => row)))),
+      c1.node, c3.node);
+    clearPad();
+
+    loadWeights(weightsUrl(config)).then(({doc, weights}) => {
+      network = {weights};
+      const byLabel = [...(doc.samples || [])].sort((a, b) => a.label - b.label);
+      for (const sample of byLabel) {
+        samples.append(el("button", {
+          type: "button", onclick: () => loadSample(sample),
+          "aria-label": `MNIST test digit ${sample.label} (test image ${sample.index})`,
+        }, sample.label));
+      }
+      showEmpty("Draw a digit (0–9) in the black square, or load a test digit.");
+      root.dataset.ready = "true";
+    }).catch((error) => {
+      console.error("draw-digit: could not load the weights", error);
+      status.textContent = `Could not load the network's weights (${error.message}).`;
+    });
+  }
+
+  window.CnnExplorers = window.CnnExplorers || {};
+  window.CnnExplorers.drawDigit = {preprocess, decodeWeights, forward, softmax, weightsUrl};
+  if (window.CnnExplorers.register) window.CnnExplorers.register("draw-digit", mount);
+})();

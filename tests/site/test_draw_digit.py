@@ -1,0 +1,231 @@
+"""The "draw a digit" explorer (tools/static/explorers/draw_digit.js) in headless Chromium.
+
+Against Python: its preprocessing equals helpers.digits.preprocess_digit on the same raw arrays
+(max abs difference <= 1e-5 on the normalised input), and its LeNet-5 forward pass equals
+PyTorch's with the asset's weights on 20 MNIST test digits (logits and both convolutions' maps,
+max abs difference <= 1e-4). In a page laid out like the website's (served from memory): the
+explorer loads its weights from beside its script, strokes drawn with the mouse are classified
+as the PyTorch model classifies the 28x28 input the page built, the keyboard path works, and
+nothing overflows at 400 px. On the built site: chapter 6 mounts it, with a screenshot at
+_build/screenshots/draw_digit.png.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers.data import MNIST_NORM, load_mnist
+from helpers.digits import lenet_maps, preprocess_digit
+from tests.site.conftest import SHOTS, open_page
+from tools import book
+from tools.export_lenet import ASSET, load_model
+
+STATIC = book.ROOT / "tools" / "static" / "explorers"
+PREPROCESS_TOL = 1e-5
+FORWARD_TOL = 1e-4
+N_DIGITS = 20
+FAKE_SITE = "http://book.test/"
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    _, _, x_test, y_test = load_mnist()
+    return x_test, y_test
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()[0]
+
+
+@pytest.fixture
+def scripts(blank_page):
+    """A blank page with common.js and draw_digit.js loaded (pure functions only)."""
+    for name in ("common.js", "draw_digit.js"):
+        blank_page.add_script_tag(path=str(STATIC / name))
+    return blank_page
+
+
+def js_preprocess(page, image: np.ndarray) -> np.ndarray:
+    h, w = image.shape
+    out = page.evaluate("([p, h, w]) => Array.from(CnnExplorers.drawDigit.preprocess(p, h, w))",
+                        [image.ravel().tolist(), h, w])
+    return np.array(out, dtype=np.float32).reshape(28, 28)
+
+
+def drawings(mnist_test) -> list[np.ndarray]:
+    """Raw drawings: MNIST digits, blobs of random sizes and aspect ratios, thin lines, one
+    pixel, ink touching the border, a digit far from the centre of a large canvas."""
+    rng = np.random.default_rng(0)
+    x_test = mnist_test[0]
+    cases = [x_test[i] / 255.0 for i in range(5)]
+    for h, w in [(60, 40), (33, 90), (120, 17), (9, 9), (280, 280)]:
+        img = np.zeros((h, w))
+        r0, c0 = rng.integers(0, h // 3 + 1), rng.integers(0, w // 3 + 1)
+        img[r0:r0 + max(1, h // 2), c0:c0 + max(1, w // 2)] = rng.random((max(1, h // 2),
+                                                                          max(1, w // 2)))
+        cases.append(img)
+    line = np.zeros((100, 100))
+    line[10:90, 50] = 1.0
+    dot = np.zeros((30, 30))
+    dot[3, 27] = 0.5
+    border = rng.random((40, 25))
+    big = np.zeros((280, 280))
+    big[200:256, 10:66] = np.kron(x_test[7] / 255.0, np.ones((2, 2)))
+    return cases + [line, dot, border, big]
+
+
+def test_preprocess_equals_python(scripts, mnist_test):
+    worst = 0.0
+    for image in drawings(mnist_test):
+        expected = preprocess_digit(image)
+        got = js_preprocess(scripts, image)
+        worst = max(worst, float(np.abs(got - expected).max()))
+    assert worst <= PREPROCESS_TOL, f"JS and Python preprocessing differ by {worst:.2e}"
+
+
+def test_preprocess_refuses_an_empty_drawing(scripts):
+    message = scripts.evaluate("""() => {
+        try { CnnExplorers.drawDigit.preprocess(new Float64Array(100), 10, 10); return "none"; }
+        catch (error) { return error.message; } }""")
+    assert "no ink" in message
+
+
+def test_forward_equals_pytorch(scripts, mnist_test, model):
+    x_test = mnist_test[0][:N_DIGITS]
+    inputs = ((x_test / 255.0 - MNIST_NORM["mean"]) / MNIST_NORM["std"]).astype(np.float32)
+    logits, c1, c3 = lenet_maps(model, inputs)
+    got = scripts.evaluate("""([doc, inputs]) => {
+        const net = CnnExplorers.drawDigit;
+        const weights = net.decodeWeights(doc);
+        const same = net.forward(doc, inputs[0]).logits;   // the asset itself also works
+        return inputs.map((x, i) => {
+          const out = net.forward(weights, x);
+          if (i === 0 && out.logits.some((z, d) => z !== same[d])) throw new Error("differ");
+          return [out.logits, Array.from(out.c1.data), Array.from(out.c3.data)];
+        }); }""", [json.loads(ASSET.read_text()), inputs.reshape(N_DIGITS, -1).tolist()])
+    js_logits = np.array([g[0] for g in got])
+    js_c1 = np.array([g[1] for g in got]).reshape(c1.shape)
+    js_c3 = np.array([g[2] for g in got]).reshape(c3.shape)
+    differences = {"logits": np.abs(js_logits - logits.numpy()).max(),
+                   "C1": np.abs(js_c1 - c1.numpy()).max(), "C3": np.abs(js_c3 - c3.numpy()).max()}
+    assert max(differences.values()) <= FORWARD_TOL, differences
+    assert (js_logits.argmax(1) == logits.numpy().argmax(1)).all()
+
+
+# ------------------------------------------------------------------ the mounted explorer
+
+def fake_site(page):
+    """Serve a chapter page with the explorer's mount point, and tools/static/explorers as
+    _static/explorers/, from memory at FAKE_SITE (no network)."""
+    html = ('<!doctype html><html><head><meta charset="utf-8"><title>t</title>'
+            '<link rel="stylesheet" href="../_static/explorers/explorers.css">'
+            '<script src="../_static/explorers/common.js"></script>'
+            '<script src="../_static/explorers/draw_digit.js"></script></head><body>'
+            '<div class="cnn-explorer" data-explorer="draw-digit" data-config="{}">'
+            '<p class="cnn-explorer-note">static</p></div></body></html>')
+
+    def handle(route):
+        path = route.request.url[len(FAKE_SITE):]
+        if path == "chapters/06.html":
+            return route.fulfill(body=html, content_type="text/html")
+        name = path.removeprefix("_static/explorers/")
+        if name != path and (STATIC / name).is_file():
+            kind = {"js": "text/javascript", "css": "text/css", "json": "application/json"}
+            return route.fulfill(path=str(STATIC / name),
+                                 content_type=kind[name.rsplit(".", 1)[-1]])
+        return route.fulfill(status=404, body="")
+
+    page.route(f"{FAKE_SITE}**", handle)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.goto(f"{FAKE_SITE}chapters/06.html")
+    page.wait_for_selector('[data-explorer="draw-digit"][data-ready="true"]', timeout=20_000)
+    return errors
+
+
+def draw(page, strokes):
+    """Draw strokes (lists of (x, y) in [0, 1] of the pad) with the mouse."""
+    box = page.locator(".cnn-digit-pad").bounding_box()
+    for stroke in strokes:
+        points = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=8)
+        page.mouse.up()
+
+
+def page_result(page):
+    return page.evaluate("""() => {
+        const r = document.querySelector('[data-explorer="draw-digit"]').cnnDrawDigit;
+        return r && {input: Array.from(r.input), predicted: r.predicted}; }""")
+
+
+SKELETONS = {
+    1: [[(0.52, 0.15), (0.50, 0.50), (0.48, 0.85)]],
+    7: [[(0.25, 0.2), (0.75, 0.2), (0.55, 0.5), (0.42, 0.85)]],
+}
+
+
+@pytest.mark.parametrize("digit", sorted(SKELETONS))
+def test_drawn_strokes_are_read_as_pytorch_reads_them(blank_page, model, digit):
+    errors = fake_site(blank_page)
+    draw(blank_page, SKELETONS[digit])
+    result = page_result(blank_page)
+    assert result is not None, "nothing was classified after drawing"
+    x = np.array(result["input"], dtype=np.float32).reshape(28, 28)
+    torch_class = int(lenet_maps(model, x)[0].argmax())
+    assert result["predicted"] == torch_class
+    assert torch_class == digit, f"the {digit} drawn was read as {torch_class}"
+    status = blank_page.locator(".cnn-digit-status").inner_text()
+    assert f"reads a {digit}" in status
+    assert not errors, errors
+
+
+def test_keyboard_path_and_narrow_width(blank_page):
+    blank_page.set_viewport_size({"width": 400, "height": 900})
+    errors = fake_site(blank_page)
+    buttons = blank_page.locator(".cnn-digit-samples button")
+    assert buttons.count() == 10
+    assert blank_page.locator(".cnn-explorer-note").count() == 0
+    assert buttons.all_inner_texts() == [str(d) for d in range(10)]
+    button = buttons.nth(3)
+    label = button.inner_text()
+    button.focus()
+    blank_page.keyboard.press("Enter")
+    status = blank_page.locator(".cnn-digit-status")
+    assert status.get_attribute("aria-live") == "polite"
+    assert f"reads a {label}" in status.inner_text()
+    rows = blank_page.locator(".cnn-digit-row").all_inner_texts()
+    assert len(rows) == 10 and all("%" in r for r in rows)
+    overflow = blank_page.evaluate("""() => {
+        const root = document.querySelector('[data-explorer="draw-digit"]');
+        return [root.scrollWidth, root.clientWidth, document.documentElement.scrollWidth]; }""")
+    assert overflow[0] <= overflow[1] and overflow[2] <= 400, overflow
+    blank_page.locator(".cnn-digit-buttons button").click()
+    assert "Draw a digit" in status.inner_text()
+    assert not errors, errors
+
+
+# ------------------------------------------------------------------ on the built site
+
+def test_chapter_6_mounts_it(browser, site):
+    page, js_errors, failed = open_page(browser, site + "chapters/06_lenet_alexnet_vgg.html")
+    root = page.locator('[data-explorer="draw-digit"]')
+    assert root.count() == 1
+    page.wait_for_selector('[data-explorer="draw-digit"][data-ready="true"]', timeout=20_000)
+    fallback = root.locator("xpath=ancestor::*[contains(@class, 'cell_output')]//img")
+    assert fallback.count() >= 1 and not fallback.first.is_visible()
+    root.scroll_into_view_if_needed()
+    page.locator(".cnn-digit-samples button").first.click()
+    draw(page, [[(0.3, 0.3), (0.7, 0.3)]])   # a stroke over the test digit: the reader's turn
+    assert "reads a" in page.locator(".cnn-digit-status").inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    root.screenshot(path=str(SHOTS / "draw_digit.png"))
+    page.close()
+    assert not js_errors, js_errors
+    assert not failed, failed

@@ -1,0 +1,54 @@
+"""tools.export_lenet: the committed weights asset of the "draw a digit" explorer."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.data import MNIST_NORM, load_mnist
+from helpers.models import lenet5
+from helpers.train import evaluate, make_loader
+from tools import export_lenet
+
+
+def test_the_assets_accuracy_is_its_weights_accuracy():
+    model, doc = export_lenet.load_model()
+    _, _, x_test, y_test = load_mnist()
+    test = make_loader(x_test, y_test, batch_size=1000, device="cpu", **MNIST_NORM)
+    accuracy = evaluate(model, test, device="cpu")[1]
+    assert round(accuracy, 6) == doc["test_accuracy"]
+    assert doc["test_accuracy"] >= export_lenet.MIN_ACCURACY
+
+
+def test_the_asset_records_its_recipe_and_stays_small():
+    doc = json.loads(export_lenet.ASSET.read_text())
+    assert doc["recipe"] == export_lenet.RECIPE
+    assert doc["normalisation"] == MNIST_NORM
+    assert set(doc["tensors"]) == set(lenet5(input_size=28).state_dict())
+    assert sorted(s["label"] for s in doc["samples"]) == list(range(10))
+    assert export_lenet.ASSET.stat().st_size < 400_000
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    doc = json.loads(export_lenet.ASSET.read_text())
+    tensor = doc["tensors"]["classifier.5.bias"]
+    tensor["float32_base64"] = export_lenet.base64.b64encode(
+        np.zeros(10, "<f4").tobytes()).decode()
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="SHA-256"):
+        export_lenet.read_asset(path)
+
+
+def test_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setattr(export_lenet, "samples", lambda: [])
+    torch.manual_seed(0)
+    model = lenet5(input_size=28)
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(export_lenet.asset(model, 0.5)))
+    loaded, doc = export_lenet.load_model(path)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[name], tensor)
+    assert doc["test_accuracy"] == 0.5

@@ -1,0 +1,142 @@
+"""The weights of the website's "draw a digit" explorer: the chapter's LeNet-5, trained again.
+
+    python -m tools.export_lenet            # train, check, write tools/static/explorers/...
+    python -m tools.export_lenet --check    # train and compare with the committed asset
+
+Chapter 6 trains LeNet-5 on MNIST for two epochs (its cell "Training LeNet-5 on MNIST"); this
+tool repeats exactly that recipe (:data:`RECIPE`) with the course's own loaders and training
+loop, on the CPU with one thread so that the run is deterministic, evaluates the network on the
+10,000 test digits, refuses to write anything below :data:`MIN_ACCURACY` (the chapter's claim
+``ch06.lenet-acc``), and writes :data:`ASSET`: a JSON file with every tensor as little-endian
+float32 bytes in base64 with its shape, the recipe, the test accuracy, the torch version, the
+SHA-256 of the weights, and one test digit of each class (uint8 pixels in base64) for the
+explorer's keyboard path. ``tools/static/explorers/draw_digit.js`` reads it in the browser.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from helpers.data import MNIST_NORM, load_mnist
+from helpers.device import SEED_SHIFT_ENV, seed_everything
+from helpers.models import lenet5
+from helpers.train import evaluate, fit, make_loader
+from tools import book
+
+ASSET = book.ROOT / "tools" / "static" / "explorers" / "lenet5_mnist.json"
+FORMAT = "cnn-course/lenet5-weights/1"
+MIN_ACCURACY = 0.98
+# Chapter 6, "Training LeNet-5 on MNIST": the same calls with the same arguments.
+RECIPE = {"model": "lenet5(input_size=28), channels_last", "data": "MNIST, normalised with "
+          "MNIST_NORM", "batch_size": 128, "shuffle_seed": 0, "init_seed": 0, "epochs": 2,
+          "optimizer": "sgd", "lr": 0.2, "momentum": 0.9, "scheduler": "onecycle",
+          "device": "cpu", "threads": 1}
+
+
+def train_lenet() -> tuple[torch.nn.Module, float]:
+    """The chapter's LeNet-5 trained by :data:`RECIPE` on the CPU; returns (model, test
+    accuracy)."""
+    if os.environ.get(SEED_SHIFT_ENV, "0") != "0":
+        raise SystemExit(f"unset {SEED_SHIFT_ENV}: the asset is the chapter's default run")
+    torch.set_num_threads(RECIPE["threads"])
+    x_train, y_train, x_test, y_test = load_mnist()
+    train = make_loader(x_train, y_train, batch_size=RECIPE["batch_size"], shuffle=True,
+                        seed=RECIPE["shuffle_seed"], device="cpu", **MNIST_NORM)
+    test = make_loader(x_test, y_test, batch_size=1000, device="cpu", **MNIST_NORM)
+    seed_everything(RECIPE["init_seed"])
+    model = lenet5(input_size=28).to(memory_format=torch.channels_last)
+    fit(model, train, epochs=RECIPE["epochs"], lr=RECIPE["lr"], optimizer=RECIPE["optimizer"],
+        momentum=RECIPE["momentum"], scheduler=RECIPE["scheduler"], device="cpu",
+        progress=False)
+    return model, evaluate(model, test, device="cpu")[1]
+
+
+def tensors_of(model: torch.nn.Module) -> dict[str, np.ndarray]:
+    """Every tensor of the state dict as a C-contiguous little-endian float32 array."""
+    return {name: np.ascontiguousarray(t.detach().cpu().contiguous().numpy(), dtype="<f4")
+            for name, t in model.state_dict().items()}
+
+
+def weights_sha256(tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the tensors' bytes, concatenated in the state dict's order."""
+    digest = hashlib.sha256()
+    for array in tensors.values():
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def samples(per_class: int = 1) -> list[dict]:
+    """The first ``per_class`` test digits of each class: index, label, uint8 pixels (base64)."""
+    _, _, x_test, y_test = load_mnist()
+    picked = sorted(i for c in range(10) for i in np.flatnonzero(y_test == c)[:per_class])
+    return [{"index": int(i), "label": int(y_test[i]),
+             "pixels": base64.b64encode(x_test[i].astype(np.uint8).tobytes()).decode()}
+            for i in picked]
+
+
+def asset(model: torch.nn.Module, accuracy: float) -> dict:
+    """The JSON document written to :data:`ASSET`."""
+    tensors = tensors_of(model)
+    return {
+        "format": FORMAT, "model": "helpers.models.lenet5(input_size=28)", "recipe": RECIPE,
+        "normalisation": MNIST_NORM, "test_accuracy": round(float(accuracy), 6),
+        "torch_version": torch.__version__, "sha256": weights_sha256(tensors),
+        "tensors": {name: {"shape": list(a.shape), "float32_base64":
+                           base64.b64encode(a.tobytes()).decode()}
+                    for name, a in tensors.items()},
+        "samples": samples(),
+    }
+
+
+def read_asset(path: Path = ASSET) -> tuple[dict[str, torch.Tensor], dict]:
+    """(state dict, the document) of an asset written by this tool; checks its SHA-256."""
+    doc = json.loads(Path(path).read_text())
+    if doc.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a {FORMAT} file")
+    arrays = {name: np.frombuffer(base64.b64decode(t["float32_base64"]), dtype="<f4")
+              .reshape(t["shape"]) for name, t in doc["tensors"].items()}
+    if weights_sha256(arrays) != doc["sha256"]:
+        raise ValueError(f"{path}: the weights do not match their SHA-256")
+    return {name: torch.from_numpy(a.copy()) for name, a in arrays.items()}, doc
+
+
+def load_model(path: Path = ASSET) -> tuple[torch.nn.Module, dict]:
+    """The asset's LeNet-5, in evaluation mode, and its document."""
+    state, doc = read_asset(path)
+    model = lenet5(input_size=28)
+    model.load_state_dict(state)
+    return model.eval(), doc
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ASSET)
+    parser.add_argument("--check", action="store_true",
+                        help="compare with the asset at --out instead of writing it")
+    args = parser.parse_args(argv)
+    model, accuracy = train_lenet()
+    print(f"test accuracy {accuracy:.2%} ({RECIPE['epochs']} epochs, torch {torch.__version__})")
+    if accuracy < MIN_ACCURACY:
+        print(f"below the chapter's {MIN_ACCURACY:.0%}: nothing written", file=sys.stderr)
+        return 1
+    doc = asset(model, accuracy)
+    if args.check:
+        stored = json.loads(args.out.read_text())
+        same = stored["sha256"] == doc["sha256"]
+        print(f"{args.out}: {'the same weights' if same else 'different weights'}")
+        return 0 if same else 1
+    args.out.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB), sha256 {doc['sha256']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

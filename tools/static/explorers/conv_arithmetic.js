@@ -37,7 +37,10 @@
   const STEP_MS = 700;          // one window position per STEP_MS while playing
   const CELL = 20;              // side of one cell in SVG units
   const GAP = 2 * CELL;         // between the input and the output grid
-  const LABEL = 18;             // room for the grids' captions
+  const MIN_AREA = 7 * CELL;    // a grid's caption needs this much width
+  const MAX_WIDTH_PX = 720;     // the picture's widest on screen
+  const STACK_BELOW_PX = 560;   // on a narrower column the output goes below the input
+  const FONT_PX = 13;           // the captions' size on screen
   const COLOURS = {
     input: "#dbe9f6", padding: "#eeeeee", line: "#555555", tap: "#d62728",
     done: "#b5dfb0", current: "#2ca02c", pending: "#ffffff",
@@ -127,9 +130,9 @@
     return {defs: svg("defs", {}, pattern), url: `url(#${id})`};
   }
 
-  /* A grid of side x side cells at (x0, y0): returns {group, cells[row][col]}. fill(row, col)
-   * gives each cell's attributes. */
-  function grid(side, x0, y0, kind, fill) {
+  /* A grid of side x side cells with its top-left corner at {x, y}: returns
+   * {group, cells[row][col]}. fill(row, col) gives each cell's attributes. */
+  function grid(side, {x: x0, y: y0}, kind, fill) {
     const group = svg("g", {class: `cnn-conv-${kind}`});
     const cells = [];
     for (let row = 0; row < side; row += 1) {
@@ -146,16 +149,37 @@
     return {group, cells};
   }
 
-  /* The whole picture for one setting (no window placed yet): returns the SVG and the handles
-   * that draw() changes on each step. */
-  function picture(state) {
+  /* Where the two grids go: side by side, or on a column narrower than STACK_BELOW_PX the
+   * output below the input. Sizes are in SVG units; the captions' font is scaled so that it
+   * shows at FONT_PX on a column columnPx wide. */
+  function layout(width, out, columnPx) {
+    const column = columnPx || MAX_WIDTH_PX;        // 0 while the page is not laid out
+    const stacked = column < STACK_BELOW_PX;
+    const inputArea = Math.max(width * CELL, MIN_AREA);
+    const outputArea = Math.max(out * CELL, MIN_AREA);
+    const total = stacked ? Math.max(inputArea, outputArea) : inputArea + GAP + outputArea;
+    // As wide as the column allows, but no cell above 1.5 times its SVG size.
+    const shownPx = Math.min(column, MAX_WIDTH_PX, 1.5 * total);
+    const font = FONT_PX * total / shownPx;
+    const label = font + 6;
+    const inputAt = {x: 0, y: label};
+    const outputAt = stacked ? {x: 0, y: label + width * CELL + GAP / 2 + label}
+      : {x: inputArea + GAP, y: label};
+    const height = Math.max(inputAt.y + width * CELL, outputAt.y + out * CELL) + 2;
+    return {inputAt, outputAt, total, height, font, shownPx};
+  }
+
+  /* The whole picture for one setting on a column columnPx wide (no window placed yet):
+   * returns the SVG and the handles that drawStep() changes. */
+  function picture(state, columnPx) {
     const {n, kernel_size: k, stride: s, padding: p, dilation: d} = state.values;
     const width = n + 2 * p;
     const out = outputSize(n, k, s, p, d) || 0;
+    const at = layout(width, out, columnPx);
     const read = new Set(readCells(n, k, s, p, d));
     const hatch = hatchPattern();
     const isPadding = (i) => i < p || i >= p + n;
-    const input = grid(width, 0, LABEL, "input", (row, col) => {
+    const input = grid(width, at.inputAt, "input", (row, col) => {
       const pad = isPadding(row) || isPadding(col);
       const attributes = {fill: pad ? COLOURS.padding : COLOURS.input,
                           class: pad ? "cnn-conv-pad" : "cnn-conv-in"};
@@ -167,26 +191,25 @@
     for (let row = 0; row < width; row += 1) {
       for (let col = 0; col < width; col += 1) {
         if (read.has(row) && read.has(col)) continue;
-        unread.append(svg("rect", {x: col * CELL, y: LABEL + row * CELL, width: CELL,
-                                   height: CELL, fill: hatch.url}));
+        unread.append(svg("rect", {x: at.inputAt.x + col * CELL, y: at.inputAt.y + row * CELL,
+                                   width: CELL, height: CELL, fill: hatch.url}));
       }
     }
-    const outX = width * CELL + GAP;
-    const output = grid(out, outX, LABEL, "output", () => ({fill: COLOURS.pending}));
+    const output = grid(out, at.outputAt, "output", () => ({fill: COLOURS.pending}));
     const taps = svg("g", {class: "cnn-conv-taps"});
     const outline = svg("rect", {fill: "none", stroke: COLOURS.tap, "stroke-width": 2.5,
                                  class: "cnn-conv-window"});
-    const caption = (x, text) => svg("text", {x, y: LABEL - 5, "font-size": 13,
-                                              "font-family": "sans-serif"}, text);
-    const height = LABEL + Math.max(width, out) * CELL + 2;
-    const root = svg("svg", {viewBox: `-1 0 ${outX + Math.max(out, 1) * CELL + 2} ${height}`,
-                             role: "img", tabindex: 0, class: "cnn-conv-picture",
-                             style: `width: 100%; max-width: ${Math.min(44, (width + out) * 1.6 + 8)}rem;`
-                               + " height: auto; display: block;"},
-                     hatch.defs, caption(0, `padded input ${width}×${width}`),
-                     caption(outX, out ? `output ${out}×${out}` : "no output"),
+    const caption = (where, text) => svg("text", {x: where.x, y: where.y - 5,
+                                                  "font-size": at.font.toFixed(1),
+                                                  "font-family": "sans-serif"}, text);
+    const root = svg("svg", {viewBox: `-1 0 ${at.total + 2} ${at.height}`, role: "img",
+                             tabindex: 0, class: "cnn-conv-picture",
+                             style: `width: 100%; max-width: ${Math.round(at.shownPx)}px; `
+                               + "height: auto;"},
+                     hatch.defs, caption(at.inputAt, `padded input ${width}×${width}`),
+                     caption(at.outputAt, out ? `output ${out}×${out}` : "no output"),
                      input.group, unread, output.group, outline, taps);
-    return {root, input: input.cells, output: output.cells, taps, outline, out};
+    return {root, output: output.cells, taps, outline, out, inputAt: at.inputAt};
   }
 
   /* Place the window at output (step // H', step % H') and colour the output grid. */
@@ -205,14 +228,15 @@
     const cols = windowCells(j, k, s, d);
     for (const row of rows) {
       for (const col of cols) {
-        view.taps.append(svg("rect", {x: col * CELL + 3, y: LABEL + row * CELL + 3,
+        view.taps.append(svg("rect", {x: view.inputAt.x + col * CELL + 3,
+                                      y: view.inputAt.y + row * CELL + 3,
                                       width: CELL - 6, height: CELL - 6, fill: COLOURS.tap,
                                       "fill-opacity": 0.75, "data-row": row, "data-col": col}));
       }
     }
     const span = d * (k - 1) + 1;
-    Object.entries({x: cols[0] * CELL, y: LABEL + rows[0] * CELL, width: span * CELL,
-                    height: span * CELL, visibility: "visible"})
+    Object.entries({x: view.inputAt.x + cols[0] * CELL, y: view.inputAt.y + rows[0] * CELL,
+                    width: span * CELL, height: span * CELL, visibility: "visible"})
       .forEach(([key, value]) => view.outline.setAttribute(key, value));
     view.output.forEach((line, r) => line.forEach((cell, c) => {
       const index = r * out + c;
@@ -233,7 +257,7 @@
 
   function mount(root, config) {
     const limits = config.limits || {};
-    const state = {values: {}, step: 0, timer: null, view: null};
+    const state = {values: {}, step: 0, timer: null, view: null, columnPx: 0};
     const bounds = {};
     for (const control of CONTROLS) {
       const value = Number.isInteger(config[control.key]) ? config[control.key] : control.value;
@@ -288,21 +312,31 @@
       status.setAttribute("aria-live", "off");    // no announcement per frame while playing
     }
 
+    /* Draw the picture for the column's present width, the window where it was. */
+    function redraw() {
+      const focused = state.view !== null && document.activeElement === state.view.root;
+      state.columnPx = figure.clientWidth;
+      state.view = picture(state, state.columnPx);
+      state.view.root.addEventListener("keydown", onKey);
+      figure.replaceChildren(state.view.root);
+      if (focused) state.view.root.focus();
+      update();
+    }
+
     /* New settings: new picture, window back at the first position, formula rewritten. */
     function rebuild() {
       const {n, kernel_size: k, stride: s, padding: p, dilation: d} = state.values;
-      state.view = picture(state);
-      state.view.root.addEventListener("keydown", onKey);
-      figure.replaceChildren(state.view.root);
       state.step = 0;
+      redraw();
       const out = state.view.out;
+      const line = {style: "display: block"};
       formulaLine.replaceChildren(
-        el("span", {class: "cnn-conv-general"}, GENERAL_FORMULA), " ",
-        el("span", {class: "cnn-conv-substituted"}, formula(n, k, s, p, d)),
-        out ? ` → output ${out}×${out}` : el("strong", {}, ` ${noOutputReason(n, k, p, d)}`));
+        el("span", {...line, class: "cnn-conv-general"}, GENERAL_FORMULA),
+        el("span", line, "= ", el("span", {class: "cnn-conv-substituted"}, formula(n, k, s, p, d)),
+           out ? ` → output ${out}×${out}` : ""),
+        out ? "" : el("strong", line, noOutputReason(n, k, p, d)));
       if (!out) stop();
       [back, play, forward].forEach((button) => { button.disabled = !out; });
-      update();
     }
 
     function update() {
@@ -339,6 +373,12 @@
          back, " ", play, " ", forward),
       formulaLine, figure, status);
     rebuild();
+    // The column narrows or widens (window resized, phone turned): lay the picture out again.
+    if (typeof ResizeObserver === "function") {
+      new ResizeObserver(() => {
+        if (figure.clientWidth !== state.columnPx) redraw();
+      }).observe(figure);
+    }
   }
 
   window.CnnExplorers.convArithmetic = {outputSize, windowCells, windows, readCells, formula,

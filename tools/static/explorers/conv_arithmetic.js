@@ -201,7 +201,8 @@
                                  class: "cnn-conv-window"});
     const caption = (where, text) => svg("text", {x: where.x, y: where.y - 5,
                                                   "font-size": at.font.toFixed(1),
-                                                  "font-family": "sans-serif"}, text);
+                                                  "font-family": "sans-serif",
+                                                  fill: "currentColor"}, text);
     const root = svg("svg", {viewBox: `-1 0 ${at.total + 2} ${at.height}`, role: "img",
                              tabindex: 0, class: "cnn-conv-picture",
                              style: `width: 100%; max-width: ${Math.round(at.shownPx)}px; `
@@ -355,7 +356,7 @@
       }
       status.textContent = text;
       state.view.root.setAttribute("aria-label", `Padded ${size}×${size} input, `
-        + (out ? `${out}×${out} output. ${text}` : "no output."));
+        + (out ? `${out}×${out} output. ${text} Arrow keys move the window.` : "no output."));
     }
 
     /* Arrow keys step the window while the picture has the focus; space plays/pauses. */
@@ -369,7 +370,8 @@
 
     root.append(
       el("div", {class: "cnn-conv-controls"}, sliders),
-      el("div", {class: "cnn-conv-buttons", role: "group", "aria-label": "window position"},
+      el("div", {class: "cnn-conv-buttons", role: "group", "aria-label": "window position",
+                 style: "margin: 0.5rem 0"},
          back, " ", play, " ", forward),
       formulaLine, figure, status);
     rebuild();

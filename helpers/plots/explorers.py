@@ -116,9 +116,34 @@ def explorer(draw, web: tuple[str, dict] | None = None, **controls):
 
 # --------------------------------------------------------------------------- 1. sliding window
 
+CONV_CONTROLS = {"n": (1, 24), "kernel_size": (1, 9), "stride": (1, 5), "padding": (0, 4),
+                 "dilation": (1, 4)}
+"""Slider ranges of :func:`conv_explorer`, the same in Jupyter and on the website."""
+
+
 def _window_cells(i: int, kernel_size: int, stride: int, dilation: int) -> list[int]:
     """Padded-input positions read by output i."""
     return [i * stride + t * dilation for t in range(kernel_size)]
+
+
+def _signed(value: int) -> str:
+    """An integer with a true minus sign, as the formula prints it."""
+    return f"−{-value}" if value < 0 else str(value)
+
+
+def _conv_formula(n: int, kernel_size: int, stride: int, padding: int, dilation: int) -> str:
+    """H' = ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1 with the numbers substituted, down to its value
+    (which is below 1 when there is no output). The website's explorer writes the same string
+    (``formula`` in tools/static/explorers/conv_arithmetic.js)."""
+    top = n + 2 * padding - dilation * (kernel_size - 1) - 1
+    return (f"⌊({n} + 2·{padding} − {dilation}·({kernel_size} − 1) − 1)/{stride}⌋ + 1 = "
+            f"⌊{_signed(top)}/{stride}⌋ + 1 = {_signed(top // stride + 1)}")
+
+
+def _no_output_reason(n: int, kernel_size: int, padding: int, dilation: int) -> str:
+    """Why a convolution has no output (the website's explorer says the same)."""
+    return (f"No output: the window spans d(k − 1) + 1 = {dilation * (kernel_size - 1) + 1} "
+            f"cells, more than the n + 2p = {n + 2 * padding} cells of the padded input.")
 
 
 @light_figure
@@ -126,22 +151,24 @@ def draw_conv_windows(n: int = 7, kernel_size: int = 3, stride: int = 2, padding
                       dilation: int = 1):
     """One axis of a convolution: the padded input on top, then one row per output position
     with the input cells its window reads (at most the first 12 rows). Cells never read are
-    hatched."""
+    hatched. The title gives the output size by the formula, with the numbers substituted."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
+    formula = _conv_formula(n, kernel_size, stride, padding, dilation)
     try:
         out = conv_output_size(n, kernel_size, stride, padding, dilation)
-    except ValueError as error:
+    except ValueError:
         fig, ax = plt.subplots(figsize=(7, 1.4))
         ax.set_axis_off()
-        ax.text(0.5, 0.5, f"No output: {error}", ha="center", va="center", wrap=True,
-                fontsize=9)
+        ax.text(0.5, 0.5, f"H′ = {formula}\n"
+                f"{_no_output_reason(n, kernel_size, padding, dilation)}",
+                ha="center", va="center", wrap=True, fontsize=9)
         return fig
     width = n + 2 * padding
     rows = min(out, MAX_ROWS)
     read = {c for i in range(out) for c in _window_cells(i, kernel_size, stride, dilation)}
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.42 * width + 1.8), 0.42 * (rows + 2) + 1.0))
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.42 * width + 1.8), 0.42 * (rows + 2) + 1.2))
     for c in range(width):
         pad = c < padding or c >= padding + n
         ax.add_patch(Rectangle((c, 0), 1, 1, facecolor="#d9d9d9" if pad else "white",
@@ -164,23 +191,26 @@ def draw_conv_windows(n: int = 7, kernel_size: int = 3, stride: int = 2, padding
     ax.set_ylim(-(rows + 1.6), 1.2)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    span = dilation * (kernel_size - 1) + 1
-    ax.set_title(f"n={n}, k={kernel_size}, s={stride}, p={padding}, d={dilation}:  "
-                 f"output = ⌊({n} + 2·{padding} − {span})/{stride}⌋ + 1 = {out}"
-                 + ("   (hatched: never read)" if len(read) < width else ""), fontsize=9)
+    ax.set_title(f"n={n}, k={kernel_size}, s={stride}, p={padding}, d={dilation}"
+                 + ("   (hatched: never read)" if len(read) < width else "")
+                 + f"\nH′ = {formula}", fontsize=9)
     fig.tight_layout()
     return fig
 
 
 def conv_explorer(n: int = 7, kernel_size: int = 3, stride: int = 2, padding: int = 1,
                   dilation: int = 1) -> None:
-    """Sliders for input length, kernel size, stride, padding and dilation; shows the window
-    of every output position and the output size (static figure on the website)."""
+    """Sliders for input size, kernel size, stride, padding and dilation (ranges
+    :data:`CONV_CONTROLS`); shows the window of every output position and the output size.
+    On the website the static figure is followed by the mount point of the live JavaScript
+    explorer "conv-arithmetic" (2-D, with the window sliding), set to the same values."""
     def draw(n=n, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation):
         return draw_conv_windows(n, kernel_size, stride, padding, dilation)
 
-    explorer(draw, n=(1, 24), kernel_size=(1, 9), stride=(1, 5), padding=(0, 4),
-             dilation=(1, 4))
+    config = {"n": n, "kernel_size": kernel_size, "stride": stride, "padding": padding,
+              "dilation": dilation,
+              "limits": {name: list(bounds) for name, bounds in CONV_CONTROLS.items()}}
+    explorer(draw, web=("conv-arithmetic", config), **CONV_CONTROLS)
 
 
 # --------------------------------------------------------------------------- 2. field growth

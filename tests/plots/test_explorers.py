@@ -17,7 +17,9 @@ from matplotlib.figure import Figure
 from helpers.layers import conv_output_size
 from helpers.plots import explorers
 from helpers.plots.explorers import (
+    CONV_CONTROLS,
     STATIC_NOTE,
+    _conv_formula,
     conv_explorer,
     draw_conv_windows,
     draw_receptive_field_growth,
@@ -29,6 +31,7 @@ from helpers.plots.explorers import (
     receptive_field_config,
     receptive_field_explorer,
     stride_schedule,
+    web_mount,
 )
 from helpers.receptive_field import receptive_field
 
@@ -80,9 +83,34 @@ def test_static_rendering_when_outputs_are_stored(monkeypatch, capsys):
     assert not interactive_session()
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
-    assert conv_explorer() is None
+
+    def draw(a=1):
+        return Figure()
+
+    assert explorer(draw, a=(0, 3)) is None           # no website version: the note
     assert all(isinstance(obj, Figure) for obj in shown) and len(shown) == 1
     assert capsys.readouterr().out.count(STATIC_NOTE) == 1
+
+
+def test_conv_explorer_stores_its_figure_and_the_web_mount(monkeypatch, capsys):
+    monkeypatch.setenv("CNN_COURSE_NO_PROGRESS", "1")
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    assert conv_explorer(n=5, kernel_size=3, stride=1, padding=1, dilation=1) is None
+    figure, mount = shown
+    assert isinstance(figure, Figure) and "= 5" in figure.axes[0].get_title()
+    config = {"n": 5, "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 1,
+              "limits": {name: list(bounds) for name, bounds in CONV_CONTROLS.items()}}
+    assert mount.data == web_mount("conv-arithmetic", config)
+    assert capsys.readouterr().out == ""          # the note is inside the mount point
+
+
+def test_the_formula_is_written_out_with_the_numbers():
+    assert _conv_formula(5, 3, 1, 1, 1) == "⌊(5 + 2·1 − 1·(3 − 1) − 1)/1⌋ + 1 = ⌊4/1⌋ + 1 = 5"
+    assert _conv_formula(3, 5, 2, 0, 1).endswith("= ⌊−2/2⌋ + 1 = 0")
+    fig = draw_conv_windows(3, 5, 2, 0, 1)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert _conv_formula(3, 5, 2, 0, 1) in texts and "spans d(k − 1) + 1 = 5 cells" in texts
 
 
 def test_no_sliders_outside_a_kernel(monkeypatch):

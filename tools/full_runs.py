@@ -121,23 +121,28 @@ def run_lenet(smoke: bool = False) -> Result:
     epochs, seeds = (1, (0,)) if smoke else (4, (0, 1, 2))
     start = time.perf_counter()
     runs = _per_seed(_lenet_seed, seeds, epochs, smoke)
-    accs = [acc for acc, _ in runs]
-    curves = [curve for _, curve in runs]
-    mean, sd = float(np.mean(accs)), float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
-    rows = [f"seed {s}: {a:.2%}" for s, a in zip(seeds, accs)]
     return Result("lenet5-mnist", "06_lenet_alexnet_vgg", "LeNet-5 (tanh, average pooling)",
                   count_parameters(lenet5()),
                   "MNIST, 60,000 training / 10,000 test digits, 28x28",
                   epochs, "the chapter's recipe: SGD momentum 0.9, one-cycle max lr 0.2, no "
                   "weight decay, batch 128, no augmentation; seeds " + ", ".join(map(str, seeds)),
-                  f"mean test accuracy over {len(seeds)} seeds", mean,
-                  "99.05 % (LeCun et al., 1998, no distortions)",
-                  time.perf_counter() - start,
-                  per_epoch=[round(float(v), 4) for v in np.mean(curves, axis=0)],
-                  display=f"{mean:.2%} ± {sd:.2%}",
-                  details="; ".join(rows) + f"; mean ± sd {mean:.2%} ± {sd:.2%} (the per-epoch "
-                          "accuracies are means over the seeds)",
-                  extra={"seeds": list(seeds), "accuracies": accs, "curves": curves})
+                  target="99.05 % (LeCun et al., 1998, no distortions)",
+                  seconds=time.perf_counter() - start, **_over_seeds(seeds, runs))
+
+
+def _over_seeds(seeds, runs: list[tuple[float, list[float]]]) -> dict:
+    """A multi-seed run's metric, mean accuracy and its display, per-epoch means, per-seed
+    details and raw numbers (``extra``), from one (final accuracy, per epoch) per seed."""
+    accs = [acc for acc, _ in runs]
+    curves = [curve for _, curve in runs]
+    mean, sd = float(np.mean(accs)), float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
+    rows = [f"seed {s}: {a:.2%}" for s, a in zip(seeds, accs)]
+    return dict(metric=f"mean test accuracy over {len(seeds)} seeds", value=mean,
+                per_epoch=[round(float(v), 4) for v in np.mean(curves, axis=0)],
+                display=f"{mean:.2%} ± {sd:.2%}",
+                details="; ".join(rows) + f"; mean ± sd {mean:.2%} ± {sd:.2%} (the per-epoch "
+                        "accuracies are means over the seeds)",
+                extra={"seeds": list(seeds), "accuracies": accs, "curves": curves})
 
 
 class Bfloat16Autocast(torch.nn.Module):
@@ -180,10 +185,8 @@ def run_resnet(smoke: bool = False) -> Result:
     epochs, seeds = (1, (0,)) if smoke else (RESNET_EPOCHS, (0, 1, 2))
     start = time.perf_counter()
     runs = _per_seed(_resnet_seed, seeds, epochs, smoke)
-    accs = [acc for acc, _ in runs]
-    curves = [curve for _, curve in runs]
-    mean, sd = float(np.mean(accs)), float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0
-    rows = [f"seed {s}: {a:.2%}" for s, a in zip(seeds, accs)]
+    summary = _over_seeds(seeds, runs)
+    summary["extra"]["width"] = RESNET_WIDTH
     return Result("resnet8-fashion", "07_residual_networks",
                   f"ResNet-8, width {RESNET_WIDTH} (cifar_resnet)",
                   count_parameters(cifar_resnet(8, width=RESNET_WIDTH)),
@@ -191,16 +194,9 @@ def run_resnet(smoke: bool = False) -> Result:
                   "SGD momentum 0.9, one-cycle max lr 0.1, weight decay 5e-4, batch 128, "
                   "random shifts of up to 2 px and left-right flips, bfloat16 autocast; seeds "
                   + ", ".join(map(str, seeds)),
-                  f"mean test accuracy over {len(seeds)} seeds", mean,
-                  "at least 93 %; 92.5 % for a 2-conv net under 100k parameters, 94.9 % for "
-                  "ResNet-18 with augmentation (Fashion-MNIST benchmark table)",
-                  time.perf_counter() - start,
-                  per_epoch=[round(float(v), 4) for v in np.mean(curves, axis=0)],
-                  display=f"{mean:.2%} ± {sd:.2%}",
-                  details="; ".join(rows) + f"; mean ± sd {mean:.2%} ± {sd:.2%} (the per-epoch "
-                          "accuracies are means over the seeds)",
-                  extra={"seeds": list(seeds), "accuracies": accs, "curves": curves,
-                         "width": RESNET_WIDTH})
+                  target="at least 93 %; 92.5 % for a 2-conv net under 100k parameters, 94.9 % "
+                         "for ResNet-18 with augmentation (Fashion-MNIST benchmark table)",
+                  seconds=time.perf_counter() - start, **summary)
 
 
 def _sweep_errors(n: int, epochs: int, depths, seed: int,

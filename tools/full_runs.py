@@ -43,6 +43,7 @@ from helpers.models import cifar_resnet, lenet5, mlp, plain_net, small_cnn, smal
 from helpers.summary import count_parameters
 from helpers.train import evaluate, fit, make_loader, subset
 from tools import book
+from tools.export_lenet import RECIPE as LENET_RECIPE  # chapter 6's recipe, defined once
 
 SMOKE_PAGE = book.BUILD_DIR / "full_runs_smoke.md"
 def machine_description() -> str:
@@ -105,10 +106,12 @@ def _lenet_seed(seed: int, epochs: int, smoke: bool, threads: int) -> tuple[floa
     x_tr, y_tr, x_te, y_te = _data(load_mnist, smoke)
     test = make_loader(x_te, y_te, batch_size=1000, **MNIST_NORM)
     seed_everything(seed)
-    train = make_loader(x_tr, y_tr, batch_size=128, shuffle=True, seed=seed, **MNIST_NORM)
+    train = make_loader(x_tr, y_tr, batch_size=LENET_RECIPE["batch_size"], shuffle=True,
+                        seed=seed, **MNIST_NORM)
     model = lenet5(input_size=28).to(memory_format=torch.channels_last)  # faster on CPU
-    acc, per_epoch = _train_and_test(model, train, test, epochs=epochs, smoke=smoke, lr=0.2,
-                                     optimizer="sgd", momentum=0.9, scheduler="onecycle")
+    acc, per_epoch = _train_and_test(model, train, test, epochs=epochs, smoke=smoke,
+                                     **{k: LENET_RECIPE[k] for k in
+                                        ("lr", "optimizer", "momentum", "scheduler")})
     return round(acc, 4), per_epoch
 
 

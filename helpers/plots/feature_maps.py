@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from helpers.device import to_numpy
+from helpers.plots.figures import map_stack
 from helpers.plots.style import light_figure
 
 __all__ = ["colour_filters", "filters_before_after", "photo_and_channels", "signed_maps"]
@@ -69,12 +70,7 @@ def signed_maps(maps, names=None, ncols: int = 4, cell: float = 2.4, image=None,
     """Feature maps (K, H, W) or (1, K, H, W), each in a diverging map centred on 0 with
     symmetric limits ``±max|map|`` (white = 0, red > 0, blue < 0), titled by ``names``
     (default: the map's index). With ``image`` (H, W) or (H, W, 3), it is shown first."""
-    a = to_numpy(maps)
-    if a.ndim == 4 and a.shape[0] == 1:
-        a = a[0]
-    if a.ndim != 3:
-        raise ValueError("maps must be (K, H, W) or (1, K, H, W), got shape "
-                         f"{to_numpy(maps).shape}")
+    a = map_stack(maps, name="maps", channels="K")
     names = [str(i) for i in range(len(a))] if names is None else list(names)
     if len(names) != len(a):
         raise ValueError(f"{len(a)} maps but {len(names)} names")

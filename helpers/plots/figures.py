@@ -121,18 +121,24 @@ def show_filters(weight, ncols: int = 8, channel: int | None = None, title: str 
     return fig
 
 
+def map_stack(maps, name: str = "feature maps", channels: str = "C") -> np.ndarray:
+    """Maps (C, H, W) or (1, C, H, W) -> a NumPy (C, H, W); a ValueError names ``name``
+    and writes the channel axis as ``channels``."""
+    a = to_numpy(maps)
+    if a.ndim == 4 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim != 3:
+        raise ValueError(f"{name} must be ({channels}, H, W) or (1, {channels}, H, W), got "
+                         f"shape {to_numpy(maps).shape}")
+    return a
+
+
 @light_figure
 def show_feature_maps(fmap, max_maps: int = 16, ncols: int = 8, cmap: str = "viridis",
                       title: str | None = None):
     """The first ``max_maps`` channels of a feature map (C, H, W) or (1, C, H, W), each with
     its own colour scale."""
-    a = to_numpy(fmap)
-    if a.ndim == 4 and a.shape[0] == 1:
-        a = a[0]
-    if a.ndim != 3:
-        raise ValueError("feature maps must be (C, H, W) or (1, C, H, W), got "
-                         f"{to_numpy(fmap).shape}")
-    a = a[:max_maps]
+    a = map_stack(fmap)[:max_maps]
     fig, axes = _grid(len(a), ncols, title=title)
     for i, (ax, m) in enumerate(zip(axes, a)):
         _show(ax, m, cmap=cmap)

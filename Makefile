@@ -7,11 +7,10 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 CHAPTERS := $(sort $(wildcard chapters/[0-9]*.ipynb))
-export PYTHONHASHSEED := 0
-# torch's OpenMP threads spin-wait by default; on a busy 2-core machine that costs 4-9x.
-export OMP_WAIT_POLICY := PASSIVE
-# Stored outputs carry no progress bars (learners still see them on Colab / in JupyterLab).
-export CNN_COURSE_NO_PROGRESS := 1
+# The chapter kernels' environment (PYTHONHASHSEED, OMP_WAIT_POLICY, ...), one NAME=value a
+# line; python -m tools.notebooks reads the same file (tools.book.kernel_env).
+include tools/kernel.env
+export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' tools/kernel.env)
 # A claim that does not hold fails the run here; in a learner's notebook it only warns.
 test execute bench full-runs: export CNN_COURSE_STRICT_CLAIMS := 1
 
@@ -55,7 +54,7 @@ lint: venv
 	$(BIN)/ruff check helpers tests tools chapters data
 
 lab: venv
-	$(BIN)/jupyter lab chapters
+	$(PY) -m tools.lab
 
 execute: venv
 	$(PY) -m tools.notebooks execute $(CHAPTERS)

@@ -51,12 +51,17 @@ def shifted_seed(seed: int) -> int:
 
 
 def seed_everything(seed: int = 0) -> int:
-    """Seed Python, NumPy and torch (all devices) with ``shifted_seed(seed)``; returns it."""
+    """Seed Python, NumPy and torch (all devices) with ``shifted_seed(seed)``; returns it.
+
+    Not the hashing of strings: Python fixes its hash randomisation when the interpreter
+    starts, from ``PYTHONHASHSEED``, so setting that variable here would change nothing. The
+    course's kernels get ``PYTHONHASHSEED=0`` before they start (``tools/kernel.env``, used by
+    ``make`` and ``python -m tools.notebooks``).
+    """
     seed = shifted_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
     return seed
 
 

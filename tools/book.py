@@ -29,9 +29,13 @@ READER_DIR = CHAPTERS_DIR / "colab"       # reader copies: what "open in Colab" 
 BUILD_DIR = ROOT / "_build"
 TOC = ROOT / "_toc.yml"
 CONFIG = ROOT / "_config.yml"
+STATIC_DIR = ROOT / "tools" / "static"    # html_static_path in _config.yml: the site's _static/
+EXPLORERS_DIR = STATIC_DIR / "explorers"  # the live explorers' JS, CSS and weights
+KERNEL_ENV = ROOT / "tools" / "kernel.env"  # the kernels' environment (see kernel_env())
 CHAPTER_NAME = re.compile(r"(\d{2})_([a-z0-9_]+)")
 COLAB = "https://colab.research.google.com/github"
 SOLUTION_TAG = "solution"                 # a chapter's exercise cells (see tools.student)
+LINKS_TAG = "exercise-links"              # a chapter's "run it yourself" cell (tools.notebooks)
 
 
 def budget_for(number: int) -> int:
@@ -80,6 +84,31 @@ def relative(path: Path) -> str:
 def config() -> dict:
     """``_config.yml`` as a dict."""
     return yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+
+
+def heading_anchor_depth() -> int:
+    """How deep MyST gives headings anchors (``myst_heading_anchors`` in ``_config.yml``:
+    3 means ``#`` to ``###``)."""
+    return int(config()["sphinx"]["config"]["myst_heading_anchors"])
+
+
+def kernel_env(path: Path = KERNEL_ENV) -> dict[str, str]:
+    """The environment every chapter kernel runs with, from ``tools/kernel.env``.
+
+    One ``NAME=value`` per line (``#`` starts a comment line). The Makefile includes the same
+    file and exports those names, and ``python -m tools.notebooks`` passes them to the kernels
+    it starts, so ``make test``, ``make execute`` and the tools run chapters alike.
+    """
+    env = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name.strip()):
+            raise ValueError(f"{relative(path)}:{number}: expected NAME=value, got {line!r}")
+        env[name.strip()] = value.strip()
+    return env
 
 
 def repository() -> tuple[str, str]:

@@ -31,7 +31,7 @@ from helpers.models import lenet5
 from helpers.train import evaluate, fit, make_loader
 from tools import book
 
-ASSET = book.ROOT / "tools" / "static" / "explorers" / "lenet5_mnist.json"
+ASSET = book.EXPLORERS_DIR / "lenet5_mnist.json"
 FORMAT = "cnn-course/lenet5-weights/1"
 MIN_ACCURACY = 0.98
 # Chapter 6, "Training LeNet-5 on MNIST": the same calls with the same arguments.

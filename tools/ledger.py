@@ -28,7 +28,6 @@ from tools import book
 
 LEDGER = book.CHAPTERS_DIR / "ledger.md"
 RECORD = GLUE_PREFIX + CLAIM_MIME
-ANCHOR_LEVELS = 3  # myst_heading_anchors in _config.yml: headings down to ### get anchors
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 SMALLEST = 5
 
@@ -87,19 +86,20 @@ def slugify(markdown: str) -> str:
 
 
 def sections(nb) -> list[Section | None]:
-    """For each cell, the nearest heading (level <= 3) at or above it (None before any).
+    """For each cell, the nearest heading with an anchor (level <= ``myst_heading_anchors`` in
+    ``_config.yml``, :func:`tools.book.heading_anchor_depth`) at or above it (None before any).
 
     Exercise headings are skipped: the text after an exercise continues its section, and no
     claim is computed inside an exercise. Anchors are made unique in notebook order the way
     MyST does it (``-1``, ``-2`` ...).
     """
     seen: Counter[str] = Counter()
-    current, out = None, []
+    current, out, depth = None, [], book.heading_anchor_depth()
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
                 m = HEADING.match(line)
-                if m and len(m.group(1)) <= ANCHOR_LEVELS:
+                if m and len(m.group(1)) <= depth:
                     title = heading_text(m.group(2))
                     slug = slugify(m.group(2))
                     if not title.startswith("Exercise"):

@@ -22,7 +22,6 @@ from tools import book, timings
 from tools.student import mark_solution_cells
 
 COLAB_MARK = "# Colab set-up"
-LINKS_TAG = "exercise-links"
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -83,10 +82,10 @@ def colab_cell() -> nbformat.NotebookNode:
 
 
 def links_cell(chapter: book.Chapter, seconds: float | None) -> nbformat.NotebookNode:
-    """The "run it yourself" markdown cell (tagged ``exercise-links``)."""
+    """The "run it yourself" markdown cell (tagged :data:`tools.book.LINKS_TAG`)."""
     cell = nbformat.v4.new_markdown_cell(links_cell_source(chapter, seconds))
-    cell.metadata["tags"] = [LINKS_TAG]
-    cell["id"] = LINKS_TAG
+    cell.metadata["tags"] = [book.LINKS_TAG]
+    cell["id"] = book.LINKS_TAG
     return cell
 
 
@@ -101,7 +100,7 @@ def sync(path: Path, seconds: dict[str, float] | None = None) -> bool:
     nb = nbformat.read(path, as_version=4)
     before = nbformat.writes(nb)
     chapter = book.chapter(path, nb)
-    cells = [c for c in nb.cells if not _is_colab_cell(c) and LINKS_TAG not in _tags(c)]
+    cells = [c for c in nb.cells if not _is_colab_cell(c) and book.LINKS_TAG not in _tags(c)]
     title_at = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), -1)
     colab = colab_cell()
     old = next((c for c in nb.cells if _is_colab_cell(c)), None)
@@ -122,10 +121,8 @@ def run_notebook(path: Path, write: bool, timeout: int = 600) -> float:
     """Execute a notebook top to bottom in a fresh kernel (cwd = its folder); returns seconds."""
     from nbclient import NotebookClient
 
-    os.environ["CNN_COURSE_NO_PROGRESS"] = "1"
+    os.environ.update(book.kernel_env())   # tools/kernel.env, as under make
     os.environ.pop("MPLBACKEND", None)  # the kernel must use the inline backend to store figures
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(Path(path).parent)}})

@@ -54,7 +54,6 @@ from tools.roles import glue_records, to_markdown
 SOLUTION_TAG = book.SOLUTION_TAG
 EXERCISE_TAG = "exercise"
 INTRO_TAG = "exercise-intro"
-LINKS_TAG = "exercise-links"      # tools.notebooks' "run it yourself" cell
 HIDE_TAG = "hide-input"           # myst-nb: collapse the cell's source behind a toggle
 PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
 BEGIN = "### BEGIN SOLUTION"
@@ -244,7 +243,7 @@ def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
             _clear(nxt)
             stub = _define(imports, cell.source, where)[call.group(3)]
             nxt.outputs = [pending_output(call.group(2), stub)]
-    nb.cells = [c for c in nb.cells if LINKS_TAG not in _tags(c) and INTRO_TAG not in _tags(c)]
+    nb.cells = [c for c in nb.cells if book.LINKS_TAG not in _tags(c) and INTRO_TAG not in _tags(c)]
     nb.cells.insert(0, _new_markdown(nb, intro_source(nb, chapter), INTRO_TAG, INTRO_TAG))
     nbformat.validate(nb)
     return nb

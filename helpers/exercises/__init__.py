@@ -5,56 +5,19 @@ In a notebook::
     from helpers.exercises import check_dense_params
     dense_params = check_dense_params(dense_params)   # prints a verdict, returns a function
 
-Each chapter's checkers live in ``helpers/exercises/chNN.py`` and are imported below by name,
-chapter by chapter; each module's ``EXERCISES`` list is collected into :data:`EXERCISES`
-(``{"1.1": Exercise, ...}``). The framework is documented in :mod:`helpers.exercises.core`.
+Each chapter's checkers live in ``helpers/exercises/chNN.py``. This package finds every
+``chNN`` module by itself (:data:`CHAPTER_MODULES`, in chapter order), re-exports the names in
+each module's ``__all__`` and collects each module's ``EXERCISES`` list into :data:`EXERCISES`
+(``{"1.1": Exercise, ...}``): a new chapter's module needs no entry here. The framework is
+documented in :mod:`helpers.exercises.core`.
 """
 from __future__ import annotations
 
-from helpers.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09
-from helpers.exercises.ch01 import (
-    check_correlation_at_distance,
-    check_dense_params,
-    check_image_to_vector,
-    check_place_on_canvas,
-)
-from helpers.exercises.ch02 import (
-    check_conv2d_im2col,
-    check_diagonal_edge_filter,
-    check_multichannel_by_hand,
-    check_output_size,
-)
-from helpers.exercises.ch03 import (
-    check_blur_downsample,
-    check_max_pool_backward,
-    check_max_pool_loops,
-    check_stack_shapes,
-)
-from helpers.exercises.ch04 import (
-    check_conv_stack_parameters,
-    check_conv_volume,
-    check_mean_aware_score,
-)
-from helpers.exercises.ch05 import (
-    check_field_box,
-    check_receptive_field_size,
-    check_resnet_layers,
-)
-from helpers.exercises.ch06 import (
-    check_conv_macs,
-    check_dropout,
-    check_layer_costs,
-    check_shift_images,
-    check_vgg_block,
-)
-from helpers.exercises.ch07 import (
-    check_batch_norm,
-    check_bottleneck_block,
-    check_residual_block,
-    check_shortcut_params,
-)
-from helpers.exercises.ch08 import check_attention, check_patchify, check_separable_params
-from helpers.exercises.ch09 import check_design, check_field_per_million, check_stack_profile
+import importlib
+import pkgutil
+import re
+from types import ModuleType
+
 from helpers.exercises.core import (
     Case,
     Exercise,
@@ -67,7 +30,28 @@ from helpers.exercises.core import (
     run_check,
 )
 
-CHAPTER_MODULES = (ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09)
+CHAPTER_MODULE = re.compile(r"ch\d{2}")
+
+
+def _chapter_modules() -> tuple[ModuleType, ...]:
+    """Every ``helpers/exercises/chNN.py``, imported, in chapter order."""
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__)
+                   if CHAPTER_MODULE.fullmatch(m.name))
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in names)
+
+
+CHAPTER_MODULES = _chapter_modules()
+
+
+def _checkers(modules) -> dict[str, object]:
+    """The names each chapter module offers (its ``__all__``), each name once."""
+    offered: dict[str, object] = {}
+    for module in modules:
+        for name in module.__all__:
+            if name in offered:
+                raise ValueError(f"{module.__name__}: {name} is offered by another chapter too")
+            offered[name] = getattr(module, name)
+    return offered
 
 
 def _collect(modules) -> dict[str, Exercise]:
@@ -97,30 +81,10 @@ def exercise(number: str) -> Exercise:
         raise ValueError(f"no exercise {number!r}; known: {sorted(EXERCISES)}") from None
 
 
+_CHECKERS = _checkers(CHAPTER_MODULES)
+globals().update(_CHECKERS)
+
 __all__ = [
-    "EXERCISES", "Case", "Exercise", "Mistake", "Verdict", "check", "checker", "exercise",
-    "failing_case", "is_reference", "run_check",
-    # chapter 1
-    "check_correlation_at_distance", "check_dense_params", "check_image_to_vector",
-    "check_place_on_canvas",
-    # chapter 2
-    "check_conv2d_im2col", "check_diagonal_edge_filter", "check_multichannel_by_hand",
-    "check_output_size",
-    # chapter 3
-    "check_blur_downsample", "check_max_pool_backward", "check_max_pool_loops",
-    "check_stack_shapes",
-    # chapter 4
-    "check_conv_stack_parameters", "check_conv_volume", "check_mean_aware_score",
-    # chapter 5
-    "check_field_box", "check_receptive_field_size", "check_resnet_layers",
-    # chapter 6
-    "check_conv_macs", "check_dropout", "check_layer_costs", "check_shift_images",
-    "check_vgg_block",
-    # chapter 7
-    "check_batch_norm", "check_bottleneck_block", "check_residual_block",
-    "check_shortcut_params",
-    # chapter 8
-    "check_attention", "check_patchify", "check_separable_params",
-    # chapter 9
-    "check_design", "check_field_per_million", "check_stack_profile",
+    "CHAPTER_MODULES", "EXERCISES", "Case", "Exercise", "Mistake", "Verdict", "check", "checker",
+    "exercise", "failing_case", "is_reference", "run_check", *_CHECKERS,
 ]

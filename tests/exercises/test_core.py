@@ -392,3 +392,18 @@ def test_every_mistake_is_rejected_with_its_own_message(number, index):
     assert verdict.diagnosis == mistake.message, (
         f"Exercise {number}: mistake {index} ({mistake.message!r}) was diagnosed as "
         f"{verdict.diagnosis!r} — add a case that tells them apart\n{verdict.message}")
+
+
+def test_every_chapter_module_is_found_and_its_checkers_offered():
+    """helpers.exercises finds each helpers/exercises/chNN.py itself (no list to keep)."""
+    from pathlib import Path
+
+    import helpers.exercises as package
+
+    on_disk = sorted(p.stem for p in Path(package.__file__).parent.glob("ch[0-9][0-9].py"))
+    assert [m.__name__.rsplit(".", 1)[1] for m in package.CHAPTER_MODULES] == on_disk
+    for module in package.CHAPTER_MODULES:
+        for name in module.__all__:
+            assert name in package.__all__ and getattr(package, name) is getattr(module, name)
+    assert sorted(package.EXERCISES) == sorted(
+        ex.number for m in package.CHAPTER_MODULES for ex in m.EXERCISES)

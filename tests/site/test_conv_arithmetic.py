@@ -22,10 +22,10 @@ from helpers.plots.explorers import (
     _window_cells,
     web_mount,
 )
-from tests.site.conftest import ROOT, SHOTS, open_page
+from tests.site.conftest import SHOTS, open_page
+from tools import book
 
-SCRIPTS = [ROOT / "tools/static/explorers/common.js",
-           ROOT / "tools/static/explorers/conv_arithmetic.js"]
+SCRIPTS = [book.EXPLORERS_DIR / "common.js", book.EXPLORERS_DIR / "conv_arithmetic.js"]
 CHAPTER = "chapters/02_convolution_and_padding.html"
 WORKED_EXAMPLE = {"n": 5, "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 1}
 ORDER = ("n", "kernel_size", "stride", "padding", "dilation")

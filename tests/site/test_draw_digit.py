@@ -1,7 +1,9 @@
 """The "draw a digit" explorer (tools/static/explorers/draw_digit.js) in headless Chromium.
 
-Against Python: its preprocessing equals helpers.digits.preprocess_digit on the same raw arrays
-(max abs difference <= 1e-5 on the normalised input), and its LeNet-5 forward pass equals
+Against Python: its preprocessing, normalised with the weights asset's ``normalisation`` (the
+only place the script gets MNIST's mean and std from), equals helpers.digits.preprocess_digit
+on the same raw arrays (max abs difference <= 1e-5 on the normalised input), and its LeNet-5
+forward pass equals
 PyTorch's with the asset's weights on 20 MNIST test digits (logits and both convolutions' maps,
 max abs difference <= 1e-4). In a page laid out like the website's (served from memory): the
 explorer loads its weights from beside its script, strokes drawn with the mouse are classified
@@ -22,7 +24,7 @@ from tests.site.conftest import SHOTS, open_page
 from tools import book
 from tools.export_lenet import ASSET, load_model
 
-STATIC = book.ROOT / "tools" / "static" / "explorers"
+STATIC = book.EXPLORERS_DIR
 PREPROCESS_TOL = 1e-5
 FORWARD_TOL = 1e-4
 N_DIGITS = 20
@@ -48,10 +50,16 @@ def scripts(blank_page):
     return blank_page
 
 
-def js_preprocess(page, image: np.ndarray) -> np.ndarray:
+def asset_norm() -> dict:
+    """The normalisation the weights asset carries (what the explorer normalises with)."""
+    return json.loads(ASSET.read_text())["normalisation"]
+
+
+def js_preprocess(page, image: np.ndarray, norm: dict | None = None) -> np.ndarray:
     h, w = image.shape
-    out = page.evaluate("([p, h, w]) => Array.from(CnnExplorers.drawDigit.preprocess(p, h, w))",
-                        [image.ravel().tolist(), h, w])
+    out = page.evaluate(
+        "([p, h, w, norm]) => Array.from(CnnExplorers.drawDigit.preprocess(p, h, w, norm))",
+        [image.ravel().tolist(), h, w, norm])
     return np.array(out, dtype=np.float32).reshape(28, 28)
 
 
@@ -77,12 +85,17 @@ def drawings(mnist_test) -> list[np.ndarray]:
     return cases + [line, dot, border, big]
 
 
+def test_the_asset_carries_the_python_normalisation():
+    assert asset_norm() == MNIST_NORM
+
+
 def test_preprocess_equals_python(scripts, mnist_test):
     worst = 0.0
     for image in drawings(mnist_test):
-        expected = preprocess_digit(image)
-        got = js_preprocess(scripts, image)
-        worst = max(worst, float(np.abs(got - expected).max()))
+        for norm, normalise in ((asset_norm(), True), (None, False)):
+            expected = preprocess_digit(image, normalise=normalise)
+            got = js_preprocess(scripts, image, norm)
+            worst = max(worst, float(np.abs(got - expected).max()))
     assert worst <= PREPROCESS_TOL, f"JS and Python preprocessing differ by {worst:.2e}"
 
 

@@ -15,9 +15,10 @@ from torch import nn
 from helpers.models import alexnet, vgg16
 from helpers.plots.explorers import layers_module, receptive_field_config, web_mount
 from helpers.receptive_field import receptive_field
-from tests.site.conftest import ROOT, SHOTS, open_page
+from tests.site.conftest import SHOTS, open_page
+from tools import book
 
-EXPLORERS = ROOT / "tools" / "static" / "explorers"
+EXPLORERS = book.EXPLORERS_DIR
 TABLE_ROWS = ("els => els.map(tr => ['.cnn-rf-n', '.cnn-rf-r', '.cnn-rf-j', '.cnn-rf-P']"
               ".map(c => tr.querySelector(c).textContent))")
 

@@ -7,6 +7,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from tools import book
+
 
 def write_notebook(path: Path, cells) -> Path:
     """Write a v4.5 notebook with the python3 kernel and stable cell ids; returns ``path``."""
@@ -23,7 +25,11 @@ def write_notebook(path: Path, cells) -> Path:
 def tiny_chapter(tmp_path) -> Path:
     """``03_tiny.ipynb``: a title, a links cell, one code cell."""
     links = new_markdown_cell("**Run it yourself:** old links")
-    links.metadata["tags"] = ["exercise-links"]
+    links.metadata["tags"] = [book.LINKS_TAG]
     return write_notebook(tmp_path / "03_tiny.ipynb", [
         new_markdown_cell("# 3. A tiny chapter\n\nIntro."), links,
         new_code_cell("x = 1", execution_count=1)])
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: starts a server or trains (seconds to minutes)")

@@ -60,3 +60,34 @@ def test_site_address_comes_from_the_config():
     assert site == book.config()["html"]["baseurl"].rstrip("/") + "/"
     assert site.startswith("https://") and site.endswith("/")
     assert book.page_url("chapters/bibliography") == f"{site}chapters/bibliography.html"
+
+
+def test_static_files_and_explorers_are_where_the_config_serves_them():
+    sphinx = book.config()["sphinx"]["config"]
+    assert sphinx["html_static_path"] == [book.relative(book.STATIC_DIR)]
+    assert book.EXPLORERS_DIR.parent == book.STATIC_DIR
+    for name in sphinx["html_js_files"] + sphinx["html_css_files"]:
+        assert (book.STATIC_DIR / name).is_file(), name
+    assert any(name.startswith(f"{book.EXPLORERS_DIR.name}/") for name in sphinx["html_js_files"])
+
+
+def test_heading_anchor_depth_comes_from_the_config():
+    depth = book.heading_anchor_depth()
+    assert depth == book.config()["sphinx"]["config"]["myst_heading_anchors"]
+    assert 1 <= depth <= 6
+
+
+def test_kernel_env_is_one_file_that_the_makefile_includes(tmp_path):
+    env = book.kernel_env()
+    assert env["PYTHONHASHSEED"] == "0" and env["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert env["CNN_COURSE_NO_PROGRESS"] == "1"
+    makefile = (book.ROOT / "Makefile").read_text(encoding="utf-8")
+    assert f"include {book.relative(book.KERNEL_ENV)}" in makefile
+    for name in env:
+        assert f"export {name}" not in makefile, f"{name} is set in the Makefile too"
+    bad = tmp_path / "kernel.env"
+    bad.write_text("# a comment\nA=1\nnot a setting\n")
+    with pytest.raises(ValueError, match=":3: expected NAME=value"):
+        book.kernel_env(bad)
+    bad.write_text("# a comment\n\nA_1=x y\n")
+    assert book.kernel_env(bad) == {"A_1": "x y"}

@@ -100,7 +100,7 @@ def test_repository_url_lives_in_one_place():
 def test_sync_writes_links_and_run_time_once(tiny_chapter):
     assert notebooks.sync(tiny_chapter, {"03_tiny": 37.4}) is True
     nb = nbformat.read(tiny_chapter, as_version=4)
-    links = [c for c in nb.cells if notebooks.LINKS_TAG in c.metadata.get("tags", [])]
+    links = [c for c in nb.cells if book.LINKS_TAG in c.metadata.get("tags", [])]
     assert len(links) == 1 and nb.cells[1] is links[0]
     chapter = book.chapter(tiny_chapter)
     assert chapter.colab_url in links[0].source and "/chapters/colab/" in chapter.colab_url

@@ -40,7 +40,7 @@ def _code(source, count, text=None, tags=()):
 
 def synthetic_chapter() -> nbformat.NotebookNode:
     links = new_markdown_cell("**Run it yourself:** [open this chapter in Colab](x)")
-    links.metadata["tags"] = ["exercise-links"]
+    links.metadata["tags"] = [book.LINKS_TAG]
     nb = new_notebook(cells=[
         new_markdown_cell("# 1. A tiny chapter\n\nWhy count parameters?"),
         links,
@@ -71,8 +71,8 @@ def test_solutions_become_stubs_and_the_rest_is_kept(chapter):
     intro, *cells = nb.cells
     assert intro.cell_type == "markdown" and "exercise-intro" in intro.metadata["tags"]
     assert f"[1. A tiny chapter]({book.site_url()}chapters/01_tiny.html)" in intro.source
-    assert "exercise-links" not in str([c.metadata for c in cells])
-    kept = [c for c in source.cells if "exercise-links" not in c.metadata.get("tags", [])]
+    assert book.LINKS_TAG not in str([c.metadata for c in cells])
+    kept = [c for c in source.cells if book.LINKS_TAG not in c.metadata.get("tags", [])]
     assert len(cells) == len(kept)
     stub, check_cell, after = cells[3], cells[4], cells[5]
     assert stub.source == STUB
@@ -248,9 +248,10 @@ def _check_outputs(nb) -> list:
 
 @pytest.fixture
 def quiet_kernel_env(monkeypatch):
-    monkeypatch.setenv("CNN_COURSE_NO_PROGRESS", "1")
+    """The kernels' environment of tools/kernel.env (as under make), figures off screen."""
+    for name, value in book.kernel_env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setenv("PYTHONHASHSEED", "0")
 
 
 def test_generated_synthetic_notebook_runs_to_the_end(chapter, quiet_kernel_env):

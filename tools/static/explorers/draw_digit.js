@@ -7,7 +7,8 @@
  * runs forward exactly as helpers.models.lenet5(input_size=28) at inference: conv 5x5 (padding
  * 2), tanh, 2x2 average pool, conv 5x5, tanh, 2x2 average pool, three linear layers with tanh
  * between them. Its weights come from _static/explorers/lenet5_mnist.json, written by
- * `python -m tools.export_lenet` from a run of the chapter's recipe.
+ * `python -m tools.export_lenet` from a run of the chapter's recipe; so does the normalisation
+ * (the asset's `normalisation`, helpers.data.MNIST_NORM), which is stated nowhere else here.
  *
  * The page shows the 28x28 input, C1's 6 and C3's 16 feature maps (after tanh; red positive,
  * blue negative) and the ten class probabilities. Keyboard readers load MNIST test digits with
@@ -19,7 +20,6 @@
 
   const SIDE = 28;                           // MNIST's image side
   const BOX = 20;                            // each digit is scaled to fit BOX x BOX
-  const NORM = {mean: 0.1307, std: 0.3081};  // helpers.data.MNIST_NORM
   const CANVAS = 280;                        // the drawing canvas, in its own pixels
   const PEN = 20;                            // stroke width on that canvas
   // The directory of this script (_static/explorers/): the weights file sits beside it.
@@ -108,9 +108,13 @@
   }
 
   /* A drawing (row-major array of height * width ink values in [0, 1], ink bright) -> the
-   * 28x28 input of LeNet-5 (Float32Array of 784, normalised unless {normalise: false}).
-   * Throws on a wrong size, values outside [0, 1] or an empty drawing. */
-  function preprocess(pixels, height, width, {normalise = true} = {}) {
+   * 28x28 input of LeNet-5 (Float32Array of 784): normalised with `norm` ({mean, std}, the
+   * weights asset's `normalisation`), or ink in [0, 1] without it. Throws on a wrong size,
+   * values outside [0, 1], an empty drawing or a norm without a positive std. */
+  function preprocess(pixels, height, width, norm = null) {
+    if (norm !== null && !(Number.isFinite(norm.mean) && norm.std > 0)) {
+      throw new Error(`preprocess: norm must be {mean, std > 0}, got ${JSON.stringify(norm)}`);
+    }
     if (!(height >= 1 && width >= 1) || pixels.length !== height * width) {
       throw new Error(`preprocess: expected ${height} x ${width} values, got ${pixels.length}`);
     }
@@ -138,7 +142,7 @@
       const i = Math.floor(k / SIDE) - top;
       const j = (k % SIDE) - left;
       const v = i >= 0 && i < h && j >= 0 && j < w ? small[i * w + j] : 0;
-      out[k] = normalise ? (v - NORM.mean) / NORM.std : v;
+      out[k] = norm ? (v - norm.mean) / norm.std : v;
     }
     return out;
   }
@@ -298,7 +302,10 @@
           if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
           return response.json();
         })
-        .then((doc) => ({doc, weights: decodeWeights(doc)}));
+        .then((doc) => {
+          if (!doc.normalisation) throw new Error("the weights file has no normalisation");
+          return {doc, weights: decodeWeights(doc), norm: doc.normalisation};
+        });
     }
     return loaded[url];
   }
@@ -364,14 +371,15 @@
       if (!network) return;
       let x;
       try {
-        x = preprocess(inkOfPad(), CANVAS, CANVAS);
+        x = preprocess(inkOfPad(), CANVAS, CANVAS, network.norm);
       } catch (error) {
         showEmpty("Draw a digit (0–9) in the black square, or load a test digit.");
         return;
       }
       const {logits, c1: m1, c3: m3} = forward(network.weights, x);
       const probabilities = softmax(logits);
-      paint(input, x, SIDE, SIDE, (v) => grey(v * NORM.std + NORM.mean));
+      const {mean, std} = network.norm;
+      paint(input, x, SIDE, SIDE, (v) => grey(v * std + mean));
       c1.canvases.forEach((canvas, c) => paint(canvas, m1.data, 28, 28, diverging, c * 784));
       c3.canvases.forEach((canvas, c) => paint(canvas, m3.data, 10, 10, diverging, c * 100));
       probabilities.forEach((p, d) => {
@@ -455,8 +463,8 @@
       c1.node, c3.node);
     clearPad();
 
-    loadWeights(weightsUrl(config)).then(({doc, weights}) => {
-      network = {weights};
+    loadWeights(weightsUrl(config)).then(({doc, weights, norm}) => {
+      network = {weights, norm};
       const byLabel = [...(doc.samples || [])].sort((a, b) => a.label - b.label);
       for (const sample of byLabel) {
         samples.append(el("button", {

@@ -1,23 +1,23 @@
 """Results of the full-length training runs, as the chapters quote them.
 
 The runs themselves are book tooling (``python -m tools.full_runs``, ``make full-runs``); they
-record their results in ``chapters/full_runs.md``, machine-readable in an HTML comment at its
-end. This module only reads them back, so a chapter (on Colab too) can quote them:
+record their results in ``chapters/full_runs.json`` (:data:`RESULTS`), from which the page
+``chapters/full_runs.md`` (:data:`PAGE`) is rendered. This module only reads them back, so a
+chapter (on Colab too) can quote them:
 
     from helpers.full_runs import PAGE, load_results
-    load_results(PAGE)["lenet5-mnist"].value
+    load_results(PAGE)["lenet5-mnist"].value      # the page's results (read from its .json)
 """
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # helpers/ cannot import tools.book (it ships alone to learners): the page's place, relative
 # to this package, is stated here.
 PAGE = Path(__file__).resolve().parent.parent / "chapters" / "full_runs.md"
-JSON_MARK = "full-runs-json"
+RESULTS = PAGE.with_suffix(".json")
 
 
 @dataclass
@@ -44,11 +44,18 @@ class Result:
     extra: dict = field(default_factory=dict)
 
 
-def load_results(path: Path) -> dict[str, Result]:
-    """The results recorded in an existing page (empty if there is none)."""
+def results_path(path: Path | str) -> Path:
+    """The results file of a page (``full_runs.md`` -> ``full_runs.json`` beside it); a
+    ``.json`` path is itself."""
+    path = Path(path)
+    return path if path.suffix == ".json" else path.with_suffix(".json")
+
+
+def load_results(path: Path | str = RESULTS) -> dict[str, Result]:
+    """The results recorded for a page (its ``.json``) or in a results file, in the order
+    recorded (empty if there are none)."""
+    path = results_path(path)
     if not path.is_file():
         return {}
-    m = re.search(rf"<!-- {JSON_MARK}\n(.*?)\n-->", path.read_text(), flags=re.S)
-    if not m:
-        return {}
-    return {k: Result(**v) for k, v in json.loads(m.group(1)).items()}
+    return {name: Result(**fields)
+            for name, fields in json.loads(path.read_text(encoding="utf-8")).items()}

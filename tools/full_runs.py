@@ -1,15 +1,17 @@
 """Full-length training runs, outside the test suite: ``make full-runs``.
 
-    python -m tools.full_runs                        # every run -> chapters/full_runs.md
+    python -m tools.full_runs                        # every run -> chapters/full_runs.json, .md
     python -m tools.full_runs --only lenet5-mnist    # one run; the others' rows are kept
     python -m tools.full_runs --smoke                # a few steps each (for the tests)
 
 The chapters train cut-down versions of these networks so that each notebook runs in about a
 minute on two CPU cores; here the same networks train on the full data for as long as they
 need. Each run records its date, machine, epochs, test accuracy and seconds in
-``chapters/full_runs.md`` (the machine-readable copy sits in an HTML comment at the end of the
-page, so rerunning one run keeps the rows of the others). The test accuracy is the one after
-the last epoch -- no early stopping or model selection on the test set.
+``chapters/full_runs.json`` (``helpers.full_runs.RESULTS``, read back with
+``helpers.full_runs.load_results``; rerunning one run keeps the records of the others), and the
+page ``chapters/full_runs.md`` is rendered from that file (:func:`render`, :func:`save`). The
+test accuracy is the one after the last epoch -- no early stopping or model selection on the
+test set.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from helpers.experiments.training_recipes import (
     train_and_score,
 )
 from helpers.experiments.translation import translation_datasets
-from helpers.full_runs import JSON_MARK, PAGE, Result, load_results
+from helpers.full_runs import PAGE, Result, load_results, results_path
 from helpers.models import cifar_resnet, lenet5, mlp, plain_net, small_cnn, small_vgg
 from helpers.summary import count_parameters
 from helpers.train import evaluate, fit, make_loader, subset
@@ -556,7 +558,7 @@ def shown_value(result: Result) -> str:
 
 
 def render(results: dict[str, Result]) -> str:
-    """The Markdown page for ``results`` (the machine-readable copy at the end)."""
+    """The Markdown page for ``results`` (their records are in the JSON file beside it)."""
     lines = [INTRO, "| run | measured | result | seeds | for comparison |",
              "|---|---|---:|---:|---|"]
     for r in results.values():
@@ -576,9 +578,19 @@ def render(results: dict[str, Result]) -> str:
                   f"{r.model} ({r.parameters:,} parameters{epochs}) on {r.data}. "
                   f"{r.recipe}.{details}{trace} Run on {r.date} in {r.seconds / 60:.1f} min "
                   f"(chapter: {{doc}}`{r.chapter}`); machine: {r.machine}.", ""]
-    payload = json.dumps({k: asdict(v) for k, v in results.items()}, indent=1)
-    lines += [f"<!-- {JSON_MARK}", payload, "-->", ""]
     return "\n".join(lines)
+
+
+def dumps(results: dict[str, Result]) -> str:
+    """The results file's text: one JSON object, run name -> record, in ``results``' order."""
+    return json.dumps({k: asdict(v) for k, v in results.items()}, indent=1) + "\n"
+
+
+def save(results: dict[str, Result], page: Path = PAGE) -> None:
+    """Write ``results`` to the page's JSON file, then render the page from it."""
+    page.parent.mkdir(parents=True, exist_ok=True)
+    results_path(page).write_text(dumps(results), encoding="utf-8")
+    page.write_text(render(results), encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -588,8 +600,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice; --smoke uses 1)")
     parser.add_argument("--output", type=Path, default=None,
-                        help=f"page to write (default {book.relative(PAGE)}; with --smoke "
-                             f"{book.relative(SMOKE_PAGE)})")
+                        help=f"page to write, its results beside it as .json (default "
+                             f"{book.relative(PAGE)}; with --smoke {book.relative(SMOKE_PAGE)})")
     args = parser.parse_args(argv)
     output = args.output or (SMOKE_PAGE if args.smoke else PAGE)
     threads_before = torch.get_num_threads()
@@ -612,8 +624,7 @@ def _run_and_record(names, smoke: bool, output: Path) -> None:
         result.value, result.seconds = float(np.round(result.value, 4)), round(result.seconds, 1)
         results = load_results(output)        # re-read: another process may have added rows
         results[name] = result
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(render({k: results[k] for k in RUNS if k in results}))
+        save({k: results[k] for k in RUNS if k in results}, output)
         print(f"[full-runs] {name}: {result.metric} {result.value:.4f} in {result.seconds:.0f} s "
               f"-> {output}", file=sys.stderr, flush=True)
 

@@ -29,7 +29,3 @@ def tiny_chapter(tmp_path) -> Path:
     return write_notebook(tmp_path / "03_tiny.ipynb", [
         new_markdown_cell("# 3. A tiny chapter\n\nIntro."), links,
         new_code_cell("x = 1", execution_count=1)])
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: starts a server or trains (seconds to minutes)")

@@ -1,11 +1,15 @@
-"""tools.full_runs: the page round-trips, and a --smoke run of every job writes it."""
+"""tools.full_runs: results round-trip through the JSON file the page is rendered from, the
+committed page matches its file, and a --smoke run of every job writes both."""
 from __future__ import annotations
+
+import json
 
 import pytest
 import torch
 
+from helpers import full_runs as recorded
 from tools import full_runs
-from tools.full_runs import RUNS, Result, load_results, main, render
+from tools.full_runs import RUNS, Result, load_results, main, render, save
 
 
 def _result(name="lenet5-mnist", value=0.99) -> Result:
@@ -15,10 +19,14 @@ def _result(name="lenet5-mnist", value=0.99) -> Result:
                   per_epoch=[0.98, 0.99])
 
 
-def test_render_and_load_round_trip(tmp_path):
+def test_save_and_load_round_trip(tmp_path):
     page = tmp_path / "full_runs.md"
-    page.write_text(render({"lenet5-mnist": _result()}))
+    save({"lenet5-mnist": _result()}, page)
     text = page.read_text()
+    assert text == render({"lenet5-mnist": _result()})
+    assert "<!--" not in text, "the records live in the JSON file, not in the page"
+    stored = json.loads((tmp_path / "full_runs.json").read_text())
+    assert stored["lenet5-mnist"]["value"] == 0.99 and stored["lenet5-mnist"]["epochs"] == 20
     assert text.startswith("# Full-length training runs")
     assert "| [`lenet5-mnist`](#lenet5-mnist), [chapter 6](06_lenet_alexnet_vgg.ipynb) |" in text
     assert "99.00 %" in text
@@ -26,18 +34,31 @@ def test_render_and_load_round_trip(tmp_path):
     assert "after each epoch: 98.00 %, 99.00 %." in text
     assert "{doc}`06_lenet_alexnet_vgg`" in text
     assert load_results(page) == {"lenet5-mnist": _result()}
+    assert load_results(tmp_path / "full_runs.json") == load_results(page)
 
 
-def test_load_results_of_a_missing_or_foreign_page(tmp_path):
+def test_load_results_of_a_page_without_records(tmp_path):
     assert load_results(tmp_path / "nothing.md") == {}
     other = tmp_path / "other.md"
     other.write_text("# Something else\n")
     assert load_results(other) == {}
 
 
+def test_the_committed_page_is_rendered_from_the_committed_results():
+    """chapters/full_runs.json is what the chapters read (helpers.full_runs, also on Colab);
+    chapters/full_runs.md must be its rendering (python -m tools.full_runs)."""
+    assert recorded.RESULTS == recorded.PAGE.with_suffix(".json") and recorded.RESULTS.is_file()
+    results = recorded.load_results(recorded.PAGE)
+    assert results == recorded.load_results() and list(results) == [k for k in RUNS
+                                                                      if k in results]
+    assert recorded.PAGE.read_text(encoding="utf-8") == render(results), (
+        "chapters/full_runs.md is out of date: render it from chapters/full_runs.json")
+    assert not any(r.smoke for r in results.values()), "smoke results are not results"
+
+
 def test_smoke_run_of_every_job_writes_and_merges(tmp_path, monkeypatch):
     page = tmp_path / "runs.md"
-    page.write_text(render({"lenet5-mnist": _result(value=0.5)}))
+    save({"lenet5-mnist": _result(value=0.5)}, page)
     threads = torch.get_num_threads()
     assert main(["--smoke", "--output", str(page)]) == 0
     assert torch.get_num_threads() == threads               # --smoke's 1 thread is undone
@@ -48,6 +69,7 @@ def test_smoke_run_of_every_job_writes_and_merges(tmp_path, monkeypatch):
     assert results["lenet5-mnist"].value != 0.5            # replaced by the new run
     assert 0.0 <= results["resnet8-fashion"].value <= 1.0
     text = page.read_text()
+    assert text == render(results), "the page is rendered from runs.json beside it"
     assert "smoke test" in text and "Results: seed 0: plain [" in text
     assert results["degradation-seeds"].display.endswith("of 1")
     assert results["regularisation-seeds"].display.startswith("dropout ")

@@ -11,14 +11,17 @@ CHAPTERS := $(sort $(wildcard chapters/[0-9]*.ipynb))
 # line; python -m tools.notebooks reads the same file (tools.book.kernel_env).
 include tools/kernel.env
 export $(shell sed -n 's/^\([A-Z_][A-Z0-9_]*\)=.*/\1/p' tools/kernel.env)
-# A claim that does not hold fails the run here; in a learner's notebook it only warns.
-test execute bench full-runs: export CNN_COURSE_STRICT_CLAIMS := 1
+# A claim that does not hold fails the run here (and under pytest: tests/course.py); in a
+# learner's notebook it only warns.
+execute bench full-runs: export CNN_COURSE_STRICT_CLAIMS := 1
 
-.PHONY: help venv book test lab execute student ledger bench full-runs lint lock browser-deps clean
+.PHONY: help venv book test test-fast test-portable lab execute student ledger bench full-runs lint lock browser-deps clean
 
 help:
 	@echo "make book      build the website into _build/html"
 	@echo "make test      run every test offline (unit, notebooks, exercises, browser)"
+	@echo "make test-fast the unit, helper and exercise tests only (pytest -m 'not slow'), minutes"
+	@echo "make test-portable  re-run every chapter on two other CPU code paths (tools.cpu_paths)"
 	@echo "make lab       open the chapters in JupyterLab"
 	@echo "make execute   re-execute all chapter notebooks in place (then make student)"
 	@echo "make student   regenerate the learner notebooks (chapters/exercises/, chapters/colab/)"
@@ -47,8 +50,14 @@ browser-deps: venv
 
 test: venv browser-deps
 	$(BIN)/ruff check helpers tests tools chapters data
-	bash .ci/offline $(PY) -m pytest -p tests.nbtiming -p tests.nbclaims tests \
-	    --nbval $(CHAPTERS) --sanitize-with tests/sanitize.cfg --nbval-cell-timeout=300
+	bash .ci/offline $(PY) -m pytest
+
+test-fast: venv
+	$(BIN)/ruff check helpers tests tools chapters data
+	$(PY) -m pytest -m "not slow"
+
+test-portable: venv
+	bash .ci/offline $(PY) -m tools.cpu_paths
 
 lint: venv
 	$(BIN)/ruff check helpers tests tools chapters data

@@ -69,6 +69,22 @@ def format_value(value, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
+def below(difference: float, tolerance: float) -> str:
+    """A measured difference stated as a bound: ``"below 1e-06"`` when it is under
+    ``tolerance``, else the value itself and the tolerance it exceeds.
+
+    The last digits of a rounding-level difference (``3.8e-07`` here, ``7.6e-07`` on another
+    processor) depend on the CPU's vector width and the number of threads, so a stored output
+    states the bound, never the value: ``print("largest difference", below(err, 1e-6))``.
+    """
+    if not tolerance > 0:
+        raise ValueError(f"tolerance must be positive, got {tolerance!r}")
+    difference = float(difference)
+    if difference < tolerance:
+        return f"below {tolerance:.0e}"
+    return f"{difference:.1e}, above the tolerance {tolerance:.0e}"
+
+
 def strict() -> bool:
     """True under ``make test`` / ``make execute``: a claim that fails stops the run."""
     return os.environ.get(STRICT_ENV, "0") == "1"

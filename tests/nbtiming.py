@@ -2,7 +2,8 @@
 
 Sums the setup + call + teardown time of every nbval cell item per notebook (kernel start
 included), always prints the table (seconds against budget, from ``tools.book``) at the end of
-the run, and writes ``_build/chapter-times.json`` in the format of ``tools/timings.json``.
+the run, and writes ``_build/chapter-times.json`` (or the file ``--chapter-times`` names) in the
+format of ``tools/timings.json``.
 
 Timing on a shared machine is noisy, so a chapter over its budget is only reported; the
 session fails only on a gross regression: a chapter over twice its budget.
@@ -15,6 +16,13 @@ from pathlib import Path
 from tools import timings
 
 _seconds: dict[str, float] = defaultdict(float)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--chapter-times", default=str(timings.RUN_TIMES),
+                     help="where to write the chapters' run times (JSON)")
+    parser.addoption("--chapter-times-how", default="by nbval during `make test`",
+                     help="how the times were measured, stored with them")
 
 
 def _notebook(report) -> str | None:
@@ -31,7 +39,9 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session, exitstatus):
     if not _seconds:
         return
-    timings.save(dict(_seconds), "by nbval during `make test`", timings.RUN_TIMES)
+    config = session.config
+    timings.save(dict(_seconds), config.getoption("chapter_times_how"),
+                 Path(config.getoption("chapter_times")))
     if timings.gross_regressions(_seconds) and session.exitstatus == 0:
         session.exitstatus = 1
 

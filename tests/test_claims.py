@@ -106,3 +106,18 @@ def test_quoted_floats_keep_six_significant_digits():
     assert claims.quotable(0.123456789) == "0.123457"
     assert claims.quotable((1.0000001, 2)) == "(1.0, 2)"
     assert claims.quotable(65536) == "65536"
+
+
+@pytest.mark.parametrize("difference, text", [(3.8e-7, "below 1e-06"), (0.0, "below 1e-06"),
+                                              (2e-6, "2.0e-06, above the tolerance 1e-06")])
+def test_below_states_a_bound_not_rounding_noise(difference, text):
+    from helpers.claims import below
+
+    assert below(difference, 1e-6) == text
+
+
+def test_below_needs_a_positive_tolerance():
+    from helpers.claims import below
+
+    with pytest.raises(ValueError, match="tolerance"):
+        below(1e-7, 0)

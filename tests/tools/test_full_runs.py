@@ -56,6 +56,7 @@ def test_the_committed_page_is_rendered_from_the_committed_results():
     assert not any(r.smoke for r in results.values()), "smoke results are not results"
 
 
+@pytest.mark.slow
 def test_smoke_run_of_every_job_writes_and_merges(tmp_path, monkeypatch):
     page = tmp_path / "runs.md"
     save({"lenet5-mnist": _result(value=0.5)}, page)

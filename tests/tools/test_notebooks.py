@@ -153,6 +153,7 @@ COLAB_NOTEBOOKS = {  # what a learner opens on Colab from chapter 1: its reader 
 }
 
 
+@pytest.mark.slow
 @needs_chapters
 @pytest.mark.parametrize("kind", COLAB_NOTEBOOKS)
 def test_chapter_runs_alone_on_simulated_colab(tmp_path, kind):

@@ -254,6 +254,7 @@ def quiet_kernel_env(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
 
 
+@pytest.mark.slow
 def test_generated_synthetic_notebook_runs_to_the_end(chapter, quiet_kernel_env):
     student.main([str(chapter)])
     stored = nbformat.read(student.student_path(chapter), as_version=4)
@@ -325,6 +326,7 @@ def test_chapter_solutions_pass_their_checkers(path):
         assert result.verdict.passed, f"{path.name}: {result.verdict.message}"
 
 
+@pytest.mark.slow
 @needs_chapters
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_exercise_notebook_executes_to_the_end(path, quiet_kernel_env):

@@ -43,8 +43,8 @@ def values_agree(test, stored) -> bool:
     if isinstance(stored, bool) or isinstance(test, bool):
         return test is stored
     if isinstance(stored, float) or isinstance(test, float):
-        if not isinstance(test, (int, float)) or not isinstance(stored, (int, float)):
-            return False
+        if not (isinstance(test, float) and isinstance(stored, float)):
+            return False                                   # an int became a float, or back
         if math.isnan(stored) or math.isnan(test):
             return math.isnan(stored) and math.isnan(test)
         return abs(test - stored) <= GLUE_ABS + GLUE_REL * abs(stored)

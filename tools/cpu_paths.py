@@ -81,7 +81,23 @@ def main(argv=None) -> int:
         for line in timings.log_lines(timings.load(times_file(path))):
             print(f"[{path}] {line}")
     print(f"all paths in {time.perf_counter() - start:.0f} s")
+    if not failed and not args.notebooks and not args.path:
+        record_times()
     return 1 if failed else 0
+
+
+def record_times() -> None:
+    """The chapter times of the last ``make test`` and of each path, as a table on the
+    maintainer page (between the ``cpu-paths`` markers)."""
+    columns = {"2 threads (`make test`)": timings.load(timings.RUN_TIMES)}
+    columns.update({f"`{path}`": timings.load(times_file(path)) for path in PATHS})
+    columns = {name: seconds for name, seconds in columns.items() if seconds}
+    section = "\n".join([
+        timings.PATHS_START, "",
+        "Seconds per chapter under nbval, from `make test` and `make test-portable` (both paths "
+        "at once, one core each; " + "; ".join(f"`{p}`: {describe(p)}" for p in PATHS) + ").",
+        "", timings.paths_table(columns, slowest=f"`{SLOWEST}`"), "", timings.PATHS_END])
+    timings.replace_section(section, timings.PATHS_START, timings.PATHS_END)
 
 
 if __name__ == "__main__":

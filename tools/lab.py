@@ -35,8 +35,13 @@ def command(extra=(), root: bool | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Replace this process by JupyterLab (Ctrl-C then goes to Jupyter alone)."""
+    """Replace this process by JupyterLab (Ctrl-C then goes to Jupyter alone).
+
+    A learner's kernels show progress bars: the Makefile's ``CNN_COURSE_NO_PROGRESS`` (from
+    ``tools/kernel.env``) is for stored outputs only, so it is dropped here.
+    """
     argv = sys.argv[1:] if argv is None else argv
+    os.environ.pop("CNN_COURSE_NO_PROGRESS", None)
     cmd = command(argv)
     print(" ".join(cmd), file=sys.stderr, flush=True)
     os.execv(cmd[0], cmd)

@@ -21,6 +21,7 @@ TIMINGS = book.ROOT / "tools" / "timings.json"
 RUN_TIMES = book.BUILD_DIR / "chapter-times.json"
 MAINTAINING = book.ROOT / "MAINTAINING.md"
 START, END = "<!-- timings:start -->", "<!-- timings:end -->"
+PATHS_START, PATHS_END = "<!-- cpu-paths:start -->", "<!-- cpu-paths:end -->"
 GROSS = 2.0  # make test fails only when a chapter takes more than GROSS x its budget
 
 
@@ -93,15 +94,35 @@ def update_maintainer_page(seconds: dict[str, float], how: str,
                            page: Path | None = None) -> None:
     """Replace the text between the timings markers of the maintainer page (default
     :data:`MAINTAINING`), or append it."""
+    replace_section(maintainer_section(seconds, how), START, END, page)
+
+
+def replace_section(section: str, start: str, end: str, page: Path | None = None) -> None:
+    """Put ``section`` (which begins with ``start`` and ends with ``end``) in place of the text
+    between those markers on ``page`` (default :data:`MAINTAINING`), or append it."""
     page = page or MAINTAINING
     text = Path(page).read_text(encoding="utf-8") if Path(page).is_file() else ""
-    section = maintainer_section(seconds, how)
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + ("\n\n" if text else "") + section + "\n"
     Path(page).write_text(text, encoding="utf-8")
+
+
+def paths_table(columns: dict[str, dict[str, float]], slowest: str) -> str:
+    """A Markdown table of chapter times on several CPU paths (``columns``: path -> seconds per
+    chapter), with the share of the budget on the ``slowest`` path (at most half is the aim)."""
+    names = sorted({name for seconds in columns.values() for name in seconds})
+    lines = ["| Chapter | Budget | " + " | ".join(columns) + f" | `{slowest}` / budget |",
+             "|---|---:|" + "---:|" * (len(columns) + 1)]
+    for name in names:
+        budget = book.budget_for(book.number_of(name))
+        cells = [f"{columns[c][name]:.1f}" if name in columns[c] else "–" for c in columns]
+        share = columns.get(slowest, {}).get(name)
+        lines.append(f"| `{name}` | {budget} | " + " | ".join(cells) +
+                     f" | {'–' if share is None else f'{share / budget:.0%}'} |")
+    return "\n".join(lines)
 
 
 def rounded(seconds: float) -> int:

@@ -1,11 +1,16 @@
 """Claims: the numbers the text states, computed, checked and recorded.
 
-Every number a chapter states comes from code. :func:`claim` checks a measured value
-against what the sentence says and records it as structured data:
+Every number a chapter states comes from code. Two kinds of record, named honestly:
 
-* an **exact** claim (a count, a shape, a formula) must equal its stated value;
-* an **empirical** claim (an accuracy, a fitted slope, a ratio of two training runs) must
-  clear a threshold, and the record keeps the *margin* by which it did.
+* a **computed number** (:func:`computed`: arithmetic on settings, a count, a shape) makes the
+  prose exact but could not have come out otherwise, so it is not evidence: it has no test;
+* a **claim** (:func:`claim`) is a statement a measurement could contradict. It checks the
+  measured value against what the sentence says and records it as structured data:
+
+  - an **exact** claim (two independent computations that must agree, such as a from-scratch
+    layer and PyTorch's; a count that depends on training) must equal its stated value;
+  - an **empirical** claim (an accuracy, a fitted slope, a ratio of two training runs) must
+    clear a threshold, and the record keeps the *margin* by which it did.
 
 The record is stored in the cell's output in the format of myst-nb's ``glue`` (without
 needing myst-nb, so it works on Colab too). The reader does not see it; the text quotes the
@@ -32,7 +37,8 @@ KEY_RE = re.compile(r"^ch\d{2}\.[a-z0-9][a-z0-9._-]*$")
 GLUE_PREFIX = "application/papermill.record/"  # myst-nb: stored, not displayed
 CLAIM_MIME = "application/vnd.cnn-course.claim+json"
 STRICT_ENV = "CNN_COURSE_STRICT_CLAIMS"
-KINDS = ("exact", "empirical")
+KINDS = ("exact", "empirical")       # claims: statements that could have failed
+COMPUTED = "computed"                 # computed numbers: no test, not evidence
 
 
 class ClaimError(AssertionError):
@@ -126,10 +132,7 @@ def check(key: str, sentence: str, value, *, equals=None, rel: float = 0.0, at_l
     relative tolerance ``rel``, for a rounded figure) or a threshold ``at_least`` /
     ``at_most``. ``kind`` defaults to "exact" for ``equals`` and "empirical" for thresholds.
     """
-    if not KEY_RE.match(key):
-        raise ValueError(f"claim key {key!r} must look like 'ch05.rf-50-layers'")
-    if "\n" in sentence or not sentence.strip():
-        raise ValueError(f"claim {key!r}: the sentence is one non-empty line")
+    _check_key_and_sentence(key, sentence)
     if equals is None and at_least is None and at_most is None:
         raise ValueError(f"claim {key!r} checks nothing: give equals, at_least or at_most")
     if equals is not None and (at_least is not None or at_most is not None):
@@ -143,6 +146,26 @@ def check(key: str, sentence: str, value, *, equals=None, rel: float = 0.0, at_l
                 else float(margin) / abs(float(threshold)))
     return Claim(key, sentence, kind, plain, format_value(plain, unit), test, bool(holds),
                  None if margin is None else float(margin), relative)
+
+
+def _check_key_and_sentence(key: str, sentence: str) -> None:
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise ValueError(f"claim key {key!r} must look like 'ch05.rf-50-layers'")
+    if not isinstance(sentence, str) or "\n" in sentence or not sentence.strip():
+        raise ValueError(f"claim {key!r}: the sentence is one non-empty line")
+
+
+def computed(key: str, sentence: str, value, *, unit: str = "") -> None:
+    """Store a computed number the text quotes (``{glue:text}`key```), with the sentence that
+    states it, for the ledger's list of computed numbers.
+
+    For arithmetic on settings, counts and shapes: values that could not have come out
+    otherwise. It has no test, because it could not fail; use :func:`claim` for a statement a
+    measurement could contradict.
+    """
+    _check_key_and_sentence(key, sentence)
+    plain = _plain(value)
+    _publish(Claim(key, sentence, COMPUTED, plain, format_value(plain, unit), "", True))
 
 
 def claim(key: str, sentence: str, value, **test) -> None:

@@ -121,3 +121,22 @@ def test_below_needs_a_positive_tolerance():
 
     with pytest.raises(ValueError, match="tolerance"):
         below(1e-7, 0)
+
+
+def test_computed_number_is_stored_without_a_test(emitted):
+    from helpers.claims import COMPUTED, computed
+
+    computed("ch02.flops-3x3", "A 3×3 convolution costs 9 multiply-adds per output", 3 * 3)
+    (key, bundle), = emitted
+    record = bundle[CLAIM_MIME]
+    assert key == "ch02.flops-3x3" and bundle["text/plain"] == "9"
+    assert record["kind"] == COMPUTED and record["test"] == "" and record["holds"]
+    assert record["margin"] is None
+
+
+@pytest.mark.parametrize("key, sentence", [("flops", "ok"), ("ch02.x", ""), ("ch02.x", "a\nb")])
+def test_computed_number_needs_a_key_and_a_sentence(key, sentence):
+    from helpers.claims import computed
+
+    with pytest.raises(ValueError):
+        computed(key, sentence, 1)

@@ -9,7 +9,8 @@ training) live one level up, in :mod:`helpers`.
     chapter 4  learned_filters   how much structure (orientation, smoothness) is in filters
                patch_ica         filters learned without labels from colour photo patches (ICA)
     chapter 5  effective_field   receptive fields measured layer by layer; the effective field
-    chapter 6  training_recipes  ReLU against tanh; dropout and random shifts
+    chapter 6  lenet_mnist       the one LeNet-5 recipe (the chapter's run, the explorer's weights)
+               training_recipes  ReLU against tanh; dropout and random shifts
     chapter 7  depth             plain against residual networks as depth grows
 
     >>> from helpers.experiments.translation import translation_datasets

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from helpers.data import MNIST_NORM, load_mnist
+from helpers.experiments.lenet_mnist import LENET_MNIST
 from helpers.models import lenet5
 from helpers.train import evaluate, make_loader
 from tools import export_lenet
@@ -22,9 +23,11 @@ def test_the_assets_accuracy_is_its_weights_accuracy():
     assert doc["test_accuracy"] >= export_lenet.MIN_ACCURACY
 
 
-def test_the_asset_records_its_recipe_and_stays_small():
+def test_the_asset_records_the_chapters_recipe_and_stays_small():
     doc = json.loads(export_lenet.ASSET.read_text())
-    assert doc["recipe"] == export_lenet.RECIPE
+    recipe = {**LENET_MNIST.record(), "device": "cpu", "threads": 1}   # the helper's, once
+    assert doc["recipe"] == recipe
+    assert export_lenet.RECIPE == recipe
     assert doc["normalisation"] == MNIST_NORM
     assert set(doc["tensors"]) == set(lenet5(input_size=28).state_dict())
     assert sorted(s["label"] for s in doc["samples"]) == list(range(10))
@@ -52,3 +55,22 @@ def test_round_trip(tmp_path, monkeypatch):
     for name, tensor in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[name], tensor)
     assert doc["test_accuracy"] == 0.5
+
+
+def test_compare_accepts_rounding_but_not_other_weights_or_recipes(tmp_path, monkeypatch):
+    monkeypatch.setattr(export_lenet, "samples", lambda: [])
+    torch.manual_seed(0)
+    model = lenet5(input_size=28)
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(export_lenet.asset(model, 0.5)))
+    assert export_lenet.compare(model, path) == (True, "the same weights, bit for bit")
+    with torch.no_grad():
+        model.classifier[5].bias.add_(1e-6)          # another CPU's rounding
+    same, verdict = export_lenet.compare(model, path)
+    assert same and "to within" in verdict
+    with torch.no_grad():
+        model.classifier[5].bias.add_(1e-2)          # another network
+    assert export_lenet.compare(model, path)[0] is False
+    monkeypatch.setattr(export_lenet, "RECIPE", {**export_lenet.RECIPE, "lr": 0.1})
+    assert export_lenet.compare(lenet5(input_size=28), path) == (
+        False, "a different recipe (the asset records another one)")

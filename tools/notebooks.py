@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 from tools import book, timings
-from tools.student import mark_solution_cells
+from tools.student import mark_claims_cells, mark_solution_cells
 
 COLAB_MARK = "# Colab set-up"
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -91,7 +91,9 @@ def links_cell(chapter: book.Chapter, seconds: float | None) -> nbformat.Noteboo
 
 def sync(path: Path, seconds: dict[str, float] | None = None) -> bool:
     """Put the Colab cell first among code cells, refresh the links cell (with the chapter's
-    run time from ``seconds``, default ``tools/timings.json``) and the solution toggles.
+    run time from ``seconds``, default ``tools/timings.json``), the solution toggles ("Show
+    solution") and the toggles of the cells of checks (cells tagged ``claims``: the whole cell
+    collapsed behind "Checks behind this section", :func:`tools.student.mark_claims_cells`).
 
     Returns True when the file changed.
     """
@@ -109,6 +111,7 @@ def sync(path: Path, seconds: dict[str, float] | None = None) -> bool:
     cells[title_at + 1:title_at + 1] = [links_cell(chapter, seconds.get(chapter.name)), colab]
     nb.cells = cells
     mark_solution_cells(nb)
+    mark_claims_cells(nb)
     nb.metadata["kernelspec"] = KERNEL
     nb.metadata.setdefault("language_info", {"name": "python"})
     if nbformat.writes(nb) == before:

@@ -9,8 +9,15 @@ read outside the website (Jupyter, Colab), so in both the MyST roles become text
 website's bibliography, ``{doc}`` cross-references as links to the website's pages; math stays
 ``$...$``) and ``# NBVAL_...`` comments are dropped.
 
+In both, every code cell tagged ``claims`` (the checks behind a section: ``glue``, ``claim``
+and ``computed`` calls, claim keys and thresholds) becomes a Colab form cell: first line
+``#@title Checks behind this section``, cell metadata ``cellView: "form"``, so Colab shows the
+title and hides the code until the learner opens it (:func:`as_form_cell`).
+
 The reader copy (``chapters/colab/<stem>.ipynb``) is the chapter otherwise unchanged, solutions
-and outputs included: the chapter's "open this chapter in Colab" link opens it.
+and outputs included, with the ``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker lines of its
+solution cells dropped (:func:`strip_markers`): the chapter's "open this chapter in Colab" link
+opens it.
 
 In the exercise notebook (``chapters/exercises/<stem>_exercises.ipynb``), made only for a
 chapter with exercises (code cells tagged ``solution``; for the others any old one is removed):
@@ -31,8 +38,10 @@ The output is deterministic (``nbformat.writes``: sorted keys, one-space indent)
 
 For the website, :func:`mark_solution_cells` (called by ``python -m tools.notebooks sync``)
 collapses each solution cell of a chapter behind a "Show solution" toggle (myst-nb's
-``hide-input`` tag with per-cell ``mystnb`` prompts), and :func:`verify_solution_cells` runs
-each solution of a chapter through its checker without a kernel.
+``hide-input`` tag with per-cell ``mystnb`` prompts), :func:`mark_claims_cells` (also called by
+``sync``) collapses each cell of checks behind "Checks behind this section" (myst-nb's
+``hide-cell``), and :func:`verify_solution_cells` runs each solution of a chapter through its
+checker without a kernel.
 """
 from __future__ import annotations
 
@@ -55,7 +64,12 @@ SOLUTION_TAG = book.SOLUTION_TAG
 EXERCISE_TAG = "exercise"
 INTRO_TAG = "exercise-intro"
 HIDE_TAG = "hide-input"           # myst-nb: collapse the cell's source behind a toggle
+HIDE_CELL_TAG = "hide-cell"       # myst-nb: collapse the whole cell, source and outputs
 PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
+CLAIMS_TAG = "claims"             # a cell of checks: glue / claim / computed records
+CLAIMS_TITLE = "Checks behind this section"
+CLAIMS_PROMPTS = {"code_prompt_show": CLAIMS_TITLE, "code_prompt_hide": "Hide the checks"}
+FORM_TITLE = "#@title "           # Colab: a form cell's first line, its title
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 HEADING = re.compile(r"^\s*#{1,6}\s*Exercise\s+(\d+\.\d+)\s*[:.]\s*(.+?)\s*$", re.MULTILINE)
@@ -117,6 +131,41 @@ def strip_solution(source: str, message: str) -> str:
     return "\n".join(out)
 
 
+def _is_marker(line: str) -> bool:
+    return line.strip().startswith((BEGIN, END))
+
+
+def has_markers(source: str) -> bool:
+    """Whether ``source`` has a ``### BEGIN SOLUTION`` or ``### END SOLUTION`` line."""
+    return any(_is_marker(line) for line in source.split("\n"))
+
+
+def strip_markers(source: str) -> str:
+    """``source`` without its ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines, the solution
+    kept (what a reader sees: the reader copy, the website's solution cells)."""
+    return "\n".join(line for line in source.split("\n") if not _is_marker(line))
+
+
+# --------------------------------------------------------------------------- cells of checks
+
+def is_claims_cell(cell) -> bool:
+    return cell.cell_type == "code" and CLAIMS_TAG in _tags(cell)
+
+
+def is_form_cell(cell) -> bool:
+    """A Colab form cell: ``cellView: "form"`` and a first line ``#@title ...``."""
+    return (cell.cell_type == "code" and cell.get("metadata", {}).get("cellView") == "form"
+            and cell.source.startswith(FORM_TITLE.rstrip()))
+
+
+def as_form_cell(cell, title: str = CLAIMS_TITLE) -> None:
+    """Make code cell ``cell`` a Colab form cell titled ``title`` (in place): Colab shows the
+    title and hides the code until it is opened ("Show code")."""
+    if not cell.source.startswith(FORM_TITLE.rstrip()):
+        cell.source = f"{FORM_TITLE}{title}\n{cell.source}"
+    cell.metadata["cellView"] = "form"
+
+
 # --------------------------------------------------------------------------- website toggles
 
 def solution_cell_metadata() -> dict:
@@ -141,6 +190,31 @@ def mark_solution_cells(nb) -> int:
             tags.append(HIDE_TAG)
         cell.metadata["tags"] = tags
         cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **PROMPTS}
+        changed += cell.metadata != before
+    return changed
+
+
+def claims_cell_metadata() -> dict:
+    """Cell metadata that collapses a cell of checks on the website: the whole cell (myst-nb's
+    ``hide-cell``; its outputs are glue records, which show nothing) behind "Checks behind this
+    section" (``mystnb`` prompts, as for solutions)."""
+    return {"tags": [CLAIMS_TAG, HIDE_CELL_TAG], "mystnb": dict(CLAIMS_PROMPTS)}
+
+
+def mark_claims_cells(nb) -> int:
+    """Collapse every ``claims`` cell of a chapter behind its "Checks behind this section"
+    toggle (``hide-cell`` instead of ``hide-input``, other tags kept); returns the number of
+    cells changed (in place)."""
+    changed = 0
+    for cell in nb.cells:
+        if not is_claims_cell(cell):
+            continue
+        before = copy.deepcopy(cell.metadata)
+        tags = [t for t in _tags(cell) if t != HIDE_TAG]
+        if HIDE_CELL_TAG not in tags:
+            tags.append(HIDE_CELL_TAG)
+        cell.metadata["tags"] = tags
+        cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **CLAIMS_PROMPTS}
         changed += cell.metadata != before
     return changed
 
@@ -178,7 +252,8 @@ def _clear(cell) -> None:
 
 def readable(nb, chapter) -> nbformat.NotebookNode:
     """A copy of notebook ``nb`` (read from ``chapter``) as a learner reads it outside the
-    website: MyST roles as text and links (``tools.roles``), no ``# NBVAL_...`` comments."""
+    website: MyST roles as text and links (``tools.roles``), no ``# NBVAL_...`` comments, each
+    cell of checks a Colab form cell (:func:`as_form_cell`)."""
     chapter = Path(chapter)
     nb = copy.deepcopy(nb)
     records = glue_records(nb)
@@ -188,6 +263,8 @@ def readable(nb, chapter) -> nbformat.NotebookNode:
                                       chapter.parent)
         elif cell.cell_type == "code":
             cell.source = NBVAL_COMMENT.sub("", cell.source)
+            if is_claims_cell(cell):
+                as_form_cell(cell)
     return nb
 
 
@@ -251,8 +328,12 @@ def make_student_notebook(nb, chapter) -> nbformat.NotebookNode:
 
 def make_reader_notebook(nb, chapter) -> nbformat.NotebookNode:
     """The reader copy of chapter notebook ``nb`` that "open this chapter in Colab" opens: the
-    chapter with its solutions and outputs, its roles as text (see :func:`readable`)."""
+    chapter with its solutions (without their BEGIN/END markers) and outputs, its roles as
+    text (see :func:`readable`)."""
     nb = readable(nb, chapter)
+    for cell in nb.cells:
+        if is_solution_cell(cell):
+            cell.source = strip_markers(cell.source)
     nbformat.validate(nb)
     return nb
 

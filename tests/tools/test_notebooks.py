@@ -120,6 +120,28 @@ def test_sync_writes_links_and_run_time_once(tiny_chapter):
     assert "no exercises" not in source
 
 
+def test_sync_collapses_each_cell_of_checks(tiny_chapter):
+    """A cell tagged ``claims`` (the glue / claim / computed records behind a section) is
+    collapsed whole on the website, behind "Checks behind this section"."""
+    nb = nbformat.read(tiny_chapter, as_version=4)
+    checks = nbformat.v4.new_code_cell('claim("ch03.x", "x is one", x, equals=1)',
+                                       execution_count=2)
+    checks.metadata["tags"] = ["hide-input", "claims", "nbval-ignore-output"]
+    checks["id"] = "checks"
+    nb.cells.append(checks)
+    nbformat.write(nb, tiny_chapter)
+    assert notebooks.sync(tiny_chapter, {}) is True
+    nb = nbformat.read(tiny_chapter, as_version=4)
+    [cell] = [c for c in nb.cells if c.get("id") == "checks"]
+    assert cell.metadata["tags"] == ["claims", "nbval-ignore-output", "hide-cell"]
+    assert cell.metadata["mystnb"] == {"code_prompt_show": "Checks behind this section",
+                                       "code_prompt_hide": "Hide the checks"}
+    assert cell.source == checks.source and cell.execution_count == 2
+    other = next(c for c in nb.cells if c.source == "x = 1")
+    assert "mystnb" not in other.metadata and "tags" not in other.metadata
+    assert notebooks.sync(tiny_chapter, {}) is False, "idempotent"
+
+
 def test_report_writes_the_maintainer_table(tmp_path, monkeypatch, capsys):
     source, data, page = tmp_path / "run.json", tmp_path / "t.json", tmp_path / "M.md"
     timings.save({"01_a": 130.0, "06_b": 50.0}, "by a test", source)

@@ -2,10 +2,16 @@
 
 The synthetic chapter uses the real Exercise 1.1 checker, so executing its exercise version
 shows exactly what a learner sees before writing any code.
+
+What a learner sees first in Colab holds no claim machinery: every code cell that records a
+number (``claim(``, ``computed(``, ``glue(``) or names a claim key (``chNN.x``) is a form cell,
+its code hidden behind "Checks behind this section", and no page a reader sees has a
+``### BEGIN SOLUTION`` / ``### END SOLUTION`` marker.
 """
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import nbformat
@@ -20,6 +26,10 @@ SOLUTION = '''def dense_params(in_features, out_features, bias=True):
     weights = in_features * out_features
     return weights + (out_features if bias else 0)
     ### END SOLUTION'''
+SOLUTION_AS_READ = '''def dense_params(in_features, out_features, bias=True):
+    """Weights plus one bias per output unit."""
+    weights = in_features * out_features
+    return weights + (out_features if bias else 0)'''
 STUB = '''def dense_params(in_features, out_features, bias=True):
     """Weights plus one bias per output unit."""
     raise NotImplementedError("Exercise 1.1: Parameters of a dense layer")'''
@@ -194,7 +204,9 @@ def test_reader_copy_is_the_chapter_with_roles_as_text(chapter):
     copy = book.reader_path(chapter)
     assert copy == chapter.parent / "colab" / "01_tiny.ipynb"
     source, nb = (nbformat.read(p, as_version=4) for p in (chapter, copy))
-    assert nb == source, "solutions, outputs, links and metadata kept"
+    assert nb.cells[4].source == SOLUTION_AS_READ
+    nb.cells[4].source = SOLUTION
+    assert nb == source, "solutions (without their markers), outputs, links and metadata kept"
     assert copy.read_text(encoding="utf-8") == student.render_reader(chapter)
 
 
@@ -225,6 +237,87 @@ def test_solution_cells_pass_their_checkers(chapter):
     nbformat.write(nb, chapter)
     with pytest.raises(ValueError, match="checks Exercise 1.2"):
         student.verify_solution_cells(chapter)
+
+
+CLAIMS_CELL = """# NBVAL_IGNORE_OUTPUT
+accuracy = 0.8901
+claim("ch01.keeps", "The layer keeps most of its accuracy", accuracy, at_least=0.8)
+computed("ch01.weights", "A dense layer of 10 units on 784 inputs has 7,840 weights", 7840)
+glue("ch01.split", (500, 500))"""
+RECORDING = ("claim(", "computed(", "glue(")
+CLAIM_KEY = re.compile(r"ch\d\d\.[a-z0-9]")
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def first_view_leaks(nb) -> list[str]:
+    """The code cells whose first view in Colab shows a claim identifier or a threshold: a cell
+    that records a number or names a claim key and is not a form cell (``cellView: "form"``,
+    first line ``#@title ...``: Colab shows the title only)."""
+    return [f"cell {i}: {cell.source.splitlines()[0][:80]!r}"
+            for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            and (any(call in cell.source for call in RECORDING) or CLAIM_KEY.search(cell.source))
+            and not (cell.metadata.get("cellView") == "form"
+                     and cell.source.startswith("#@title"))]
+
+
+def markers_in(nb) -> list[str]:
+    """The cells of ``nb`` with a BEGIN/END SOLUTION marker."""
+    return [f"cell {i}" for i, cell in enumerate(nb.cells)
+            if any(marker in cell.source for marker in MARKERS)]
+
+
+def with_claims_cell(nb, tags=("hide-input", "claims", "nbval-ignore-output")):
+    """``nb`` with a cell of checks after the exercise's check cell (index 6)."""
+    nb.cells.insert(6, _code(CLAIMS_CELL, 4, tags=tags))
+    nb.cells[6]["id"] = "claims-cell"
+    return nb
+
+
+def test_cells_of_checks_become_colab_forms_and_markers_go(chapter):
+    nb = with_claims_cell(nbformat.read(chapter, as_version=4))
+    plain = _code('print("ch01.keeps is a key, glue(x) a call")', 7)   # not tagged claims
+    assert first_view_leaks(new_notebook(cells=[plain])) == [
+        "cell 0: 'print(\"ch01.keeps is a key, glue(x) a call\")'"], "the check sees leaks"
+    assert first_view_leaks(nb) == ["cell 6: '# NBVAL_IGNORE_OUTPUT'"]
+    assert markers_in(nb) == ["cell 4"]
+    for out in (student.make_student_notebook(nb, chapter),
+                student.make_reader_notebook(nb, chapter)):
+        assert first_view_leaks(out) == [] and markers_in(out) == []
+        form = next(c for c in out.cells if c.get("id") == "claims-cell")
+        title, *code = form.source.split("\n")
+        assert title == "#@title Checks behind this section"
+        assert "\n".join(code) == CLAIMS_CELL.split("\n", 1)[1], "the code itself is kept"
+        assert form.metadata["cellView"] == "form"
+        assert form.metadata["tags"] == ["hide-input", "claims", "nbval-ignore-output"]
+        assert form.outputs == nb.cells[6].outputs
+        assert sum(student.is_form_cell(c) for c in out.cells) == 1, "only cells of checks"
+    reader = student.make_reader_notebook(nb, chapter)
+    assert reader.cells[4].source == SOLUTION_AS_READ, "the solution is kept, not its markers"
+    assert nb.cells[4].source == SOLUTION and "cellView" not in nb.cells[6].metadata, \
+        "the chapter itself is not modified"
+    again = reader.cells[6]
+    student.as_form_cell(again)
+    assert again == reader.cells[6], "idempotent"
+
+
+def test_markers_are_stripped_line_by_line():
+    assert student.has_markers(SOLUTION) and not student.has_markers(SOLUTION_AS_READ)
+    assert student.strip_markers(SOLUTION) == SOLUTION_AS_READ
+    assert student.strip_markers("a\n  ### BEGIN SOLUTION  \nb\n### END SOLUTION\n") == "a\nb\n"
+    assert student.strip_markers("x = 1") == "x = 1"
+
+
+def test_cells_of_checks_collapse_on_the_website(chapter):
+    nb = with_claims_cell(nbformat.read(chapter, as_version=4))
+    assert student.mark_claims_cells(nb) == 1
+    assert student.mark_claims_cells(nb) == 0, "idempotent"
+    cell = nb.cells[6]
+    assert cell.metadata["tags"] == ["claims", "nbval-ignore-output", "hide-cell"], \
+        "the whole cell collapsed (hide-cell), not only its source (hide-input)"
+    assert cell.metadata["mystnb"] == student.claims_cell_metadata()["mystnb"] == {
+        "code_prompt_show": "Checks behind this section", "code_prompt_hide": "Hide the checks"}
+    assert set(student.claims_cell_metadata()["tags"]) <= set(cell.metadata["tags"])
+    assert "mystnb" not in nb.cells[5].metadata, "other cells are left alone"
 
 
 def _execute(path: Path, cwd: Path, timeout: int) -> nbformat.NotebookNode:
@@ -350,3 +443,22 @@ def test_generated_notebooks_stay_out_of_the_book_and_of_nbval():
         "nbval runs the chapters only, not their copies"
     assert all(p.parent == book.CHAPTERS_DIR for p in book.chapter_files())
     assert "$(PY) -m tools.student" in makefile.split("student: venv", 1)[1]
+
+
+LEARNER_COPIES = [*sorted(book.READER_DIR.glob("*.ipynb")),
+                  *sorted(book.EXERCISES_DIR.glob("*.ipynb"))]
+
+
+@pytest.mark.skipif(not LEARNER_COPIES, reason="no learner notebooks yet")
+@pytest.mark.parametrize("path", LEARNER_COPIES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_learner_copies_show_no_claim_machinery_or_markers(path):
+    """In a committed reader copy or exercise notebook, every cell that records a number or
+    names a claim key is a Colab form cell, and no cell has a BEGIN/END SOLUTION marker.
+    (A chapter whose explanation cells still call ``glue(`` fails until its glue lines move
+    into its cells tagged ``claims`` and ``make student`` regenerates the copies.)"""
+    nb = nbformat.read(path, as_version=4)
+    leaks = first_view_leaks(nb)
+    assert not leaks, (f"{book.relative(path)}: cells whose first view shows claim keys or "
+                       "thresholds (move them into a cell tagged 'claims', then `make "
+                       "student`):\n  " + "\n  ".join(leaks))
+    assert not markers_in(nb), f"{book.relative(path)}: solution markers in {markers_in(nb)}"

@@ -23,7 +23,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ from helpers.data import FASHION_NORM, MNIST_NORM, load_fashion_mnist, load_mnis
 from helpers.device import get_device, seed_everything
 from helpers.experiments import data_size
 from helpers.experiments.depth import depth_sweep, downsample, last_epoch_error
+from helpers.experiments.lenet_mnist import LENET_MNIST  # chapter 6's recipe, defined once
 from helpers.experiments.training_recipes import (
     AugmentedLoader,
     he_init,
@@ -45,7 +46,6 @@ from helpers.models import cifar_resnet, lenet5, mlp, plain_net, small_cnn, smal
 from helpers.summary import count_parameters
 from helpers.train import evaluate, fit, make_loader, subset
 from tools import book
-from tools.export_lenet import RECIPE as LENET_RECIPE  # chapter 6's recipe, defined once
 
 SMOKE_PAGE = book.BUILD_DIR / "full_runs_smoke.md"
 def machine_description() -> str:
@@ -107,13 +107,12 @@ def _lenet_seed(seed: int, epochs: int, smoke: bool, threads: int) -> tuple[floa
     torch.set_num_threads(threads)
     x_tr, y_tr, x_te, y_te = _data(load_mnist, smoke)
     test = make_loader(x_te, y_te, batch_size=1000, **MNIST_NORM)
-    seed_everything(seed)
-    train = make_loader(x_tr, y_tr, batch_size=LENET_RECIPE["batch_size"], shuffle=True,
-                        seed=seed, **MNIST_NORM)
-    model = lenet5(input_size=28).to(memory_format=torch.channels_last)  # faster on CPU
-    acc, per_epoch = _train_and_test(model, train, test, epochs=epochs, smoke=smoke,
-                                     **{k: LENET_RECIPE[k] for k in
-                                        ("lr", "optimizer", "momentum", "scheduler")})
+    recipe = replace(LENET_MNIST, shuffle_seed=seed, init_seed=seed, epochs=epochs)
+    train = recipe.loader(x_tr, y_tr)
+    model = recipe.build()
+    acc, per_epoch = _train_and_test(model, train, test, epochs=recipe.epochs, smoke=smoke,
+                                     lr=recipe.lr, optimizer=recipe.optimizer,
+                                     momentum=recipe.momentum, scheduler=recipe.scheduler)
     return round(acc, 4), per_epoch
 
 

@@ -16,7 +16,8 @@ Neither node keeps the key, so :class:`GlueTextRole` (registered over the ``glue
 ``text`` role) runs myst-nb's role and wraps what it returns in an ``inline`` holding the key
 (:data:`KEY_ATTR`). After myst-nb's post-transform has filled in the cross-notebook values,
 :class:`LinkQuotedNumbers` (priority :data:`LINK_PRIORITY`) turns each wrapper into a link to
-``ledger.html#claim-<key with "." as "-">`` (:func:`claim_anchor`), relative to the page,
+``ledger.html#claim-<key with "." as "-">`` (the row's id, :func:`tools.ledger.anchor`),
+relative to the page,
 with the title :data:`LINK_TITLE`. ``tools/static/evidence.css`` keeps the link quiet: the
 text's colour, a dotted underline, a visible focus ring. Builders other than HTML, or a book
 without the ledger page, get the number alone.
@@ -34,10 +35,10 @@ from myst_nb.ext.glue.roles import PasteTextRole
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from tools import book
+from tools import book, ledger
 from tools.student import has_markers, strip_markers
 
-LEDGER_DOC = f"{book.CHAPTERS_DIR.name}/ledger"   # chapters/ledger.md (python -m tools.ledger)
+LEDGER_DOC = book.relative(ledger.LEDGER).removesuffix(".md")   # chapters/ledger
 LINK_TITLE = "How this number was computed"
 LINK_CLASS = "claim-link"
 KEY_ATTR = "claim_key"
@@ -46,9 +47,9 @@ LINK_PRIORITY = 20          # after myst-nb's ReplacePendingGlueReferences (prio
 
 
 def claim_anchor(key: str) -> str:
-    """The HTML id of the ledger row of glue key ``key``: ``ch04.photo-edge-corr`` ->
-    ``claim-ch04-photo-edge-corr``."""
-    return "claim-" + key.replace(".", "-")
+    """The HTML id of the ledger row of glue key ``key`` (the ledger's own
+    :func:`tools.ledger.anchor`): ``ch04.photo-edge-corr`` -> ``claim-ch04-photo-edge-corr``."""
+    return ledger.anchor(key)
 
 
 def glue_key(text: str) -> str:

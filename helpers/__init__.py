@@ -7,7 +7,8 @@ Throughout the book
     data            load_mnist, load_fashion_mnist, load_image (checked against SHA256SUMS)
     train           make_loader, fit, evaluate, subset: one small training loop
     summary         count_parameters, count_macs, parameter_breakdown, summary
-    claims          claim: a sentence of the text, checked against the value it quotes
+    claims          claim: a sentence of the text, checked against the value it quotes;
+                    computed: a quoted number that could not have failed; below: a bound
     plots           every figure: plots.figures, plots.animation, plots.explorers (widgets)
     exercises       check_<name>: one checker per exercise, chapter by chapter
 
@@ -27,7 +28,8 @@ Chapter 5  Receptive fields
     receptive_field receptive_field (analytic), measured_receptive_field (by gradients);
                     experiments.effective_field, plots.explorers
 Chapter 6  LeNet, AlexNet, VGG
-    models.lenet, models.alexnet, models.vgg; experiments.training_recipes;
+    models.lenet, models.alexnet, models.vgg; experiments.training_recipes,
+                    experiments.lenet_mnist (the one LeNet-5 recipe: chapter and explorer);
                     plots.architectures (architecture_diagram, cost_chart)
     digits          preprocess_digit (a drawing made MNIST-like: fit 20x20, centre of mass to
                     the centre), lenet_maps; plots.lenet_digit (digit_explorer: draw a digit)
@@ -36,6 +38,7 @@ Chapter 7  Residual networks
     experiments.depth; plots.blocks (block diagrams drawn from the zoo's blocks)
 Chapter 8  Vision transformers
     attention       scaled_dot_product_attention, MultiHeadSelfAttention
+    memory          largest_tensor_bytes: the largest tensor a call creates (fused attention)
     models.vit, models.mobilenet, models.convnext; experiments.scaling, experiments.data_size;
     plots.vit_diagram (the ViT pipeline, attention maps, accuracy against data)
 Chapter 9  Summary

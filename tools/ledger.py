@@ -34,6 +34,7 @@ import nbformat
 
 from helpers.claims import CLAIM_MIME, COMPUTED, GLUE_PREFIX, KINDS, format_value
 from tools import book
+from tools.seed_sweep import code_hash
 
 LEDGER = book.CHAPTERS_DIR / "ledger.md"
 SWEEP = book.CHAPTERS_DIR / "seed_sweep.json"   # written by python -m tools.seed_sweep
@@ -74,6 +75,7 @@ class Row:
     margin: float | None
     relative_margin: float | None
     value: object = None
+    code: str = ""          # fingerprint of what the chapter computes (seed_sweep.code_hash)
 
 
 @dataclass(frozen=True)
@@ -196,14 +198,14 @@ def notebook_rows(path: Path, nb=None) -> list[Row]:
     """The ledger rows of one chapter notebook (claims and computed numbers), in cell order."""
     path = Path(path)
     nb = nb if nb is not None else nbformat.read(path, as_version=4)
-    chapter = book.number_of(path)
+    chapter, code = book.number_of(path), code_hash(nb)
     rows = []
     for cell, section in zip(nb.cells, sections(nb)):
         for r in records(cell):
             rows.append(Row(chapter, path.name, section or Section("", ""), r["key"],
                             r["sentence"], r["kind"], r.get("test", ""), r["shown"],
                             bool(r["holds"]), r.get("margin"), r.get("relative_margin"),
-                            r.get("value")))
+                            r.get("value"), code))
     return rows
 
 
@@ -242,14 +244,26 @@ def _same(a, b) -> bool:
 
 
 def spread(row: Row, sweep: dict) -> Spread | None:
-    """The claim's values over the sweep's seeds (None: not in the sweep, or not numeric)."""
+    """The claim's values over the sweep's seeds (None: not in the sweep, or not numeric).
+
+    Shift 0 is the stored chapter as it is now, provided the chapter computes what it computed
+    when the sweep ran (same :func:`tools.seed_sweep.code_hash`) and the claim's test is the
+    same; otherwise the spread is ``stale``. (A sweep without fingerprints is trusted while its
+    shift-0 value and margin are the stored ones.)
+    """
     values = sweep.get("values", {}).get(row.key)
     if row.kind != "empirical" or not values or not _numeric(row.value):
         return None
     shifts = sweep.get("shifts") or list(range(len(values)))
-    margins = sweep.get("margins", {}).get(row.key) or [None] * len(values)
-    holds = sweep.get("holds", {}).get(row.key) or [None] * len(values)
-    stale = not (_same(values[0], row.value) and _same(margins[0], row.margin))
+    margins = list(sweep.get("margins", {}).get(row.key) or [None] * len(values))
+    holds = list(sweep.get("holds", {}).get(row.key) or [None] * len(values))
+    code = sweep.get("chapters", {}).get(row.notebook, {}).get("code")
+    if code is None:
+        stale = not (_same(values[0], row.value) and _same(margins[0], row.margin))
+    else:
+        stale = code != row.code or sweep.get("tests", {}).get(row.key) != row.test
+        values = [row.value, *values[1:]]
+        margins, holds = [row.margin, *margins[1:]], [row.holds, *holds[1:]]
     kept = [(v, m, h, s) for v, m, h, s in zip(values, margins, holds, shifts)
             if v is not None and m is not None]
     return Spread(tuple(float(v) for v, *_ in kept), tuple(float(m) for _, m, *_ in kept),
@@ -295,6 +309,8 @@ def number(x: float, places: int | None, sign: bool = False) -> str:
     """``x`` with ``places`` decimals and thousands separators (None: 2 significant digits in
     scientific notation)."""
     plus = "+" if sign else ""
+    if x == 0 and not sign:
+        return "0"
     if places is None:
         return f"{x:{plus}.2e}"
     return f"{x:{plus},.{places}f}"
@@ -302,12 +318,12 @@ def number(x: float, places: int | None, sign: bool = False) -> str:
 
 def compact(value) -> str:
     """A value as table text; a tuple of more than ``LONG`` items as a summary:
-    ``28 pairs: (1, 2), (3, 4), (5, 6) … (55, 56)``."""
+    ``28 pairs: (1, 2), (3, 4) … (55, 56)``."""
     if isinstance(value, (list, tuple)) and len(value) > LONG:
         pairs = all(isinstance(v, (list, tuple)) and len(v) == 2 for v in value)
         items = [format_value(tuple(v) if isinstance(v, list) else v) for v in value]
         return (f"{len(value)} {'pairs' if pairs else 'values'}: "
-                + ", ".join(items[:3]) + " … " + items[-1])
+                + ", ".join(items[:2]) + " … " + items[-1])
     if isinstance(value, list):
         value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return format_value(value)
@@ -375,6 +391,9 @@ def measured(row: Row, places: int | None = 0, numeric: bool = False) -> str:
         unit = unit_of(row)
         places = 0 if isinstance(row.value, int) else places   # a count is exact
         text = md_escape(f"{number(row.value, places)} {unit}".rstrip())
+    elif (row.kind == "exact" and row.holds and isinstance(row.value, (list, tuple))
+          and len(row.value) > LONG):
+        text = f"all {len(row.value)} as stated"
     else:
         text = md_escape(compact(row.value) + (f" {unit_of(row)}" if unit_of(row) else ""))
     return text if row.holds else f"{text} **✗ failed**"
@@ -504,8 +523,8 @@ def summary(rows: list[Row], chapters: list[book.Chapter], sweep: dict) -> list[
     missing = len(empirical) - len(usable) - len(stale)
     shifts = ", ".join(map(str, sweep.get("shifts", [])))
     lines += ["", f"**Over seeds.** The seed sweep (shifts {shifts}; `chapters/seed_sweep.json`) "
-              f"gives {len(usable)} of the {len(empirical)} empirical claims a value with at "
-              f"least {MIN_SEEDS} seeds. {len(flagged)} of them are flagged {FLAG} (less than "
+              f"measures {len(usable)} of the {len(empirical)} empirical claims with at least "
+              f"{MIN_SEEDS} seeds. {len(flagged)} of them are flagged {FLAG} (less than "
               f"{FLAG_SD:g} sd from the threshold, or failed with some seed); {len(constant)} "
               "do not vary with the seed"
               + (f"; {len(stale)} are out of date (the chapter changed since the sweep)"

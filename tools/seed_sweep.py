@@ -15,7 +15,14 @@ shift 0. The result is ``chapters/seed_sweep.json``::
      "values":  {key: [v0, v1, v2]},        # the measured value with each shift
      "margins": {key: [m0, m1, m2]},        # the claim's margin (empirical claims), or null
      "holds":   {key: [h0, h1, h2]},        # whether the claim held with that shift
-     "chapters": {notebook: {"shifts": {k: "ok" | "error: ..."}, "seconds": {k: s}}}}
+     "tests":   {key: "≥ 0.9"},             # the claim's test in the stored chapter
+     "chapters": {notebook: {"code": fingerprint, "shifts": {k: "ok" | "error: ..."},
+                             "seconds": {k: s}}}}
+
+``code`` fingerprints what the chapter computes (:func:`code_hash`). While it and a claim's
+test are unchanged, the ledger takes shift 0 from the stored chapter as it is now (a chapter
+re-run with the same seed need not repeat its last bits, and then its trajectory) and the
+other shifts from this file; otherwise it reports the sweep out of date.
 
 Only claims (exact and empirical, not computed numbers) with a numeric value (an int or a
 float) are recorded: a bool, a string or a tuple is left out. A value that a shift did not
@@ -28,6 +35,8 @@ mean ± sd over the seeds and the margin in units of that sd.
 from __future__ import annotations
 
 import argparse
+import ast
+import hashlib
 import json
 import os
 import sys
@@ -44,6 +53,7 @@ SWEEP = book.CHAPTERS_DIR / "seed_sweep.json"
 RECORD = GLUE_PREFIX + CLAIM_MIME
 DEFAULT_SHIFTS = (1, 2)
 KEYS = ("values", "margins", "holds")
+CHECKS_TAG = "claims"     # the cells that call claim() / computed()
 
 
 def numeric(value) -> bool:
@@ -68,6 +78,62 @@ def measurements(nb) -> dict[str, tuple]:
     """(value, margin, holds) of every claim with a numeric value, by key."""
     return {key: (r["value"], r.get("margin"), bool(r["holds"]))
             for key, r in claim_records(nb).items() if numeric(r.get("value"))}
+
+
+QUOTING = {"claim", "computed", "glue", "print", "display"}   # they show, never compute
+
+
+def _computing(source: str) -> str:
+    """A code cell's source without what only records, quotes or shows a value: calls of
+    ``claim``, ``computed``, ``glue``, ``print`` and ``display`` as statements, and their
+    imports (as text, normalised by
+    :mod:`ast`; the source as it is when it does not parse, e.g. with a ``%magic``)."""
+    lines = source.splitlines()
+    magics = [ln for ln in lines if ln.lstrip().startswith(("%", "!"))]   # IPython, not Python
+    try:
+        tree = ast.parse("\n".join("" if ln in magics else ln for ln in lines))
+    except SyntaxError:
+        return source
+
+    class Strip(ast.NodeTransformer):
+        def generic_visit(self, node):
+            super().generic_visit(node)
+            if getattr(node, "body", None) == [] and isinstance(node, ast.stmt):
+                if isinstance(node, (ast.For, ast.While, ast.If, ast.With)) and not getattr(
+                        node, "orelse", None):
+                    return None               # a loop or block that only quoted values
+                node.body.append(ast.Pass())
+            return node
+
+        def visit_Expr(self, node):
+            call = node.value
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                    and call.func.id in QUOTING):
+                return None
+            return node
+
+        def visit_ImportFrom(self, node):
+            if node.module == "helpers.claims":
+                return None
+            node.names = [a for a in node.names if a.name not in QUOTING]
+            return node if node.names else None
+
+    return "\n".join([*magics, ast.unparse(Strip().visit(tree))])
+
+
+def code_hash(nb) -> str:
+    """A fingerprint of what a chapter computes: its code cells without the cells of checks
+    (tagged ``claims``) and without the calls that record or quote a value (:func:`_computing`),
+    so that rewording a claim, making it a computed number or quoting another value changes
+    nothing. The ledger trusts a sweep only while this is unchanged."""
+    sources = [_computing(c.source) for c in nb.cells if c.cell_type == "code"
+               and CHECKS_TAG not in c.get("metadata", {}).get("tags", [])]
+    return hashlib.sha256("\n\0".join(sources).encode("utf-8")).hexdigest()[:16]
+
+
+def tests(nb) -> dict[str, str]:
+    """The test of every claim with a numeric value (``"≥ 0.9"``), by key."""
+    return {key: r["test"] for key, r in claim_records(nb).items() if numeric(r.get("value"))}
 
 
 def execute(path: Path, shift: int, timeout: int = 900):
@@ -176,7 +242,7 @@ def dumps(sweep: dict) -> str:
 
 
 def save(sweep: dict, path: Path = SWEEP) -> None:
-    order = ["how", "shifts", *KEYS, "chapters"]
+    order = ["how", "shifts", *KEYS, "tests", "chapters"]
     ordered = {k: sweep[k] for k in order if k in sweep}
     ordered.update({k: v for k, v in sweep.items() if k not in ordered})
     Path(path).write_text(dumps(ordered), encoding="utf-8")
@@ -203,11 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.notebooks or book.chapter_paths()
     sweep, failed = load(args.out), []
     for path in paths:
+        stored = nbformat.read(path, as_version=4)
         measured, status, seconds = sweep_chapter(Path(path), shifts)
         sweep = merge(sweep, Path(path).name, shifts, measured)
+        prefix = f"ch{book.number_of(path):02d}."
+        sweep["tests"] = dict(sorted(
+            ({k: v for k, v in sweep.get("tests", {}).items() if not k.startswith(prefix)}
+             | tests(stored)).items()))
         sweep["chapters"][Path(path).name] = {
-            "shifts": {str(s): status[s] for s in shifts}, "seconds": {
-                str(s): seconds[s] for s in shifts}}
+            "code": code_hash(stored), "shifts": {str(s): status[s] for s in shifts},
+            "seconds": {str(s): seconds[s] for s in shifts}}
         failed += [f"{Path(path).name} (shift {s}): {status[s]}" for s in shifts
                    if status[s] != "ok"]
         sweep["how"] = how_text(sweep["shifts"][1:])

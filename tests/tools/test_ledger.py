@@ -210,7 +210,12 @@ def test_one_precision_per_row(value, sd, margin, places):
 
 def test_long_tuples_are_summarised():
     pairs = [[2 * t * t, 12 * t] for t in range(1, 29)]
-    assert ledger.compact(pairs) == "28 pairs: (2, 12), (8, 24), (18, 36) … (1,568, 336)"
+    assert ledger.compact(pairs) == "28 pairs: (2, 12), (8, 24) … (1,568, 336)"
+    row = ledger.Row(8, "08_x.ipynb", ledger.Section("", ""), "ch08.pairs", "s", "exact",
+                     "= " + claims.format_value(tuple(map(tuple, pairs))), "", True, None, None,
+                     pairs)
+    assert ledger.measured(row) == "all 28 as stated"
+    assert ledger.test_text(row) == "= 28 pairs: (2, 12), (8, 24) … (1,568, 336)"
     assert ledger.compact((500, 500, 500, 500)) == "(500, 500, 500, 500)"
 
 
@@ -277,6 +282,14 @@ def test_committed_ledger_is_in_sync():
     assert ledger.LEDGER.is_file(), "chapters/ledger.md is missing: run python -m tools.ledger"
     assert ledger.LEDGER.read_text(encoding="utf-8") == ledger.build(), \
         "chapters/ledger.md is out of date: run python -m tools.ledger"
+
+
+def test_every_record_of_the_book_has_its_row_id():
+    """Each quoted number links to ``ledger.html#claim-<key>`` (tools.sphinx_evidence)."""
+    page = ledger.LEDGER.read_text(encoding="utf-8")
+    missing = [r.key for r in ledger.book_rows(book.chapters())
+               if page.count(f'<span id="{ledger.anchor(r.key)}"></span>') != 1]
+    assert not missing, "ledger rows without their id: " + ", ".join(missing)
 
 
 def test_book_claims_held_and_carry_their_chapter_number():

@@ -109,6 +109,44 @@ def test_a_sweep_run_is_never_strict_and_never_in_place(monkeypatch, tmp_path):
     assert os.environ[claims.STRICT_ENV] == "1", "the caller's environment is restored"
 
 
+def test_the_fingerprint_ignores_what_only_records_or_quotes():
+    def nb(*sources, tags=()):
+        cells = [new_code_cell(src) for src in sources]
+        cells[-1].metadata["tags"] = list(tags)
+        return nbformat.v4.new_notebook(cells=cells)
+
+    base = seed_sweep.code_hash(nb("%matplotlib inline\nfrom helpers.claims import claim\n"
+                                   "acc = train(seed=0)\nglue('ch03.acc', acc)",
+                                   "claim('ch03.acc', 'At least 0.9', acc, at_least=0.9)",
+                                   tags=["claims"]))
+    same = [nb("%matplotlib inline\nfrom helpers.claims import claim, computed, glue\n"
+               "acc = train(seed=0)  # a comment\nfor k in (1, 2):\n    glue(f'ch03.k{k}', k)",
+               "claim('ch03.acc', 'Reworded: at least 0.85', acc, at_least=0.85)\n"
+               "computed('ch03.n', 'n', 3)", tags=["claims"]),
+            nb("%matplotlib inline\nacc = train(seed=0)", "", tags=["claims"]),
+            nb("%matplotlib inline\nfrom helpers import claim\nacc = train(seed=0)\n"
+               "print(f'{acc:.1%}')", "", tags=["claims"])]
+    assert all(seed_sweep.code_hash(n) == base for n in same)
+    changed = [nb("%matplotlib inline\nacc = train(seed=1)", "", tags=["claims"]),
+               nb("acc = train(seed=0)", "", tags=["claims"]),
+               nb("%matplotlib inline\nacc = train(seed=0)", "x = 1")]   # untagged: counts
+    assert all(seed_sweep.code_hash(n) != base for n in changed)
+
+
+def test_the_ledger_trusts_the_sweep_while_the_chapter_computes_the_same(executed):
+    nb = nbformat.read(executed, as_version=4)
+    row = next(r for r in ledger.notebook_rows(executed) if r.key == "ch03.acc")
+    sweep = {"shifts": [0, 1, 2], "values": {"ch03.acc": [0.94, 0.93, 0.97]},
+             "margins": {"ch03.acc": [0.04, 0.03, 0.07]},
+             "holds": {"ch03.acc": [True, True, True]}, "tests": {"ch03.acc": "≥ 0.9"},
+             "chapters": {executed.name: {"code": seed_sweep.code_hash(nb)}}}
+    s = ledger.spread(row, sweep)
+    # the stored chapter (0.95, re-run since the sweep's 0.94) is shift 0
+    assert not s.stale and s.values == (0.95, 0.93, 0.97) and s.margins[0] == pytest.approx(0.05)
+    assert ledger.spread(row, {**sweep, "tests": {"ch03.acc": "≥ 0.8"}}).stale
+    assert ledger.spread(row, {**sweep, "chapters": {executed.name: {"code": "other"}}}).stale
+
+
 def test_the_committed_sweep_is_well_formed():
     if not seed_sweep.SWEEP.is_file():
         pytest.skip("no seed sweep recorded yet")
@@ -135,6 +173,7 @@ def test_a_chapter_runs_with_another_seed(tmp_path, monkeypatch):
     ])
     monkeypatch.setenv("PYTHONPATH", str(book.ROOT))
     measured, status, _ = seed_sweep.sweep_chapter(path, [2], log=lambda *_: None)
+    assert measured[0] == {}, "the stored notebook has no outputs"
     assert measured[2]["ch03.seed"] == (3, 2.0, True)
     assert measured[2]["ch03.small"] == (3, -2.0, False), "a failing claim only warns"
     assert "ch03.never" not in measured[2]

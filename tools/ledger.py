@@ -21,6 +21,7 @@ A key used twice in the book is an error: the page is not written.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import re
@@ -194,18 +195,43 @@ def records(cell) -> list[dict]:
             if RECORD in out.get("data", {})]
 
 
+GLUED = "(a value the text quotes)"   # the sentence of a plain glue() record's row
+
+
+def glued_values(cell) -> list[tuple[str, object]]:
+    """The plain ``glue(key, value)`` records of a code cell (no claim record): (key, value)."""
+    out = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+        if name and GLUE_PREFIX + "text/plain" in data and RECORD not in data:
+            text = data[GLUE_PREFIX + "text/plain"]
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                value = text
+            out.append((name, value))
+    return out
+
+
 def notebook_rows(path: Path, nb=None) -> list[Row]:
-    """The ledger rows of one chapter notebook (claims and computed numbers), in cell order."""
+    """The ledger rows of one chapter notebook, in cell order: claims, computed numbers, and
+    the plain glued values the text quotes (listed with the computed numbers, so that every
+    quoted number has a row to link to)."""
     path = Path(path)
     nb = nb if nb is not None else nbformat.read(path, as_version=4)
     chapter, code = book.number_of(path), code_hash(nb)
     rows = []
     for cell, section in zip(nb.cells, sections(nb)):
+        section = section or Section("", "")
         for r in records(cell):
-            rows.append(Row(chapter, path.name, section or Section("", ""), r["key"],
+            rows.append(Row(chapter, path.name, section, r["key"],
                             r["sentence"], r["kind"], r.get("test", ""), r["shown"],
                             bool(r["holds"]), r.get("margin"), r.get("relative_margin"),
                             r.get("value"), code))
+        for key, value in glued_values(cell):
+            rows.append(Row(chapter, path.name, section, key, GLUED, COMPUTED, "",
+                            format_value(value), True, None, None, value, code))
     return rows
 
 

@@ -317,3 +317,31 @@ def test_every_quoted_value_is_stored_once(chapter):
              for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
     names = [n for n in names if n]
     assert not {n for n in names if names.count(n) > 1}
+
+
+def test_a_claim_close_to_its_threshold_is_noted_in_its_chapter():
+    """A claim less than 2 sd from its threshold over the seeds (or failed with one) must not
+    pass silently: its chapter's text links to its ledger row, where the spread is shown."""
+    chapters = book.chapters()
+    rows, sweep = ledger.book_rows(chapters), ledger.load_sweep()
+    texts = {ch.notebook.name: "\n".join(c.source for c in nbformat.read(ch.notebook, 4).cells
+                                         if c.cell_type == "markdown") for ch in chapters}
+    unnoted = [r.key for r in rows if r.kind == "empirical"
+               and (s := ledger.spread(r, sweep)) is not None and s.flagged
+               and f"ledger.md#{ledger.anchor(r.key)}" not in texts[r.notebook]]
+    assert not unnoted, f"flagged claims without a note in their chapter: {unnoted}"
+
+
+def test_plain_glued_values_get_a_row_with_the_computed_numbers(tmp_path):
+    """Every number the text quotes has a row to link to, also one stored by a plain glue()."""
+    from nbformat.v4 import new_notebook
+
+    cell = new_code_cell("glue('ch01.x', 3)")
+    cell.outputs = [new_output("display_data", data={claims.GLUE_PREFIX + "text/plain": "3"},
+                               metadata={"scrapbook": {"name": "ch01.x",
+                                                       "mime_prefix": claims.GLUE_PREFIX}})]
+    path = tmp_path / "01_t.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# 1. T\n\n## A part"), cell]), path)
+    rows = ledger.notebook_rows(path)
+    assert [(r.key, r.kind, r.value, r.sentence, r.section.title) for r in rows] == [
+        ("ch01.x", claims.COMPUTED, 3, ledger.GLUED, "A part")]

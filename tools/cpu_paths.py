@@ -87,15 +87,16 @@ def main(argv=None) -> int:
 
 
 def record_times() -> None:
-    """The chapter times of the last ``make test`` and of each path, as a table on the
-    maintainer page (between the ``cpu-paths`` markers)."""
-    columns = {"2 threads (`make test`)": timings.load(timings.RUN_TIMES)}
+    """The chapter times of ``make bench`` (two threads, ``tools/timings.json``) and of each
+    path, as a table on the maintainer page (between the ``cpu-paths`` markers)."""
+    columns = {"2 threads (`make bench`)": timings.load()}
     columns.update({f"`{path}`": timings.load(times_file(path)) for path in PATHS})
     columns = {name: seconds for name, seconds in columns.items() if seconds}
     section = "\n".join([
         timings.PATHS_START, "",
-        "Seconds per chapter under nbval, from `make test` and `make test-portable` (both paths "
-        "at once, one core each; " + "; ".join(f"`{p}`: {describe(p)}" for p in PATHS) + ").",
+        "Seconds per chapter: `make bench` (each chapter alone, two threads) and `make "
+        "test-portable` (under nbval, both paths at once, one core each; "
+        + "; ".join(f"`{p}`: {describe(p)}" for p in PATHS) + ").",
         "", timings.paths_table(columns, slowest=f"`{SLOWEST}`"), "", timings.PATHS_END])
     timings.replace_section(section, timings.PATHS_START, timings.PATHS_END)
 

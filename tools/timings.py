@@ -114,7 +114,7 @@ def paths_table(columns: dict[str, dict[str, float]], slowest: str) -> str:
     """A Markdown table of chapter times on several CPU paths (``columns``: path -> seconds per
     chapter), with the share of the budget on the ``slowest`` path (at most half is the aim)."""
     names = sorted({name for seconds in columns.values() for name in seconds})
-    lines = ["| Chapter | Budget | " + " | ".join(columns) + f" | `{slowest}` / budget |",
+    lines = ["| Chapter | Budget | " + " | ".join(columns) + f" | {slowest} / budget |",
              "|---|---:|" + "---:|" * (len(columns) + 1)]
     for name in names:
         budget = book.budget_for(book.number_of(name))

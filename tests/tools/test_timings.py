@@ -46,10 +46,10 @@ def test_committed_timings_cover_every_chapter():
 
 def test_paths_table_has_a_column_per_path_and_the_slowest_share(tmp_path):
     table = timings.paths_table({"a": {"06_lenet_alexnet_vgg": 30.0},
-                                 "b": {"06_lenet_alexnet_vgg": 45.0,
-                                       "01_why_not_fully_connected": 12.0}}, slowest="b")
+                                 "`b`": {"06_lenet_alexnet_vgg": 45.0,
+                                       "01_why_not_fully_connected": 12.0}}, slowest="`b`")
     lines = table.splitlines()
-    assert lines[0] == "| Chapter | Budget | a | b | `b` / budget |"
+    assert lines[0] == "| Chapter | Budget | a | `b` | `b` / budget |"
     assert "| `06_lenet_alexnet_vgg` | 90 | 30.0 | 45.0 | 50% |" in lines
     assert "| `01_why_not_fully_connected` | 60 | – | 12.0 | 20% |" in lines
 

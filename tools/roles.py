@@ -7,7 +7,8 @@
 * ``{cite}`a,b``` -> ``([A et al., 1998](…bibliography.html), [B and C, 2014](…))``,
   ``{cite:t}`a``` -> ``[A et al. (2019)](…bibliography.html)``; names and years come from
   ``references.bib``, the link is the website's bibliography page;
-* ``{doc}`target``` / ``{doc}`text <target>``` -> ``[title of target](website page)``.
+* ``{doc}`target``` / ``{doc}`text <target>``` -> ``[title of target](website page)``;
+* ``{evidence}`words <key>``` -> ``[words](the ledger row of claim key on the website)``.
 
 Math (``$...$``) is left alone: Jupyter and Colab render it. The website's address is
 ``tools.book.site_url()``.
@@ -26,10 +27,11 @@ from tools import book
 GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([^`]+)`")
 CITE_ROLE = re.compile(r"\{cite(?::(p|t|ps|ts))?\}`([^`]+)`")
 DOC_ROLE = re.compile(r"\{doc\}`([^`]+)`")
+EVIDENCE_ROLE = re.compile(r"\{evidence\}`([^`<]+?)\s*<([^<>`]+)>`")
 EXPLICIT = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.DOTALL)
 BIBLIOGRAPHY = "chapters/bibliography"
 BIBFILE = book.ROOT / "references.bib"
-RAW_ROLES = ("{cite", "{doc}", "{glue")     # what a converted text never contains
+RAW_ROLES = ("{cite", "{doc}", "{glue", "{evidence}")     # what a converted text never contains
 
 
 def glue_records(nb) -> dict[str, str]:
@@ -149,7 +151,15 @@ def to_markdown(source: str, records: dict[str, str], where: str = "",
     source = fill_glue_roles(source, records, where, chapter_dir)
     source = CITE_ROLE.sub(lambda m: cite_text(m.group(2), m.group(1) in ("t", "ts"), where),
                            source)
+    source = EVIDENCE_ROLE.sub(lambda m: evidence_link(m.group(1), m.group(2)), source)
     return DOC_ROLE.sub(lambda m: doc_link(m.group(1), chapter_dir, where), source)
+
+
+def evidence_link(words: str, key: str) -> str:
+    """``{evidence}`words <key>``` as a Markdown link to the claim's row on the website."""
+    from tools.ledger import LEDGER, anchor   # the ledger's row ids, defined there once
+
+    return f"[{words}]({book.page_url(book.relative(LEDGER).removesuffix('.md'))}#{anchor(key)})"
 
 
 def raw_roles(text: str) -> list[str]:

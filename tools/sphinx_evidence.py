@@ -22,6 +22,9 @@ with the title :data:`LINK_TITLE`. ``tools/static/evidence.css`` keeps the link 
 text's colour, a dotted underline, a visible focus ring. Builders other than HTML, or a book
 without the ledger page, get the number alone.
 
+**A note can link to a claim's row too**: ``{evidence}`words <key>``` (:class:`EvidenceRole`)
+links ``words`` to the row of claim ``key``, the same way.
+
 **Solution cells show no grading markers.** The chapters mark each exercise's solution
 with ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines (``tools.student`` needs them to
 make the exercise notebooks); :class:`StripSolutionMarkers` removes those lines from the code
@@ -34,7 +37,9 @@ from docutils import nodes
 from myst_nb.ext.glue.roles import PasteTextRole
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import ReferenceRole
 
+from helpers.claims import KEY_RE
 from tools import book, ledger
 from tools.student import has_markers, strip_markers
 
@@ -72,6 +77,23 @@ class GlueTextRole(PasteTextRole):
         wrapper[KEY_ATTR] = glue_key(self.text)
         self.set_source_info(wrapper)
         return [wrapper], messages
+
+
+class EvidenceRole(ReferenceRole):
+    """``{evidence}`words <ch04.ica-colour>```: the words link to that claim's ledger row,
+    the way a quoted number does (a chapter's note on a claim close to its threshold)."""
+
+    def run(self):
+        key = self.target
+        if not KEY_RE.match(key):
+            msg = self.inliner.reporter.error(
+                f"{{evidence}} needs a claim key like ch04.ica-colour, got {key!r}",
+                line=self.lineno)
+            return [self.inliner.problematic(self.rawtext, self.rawtext, msg)], [msg]
+        wrapper = nodes.inline("", "", nodes.Text(self.title), classes=[WRAPPER_CLASS])
+        wrapper[KEY_ATTR] = key
+        self.set_source_info(wrapper)
+        return [wrapper], []
 
 
 class LinkQuotedNumbers(SphinxPostTransform):
@@ -133,6 +155,7 @@ class StripSolutionMarkers(SphinxTransform):
 def setup(app):
     app.setup_extension("myst_nb")          # the glue domain must exist before we add to it
     app.add_role_to_domain("glue", "text", GlueTextRole(), override=True)
+    app.add_role("evidence", EvidenceRole())
     app.add_post_transform(LinkQuotedNumbers)
     app.add_transform(StripSolutionMarkers)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

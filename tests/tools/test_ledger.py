@@ -321,14 +321,15 @@ def test_every_quoted_value_is_stored_once(chapter):
 
 def test_a_claim_close_to_its_threshold_is_noted_in_its_chapter():
     """A claim less than 2 sd from its threshold over the seeds (or failed with one) must not
-    pass silently: its chapter's text links to its ledger row, where the spread is shown."""
+    pass silently: its chapter's text links to its ledger row, where the spread is shown, with
+    ``{evidence}`words <key>``` (tools.sphinx_evidence)."""
     chapters = book.chapters()
     rows, sweep = ledger.book_rows(chapters), ledger.load_sweep()
     texts = {ch.notebook.name: "\n".join(c.source for c in nbformat.read(ch.notebook, 4).cells
                                          if c.cell_type == "markdown") for ch in chapters}
     unnoted = [r.key for r in rows if r.kind == "empirical"
                and (s := ledger.spread(r, sweep)) is not None and s.flagged
-               and f"ledger.md#{ledger.anchor(r.key)}" not in texts[r.notebook]]
+               and f"<{r.key}>`" not in texts[r.notebook]]    # {evidence}`words <key>`
     assert not unnoted, f"flagged claims without a note in their chapter: {unnoted}"
 
 

@@ -61,7 +61,8 @@ def test_a_tiny_book(tmp_path):
         new_markdown_cell("# 1. A\n\nIt reaches {glue:text}`ch01.acc:.1%` here."),
         solution, checks])
     _notebook(tmp_path / "chapters" / "02_b.ipynb", [
-        new_markdown_cell("# 2. B\n\nFrom A: {glue:text}`01_a.ipynb::ch01.acc:.2f`.")])
+        new_markdown_cell("# 2. B\n\nFrom A: {glue:text}`01_a.ipynb::ch01.acc:.2f`, "
+                          "{evidence}`close to its threshold <ch01.acc>`.")])
     proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", ".",
                            "_build/html"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -70,7 +71,10 @@ def test_a_tiny_book(tmp_path):
             'title="How this number was computed"><span class="pasted-text">{}</span></a>')
     a = (html / "01_a.html").read_text()
     assert link.format("91.2%") in a
-    assert link.format("0.91") in (html / "02_b.html").read_text(), "another notebook's key"
+    b = (html / "02_b.html").read_text()
+    assert link.format("0.91") in b, "another notebook's key"
+    assert ('<a class="claim-link reference internal" href="ledger.html#claim-ch01-acc" '
+            'title="How this number was computed">close to its threshold</a>') in b, "{evidence}"
     assert "BEGIN SOLUTION" not in a and "END SOLUTION" not in a
     assert re.search(r'<span class="k">return</span> <span class="mi">1</span>', a), \
         "the solution's code is kept"

@@ -455,8 +455,9 @@ def seeds_text(s: Spread | None, places: int | None) -> tuple[str, str, str]:
         return f"{s.n} seed{'s' if s.n != 1 else ''} only", "—", "—"
     held = "yes" if not s.failed else f"{FLAG} no (shift {', '.join(map(str, s.failed))})"
     if s.sd == 0:
-        return (f"{number(s.mean, places)} with all {s.n} seeds",
-                "no spread: does not vary with the seed", held)
+        return (f"{number(s.mean, places)} with all {s.n} seed shifts",
+                "not measured: the value does not depend on the chapter's seed (a fixed input, "
+                "or a result read from the full runs, whose own seeds are on that page)", held)
     sd = s.margin_sd
     margin = f"{number(s.mean_margin, places, sign=True)} = {sd:+.1f} sd"
     if s.mean_margin == 0:
@@ -549,10 +550,14 @@ def summary(rows: list[Row], chapters: list[book.Chapter], sweep: dict) -> list[
     missing = len(empirical) - len(usable) - len(stale)
     shifts = ", ".join(map(str, sweep.get("shifts", [])))
     lines += ["", f"**Over seeds.** The seed sweep (shifts {shifts}; `chapters/seed_sweep.json`) "
-              f"measures {len(usable)} of the {len(empirical)} empirical claims with at least "
-              f"{MIN_SEEDS} seeds. {len(flagged)} of them are flagged {FLAG} (less than "
-              f"{FLAG_SD:g} sd from the threshold, or failed with some seed); {len(constant)} "
-              "do not vary with the seed"
+              f"re-runs every chapter: {len(usable) - len(constant)} of the {len(empirical)} "
+              f"empirical claims vary with the seed and are measured over at least {MIN_SEEDS} "
+              f"seeds; {len(flagged)} of them are flagged {FLAG} (less than {FLAG_SD:g} sd "
+              "from the threshold, or failed with some seed). The other "
+              f"{len(constant)} come out the same with every seed shift, so the sweep says "
+              "nothing about them: they are computed from fixed inputs (a photo, a worked "
+              "example), or read from the [full runs](full_runs.md), whose own seeds and spread "
+              "that page reports"
               + (f"; {len(stale)} are out of date (the chapter changed since the sweep)"
                  if stale else "")
               + (f"; {missing} are not in it" if missing else "") + "."]

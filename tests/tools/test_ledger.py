@@ -179,8 +179,8 @@ def test_page_shows_spread_and_flags_claims_within_two_sd(chapter):
     slope = next(ln for ln in page.splitlines() if "claim-ch03-slope" in ln)
     assert "| 2.40 | +0.10 | 2.30 ± 0.10 (3 seeds) | +0.20 = +2.0 sd | yes |" in slope
     count = next(ln for ln in page.splitlines() if "claim-ch03-count" in ln)
-    assert ("| 2 | at the bound (allowed) | 2 with all 3 seeds | "
-            "no spread: does not vary with the seed | yes |") in count
+    assert ("| 2 | at the bound (allowed) | 2 with all 3 seed shifts | not measured: the value "
+            "does not depend on the chapter's seed") in count
     summary = page.split("## 3. Strides")[0]
     assert "1 of them are flagged ⚠" in summary
     assert "fewest standard deviations of margin" in summary

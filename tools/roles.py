@@ -157,7 +157,7 @@ def to_markdown(source: str, records: dict[str, str], where: str = "",
 
 def evidence_link(words: str, key: str) -> str:
     """``{evidence}`words <key>``` as a Markdown link to the claim's row on the website."""
-    from tools.ledger import LEDGER, anchor   # the ledger's row ids, defined there once
+    from tools.ledger import LEDGER, anchor  # the ledger's row ids, defined there once
 
     return f"[{words}]({book.page_url(book.relative(LEDGER).removesuffix('.md'))}#{anchor(key)})"
 

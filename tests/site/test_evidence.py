@@ -18,7 +18,8 @@ from tools import student
 from tools.sphinx_evidence import LINK_CLASS, LINK_TITLE, claim_anchor, glue_key
 
 LINK = f"article a.{LINK_CLASS}"
-GLUE_TEXT = re.compile(r"\{glue:text\}`([^`]+)`")   # what the extension links
+# What the extension links: quoted numbers, and notes on a claim ({evidence}`words <key>`).
+LINKED = re.compile(r"\{glue:text\}`([^`]+)`|\{evidence\}`[^`<]*<([^<>`]+)>`")
 # The first quoted number's link: where it points and how it looks next to its sentence.
 LOOKS = """(link) => {
   const own = getComputedStyle(link), text = getComputedStyle(link.parentElement);
@@ -32,13 +33,14 @@ def source_of(rel: str) -> nbformat.NotebookNode:
 
 
 def quotes_numbers(nb) -> bool:
-    return any(c.cell_type == "markdown" and GLUE_TEXT.search(c.source) for c in nb.cells)
+    return any(c.cell_type == "markdown" and LINKED.search(c.source) for c in nb.cells)
 
 
 def glued_keys(nb) -> list[str]:
-    """The keys the text quotes, in order (``doc::key:fmt`` -> ``key``)."""
-    return [glue_key(role) for cell in nb.cells if cell.cell_type == "markdown"
-            for role in GLUE_TEXT.findall(cell.source)]
+    """The keys the text links to its ledger rows, in order (``doc::key:fmt`` -> ``key``)."""
+    return [glue_key(m.group(1)) if m.group(1) else m.group(2)
+            for cell in nb.cells if cell.cell_type == "markdown"
+            for m in LINKED.finditer(cell.source)]
 
 
 def test_each_quoted_number_links_to_its_ledger_row(browser, site):

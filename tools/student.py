@@ -180,16 +180,22 @@ def solution_cell_metadata() -> dict:
 def mark_solution_cells(nb) -> int:
     """Give every ``solution`` cell of a chapter its "Show solution" toggle; returns the
     number of cells changed (in place)."""
+    return _collapse(nb, is_solution_cell, HIDE_TAG, PROMPTS)
+
+
+def _collapse(nb, selected, tag: str, prompts: dict, drop=()) -> int:
+    """Tag every ``selected`` cell with ``tag`` (its tags in ``drop`` removed, the others kept)
+    and give it the ``mystnb`` toggle ``prompts``; returns the number of cells changed."""
     changed = 0
     for cell in nb.cells:
-        if not is_solution_cell(cell):
+        if not selected(cell):
             continue
         before = copy.deepcopy(cell.metadata)
-        tags = _tags(cell)
-        if HIDE_TAG not in tags:
-            tags.append(HIDE_TAG)
+        tags = [t for t in _tags(cell) if t not in drop]
+        if tag not in tags:
+            tags.append(tag)
         cell.metadata["tags"] = tags
-        cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **PROMPTS}
+        cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **prompts}
         changed += cell.metadata != before
     return changed
 
@@ -205,18 +211,7 @@ def mark_claims_cells(nb) -> int:
     """Collapse every ``claims`` cell of a chapter behind its "Checks behind this section"
     toggle (``hide-cell`` instead of ``hide-input``, other tags kept); returns the number of
     cells changed (in place)."""
-    changed = 0
-    for cell in nb.cells:
-        if not is_claims_cell(cell):
-            continue
-        before = copy.deepcopy(cell.metadata)
-        tags = [t for t in _tags(cell) if t != HIDE_TAG]
-        if HIDE_CELL_TAG not in tags:
-            tags.append(HIDE_CELL_TAG)
-        cell.metadata["tags"] = tags
-        cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **CLAIMS_PROMPTS}
-        changed += cell.metadata != before
-    return changed
+    return _collapse(nb, is_claims_cell, HIDE_CELL_TAG, CLAIMS_PROMPTS, drop=(HIDE_TAG,))
 
 
 # --------------------------------------------------------------------------- the learner notebook

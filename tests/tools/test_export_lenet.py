@@ -45,24 +45,27 @@ def test_tampered_weights_are_refused(tmp_path):
         export_lenet.read_asset(path)
 
 
-def test_round_trip(tmp_path, monkeypatch):
+@pytest.fixture
+def saved(tmp_path, monkeypatch):
+    """(a seeded LeNet-5, the path of its asset with test accuracy 0.5, no sample digits)."""
     monkeypatch.setattr(export_lenet, "samples", lambda: [])
     torch.manual_seed(0)
     model = lenet5(input_size=28)
     path = tmp_path / "w.json"
     path.write_text(json.dumps(export_lenet.asset(model, 0.5)))
+    return model, path
+
+
+def test_round_trip(saved):
+    model, path = saved
     loaded, doc = export_lenet.load_model(path)
     for name, tensor in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[name], tensor)
     assert doc["test_accuracy"] == 0.5
 
 
-def test_compare_accepts_rounding_but_not_other_weights_or_recipes(tmp_path, monkeypatch):
-    monkeypatch.setattr(export_lenet, "samples", lambda: [])
-    torch.manual_seed(0)
-    model = lenet5(input_size=28)
-    path = tmp_path / "w.json"
-    path.write_text(json.dumps(export_lenet.asset(model, 0.5)))
+def test_compare_accepts_rounding_but_not_other_weights_or_recipes(saved, monkeypatch):
+    model, path = saved
     assert export_lenet.compare(model, path) == (True, "the same weights, bit for bit")
     with torch.no_grad():
         model.classifier[5].bias.add_(1e-6)          # another CPU's rounding

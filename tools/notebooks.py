@@ -120,18 +120,41 @@ def sync(path: Path, seconds: dict[str, float] | None = None) -> bool:
     return True
 
 
-def run_notebook(path: Path, write: bool, timeout: int = 600) -> float:
-    """Execute a notebook top to bottom in a fresh kernel (cwd = its folder); returns seconds."""
+def executed(path: Path, env: dict[str, str] | None = None, timeout: int = 600):
+    """The notebook at ``path`` executed top to bottom in a fresh kernel (cwd = its folder),
+    with the environment of ``tools/kernel.env`` plus ``env`` (restored afterwards): returns
+    (notebook, seconds, the error that stopped it or None). On an error the notebook holds the
+    outputs of every cell up to the failing one."""
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    os.environ.update(book.kernel_env())   # tools/kernel.env, as under make
+    env = {**book.kernel_env(), **(env or {})}
+    saved = {name: os.environ.get(name) for name in [*env, "MPLBACKEND"]}
+    os.environ.update(env)
     os.environ.pop("MPLBACKEND", None)  # the kernel must use the inline backend to store figures
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(Path(path).parent)}})
-    start = time.perf_counter()
-    client.execute()
-    seconds = time.perf_counter() - start
+    start, error = time.perf_counter(), None
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        error = exc
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return nb, time.perf_counter() - start, error
+
+
+def run_notebook(path: Path, write: bool, timeout: int = 600) -> float:
+    """Execute a notebook top to bottom in a fresh kernel (cwd = its folder); returns seconds.
+    An error in a cell is raised (and nothing is written)."""
+    nb, seconds, error = executed(path, timeout=timeout)
+    if error is not None:
+        raise error
     if write:
         nbformat.write(nb, path)
     return seconds

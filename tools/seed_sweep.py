@@ -38,9 +38,7 @@ import argparse
 import ast
 import hashlib
 import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -142,29 +140,14 @@ def execute(path: Path, shift: int, timeout: int = 900):
     Returns (executed notebook, error text or "" , seconds). On an error the notebook holds the
     outputs of every cell up to the failing one.
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from tools.notebooks import executed
 
-    env = {**book.kernel_env(), SEED_SHIFT_ENV: str(shift), STRICT_ENV: "0"}
-    saved = {name: os.environ.get(name) for name in [*env, "MPLBACKEND"]}
-    os.environ.update(env)
-    os.environ.pop("MPLBACKEND", None)   # the kernel's inline backend, as tools.notebooks
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
-    start, error = time.perf_counter(), ""
-    try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+    nb, seconds, exc = executed(path, {SEED_SHIFT_ENV: str(shift), STRICT_ENV: "0"}, timeout)
+    error = ""
+    if exc is not None:
         lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
         error = f"{type(exc).__name__}: {lines[-1] if lines else ''}"
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    return nb, error, time.perf_counter() - start
+    return nb, error, seconds
 
 
 def load(path: Path = SWEEP) -> dict:

@@ -250,10 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     if any(s < 0 for s in shifts):
         parser.error("seed shifts are non-negative")
     paths = args.notebooks or book.chapter_paths()
-    sweep, failed = load(args.out), []
+    failed = []
     for path in paths:
         stored = nbformat.read(path, as_version=4)
         measured, status, seconds = sweep_chapter(Path(path), shifts)
+        sweep = load(args.out)  # re-read: a sweep of another chapter may have saved meanwhile
         sweep = merge(sweep, Path(path).name, shifts, measured)
         prefix = f"ch{book.number_of(path):02d}."
         sweep["tests"] = dict(sorted(

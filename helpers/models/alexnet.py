@@ -60,15 +60,24 @@ def alexnet(**kwargs) -> AlexNet:
     return AlexNet(**kwargs)
 
 
+#: The paper's LRN (n = 5, alpha = 1e-4, beta = 0.75, k = 2) in PyTorch's convention, which
+#: uses ``alpha / size`` in the sum: alpha = 1e-4 * 5.
+LRN_2012 = dict(size=5, alpha=1e-4 * 5, beta=0.75, k=2.0)
+
+
 class AlexNet2012(FeaturesClassifier):
     """(N, 3, 224, 224) -> (N, num_classes): the two-GPU network of Krizhevsky et al. (2012)
     as one model -- the two towers are the two ``groups`` of conv 2, 4 and 5 (conv 3 and the
-    fully connected layers read both towers) -- with local response normalisation (size 5,
-    alpha 1e-4, beta 0.75, k 2) after conv 1 and conv 2."""
+    fully connected layers read both towers) -- with local response normalisation after conv 1
+    and conv 2 (§3.3: n = 5, alpha = 1e-4, beta = 0.75, k = 2).
+
+    The paper's normalisation is ``b_i = a_i / (k + alpha * sum_{j in window(i, n)} a_j**2) ** beta``;
+    PyTorch's :class:`~torch.nn.LocalResponseNorm` divides ``alpha`` by ``size``, so the paper's
+    alpha = 1e-4 is ``alpha = 1e-4 * 5 = 5e-4`` there (see :data:`LRN_2012`)."""
 
     def __init__(self, *, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5):
         super().__init__()
-        lrn = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
+        lrn = LRN_2012
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 96, kernel_size=11, stride=4, padding=2), nn.ReLU(inplace=True),
             nn.LocalResponseNorm(**lrn), nn.MaxPool2d(kernel_size=3, stride=2),

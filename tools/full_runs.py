@@ -174,7 +174,8 @@ def _resnet_seed(seed: int, epochs: int, smoke: bool, threads: int) -> tuple[flo
     test = make_loader(x_te, y_te, batch_size=1000, **FASHION_NORM)
     seed_everything(seed)
     train = AugmentedLoader(make_loader(x_tr, y_tr, batch_size=128, shuffle=True, seed=seed,
-                                        **FASHION_NORM), max_shift=2, flip=True, seed=seed)
+                                        **FASHION_NORM), max_shift=2, flip=True, seed=seed,
+                            **FASHION_NORM)
     model = cifar_resnet(8, width=RESNET_WIDTH).to(memory_format=torch.channels_last)
     acc, per_epoch = _one_cycle_sgd(Bfloat16Autocast(model), train, test, epochs=epochs,
                                     smoke=smoke, lr=0.1)

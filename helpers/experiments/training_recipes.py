@@ -1,7 +1,7 @@
 """Chapter 6: what the training recipe of AlexNet and VGG buys -- ReLU against tanh (optimiser
 steps to a training error) and dropout and random shifts (test accuracy of a small VGG).
 
-    shifted = AugmentedLoader(loader, max_shift=2)          # random shifts (and flips) per batch
+    shifted = AugmentedLoader(loader, max_shift=2, **MNIST_NORM)  # random shifts, black border
     steps_to_error(lambda: lenet5(activation="relu"), x, y, threshold=0.3, lr=0.03)
     steps_to_error(lambda: he_init(lenet5(activation="relu")), x, y, threshold=0.3, lr=0.03)
     train_and_score(build, x, y, x_test, y_test, epochs=10, max_shift=2)
@@ -20,18 +20,25 @@ from helpers.train import evaluate, fit, make_loader, steps_to_reach
 
 
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator | None = None,
-                 flip: bool = False) -> torch.Tensor:
+                 flip: bool = False, fill=0.0) -> torch.Tensor:
     """(N, C, H, W) -> (N, C, H, W): each image moved by its own random (dy, dx), |dy|, |dx| <=
-    ``max_shift``, with zeros moved in at the border; ``flip`` also mirrors half of the images
-    left-right. Draws from ``generator`` (on the CPU), so a seeded generator repeats itself."""
+    ``max_shift``, with ``fill`` moved in at the border (a scalar or one value per channel; for
+    normalised images pass the normalised background, ``(0 - mean) / std``, not 0); ``flip``
+    also mirrors half of the images left-right. Draws from ``generator`` (on the CPU), so a
+    seeded generator repeats itself."""
     if x.dim() != 4:
         raise ValueError(f"x must be (N, C, H, W), got shape {tuple(x.shape)}")
     if max_shift < 0:
         raise ValueError(f"max_shift must be >= 0, got {max_shift}")
-    n, _, h, w = x.shape
+    n, c, h, w = x.shape
+    fill_t = torch.as_tensor(fill, dtype=x.dtype, device=x.device).reshape(-1)
+    if fill_t.numel() not in (1, c):
+        raise ValueError(f"fill needs 1 or {c} (channels) values, got {fill_t.numel()}")
     m = int(max_shift)
     offsets = torch.randint(0, 2 * m + 1, (2, n), generator=generator).to(x.device)
-    padded = nn.functional.pad(x, (m, m, m, m)).permute(0, 2, 3, 1)  # (N, H + 2m, W + 2m, C)
+    padded = fill_t.view(1, -1, 1, 1).expand(n, c, h + 2 * m, w + 2 * m).clone()
+    padded[:, :, m:m + h, m:m + w] = x                   # the border holds ``fill``, per channel
+    padded = padded.permute(0, 2, 3, 1)                  # (N, H + 2m, W + 2m, C)
     rows = offsets[0].view(n, 1, 1) + torch.arange(h, device=x.device).view(1, h, 1)
     cols = offsets[1].view(n, 1, 1) + torch.arange(w, device=x.device).view(1, 1, w)
     batch = torch.arange(n, device=x.device).view(n, 1, 1)
@@ -42,12 +49,32 @@ def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator | N
     return out
 
 
+def background(mean=None, std=None):
+    """The value a black pixel (raw intensity 0) has after normalising with ``mean``/``std``:
+    ``(0 - mean) / std`` (a scalar, or a list with one value per channel); 0 without them.
+    MNIST's mean 0.1307 and std 0.3081 give -0.424; a 0 in the normalised tensor is raw
+    intensity 0.1307, a grey, not black."""
+    if mean is None and std is None:
+        return 0.0
+    mean_t = torch.as_tensor(0.0 if mean is None else mean, dtype=torch.float32).reshape(-1)
+    std_t = torch.as_tensor(1.0 if std is None else std, dtype=torch.float32).reshape(-1)
+    if (std_t <= 0).any():
+        raise ValueError(f"std must be positive, got {std}")
+    value = -mean_t / std_t
+    return value.item() if value.numel() == 1 else value.tolist()
+
+
 class AugmentedLoader:
     """Wraps a loader of ``(x, y)`` batches and applies :func:`random_shift` to every ``x``;
-    a fresh random shift each time an image is seen, drawn from a generator seeded once."""
+    a fresh random shift each time an image is seen, drawn from a generator seeded once.
+    Pass the ``mean``/``std`` the loader normalised with: the pixels moved in at the border are
+    then black, :func:`background` ``(mean, std)``, as if the image were shifted before it was
+    normalised (a 0 in a normalised tensor is the data set's mean intensity, a grey bar)."""
 
-    def __init__(self, loader, max_shift: int = 2, flip: bool = False, seed: int = 0):
+    def __init__(self, loader, max_shift: int = 2, flip: bool = False, seed: int = 0,
+                 mean=None, std=None):
         self.loader, self.max_shift, self.flip = loader, max_shift, flip
+        self.fill = background(mean, std)
         self.generator = torch.Generator().manual_seed(shifted_seed(seed))
 
     def __len__(self) -> int:
@@ -55,7 +82,7 @@ class AugmentedLoader:
 
     def __iter__(self):
         for x, y in self.loader:
-            yield random_shift(x, self.max_shift, self.generator, self.flip), y
+            yield random_shift(x, self.max_shift, self.generator, self.flip, self.fill), y
 
 
 def he_init(model: nn.Module) -> nn.Module:
@@ -132,7 +159,7 @@ def train_and_score(build: Callable[[], nn.Module], x, y, x_test, y_test, *, epo
     loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
                          std=std, device=device)
     if max_shift:
-        loader = AugmentedLoader(loader, max_shift=max_shift, seed=seed)
+        loader = AugmentedLoader(loader, max_shift=max_shift, seed=seed, mean=mean, std=std)
     fit(model, loader, epochs=epochs, lr=lr, optimizer="adam", device=device)
     scored = [make_loader(a, b, batch_size=1000, mean=mean, std=std, device=device)
               for a, b in ((x, y), (x_test, y_test))]

@@ -11,6 +11,7 @@ from torch import nn
 
 from helpers.experiments.training_recipes import (
     AugmentedLoader,
+    background,
     he_init,
     random_shift,
     steps_to_error,
@@ -71,6 +72,41 @@ def test_augmented_loader_wraps_batches():
     assert torch.equal(torch.cat([b[1] for b in batches]), torch.as_tensor(y))
     again = list(AugmentedLoader(make_loader(x, y, batch_size=4, device="cpu"), 1, seed=0))
     assert all(torch.equal(a[0], b[0]) for a, b in zip(batches, again))
+
+
+@pytest.mark.parametrize("norm", [{"mean": 0.1307, "std": 0.3081}, {"mean": 0.2860, "std": 0.3530}])
+def test_augmented_loader_pads_with_the_normalised_background(norm):
+    # an all-white batch: every pixel a shift moves in must be black after normalising, i.e.
+    # equal to what make_loader makes of a raw 0 -- not 0, which is the data set's mean (grey)
+    x = np.full((64, 6, 6), 255, dtype=np.uint8)
+    y = np.zeros(64, dtype=np.int64)
+    aug = AugmentedLoader(make_loader(x, y, batch_size=64, device="cpu", **norm), max_shift=2,
+                          flip=True, seed=0, **norm)
+    (batch, _), = list(aug)
+    black = make_loader(np.zeros((1, 1, 1), np.uint8), [0], device="cpu", **norm).x[0, 0, 0, 0]
+    white = make_loader(x[:1], y[:1], device="cpu", **norm).x[0, 0, 0, 0]
+    moved_in = batch != white
+    assert moved_in.any()                                  # some images were shifted
+    assert torch.equal(batch[moved_in], torch.full_like(batch[moved_in], black.item()))
+    assert black.item() == pytest.approx(-norm["mean"] / norm["std"], abs=1e-6)
+    border = torch.cat([batch[:, :, 0], batch[:, :, -1], batch[:, :, :, 0], batch[:, :, :, -1]],
+                       dim=-1)
+    assert (border == 0).sum() == 0                        # no grey bars of normalised 0
+
+
+def test_random_shift_fill_per_channel_and_validates():
+    x = torch.ones(3, 2, 5, 5)
+    out = random_shift(x, 2, torch.Generator().manual_seed(1), fill=[-1.0, -2.0])
+    moved_in = out != 1
+    assert moved_in.any()
+    assert set(out[:, 0][moved_in[:, 0]].tolist()) <= {-1.0}
+    assert set(out[:, 1][moved_in[:, 1]].tolist()) <= {-2.0}
+    with pytest.raises(ValueError, match="fill"):
+        random_shift(x, 1, fill=[0.0, 0.0, 0.0])
+    assert background() == 0.0
+    assert background(0.5, 0.25) == pytest.approx(-2.0)
+    with pytest.raises(ValueError, match="std"):
+        background(0.5, 0.0)
 
 
 def _tiny_data(n=64, side=8, seed=0):

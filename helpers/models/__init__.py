@@ -11,8 +11,12 @@ its family:
                   CifarResNet, cifar_resnet, plain_net               chapters 5, 7
     vit.py        PatchEmbedding, ClassToken, PositionEmbedding, EncoderBlock, MLPHead,
                   VisionTransformer, vit_b_16, tiny_vit              chapter 8
-    mobilenet.py  DepthwiseSeparableConv, separable_ratio            chapter 8
-    convnext.py   ConvNeXtBlock, LayerNorm2d, convnext_block_params  chapter 8
+    mobilenet.py  DepthwiseSeparableConv, separable_ratio,           chapters 8, 9
+                  SeparableBlock, MobileNetV1, mobilenet_v1
+    efficientnet.py  SqueezeExcitation, MBConv, EfficientNet,        chapter 9
+                  efficientnet_b0
+    convnext.py   ConvNeXtBlock, LayerNorm2d, convnext_block_params,  chapters 8, 9
+                  ConvNeXt, convnext_tiny
     base.py       FeaturesClassifier, resolve_layers (what every family shares)
 
 Every model has ``.features`` (the trunk) and ``.classifier`` (pooling/flatten + fully
@@ -28,10 +32,23 @@ from __future__ import annotations
 
 from helpers.models.alexnet import AlexNet, AlexNet2012, alexnet, alexnet2012
 from helpers.models.base import FeaturesClassifier, resolve_layers
-from helpers.models.convnext import ConvNeXtBlock, LayerNorm2d, convnext_block_params
+from helpers.models.convnext import (
+    ConvNeXt,
+    ConvNeXtBlock,
+    LayerNorm2d,
+    convnext_block_params,
+    convnext_tiny,
+)
+from helpers.models.efficientnet import EfficientNet, MBConv, SqueezeExcitation, efficientnet_b0
 from helpers.models.lenet import LeNet5, lenet5
 from helpers.models.mlp import MultiLayerPerceptron, mlp
-from helpers.models.mobilenet import DepthwiseSeparableConv, separable_ratio
+from helpers.models.mobilenet import (
+    DepthwiseSeparableConv,
+    MobileNetV1,
+    SeparableBlock,
+    mobilenet_v1,
+    separable_ratio,
+)
 from helpers.models.resnet import (
     BasicBlock,
     Bottleneck,
@@ -66,11 +83,13 @@ _CONSTRUCTORS = {
     "vgg11": vgg11, "vgg13": vgg13, "vgg16": vgg16, "vgg19": vgg19,
     "resnet18": resnet18, "resnet34": resnet34, "resnet50": resnet50,
     "resnet101": resnet101, "resnet152": resnet152, "vit_b_16": vit_b_16,
+    "mobilenet_v1": mobilenet_v1, "efficientnet_b0": efficientnet_b0,
+    "convnext_tiny": convnext_tiny,
     "cifar_resnet": cifar_resnet, "plain_net": plain_net, "small_vgg": small_vgg,
     "tiny_vit": tiny_vit, "mlp": mlp, "small_cnn": small_cnn,
 }
 MODEL_NAMES = tuple(_CONSTRUCTORS)
-FULL_SIZE_MODELS = MODEL_NAMES[:12]
+FULL_SIZE_MODELS = MODEL_NAMES[:15]
 
 
 def get_model(name: str, **kwargs):
@@ -91,5 +110,6 @@ __all__ = [
     "SmallVGG", "SmallCNN", "MultiLayerPerceptron", "VisionTransformer", "PatchEmbedding",
     "ClassToken", "PositionEmbedding", "EncoderBlock", "MLPHead", "TorchSelfAttention",
     "DepthwiseSeparableConv", "separable_ratio", "ConvNeXtBlock", "LayerNorm2d",
-    "convnext_block_params",
+    "convnext_block_params", "mobilenet_v1", "efficientnet_b0", "convnext_tiny", "MobileNetV1",
+    "SeparableBlock", "EfficientNet", "MBConv", "SqueezeExcitation", "ConvNeXt",
 ]

@@ -68,3 +68,40 @@ def convnext_block_params(channels: int, kernel_size: int = 7, expansion: int = 
     """Closed form of :class:`ConvNeXtBlock`'s parameter count (8 C^2 + (k^2 + 9) C at e = 4)."""
     C, k, e = channels, kernel_size, expansion
     return (C * k * k + C) + 2 * C + (C * e * C + e * C) + (e * C * C + C) + C
+
+
+class ConvNeXt(nn.Module):
+    """(N, 3, H, W) -> (N, num_classes), H divisible by 32 (Liu et al. 2022, Fig. 2 / §2):
+
+        stem      4 x 4 conv, stride 4 ("patchify"), LayerNorm        H/4
+        stage i   ``depths[i]`` :class:`ConvNeXtBlock` s at ``dims[i]`` channels
+        between   LayerNorm, 2 x 2 conv, stride 2                      H/8, H/16, H/32
+        head      global average pool, LayerNorm, linear
+    """
+
+    def __init__(self, *, depths=(3, 3, 9, 3), dims=(96, 192, 384, 768),
+                 num_classes: int = 1000, in_channels: int = 3, layers=None):
+        super().__init__()
+        if len(depths) != len(dims) or not depths:
+            raise ValueError(f"depths {depths} and dims {dims} must be non-empty and as long")
+        L = resolve_layers(layers)
+        parts = [L.Conv2d(positive_int(in_channels, "in_channels"), dims[0], 4, stride=4),
+                 LayerNorm2d(channels=dims[0])]
+        for i, (depth, dim) in enumerate(zip(depths, dims)):
+            if i:
+                parts += [LayerNorm2d(channels=dims[i - 1]),
+                          L.Conv2d(dims[i - 1], dim, 2, stride=2)]
+            parts += [ConvNeXtBlock(channels=dim, layers=layers)
+                      for _ in range(positive_int(depth, "depth"))]
+        self.features = nn.Sequential(*parts)
+        self.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), LayerNorm2d(channels=dims[-1]),
+                                        nn.Flatten(), nn.Linear(dims[-1], num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)
+        return self.classifier(x)
+
+
+def convnext_tiny(**kwargs) -> ConvNeXt:
+    """ConvNeXt-T (Liu et al. 2022): depths (3, 3, 9, 3), widths 96-768; 28,589,128 parameters."""
+    return ConvNeXt(**kwargs)

@@ -90,3 +90,19 @@ def test_convnext_t_stage1_block_size():
 def test_bad_arguments_raise(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_convnext_tiny_multiply_adds_match_the_paper():
+    from helpers.models.convnext import convnext_tiny
+    from helpers.summary import count_macs
+    with torch.device("meta"):
+        model = convnext_tiny()
+    assert round(count_macs(model, (3, 224, 224)) / 1e9, 1) == 4.5   # Liu et al. 2022, Table 1
+
+
+def test_convnext_runs_and_checks_its_arguments():
+    from helpers.models.convnext import ConvNeXt
+    model = ConvNeXt(depths=(1, 1), dims=(8, 16), num_classes=3).eval()
+    assert model(torch.randn(2, 3, 32, 64)).shape == (2, 3)
+    with pytest.raises(ValueError, match="depths"):
+        ConvNeXt(depths=(1,), dims=(8, 16))

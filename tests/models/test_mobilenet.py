@@ -62,3 +62,20 @@ def test_separable_ratio_matches_counted_weights_and_macs(C, K, k):
 def test_bad_arguments_raise(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_mobilenet_v1_multiply_adds_match_the_paper():
+    from helpers.models.mobilenet import mobilenet_v1
+    from helpers.summary import count_macs
+    with torch.device("meta"):
+        model = mobilenet_v1()
+    # Howard et al. 2017, Table 8: 1.0 MobileNet-224, 569 million multiply-adds
+    assert round(count_macs(model, (3, 224, 224)) / 1e6) == 569
+
+
+def test_mobilenet_v1_runs_and_checks_its_arguments():
+    from helpers.models.mobilenet import mobilenet_v1
+    model = mobilenet_v1(num_classes=5).eval()
+    assert model(torch.randn(1, 3, 64, 96)).shape == (1, 5)
+    with pytest.raises(ValueError, match="num_classes"):
+        mobilenet_v1(num_classes=0)

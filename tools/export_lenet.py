@@ -10,10 +10,13 @@ and the same function (``train_lenet_mnist``), on the CPU with one thread so tha
 repeats bit for bit on one machine (:data:`RECIPE` is what the asset records; another CPU
 rounds differently, see :func:`compare`), evaluates the network on the
 10,000 test digits, refuses to write anything below :data:`MIN_ACCURACY` (the chapter's claim
-``ch06.lenet-acc``), and writes :data:`ASSET`: a JSON file with every tensor as little-endian
-float32 bytes in base64 with its shape, the recipe, the test accuracy, the torch version, the
-SHA-256 of the weights, and one test digit of each class (uint8 pixels in base64) for the
-explorer's keyboard path. ``tools/static/explorers/draw_digit.js`` reads it in the browser.
+``ch06.lenet-acc``), and writes :data:`ASSET`: a JSON document with every tensor as
+little-endian float32 bytes in base64 with its shape, the recipe, the test accuracy, the torch
+version, the SHA-256 of the weights, and one test digit of each class (uint8 pixels in base64)
+for the explorer's keyboard path. ``tools/static/explorers/draw_digit.js`` reads it in the
+browser. The document is wrapped in a one-line script (:func:`as_script`) that stores it in
+``window.CNN_COURSE_WEIGHTS["lenet5_mnist"]``: a page opened from disk (``file://``, as
+``make book`` suggests) may load a script but not ``fetch()`` a JSON file.
 """
 from __future__ import annotations
 
@@ -35,8 +38,9 @@ from helpers.models import lenet5
 from helpers.train import evaluate, make_loader
 from tools import book
 
-ASSET = book.EXPLORERS_DIR / "lenet5_mnist.json"
+ASSET = book.EXPLORERS_DIR / "lenet5_mnist.js"
 FORMAT = "cnn-course/lenet5-weights/1"
+GLOBAL = "CNN_COURSE_WEIGHTS"   # the page's window.<GLOBAL>[<asset's stem>] holds the document
 MIN_ACCURACY = 0.98
 # Retrained on another CPU (other vector instructions) or torch build, the weights round
 # differently in their last digits (about 1e-6 here); --check accepts differences up to this.
@@ -95,9 +99,30 @@ def asset(model: torch.nn.Module, accuracy: float) -> dict:
     }
 
 
+def _assignment(path: Path) -> str:
+    return f'(window.{GLOBAL} = window.{GLOBAL} || {{}})["{Path(path).stem}"] =\n'
+
+
+def as_script(doc: dict, path: Path = ASSET) -> str:
+    """The asset's text: a comment, then ``(window.CNN_COURSE_WEIGHTS = ...)["<stem>"] =``
+    and the document as JSON."""
+    return ("/* The weights of the website's draw-a-digit explorer (chapter 6's LeNet-5), written "
+            "by `python -m tools.export_lenet`. A script, not a JSON file, so that a page opened "
+            "from disk can load it. */\n" + _assignment(path) + json.dumps(doc, indent=1) + ";\n")
+
+
+def read_document(path: Path = ASSET) -> dict:
+    """The JSON document inside an asset written by :func:`as_script`."""
+    text = Path(path).read_text()
+    head, sep, body = text.partition(_assignment(path))
+    if not sep or not body.rstrip().endswith(";"):
+        raise ValueError(f"{path}: not a weights script written by tools.export_lenet")
+    return json.loads(body.rstrip()[:-1])
+
+
 def read_asset(path: Path = ASSET) -> tuple[dict[str, torch.Tensor], dict]:
     """(state dict, the document) of an asset written by this tool; checks its SHA-256."""
-    doc = json.loads(Path(path).read_text())
+    doc = read_document(path)
     if doc.get("format") != FORMAT:
         raise ValueError(f"{path}: not a {FORMAT} file")
     arrays = {name: np.frombuffer(base64.b64decode(t["float32_base64"]), dtype="<f4")
@@ -150,7 +175,7 @@ def main(argv=None) -> int:
         print(f"{args.out}: {verdict}")
         return 0 if same else 1
     doc = asset(model, accuracy)
-    args.out.write_text(json.dumps(doc, indent=1) + "\n")
+    args.out.write_text(as_script(doc, args.out))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB), sha256 {doc['sha256']}")
     return 0
 

@@ -159,6 +159,10 @@ def test_step_buttons_keys_and_play_move_the_window(blank_page):
     blank_page.focus(".cnn-conv-picture")
     blank_page.keyboard.press("ArrowRight")                        # and on to the first
     assert status(blank_page).startswith("Output (0, 0)")
+    blank_page.keyboard.press("ArrowDown")                         # one row down
+    assert status(blank_page).startswith("Output (1, 0)")
+    blank_page.keyboard.press("ArrowUp")                           # and back up
+    assert status(blank_page).startswith("Output (0, 0)")
     play = blank_page.locator(".cnn-conv-play")
     assert play.inner_text().endswith("Play")
     play.focus()

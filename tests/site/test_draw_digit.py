@@ -13,8 +13,6 @@ _build/screenshots/draw_digit.png.
 """
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -22,7 +20,7 @@ from helpers.data import MNIST_NORM, load_mnist
 from helpers.digits import lenet_maps, preprocess_digit
 from tests.site.conftest import SHOTS, open_page
 from tools import book
-from tools.export_lenet import ASSET, load_model
+from tools.export_lenet import load_model, read_document
 
 STATIC = book.EXPLORERS_DIR
 PREPROCESS_TOL = 1e-5
@@ -52,7 +50,7 @@ def scripts(blank_page):
 
 def asset_norm() -> dict:
     """The normalisation the weights asset carries (what the explorer normalises with)."""
-    return json.loads(ASSET.read_text())["normalisation"]
+    return read_document()["normalisation"]
 
 
 def js_preprocess(page, image: np.ndarray, norm: dict | None = None) -> np.ndarray:
@@ -118,7 +116,7 @@ def test_forward_equals_pytorch(scripts, mnist_test, model):
           const out = net.forward(weights, x);
           if (i === 0 && out.logits.some((z, d) => z !== same[d])) throw new Error("differ");
           return [out.logits, Array.from(out.c1.data), Array.from(out.c3.data)];
-        }); }""", [json.loads(ASSET.read_text()), inputs.reshape(N_DIGITS, -1).tolist()])
+        }); }""", [read_document(), inputs.reshape(N_DIGITS, -1).tolist()])
     js_logits = np.array([g[0] for g in got])
     js_c1 = np.array([g[1] for g in got]).reshape(c1.shape)
     js_c3 = np.array([g[2] for g in got]).reshape(c3.shape)
@@ -219,8 +217,28 @@ def test_keyboard_path_and_narrow_width(blank_page):
         const root = document.querySelector('[data-explorer="draw-digit"]');
         return [root.scrollWidth, root.clientWidth, document.documentElement.scrollWidth]; }""")
     assert overflow[0] <= overflow[1] and overflow[2] <= 400, overflow
-    blank_page.locator(".cnn-digit-buttons button").click()
+    blank_page.get_by_role("button", name="Clear").click()
     assert "Draw a digit" in status.inner_text()
+    assert blank_page.locator(".cnn-digit-best").count() == 0     # no answer left in bold
+    assert not errors, errors
+
+
+def test_it_starts_on_the_first_test_digit_and_a_tap_draws(blank_page, model):
+    errors = fake_site(blank_page)
+    first = min(read_document()["samples"], key=lambda s: s["index"])
+    status = blank_page.locator(".cnn-digit-status").inner_text()
+    assert f"test image {first['index']}, labelled {first['label']}" in status
+    assert page_result(blank_page) is not None
+    box = blank_page.locator(".cnn-digit-pad").bounding_box()      # a tap: a dot, read
+    blank_page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    result = page_result(blank_page)
+    assert result is not None and max(result["input"]) > 0, "a tap drew nothing"
+    blank_page.get_by_role("button", name="Fill the square (not a digit)").click()
+    result = page_result(blank_page)                               # not a digit, still a digit
+    x = np.array(result["input"], dtype=np.float32).reshape(28, 28)
+    assert result["predicted"] == int(lenet_maps(model, x)[0].argmax())
+    assert "reads a" in blank_page.locator(".cnn-digit-status").inner_text()
+    assert "not a digit" in blank_page.locator(".cnn-digit-caveat").inner_text()
     assert not errors, errors
 
 

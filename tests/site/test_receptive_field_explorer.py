@@ -1,8 +1,9 @@
 """The receptive-field explorer (tools/static/explorers/receptive_field.js) in headless Chromium:
 its computation equals helpers.receptive_field layer by layer, on random stacks and on the
 stacks it offers; adding a layer, changing a kernel from the keyboard and removing a layer
-change its table to the Python values; chapter 5's page mounts it without JavaScript errors
-(screenshot: _build/screenshots/receptive_field.png).
+change its table to the Python values; a value out of range (40, 0, empty, 2.5) is refused
+with a message; the stack dropdown names the stack the table shows; chapter 5's page mounts it
+without JavaScript errors (screenshot: _build/screenshots/receptive_field.png).
 """
 from __future__ import annotations
 
@@ -149,10 +150,21 @@ def test_editing_the_stack_updates_the_table(blank_page):
     assert page.get_attribute(".cnn-rf-summary", "aria-live") == "polite"
     assert f"After layer {len(layers)} a unit sees {size}×{size} pixels" in summary
 
-    page.get_by_label("Start from").select_option("vgg16")                    # a preset
-    page.get_by_role("button", name="Use this stack").click()
+    assert page.get_by_label("Stack").input_value() == "custom"     # edited: no preset named
+
+    page.get_by_label("Stack").select_option("vgg16")                          # a preset, at once
     vgg = page.evaluate("CnnExplorers.receptiveField.presets.vgg16.layers()")
     assert table(page) == expected_table(vgg, side) and table(page)[-1][1] == 212
+
+    stride = page.get_by_label("layer 1 stride")                               # bad input
+    for bad in ("40", "0", "", "2.5"):
+        stride.fill(bad)
+        assert "whole number from 1 to" in page.text_content(".cnn-rf-error"), bad
+        assert stride.get_attribute("aria-invalid") == "true"
+        assert table(page) == expected_table(vgg, side)                        # the stack shown
+    stride.fill("2")
+    assert page.text_content(".cnn-rf-error") == ""
+    assert page.get_by_label("Stack").input_value() == "custom"
 
     page.set_viewport_size({"width": 400, "height": 900})                    # a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 400

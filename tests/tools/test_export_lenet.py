@@ -24,7 +24,7 @@ def test_the_assets_accuracy_is_its_weights_accuracy():
 
 
 def test_the_asset_records_the_chapters_recipe_and_stays_small():
-    doc = json.loads(export_lenet.ASSET.read_text())
+    doc = export_lenet.read_document()
     recipe = {**LENET_MNIST.record(), "device": "cpu", "threads": 1}   # the helper's, once
     assert doc["recipe"] == recipe
     assert export_lenet.RECIPE == recipe
@@ -35,12 +35,12 @@ def test_the_asset_records_the_chapters_recipe_and_stays_small():
 
 
 def test_tampered_weights_are_refused(tmp_path):
-    doc = json.loads(export_lenet.ASSET.read_text())
+    doc = export_lenet.read_document()
     tensor = doc["tensors"]["classifier.5.bias"]
     tensor["float32_base64"] = export_lenet.base64.b64encode(
         np.zeros(10, "<f4").tobytes()).decode()
-    path = tmp_path / "w.json"
-    path.write_text(json.dumps(doc))
+    path = tmp_path / "w.js"
+    path.write_text(export_lenet.as_script(doc, path))
     with pytest.raises(ValueError, match="SHA-256"):
         export_lenet.read_asset(path)
 
@@ -51,8 +51,8 @@ def saved(tmp_path, monkeypatch):
     monkeypatch.setattr(export_lenet, "samples", lambda: [])
     torch.manual_seed(0)
     model = lenet5(input_size=28)
-    path = tmp_path / "w.json"
-    path.write_text(json.dumps(export_lenet.asset(model, 0.5)))
+    path = tmp_path / "w.js"
+    path.write_text(export_lenet.as_script(export_lenet.asset(model, 0.5), path))
     return model, path
 
 
@@ -77,3 +77,15 @@ def test_compare_accepts_rounding_but_not_other_weights_or_recipes(saved, monkey
     monkeypatch.setattr(export_lenet, "RECIPE", {**export_lenet.RECIPE, "lr": 0.1})
     assert export_lenet.compare(lenet5(input_size=28), path) == (
         False, "a different recipe (the asset records another one)")
+
+
+def test_the_asset_is_a_script_that_defines_the_document(tmp_path):
+    """The page loads the weights with a <script> (file:// refuses fetch): the file assigns
+    the JSON document to window.CNN_COURSE_WEIGHTS["lenet5_mnist"]; anything else is refused."""
+    text = export_lenet.ASSET.read_text()
+    assert '(window.CNN_COURSE_WEIGHTS = window.CNN_COURSE_WEIGHTS || {})["lenet5_mnist"] =' in text
+    assert export_lenet.ASSET.suffix == ".js"
+    path = tmp_path / "w.js"
+    path.write_text(json.dumps(export_lenet.read_document()))      # bare JSON: not the format
+    with pytest.raises(ValueError, match="not a weights script"):
+        export_lenet.read_document(path)

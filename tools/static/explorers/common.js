@@ -13,7 +13,9 @@
  *
  * and this file calls it once per mount point when the page is ready. Mounting removes the
  * note and hides the static figure of the same notebook cell (it stays the figure for print
- * and for readers without JavaScript). Pure functions an explorer computes with (output size,
+ * and for readers without JavaScript). An explorer that cannot run (its mount function throws,
+ * or it calls CnnExplorers.fail(root, why), e.g. when its weights do not load) gives the
+ * static figure back, with a line saying why. Pure functions an explorer computes with (output size,
  * receptive field, a forward pass) are published on CnnExplorers.<name> so the browser tests
  * can compare them with the Python helpers.
  */
@@ -81,7 +83,26 @@
       output.querySelectorAll("img").forEach((img) => img.classList.add("cnn-explorer-fallback"));
     }
     root.classList.add("cnn-explorer-live");
-    mounts[name](root, config);
+    try {
+      mounts[name](root, config);
+    } catch (error) {
+      console.error(`explorer ${name} failed`, error);
+      fail(root, error.message);
+    }
+  }
+
+  /* The explorer in root cannot run: remove it and show the cell's static figure again. */
+  function fail(root, why) {
+    root.classList.remove("cnn-explorer-live");
+    root.classList.add("cnn-explorer-failed");
+    root.dataset.failed = "true";
+    root.replaceChildren(el("p", {class: "cnn-explorer-note"},
+      `The live version of this figure could not start (${why}); the static figure shows it.`));
+    const output = root.closest(".cell_output");
+    if (output) {
+      output.querySelectorAll("img.cnn-explorer-fallback")
+        .forEach((img) => img.classList.remove("cnn-explorer-fallback"));
+    }
   }
 
   function mountAll() {
@@ -94,5 +115,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", mountAll);
-  window.CnnExplorers = Object.assign(window.CnnExplorers || {}, {register, el, slider, uniqueId});
+  window.CnnExplorers = Object.assign(window.CnnExplorers || {},
+                                      {register, el, slider, uniqueId, fail});
 })();

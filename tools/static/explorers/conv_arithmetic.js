@@ -356,13 +356,15 @@
       }
       status.textContent = text;
       state.view.root.setAttribute("aria-label", `Padded ${size}×${size} input, `
-        + (out ? `${out}×${out} output. ${text} Arrow keys move the window.` : "no output."));
+        + (out ? `${out}×${out} output. ${text} Arrow keys move the window; up and down move one row.` : "no output."));
     }
 
-    /* Arrow keys step the window while the picture has the focus; space plays/pauses. */
+    /* Arrow keys move the window while the picture has the focus: left/right one position,
+     * up/down one row of positions; space plays/pauses. */
     function onKey(event) {
-      const keys = {ArrowRight: () => move(1), ArrowDown: () => move(1),
-                    ArrowLeft: () => move(-1), ArrowUp: () => move(-1), " ": toggle};
+      const row = state.view.out;   // one row of output positions
+      const keys = {ArrowRight: () => move(1), ArrowDown: () => move(row),
+                    ArrowLeft: () => move(-1), ArrowUp: () => move(-row), " ": toggle};
       if (!keys[event.key]) return;
       event.preventDefault();
       keys[event.key]();

@@ -6,9 +6,12 @@
  * averaging), paste into 28x28 with the centre of mass at the centre, normalise. LeNet-5 then
  * runs forward exactly as helpers.models.lenet5(input_size=28) at inference: conv 5x5 (padding
  * 2), tanh, 2x2 average pool, conv 5x5, tanh, 2x2 average pool, three linear layers with tanh
- * between them. Its weights come from _static/explorers/lenet5_mnist.json, written by
+ * between them. Its weights come from _static/explorers/lenet5_mnist.js, written by
  * `python -m tools.export_lenet` from a run of the chapter's recipe; so does the normalisation
  * (the asset's `normalisation`, helpers.data.MNIST_NORM), which is stated nowhere else here.
+ * That file is a script that stores the JSON document in window.CNN_COURSE_WEIGHTS: it is
+ * loaded with a <script> element, which works on a page opened from disk (file://), where
+ * browsers refuse fetch(). It is loaded only on a page with this explorer.
  *
  * The page shows the 28x28 input, C1's 6 and C3's 16 feature maps (after tanh; red positive,
  * blue negative) and the ten class probabilities. Keyboard readers load MNIST test digits with
@@ -288,24 +291,35 @@
 
   const loaded = {};   // weights URL -> Promise of the decoded asset
 
+  /* The weights script's URL, beside this script. A chapter stored before the weights became
+   * a script names "lenet5_mnist.json": the same asset, now lenet5_mnist.js. */
   function weightsUrl(config) {
-    const name = config.weights || "lenet5_mnist.json";
+    const name = (config.weights || "lenet5_mnist.js").replace(/\.json$/, ".js");
     const root = document.documentElement.dataset.content_root;
     const base = SCRIPT_URL || new URL(`${root || ""}_static/explorers/`, location.href).href;
     return new URL(name, base).href;
   }
 
+  /* Load the weights script at url (once per page); resolves to {doc, weights, norm}. */
   function loadWeights(url) {
     if (!loaded[url]) {
-      loaded[url] = fetch(url)
-        .then((response) => {
-          if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-          return response.json();
-        })
-        .then((doc) => {
-          if (!doc.normalisation) throw new Error("the weights file has no normalisation");
-          return {doc, weights: decodeWeights(doc), norm: doc.normalisation};
-        });
+      const stem = new URL(url).pathname.split("/").pop().replace(/\.js$/, "");
+      loaded[url] = new Promise((resolve, reject) => {
+        const found = () => (window.CNN_COURSE_WEIGHTS || {})[stem];
+        if (found()) {
+          resolve(found());
+          return;
+        }
+        const script = document.createElement("script");
+        script.src = url;
+        script.onload = () => (found() ? resolve(found())
+          : reject(new Error(`${stem}.js defines no weights`)));
+        script.onerror = () => reject(new Error(`${stem}.js did not load`));
+        document.head.append(script);
+      }).then((doc) => {
+        if (!doc.normalisation) throw new Error("the weights file has no normalisation");
+        return {doc, weights: decodeWeights(doc), norm: doc.normalisation};
+      });
     }
     return loaded[url];
   }
@@ -358,7 +372,11 @@
 
     function showEmpty(message) {
       status.textContent = message;
-      bars.forEach(({fill, value}) => { fill.style.width = "0"; value.textContent = "–"; });
+      bars.forEach(({row, fill, value}) => {
+        fill.style.width = "0";
+        value.textContent = "–";
+        row.classList.remove("cnn-digit-best");
+      });
       paint(input, new Float32Array(SIDE * SIDE), SIDE, SIDE, grey);
       [...c1.canvases, ...c3.canvases].forEach((canvas) => {
         canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
@@ -405,23 +423,35 @@
               (event.clientY - rect.top) * CANVAS / rect.height];
     }
     function stroke(to) {
-      context.strokeStyle = "white";
-      context.lineWidth = PEN;
-      context.lineCap = "round";
-      context.lineJoin = "round";
-      context.beginPath();
-      context.moveTo(...(last || to));
-      context.lineTo(...to);
-      context.stroke();
+      if (last) {
+        context.strokeStyle = "white";
+        context.lineWidth = PEN;
+        context.lineCap = "round";
+        context.lineJoin = "round";
+        context.beginPath();
+        context.moveTo(...last);
+        context.lineTo(...to);
+        context.stroke();
+      } else {                 // a tap or a click: a dot, as wide as the pen
+        context.fillStyle = "white";
+        context.beginPath();
+        context.arc(...to, PEN / 2, 0, 2 * Math.PI);
+        context.fill();
+      }
       last = to;
       if (!pending) {         // classify at most once per animation frame while drawing
         pending = true;
         requestAnimationFrame(() => { pending = false; classify(false); });
       }
     }
+    let showingSample = false;   // the pad shows a test digit: the reader's first stroke clears it
     pad.addEventListener("pointerdown", (event) => {
       event.preventDefault();
       pad.setPointerCapture(event.pointerId);
+      if (showingSample) {
+        clearPad();
+        showingSample = false;
+      }
       last = null;
       stroke(point(event));
     });
@@ -440,18 +470,29 @@
       clearPad();
       context.imageSmoothingEnabled = false;
       context.drawImage(small, 0, 0, CANVAS, CANVAS);
+      showingSample = true;
       classify(true);
+      status.textContent += ` (MNIST test image ${sample.index}, labelled ${sample.label}.` +
+        " Draw in the square to start your own.)";
     }
     const samples = el("div", {class: "cnn-digit-samples", role: "group",
                                "aria-label": "Load an MNIST test digit"}, "Test digits: ");
     const clear = el("button", {type: "button", onclick: () => {
       clearPad();
+      showingSample = false;
       classify(true);
     }}, "Clear");
+    // Not a digit: the square filled with ink, the network's answer shown as for any drawing.
+    const fill = el("button", {type: "button", class: "cnn-digit-fill", onclick: () => {
+      context.fillStyle = "white";
+      context.fillRect(0, 0, CANVAS, CANVAS);
+      showingSample = false;
+      classify(true);
+    }}, "Fill the square (not a digit)");
 
     root.append(
       el("div", {class: "cnn-digit-top"},
-        el("div", {class: "cnn-digit-left"}, pad, el("div", {class: "cnn-digit-buttons"}, clear),
+        el("div", {class: "cnn-digit-left"}, pad, el("div", {class: "cnn-digit-buttons"}, clear, fill),
           samples),
         el("div", {class: "cnn-digit-right"},
           el("figure", {class: "cnn-digit-input-figure"},
@@ -459,7 +500,11 @@
           status,
           el("p", {class: "cnn-digit-list-title", id: listId}, "Class probabilities"),
           el("ol", {class: "cnn-digit-probabilities", "aria-labelledby": listId},
-            bars.map(({row}) => row)))),
+            bars.map(({row}) => row)),
+          el("p", {class: "cnn-digit-caveat"},
+            "The ten probabilities always add up to 100 %: the network has no way to answer ",
+            "“this is not a digit”. Fill the square, scribble or write a letter, and see which ",
+            "digit it names, and how sure it is."))),
       c1.node, c3.node);
     clearPad();
 
@@ -472,11 +517,17 @@
           "aria-label": `MNIST test digit ${sample.label} (test image ${sample.index})`,
         }, sample.label));
       }
-      showEmpty("Draw a digit (0–9) in the black square, or load a test digit.");
+      // it starts on the first digit of MNIST's test set (as the chapter's static figure)
+      const first = [...(doc.samples || [])].sort((a, b) => a.index - b.index)[0];
+      if (first) {
+        loadSample(first);
+      } else {
+        showEmpty("Draw a digit (0–9) in the black square, or load a test digit.");
+      }
       root.dataset.ready = "true";
     }).catch((error) => {
       console.error("draw-digit: could not load the weights", error);
-      status.textContent = `Could not load the network's weights (${error.message}).`;
+      window.CnnExplorers.fail(root, `the network's weights did not load: ${error.message}`);
     });
   }
 

@@ -128,17 +128,27 @@
 
   // --------------------------------------------------------------------- the page
 
-  /* A labelled number input for one value of one layer. */
-  function numberInput(layerIndex, key, value, onChange) {
+  /* A labelled number input for one value of one layer. onChange(value) runs on a valid
+   * entry; onInvalid(message) on one outside LIMITS (40, 0, empty, 2.5): the explorer then
+   * says so instead of silently keeping the old value. */
+  function numberInput(layerIndex, key, value, onChange, onInvalid) {
     const {min, max} = LIMITS[key];
+    const name = `layer ${layerIndex + 1} ${key}`;
     const input = el("input", {
       type: "number", min, max, step: 1, value, inputmode: "numeric",
-      class: "cnn-rf-number", "aria-label": `layer ${layerIndex + 1} ${key}`,
+      class: "cnn-rf-number", "aria-label": name,
       oninput: () => {
         const parsed = Number(input.value);
         const ok = input.value !== "" && Number.isInteger(parsed) && parsed >= min && parsed <= max;
         input.setAttribute("aria-invalid", ok ? "false" : "true");
-        if (ok) onChange(parsed);
+        input.classList.toggle("cnn-rf-invalid", !ok);
+        if (ok) {
+          onChange(parsed);
+        } else {
+          const got = input.value === "" ? "nothing" : `“${input.value}”`;
+          onInvalid(`The ${name} must be a whole number from ${min} to ${max}; got ${got}. ` +
+            "The table and the picture show the stack without this change.");
+        }
       },
     });
     return input;
@@ -172,13 +182,21 @@
     table.append(body);
 
     const presetId = uniqueId("rf-preset");
-    const presetSelect = el("select", {id: presetId},
-      el("option", {value: "start"}, config.label || "The notebook's stack"),
-      Object.entries(presets).map(([key, preset]) => el("option", {value: key}, preset.label)));
+    // Choosing a stack loads it at once, and editing the table selects "your own stack": the
+    // dropdown never names a stack other than the one the table shows.
+    const presetSelect = el("select", {id: presetId, onchange: () => loadPreset(presetSelect.value)},
+      el("option", {value: "start"}, config.label || "The chapter's stack"),
+      Object.entries(presets).map(([key, preset]) => el("option", {value: key}, preset.label)),
+      el("option", {value: "custom", disabled: true}, "Your own stack (edited)"));
     const presetRow = el("div", {class: "cnn-rf-controls"},
-      el("label", {for: presetId}, "Start from"), presetSelect,
-      el("button", {type: "button", onclick: () => loadPreset(presetSelect.value)},
-         "Use this stack"));
+      el("label", {for: presetId}, "Stack"), presetSelect);
+    const error = el("p", {class: "cnn-rf-error", role: "alert"});
+    function showError(message) {
+      error.textContent = message;
+    }
+    function edited() {
+      presetSelect.value = "custom";
+    }
 
     const addConv = el("button", {type: "button", onclick: () => addLayer(conv(3))},
                        "Add a 3×3 convolution");
@@ -201,7 +219,8 @@
     // two columns where there is room: the stack on the left, the photo on the right
     root.append(presetRow,
       el("div", {class: "cnn-rf-layout"},
-        el("div", {class: "cnn-rf-stack"}, el("div", {class: "cnn-rf-scroll"}, table), addRow),
+        el("div", {class: "cnn-rf-stack"}, el("div", {class: "cnn-rf-scroll"}, table), error,
+           addRow),
         el("div", {class: "cnn-rf-figure"}, canvas, sliders.row.node, sliders.column.node)),
       summary);
 
@@ -225,18 +244,22 @@
       const layers = key === "start" ? start : presets[key].layers();
       state.layers = layers.map((layer) => ({...layer}));
       state.unit = {row: 0.5, column: 0.5};
+      presetSelect.value = key;
+      showError("");
       rebuild();
     }
 
     function addLayer(layer) {
       if (state.layers.length >= MAX_LAYERS) return;
       state.layers.push(layer);
+      edited();
       rebuild();
       body.lastElementChild.querySelector("input").focus();
     }
 
     function removeLayer(index) {
       state.layers.splice(index, 1);
+      edited();
       rebuild();
       // keep the keyboard where it was: the next row's remove button, else "add"
       const buttons = body.querySelectorAll("button");
@@ -252,9 +275,11 @@
         el("td", {class: "cnn-rf-j"}), el("td", {class: "cnn-rf-P"}), el("td")));
       state.layers.forEach((layer, index) => {
         const cell = (key) => el("td", {}, numberInput(index, key, layer[key], (value) => {
+          if (layer[key] !== value) edited();
           layer[key] = value;
+          showError(body.querySelector("[aria-invalid=true]") ? error.textContent : "");
           update();
-        }));
+        }, showError));
         body.append(el("tr", {},
           el("th", {scope: "row"}, index + 1), el("td", {}, KIND_NAMES[layer.type] || layer.type),
           cell("kernel"), cell("stride"), cell("padding"), cell("dilation"),

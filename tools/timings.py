@@ -102,12 +102,16 @@ def replace_section(section: str, start: str, end: str, page: Path | None = None
     between those markers on ``page`` (default :data:`MAINTAINING`), or append it."""
     page = page or MAINTAINING
     text = Path(page).read_text(encoding="utf-8") if Path(page).is_file() else ""
+    Path(page).write_text(replaced(text, section, start, end), encoding="utf-8")
+
+
+def replaced(text: str, section: str, start: str, end: str) -> str:
+    """``text`` with ``section`` in place of what lies between ``start`` and ``end`` (markers
+    included; ``section`` begins and ends with them), or with ``section`` appended."""
     if start in text and end in text:
         head, rest = text.split(start, 1)
-        text = head + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip() + ("\n\n" if text else "") + section + "\n"
-    Path(page).write_text(text, encoding="utf-8")
+        return head + section + rest.split(end, 1)[1]
+    return text.rstrip() + ("\n\n" if text else "") + section + "\n"
 
 
 def paths_table(columns: dict[str, dict[str, float]], slowest: str) -> str:

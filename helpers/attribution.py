@@ -1,0 +1,244 @@
+"""What a trained network looks at: attribution maps, their sanity checks, adversarial inputs.
+
+Every function takes a classifier ``model`` (N, C, H, W) -> (N, classes) in evaluation mode,
+a batch ``x`` and the class ``target`` (N,) whose score it explains, and leaves the model as it
+found it (no hooks left, no gradients stored on its parameters, ``requires_grad`` unchanged).
+
+    occlusion(model, x, target, patch=8, stride=4)      (N, H', W'), H' = (H - patch) // stride + 1
+    saliency(model, x, target)                         (N, H, W)   |d score / d x|, max over C
+    smoothgrad(model, x, target, samples=32, noise=0.15)   (N, H, W)
+    integrated_gradients(model, x, target, steps=64)  (N, C, H, W), sums to score(x) - score(x0)
+    class_activation_map(model, x, target)             (N, h, w)   GAP networks only (Zhou 2016)
+    grad_cam(model, layer, x, target)                  (N, h, w)   any conv layer (Selvaraju 2017)
+    fgsm(model, x, y, eps) / pgd(model, x, y, eps, ...)   adversarial inputs (Goodfellow 2015;
+                                                        Madry 2018) within an L-infinity ball
+    rank_correlation(a, b)                             (N,)  Spearman's rho per map (Adebayo 2018)
+    randomize_top_layers(model, k, seed)               a copy with its last k layers re-drawn
+
+"Score" is the target's logit (before softmax), as in the papers, except for :func:`occlusion`,
+which measures the drop in the target's *probability*.
+"""
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+__all__ = ["input_gradient", "occlusion", "saliency", "smoothgrad", "integrated_gradients",
+           "class_activation_map", "grad_cam", "fgsm", "pgd", "rank_correlation",
+           "randomize_top_layers"]
+
+
+def _check(x: torch.Tensor, target) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        raise ValueError(f"x must be a (N, C, H, W) tensor, got "
+                         f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+    target = torch.as_tensor(target, dtype=torch.long, device=x.device).reshape(-1)
+    if target.numel() != x.shape[0]:
+        raise ValueError(f"target must hold one class per image: {x.shape[0]} images, "
+                         f"{target.numel()} targets")
+    return target
+
+
+@contextmanager
+def _frozen(model: nn.Module):
+    """Parameters do not collect gradients inside the block; restored afterwards."""
+    flags = [p.requires_grad for p in model.parameters()]
+    for p in model.parameters():
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p, flag in zip(model.parameters(), flags):
+            p.requires_grad_(flag)
+
+
+def _score(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(N,) the target class's logit for each image."""
+    return model(x).gather(1, target[:, None])[:, 0]
+
+
+def input_gradient(model: nn.Module, x: torch.Tensor, target) -> torch.Tensor:
+    """(N, C, H, W): d score_target / d x."""
+    target = _check(x, target)
+    with _frozen(model), torch.enable_grad():
+        x = x.detach().clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(_score(model, x, target).sum(), x)
+    return grad
+
+
+def saliency(model: nn.Module, x: torch.Tensor, target) -> torch.Tensor:
+    """(N, C, H, W) -> (N, H, W): the largest |gradient| over channels (Simonyan et al. 2014)."""
+    return input_gradient(model, x, target).abs().amax(dim=1)
+
+
+def smoothgrad(model: nn.Module, x: torch.Tensor, target, *, samples: int = 32,
+               noise: float = 0.15, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(N, C, H, W) -> (N, H, W): the saliency map averaged over ``samples`` copies of ``x``
+    with Gaussian noise of sd ``noise`` times x's range (Smilkov et al. 2017)."""
+    if samples < 1 or noise < 0:
+        raise ValueError(f"samples must be >= 1 and noise >= 0, got {samples}, {noise}")
+    target = _check(x, target)
+    sd = noise * (x.amax(dim=(1, 2, 3), keepdim=True) - x.amin(dim=(1, 2, 3), keepdim=True))
+    total = torch.zeros(x.shape[0], *x.shape[2:], dtype=x.dtype, device=x.device)
+    for _ in range(samples):
+        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+        total += saliency(model, x + sd * eps, target)
+    return total / samples
+
+
+def integrated_gradients(model: nn.Module, x: torch.Tensor, target, *,
+                         baseline: torch.Tensor | None = None, steps: int = 64) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, H, W): (x - x0) times the gradient averaged along the straight
+    path from the baseline x0 (default: zeros) to x, by the trapezoidal rule with ``steps``
+    intervals (Sundararajan et al. 2017). Completeness: the attributions of an image sum to
+    score(x) - score(x0), up to the quadrature error."""
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    target = _check(x, target)
+    x0 = torch.zeros_like(x) if baseline is None else baseline.expand_as(x)
+    total = torch.zeros_like(x)
+    for i in range(steps + 1):
+        weight = 0.5 if i in (0, steps) else 1.0
+        total += weight * input_gradient(model, x0 + (i / steps) * (x - x0), target)
+    return (x - x0) * total / steps
+
+
+def occlusion(model: nn.Module, x: torch.Tensor, target, *, patch: int = 8, stride: int = 4,
+              fill: float = 0.0) -> torch.Tensor:
+    """(N, C, H, W) -> (N, H', W'), H' = (H - patch) // stride + 1: how much the target's
+    probability drops when a ``patch`` x ``patch`` square at each position is set to ``fill``
+    (Zeiler & Fergus 2014). Positive: the square mattered for the answer."""
+    target = _check(x, target)
+    H, W = x.shape[-2:]
+    if not 1 <= patch <= min(H, W) or stride < 1:
+        raise ValueError(f"patch must be in 1..{min(H, W)} and stride >= 1, got {patch}, {stride}")
+    rows, cols = range(0, H - patch + 1, stride), range(0, W - patch + 1, stride)
+    with torch.no_grad():
+        base = model(x).softmax(1).gather(1, target[:, None])[:, 0]
+        drop = torch.empty(x.shape[0], len(rows), len(cols), dtype=x.dtype, device=x.device)
+        for i, r in enumerate(rows):
+            for j, c in enumerate(cols):
+                hidden = x.clone()
+                hidden[..., r:r + patch, c:c + patch] = fill
+                p = model(hidden).softmax(1).gather(1, target[:, None])[:, 0]
+                drop[:, i, j] = base - p
+    return drop
+
+
+def _gap_head(model: nn.Module) -> nn.Linear:
+    """The linear layer after global average pooling of a ``features``/``classifier`` model."""
+    head = getattr(model, "classifier", None)
+    layers = list(head) if isinstance(head, nn.Sequential) else []
+    kinds = [type(m) for m in layers]
+    if kinds != [nn.AdaptiveAvgPool2d, nn.Flatten, nn.Linear] or \
+            layers[0].output_size not in (1, (1, 1)):
+        raise ValueError("class_activation_map needs a model whose classifier is global average "
+                         "pooling, flatten, linear (CAM exists only for such networks)")
+    return layers[2]
+
+
+def class_activation_map(model: nn.Module, x: torch.Tensor, target) -> torch.Tensor:
+    """(N, C, H, W) -> (N, h, w): sum_k w_{c,k} A_k, the last feature maps A weighted by the
+    target's row of the linear layer after global average pooling (Zhou et al. 2016). Its mean
+    over positions plus the bias is the target's logit."""
+    target = _check(x, target)
+    linear = _gap_head(model)
+    with torch.no_grad():
+        maps = model.features(x)
+        return torch.einsum("nkhw,nk->nhw", maps, linear.weight[target])
+
+
+def grad_cam(model: nn.Module, layer: nn.Module, x: torch.Tensor, target, *,
+             relu: bool = True) -> torch.Tensor:
+    """(N, C, H, W) -> (N, h, w): ReLU(sum_k alpha_k A_k), A the output of ``layer`` (a module
+    inside ``model``), alpha_k the mean over positions of d score / d A_k (Selvaraju et al.
+    2017). The hooks it registers are removed before it returns."""
+    target = _check(x, target)
+    if not any(m is layer for m in model.modules()):
+        raise ValueError("layer must be a module inside model")
+    stored: dict[str, torch.Tensor] = {}
+
+    def keep(module, inputs, output):
+        stored["A"] = output
+        output.register_hook(lambda grad: stored.__setitem__("dA", grad))
+
+    handle = layer.register_forward_hook(keep)
+    try:
+        with _frozen(model), torch.enable_grad():
+            x = x.detach().clone().requires_grad_(True)
+            _score(model, x, target).sum().backward()
+    finally:
+        handle.remove()
+    A, dA = stored["A"].detach(), stored["dA"]
+    cam = torch.einsum("nkhw,nk->nhw", A, dA.mean(dim=(2, 3)))
+    return cam.clamp(min=0) if relu else cam
+
+
+def fgsm(model: nn.Module, x: torch.Tensor, y, eps: float, *,
+         bounds: tuple[float, float] | None = None) -> torch.Tensor:
+    """x + eps * sign(d loss / d x), clipped to ``bounds`` (Goodfellow et al. 2015): one step
+    that raises the cross-entropy of the true labels ``y`` the most to first order."""
+    if eps < 0:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+    y = _check(x, y)
+    with _frozen(model), torch.enable_grad():
+        xg = x.detach().clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(nn.functional.cross_entropy(model(xg), y), xg)
+    adv = x + eps * grad.sign()
+    return adv if bounds is None else adv.clamp(*bounds)
+
+
+def pgd(model: nn.Module, x: torch.Tensor, y, eps: float, *, step: float | None = None,
+        steps: int = 10, bounds: tuple[float, float] | None = None) -> torch.Tensor:
+    """``steps`` FGSM steps of size ``step`` (default 2.5 eps / steps), each projected back into
+    the L-infinity ball of radius ``eps`` around x (Madry et al. 2018, from x itself)."""
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    step = 2.5 * eps / steps if step is None else step
+    adv = x.clone()
+    for _ in range(steps):
+        adv = fgsm(model, adv, y, step, bounds=bounds)
+        adv = torch.minimum(torch.maximum(adv, x - eps), x + eps)
+        if bounds is not None:
+            adv = adv.clamp(*bounds)
+    return adv
+
+
+def _ranks(v: torch.Tensor) -> torch.Tensor:
+    """Ranks 0..n-1 along the last axis, ties broken by position (maps of floats rarely tie)."""
+    return v.argsort(dim=-1).argsort(dim=-1).to(torch.float64)
+
+
+def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(N, ...) and (N, ...) -> (N,): Spearman's rho between the maps of each image, the
+    similarity Adebayo et al. (2018) use to compare a method's maps before and after the
+    network is randomised."""
+    if a.shape != b.shape or a.dim() < 2:
+        raise ValueError(f"a and b must be batches of maps of one shape, got {tuple(a.shape)} "
+                         f"and {tuple(b.shape)}")
+    ra, rb = _ranks(a.flatten(1)), _ranks(b.flatten(1))
+    ra, rb = ra - ra.mean(1, keepdim=True), rb - rb.mean(1, keepdim=True)
+    return (ra * rb).sum(1) / (ra.norm(dim=1) * rb.norm(dim=1))
+
+
+def _parametrised(model: nn.Module) -> list[nn.Module]:
+    """The layers with weights (conv, linear, norm), in the order they were registered."""
+    return [m for m in model.modules() if hasattr(m, "reset_parameters")
+            and any(True for _ in m.parameters(recurse=False))]
+
+
+def randomize_top_layers(model: nn.Module, k: int, *, seed: int = 0) -> nn.Module:
+    """A copy of ``model`` whose last ``k`` layers with weights are re-initialised (the
+    cascading randomisation of Adebayo et al. 2018, from the output down)."""
+    layers = _parametrised(model)
+    if not 0 <= k <= len(layers):
+        raise ValueError(f"k must be in 0..{len(layers)} for this model, got {k}")
+    copied = copy.deepcopy(model)
+    torch.manual_seed(seed)
+    for layer in _parametrised(copied)[len(layers) - k:]:
+        layer.reset_parameters()
+    return copied
+

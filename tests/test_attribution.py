@@ -1,0 +1,162 @@
+"""helpers.attribution against the definitions, written out in the slowest obvious way.
+
+Tolerances: float64 throughout; gradients against central finite differences with h = 1e-6
+(error ~1e-9), compared at atol 1e-6; integrated gradients' completeness at 64 trapezoid steps
+within 1e-3 of the score difference (the quadrature error of a smooth path integral).
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from helpers import attribution as A
+from helpers.models import small_cnn
+
+F64 = {"rtol": 0, "atol": 1e-6}
+
+
+@pytest.fixture
+def net():
+    torch.manual_seed(0)
+    model = small_cnn(channels=(4, 6), num_classes=5).double().eval()
+    for p in model.parameters():
+        p.requires_grad_(True)
+    return model
+
+
+@pytest.fixture
+def x():
+    torch.manual_seed(1)
+    return torch.randn(3, 1, 12, 10, dtype=torch.float64)
+
+
+def finite_difference(model, x, target, h=1e-6):
+    grad = torch.zeros_like(x)
+    flat = grad.view(-1)
+    for i in range(x.numel()):
+        e = torch.zeros_like(x).view(-1)
+        e[i] = h
+        e = e.view_as(x)
+        with torch.no_grad():
+            up = model(x + e).gather(1, target[:, None]).sum()
+            down = model(x - e).gather(1, target[:, None]).sum()
+        flat[i] = (up - down) / (2 * h)
+    return grad
+
+
+def test_gradient_matches_finite_differences(net, x):
+    target = torch.tensor([0, 3, 4])
+    torch.testing.assert_close(A.input_gradient(net, x[:, :, :6, :5], target),
+                               finite_difference(net, x[:, :, :6, :5], target), **F64)
+
+
+def test_saliency_and_model_left_as_found(net, x):
+    target = torch.tensor([1, 2, 0])
+    s = A.saliency(net, x, target)
+    assert s.shape == (3, 12, 10) and (s >= 0).all()
+    assert all(p.grad is None and p.requires_grad for p in net.parameters())
+    assert not net._forward_hooks and not any(m._forward_hooks for m in net.modules())
+
+
+def test_integrated_gradients_are_complete(net, x):
+    target = torch.tensor([1, 2, 0])
+    ig = A.integrated_gradients(net, x, target, steps=64)
+    with torch.no_grad():
+        gap = (net(x) - net(torch.zeros_like(x))).gather(1, target[:, None])[:, 0]
+    torch.testing.assert_close(ig.sum(dim=(1, 2, 3)), gap, rtol=0, atol=1e-3)
+
+
+def test_occlusion_matches_a_loop(net, x):
+    target = torch.tensor([4, 0, 1])
+    drop = A.occlusion(net, x, target, patch=4, stride=3, fill=0.5)
+    assert drop.shape == (3, (12 - 4) // 3 + 1, (10 - 4) // 3 + 1)
+    with torch.no_grad():
+        p0 = net(x).softmax(1)
+        hidden = x.clone()
+        hidden[..., 3:7, 6:10] = 0.5
+        p = net(hidden).softmax(1)
+    expected = p0[torch.arange(3), target] - p[torch.arange(3), target]
+    torch.testing.assert_close(drop[:, 1, 2], expected, **F64)
+
+
+def test_cam_is_grad_cam_at_the_last_layer_of_a_gap_network(net, x):
+    """Grad-CAM's weights at the last feature maps are w_ck / (h w): CAM = h w Grad-CAM."""
+    target = torch.tensor([2, 2, 3])
+    cam = A.class_activation_map(net, x, target)
+    gc = A.grad_cam(net, net.features, x, target, relu=False)
+    h, w = cam.shape[-2:]
+    torch.testing.assert_close(cam, gc * h * w, **F64)
+    with torch.no_grad():
+        logits = net(x)[torch.arange(3), target]
+    bias = net.classifier[2].bias[target]
+    torch.testing.assert_close(cam.mean(dim=(1, 2)) + bias.detach(), logits, **F64)
+    assert not any(m._forward_hooks for m in net.modules())
+
+
+def test_cam_refuses_a_network_without_global_pooling():
+    model = small_cnn(global_pool=False).eval()
+    with pytest.raises(ValueError, match="global average pooling"):
+        A.class_activation_map(model, torch.zeros(1, 1, 28, 28), [0])
+
+
+def test_fgsm_moves_each_pixel_by_eps_against_the_label(net, x):
+    y = torch.tensor([0, 1, 2])
+    adv = A.fgsm(net, x, y, 0.1)
+    with torch.enable_grad():
+        xg = x.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(nn.functional.cross_entropy(net(xg), y), xg)
+    torch.testing.assert_close(adv - x, 0.1 * grad.sign(), **F64)   # 0 where max pooling
+    assert (grad != 0).float().mean() > 0.2                            # drops the gradient
+    loss = nn.functional.cross_entropy
+    with torch.no_grad():
+        assert loss(net(adv), y) > loss(net(x), y)
+    assert (A.fgsm(net, x, y, 0.1, bounds=(-0.5, 0.5)).abs() <= 0.5).all()
+
+
+def test_pgd_stays_in_the_ball_and_beats_fgsm(net, x):
+    y = torch.tensor([0, 1, 2])
+    adv = A.pgd(net, x, y, 0.1, steps=20)
+    assert ((adv - x).abs() <= 0.1 + 1e-12).all()
+    loss = nn.functional.cross_entropy
+    with torch.no_grad():
+        assert loss(net(adv), y) >= loss(net(A.fgsm(net, x, y, 0.1)), y) - 1e-9
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 40), st.integers(0, 2**31 - 1))
+def test_rank_correlation_is_spearman(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(2, n, generator=g, dtype=torch.float64), torch.randn(2, n, generator=g,
+                                                                           dtype=torch.float64)
+    ra, rb = a.argsort().argsort().double(), b.argsort().argsort().double()
+    d2 = ((ra - rb) ** 2).sum(1)
+    expected = 1 - 6 * d2 / (n * (n * n - 1))      # Spearman's formula without ties
+    torch.testing.assert_close(A.rank_correlation(a, b), expected, rtol=0, atol=1e-9)
+    torch.testing.assert_close(A.rank_correlation(a, 3 * a + 1), torch.ones(2, dtype=torch.float64))
+
+
+def test_randomize_top_layers_changes_only_the_top(net):
+    copy = A.randomize_top_layers(net, 1, seed=3)
+    layers, copied = A._parametrised(net), A._parametrised(copy)
+    assert all(torch.equal(p, q) for a, b in zip(layers[:-1], copied[:-1])
+               for p, q in zip(a.parameters(), b.parameters()))
+    assert not torch.equal(layers[-1].weight, copied[-1].weight)
+    with pytest.raises(ValueError, match="k must be"):
+        A.randomize_top_layers(net, 99)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m: A.saliency(m, torch.zeros(1, 28, 28), [0]), "N, C, H, W"),
+    (lambda m: A.saliency(m, torch.zeros(2, 1, 28, 28), [0]), "one class per image"),
+    (lambda m: A.occlusion(m, torch.zeros(1, 1, 28, 28), [0], patch=40), "patch"),
+    (lambda m: A.integrated_gradients(m, torch.zeros(1, 1, 28, 28), [0], steps=0), "steps"),
+    (lambda m: A.fgsm(m, torch.zeros(1, 1, 28, 28), [0], -1.0), "eps"),
+    (lambda m: A.grad_cam(m, nn.Conv2d(1, 1, 3), torch.zeros(1, 1, 28, 28), [0]), "inside"),
+    (lambda m: A.rank_correlation(torch.zeros(2, 3), torch.zeros(2, 4)), "one shape"),
+])
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(small_cnn().eval())

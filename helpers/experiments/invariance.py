@@ -109,3 +109,57 @@ def shift_sensitivity(features: Callable, images: Sequence, size: int,
         out[k] = np.mean(values)
     return out
 
+
+
+def fourier_shift(x, dy: float = 0.0, dx: float = 0.0):
+    """``x`` (..., H, W) moved ``dy`` pixels down and ``dx`` pixels right, circularly, by
+    band-limited (Fourier) interpolation: ``(..., H, W) -> (..., H, W)``, float64 torch.
+
+    For whole-pixel moves this is ``torch.roll(x, (dy, dx), (-2, -1))``; for a half pixel it
+    is the value between the samples that the sampling theorem gives for a signal without
+    detail finer than two pixels (the Nyquist frequency's sine part is lost).
+    """
+    import torch
+
+    t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    if t.ndim < 2:
+        raise ValueError(f"x must have shape (..., H, W), got {tuple(t.shape)}")
+    t = t.to(torch.float64)
+    h, w = t.shape[-2:]
+    ky = torch.fft.fftfreq(h, dtype=torch.float64)[:, None]
+    kx = torch.fft.fftfreq(w, dtype=torch.float64)[None]
+    phase = torch.exp(-2j * np.pi * (ky * float(dy) + kx * float(dx)))
+    return torch.fft.ifft2(torch.fft.fft2(t) * phase).real
+
+
+def equivariance_error(downsample: Callable, maps, dy: int = 0, dx: int = 0,
+                       stride: int = 2) -> np.ndarray:
+    """How far ``downsample`` is from shift-equivariance, per map (Zhang, 2019).
+
+    ``maps`` (N, C, H, W) are moved ``(dy, dx)`` pixels up and left, circularly (the map wraps
+    around, so no border effects), and downsampled: ``downsample(moved)``, (N, C, H/s, W/s).
+    The correctly moved output is ``downsample(maps)`` moved ``(dy/s, dx/s)`` output pixels
+    (:func:`fourier_shift`: exact when ``s`` divides the shift, band-limited interpolation
+    otherwise). Returns float64 (N,): ``||downsample(moved) - moved output|| / ||moved
+    output||`` over each map's C channels; 0 means equivariant. ``stride=1`` tests an
+    operation without subsampling.
+    """
+    import torch
+
+    if not callable(downsample):
+        raise ValueError("downsample must be a callable (N, C, H, W) -> (N, C, H', W')")
+    stride, dy, dx = _int("stride", stride), _int("dy", dy), _int("dx", dx)
+    if stride < 1:
+        raise ValueError(f"stride must be >= 1, got {stride}")
+    t = torch.as_tensor(maps)
+    if t.ndim != 4:
+        raise ValueError(f"maps must have shape (N, C, H, W), got {tuple(t.shape)}")
+    out_moved = torch.as_tensor(downsample(torch.roll(t, (-dy, -dx), (-2, -1)))).to(torch.float64)
+    expected = fourier_shift(downsample(t), -dy / stride, -dx / stride)
+    if out_moved.shape != expected.shape:
+        raise ValueError(f"downsample gave {tuple(out_moved.shape)} for the moved maps and "
+                         f"{tuple(expected.shape)} for the maps")
+    norm = expected.flatten(1).norm(dim=1)
+    if (norm == 0).any():
+        raise ValueError("equivariance error is undefined for an all-zero output")
+    return ((out_moved - expected).flatten(1).norm(dim=1) / norm).numpy()

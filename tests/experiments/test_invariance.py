@@ -89,3 +89,50 @@ def test_shift_sensitivity_validates_its_arguments():
         shift_sensitivity(lambda x: x, [], 8, [1])
     with pytest.raises(ValueError, match="does not fit"):
         shift_sensitivity(lambda x: x, [image], 8, [3])
+
+
+def test_fourier_shift_by_whole_pixels_is_torch_roll():
+    from helpers.experiments.invariance import fourier_shift
+    x = torch.randn(2, 3, 8, 10, dtype=torch.float64)
+    assert torch.allclose(fourier_shift(x, 2, -3), torch.roll(x, (2, -3), (-2, -1)), atol=1e-12)
+    with pytest.raises(ValueError, match="shape"):
+        fourier_shift(torch.zeros(5), 1, 0)
+
+
+def test_fourier_shift_by_half_a_pixel_interpolates_a_smooth_signal():
+    from helpers.experiments.invariance import fourier_shift
+    n = torch.arange(16, dtype=torch.float64)
+    wave = torch.cos(2 * np.pi * 3 * n / 16).expand(4, 16)          # well below Nyquist
+    moved = fourier_shift(wave, 0, 0.5)
+    assert torch.allclose(moved, torch.cos(2 * np.pi * 3 * (n - 0.5) / 16).expand(4, 16),
+                          atol=1e-12)
+
+
+def test_equivariance_error_is_zero_for_multiples_of_the_stride_and_stride_one():
+    from helpers.experiments.invariance import equivariance_error
+    x = torch.randn(3, 2, 16, 16, dtype=torch.float64)
+
+    def subsample(m):
+        return m[..., ::2, ::2]
+
+    assert np.all(equivariance_error(subsample, x, dx=2) < 1e-12)
+    assert np.all(equivariance_error(subsample, x, dy=4, dx=2) < 1e-12)
+    assert np.all(equivariance_error(lambda m: torch.relu(m), x, dx=3, stride=1) < 1e-12)
+    # white noise is full of detail finer than 4 px: an odd shift breaks equivariance
+    assert np.all(equivariance_error(subsample, x, dx=1) > 0.5)
+    # a band-limited map (a slow wave) is shiftable by half an output pixel
+    n = torch.arange(16, dtype=torch.float64)
+    slow = torch.cos(2 * np.pi * n / 16)[None, None, None].expand(1, 1, 16, 16) + 2
+    assert np.all(equivariance_error(subsample, slow, dx=1) < 1e-10)
+
+
+def test_equivariance_error_refuses_bad_input():
+    from helpers.experiments.invariance import equivariance_error
+    with pytest.raises(ValueError, match="callable"):
+        equivariance_error(None, torch.zeros(1, 1, 4, 4))
+    with pytest.raises(ValueError, match="shape"):
+        equivariance_error(lambda m: m, torch.zeros(4, 4))
+    with pytest.raises(ValueError, match="all-zero"):
+        equivariance_error(lambda m: m, torch.zeros(1, 1, 4, 4), dx=1, stride=1)
+    with pytest.raises(ValueError, match="stride"):
+        equivariance_error(lambda m: m, torch.ones(1, 1, 4, 4), stride=0)

@@ -206,3 +206,38 @@ def test_chapter_2_mounts_the_explorer_with_its_worked_example(browser, site):
     root.screenshot(path=str(SHOTS / "conv_arithmetic.png"))
     assert not js_errors and not failed, (js_errors, failed)
     page.close()
+
+
+def test_the_numbers_convolve_as_pytorch_and_the_multiply_add_is_written_out(blank_page):
+    """The cells' numbers (chapter 2's worked x and w, tiled to other sizes) give the output
+    torch's conv2d gives (stride, padding, dilation); the current multiply-add is spelled out."""
+    import torch
+    import torch.nn.functional as F
+
+    load_scripts(blank_page)
+    for n, k, s, p, d in seeded_settings(60):
+        got = blank_page.evaluate("""([n, k, s, p, d]) => {
+            const c = CnnExplorers.convArithmetic, v = c.values(n, k);
+            return {x: v.input, w: v.kernel, y: c.convolve(v.input, v.kernel, s, p, d)}; }""",
+                                  [n, k, s, p, d])
+        x = torch.tensor(got["x"], dtype=torch.float64)[None, None]
+        w = torch.tensor(got["w"], dtype=torch.float64)[None, None]
+        if n + 2 * p - d * (k - 1) - 1 < 0:                 # no window fits
+            assert got["y"] == []
+            continue
+        want = F.conv2d(x, w, stride=s, padding=p, dilation=d)[0, 0].tolist()
+        assert got["y"] == want, (n, k, s, p, d)
+    mount(blank_page, WORKED_EXAMPLE)
+    worked_x = [[3, 1, 0, 2, 1], [2, 4, 1, 0, 3], [1, 2, 5, 1, 0], [0, 1, 2, 4, 2],
+                [2, 0, 1, 3, 5]]                           # chapter 2's x
+    x = torch.tensor(worked_x, dtype=torch.float64)[None, None]
+    w = torch.tensor([[1, 0, -1]] * 3, dtype=torch.float64)[None, None]
+    y = F.conv2d(x, w, padding=1)[0, 0]
+    line = blank_page.inner_text(".cnn-conv-sum")
+    assert line.startswith("y(0, 0) = 1·0 + 0·0 + (−1)·0 + 1·0 + 0·3 + (−1)·1")
+    assert line.endswith(f"= {int(y[0, 0])}".replace("-", "−"))
+    blank_page.get_by_role("button", name="Step forward").click()
+    assert blank_page.inner_text(".cnn-conv-sum").endswith(f"= {int(y[0, 1])}".replace("-", "−"))
+    shown = blank_page.eval_on_selector_all(".cnn-conv-input-numbers text",
+                                            "els => els.map(e => e.textContent)")
+    assert shown[7:14] == ["0", "3", "1", "0", "2", "1", "0"]   # padded row 1: 0, x[0], 0

@@ -260,3 +260,30 @@ def test_chapter_6_mounts_it(browser, site):
     page.close()
     assert not js_errors, js_errors
     assert not failed, failed
+
+
+def test_pointing_at_a_map_shows_its_kernel_and_patch(blank_page, model):
+    """Pointing at C1 map 2, pixel (14, 14): the kernel and patch shown multiply and add (with
+    the bias) to the value PyTorch's first convolution gives there, before tanh."""
+    import torch
+
+    errors = fake_site(blank_page)
+    canvas = blank_page.locator(".cnn-digit-c1").nth(1)
+    box = canvas.bounding_box()
+    blank_page.mouse.move(box["x"] + box["width"] * 14.5 / 28,
+                          box["y"] + box["height"] * 14.5 / 28)
+    found = blank_page.evaluate(
+        "document.querySelector('[data-explorer=\"draw-digit\"]').cnnInspect")
+    assert (found["layer"], found["c"], found["i"], found["j"]) == ("c1", 1, 14, 14)
+    x = torch.tensor(page_result(blank_page)["input"], dtype=torch.float32).reshape(1, 1, 28, 28)
+    with torch.no_grad():
+        want = model.features[0](x)[0, 1, 14, 14].item()
+    assert abs(found["sum"] - want) <= FORWARD_TOL
+    assert blank_page.locator(".cnn-digit-inspect .cnn-digit-tile").count() == 2
+    assert "kernel" in blank_page.locator(".cnn-digit-inspect figcaption").inner_text()
+    blank_page.locator(".cnn-digit-c3").first.hover()
+    assert blank_page.locator(".cnn-digit-inspect .cnn-digit-tile").count() == 12   # 6 + 6
+    canvas.click()
+    assert "cnn-digit-enlarged" in canvas.get_attribute("class")
+    assert blank_page.locator(".cnn-digit-f5").count() == 1
+    assert not errors, errors

@@ -9,6 +9,13 @@
  *
  *   H' = floor((n + 2p - d(k - 1) - 1) / s) + 1
  *
+ * The cells carry numbers: chapter 2's worked example (its 5x5 input x and 3x3 kernel w, or
+ * the config's "input" and "kernel" when given), tiled to other sizes (x[i mod 5][j mod 5]; a
+ * k x k kernel of +1, 0, -1 columns like w). Each output cell shows its value once the window
+ * has passed, and under the picture the current multiply-add is written out:
+ * y(0, 1) = 0·1 + 0·0 + 0·(−1) + ... = 4. (Numbers are hidden when cells are too small to
+ * read them on screen.)
+ *
  * The pure functions are published on CnnExplorers.convArithmetic so the browser tests can
  * compare them with helpers.layers.conv_output_size and helpers.plots.explorers:
  *
@@ -18,6 +25,8 @@
  *   readCells(n, k, s, p, d)    -> the padded-input cells some window reads, ascending
  *   formula(n, k, s, p, d)      -> "⌊(5 + 2·1 − 1·(3 − 1) − 1)/1⌋ + 1 = ⌊4/1⌋ + 1 = 5"
  *   noOutputReason(n, k, p, d)  -> the sentence shown when there is no output
+ *   values(n, k, config)        -> {input: n x n, kernel: k x k} the numbers shown
+ *   convolve(x, w, s, p, d)     -> the output (cross-correlation, as helpers.layers.conv2d_naive)
  */
 (function () {
   "use strict";
@@ -41,6 +50,8 @@
   const MAX_WIDTH_PX = 720;     // the picture's widest on screen
   const STACK_BELOW_PX = 560;   // on a narrower column the output goes below the input
   const FONT_PX = 13;           // the captions' size on screen
+  const MIN_NUMBER_PX = 16;     // a cell shows its number from this size on screen
+  const MAX_TERMS = 25;         // the multiply-add is written out up to 5x5 kernels
   const COLOURS = {
     input: "#dbe9f6", padding: "#eeeeee", line: "#555555", tap: "#d62728",
     done: "#b5dfb0", current: "#2ca02c", pending: "#ffffff",
@@ -100,6 +111,52 @@
     const top = numerator(n, k, p, d);
     return `⌊(${n} + 2·${p} − ${d}·(${k} − 1) − 1)/${s}⌋ + 1 = ⌊${signed(top)}/${s}⌋ + 1 = `
       + signed(Math.floor(top / s) + 1);
+  }
+
+  // Chapter 2's worked example: x (5x5) and w (3x3, a vertical-edge detector).
+  const WORKED_INPUT = [[3, 1, 0, 2, 1], [2, 4, 1, 0, 3], [1, 2, 5, 1, 0], [0, 1, 2, 4, 2],
+                        [2, 0, 1, 3, 5]];
+  const WORKED_KERNEL = [[1, 0, -1], [1, 0, -1], [1, 0, -1]];
+
+  /* The numbers in the cells for an n x n input and a k x k kernel: the config's own input
+   * and kernel when their sizes match, else the worked example's, tiled; a kernel of another
+   * size has +1 columns left of the centre, 0 in the centre column, -1 right of it. */
+  function values(n, k, config = {}) {
+    const given = (grid, side) => Array.isArray(grid) && grid.length === side
+      && grid.every((row) => Array.isArray(row) && row.length === side
+                    && row.every(Number.isFinite));
+    const source = given(config.input, n) ? config.input : null;
+    const input = Array.from({length: n}, (_, i) => Array.from({length: n}, (_, j) =>
+      (source ? source[i][j] : WORKED_INPUT[i % 5][j % 5])));
+    let kernel = given(config.kernel, k) ? config.kernel : null;
+    if (!kernel) {
+      const centre = (k - 1) / 2;
+      kernel = k === 3 ? WORKED_KERNEL : Array.from({length: k}, () =>
+        Array.from({length: k}, (_, v) => (v < centre ? 1 : v > centre ? -1 : 0)));
+    }
+    return {input, kernel: kernel.map((row) => [...row])};
+  }
+
+  /* The value of padded-input cell (r, c): zero in the padding. */
+  function paddedValue(x, p, r, c) {
+    const n = x.length;
+    const i = r - p;
+    const j = c - p;
+    return i >= 0 && i < n && j >= 0 && j < n ? x[i][j] : 0;
+  }
+
+  /* The output of correlating x (n x n) with w (k x k): stride s, zero padding p, dilation d. */
+  function convolve(x, w, s = 1, p = 0, d = 1) {
+    const n = x.length;
+    const k = w.length;
+    const out = outputSize(n, k, s, p, d) || 0;
+    return Array.from({length: out}, (_, i) => Array.from({length: out}, (_, j) => {
+      let sum = 0;
+      for (let u = 0; u < k; u += 1) {
+        for (let v = 0; v < k; v += 1) sum += w[u][v] * paddedValue(x, p, i * s + u * d, j * s + v * d);
+      }
+      return sum;
+    }));
   }
 
   /* Why there is no output (helpers.plots.explorers._no_output_reason). */
@@ -196,6 +253,32 @@
       }
     }
     const output = grid(out, at.outputAt, "output", () => ({fill: COLOURS.pending}));
+    // The numbers, where a cell is big enough on screen to read one (at least MIN_NUMBER_PX).
+    const cellPx = CELL * at.shownPx / at.total;
+    const numbered = cellPx >= MIN_NUMBER_PX;
+    const number = (x, y, text) => svg("text", {
+      x: x + CELL / 2, y: y + CELL / 2, "text-anchor": "middle", "dominant-baseline": "central",
+      "font-size": (Math.min(0.55 * CELL, FONT_PX * CELL / cellPx)).toFixed(1),
+      "font-family": "sans-serif", class: "cnn-conv-number", "pointer-events": "none"}, text);
+    const inputNumbers = svg("g", {class: "cnn-conv-input-numbers"});
+    const outputNumbers = [];
+    const outputGroup = svg("g", {class: "cnn-conv-output-numbers"});
+    if (numbered) {
+      for (let row = 0; row < width; row += 1) {
+        for (let col = 0; col < width; col += 1) {
+          inputNumbers.append(number(at.inputAt.x + col * CELL, at.inputAt.y + row * CELL,
+            signed(paddedValue(state.numbers.input, p, row, col))));
+        }
+      }
+      for (let row = 0; row < out; row += 1) {
+        outputNumbers.push([]);
+        for (let col = 0; col < out; col += 1) {
+          const text = number(at.outputAt.x + col * CELL, at.outputAt.y + row * CELL, "");
+          outputNumbers[row].push(text);
+          outputGroup.append(text);
+        }
+      }
+    }
     const taps = svg("g", {class: "cnn-conv-taps"});
     const outline = svg("rect", {fill: "none", stroke: COLOURS.tap, "stroke-width": 2.5,
                                  class: "cnn-conv-window"});
@@ -209,8 +292,10 @@
                                + "height: auto;"},
                      hatch.defs, caption(at.inputAt, `padded input ${width}×${width}`),
                      caption(at.outputAt, out ? `output ${out}×${out}` : "no output"),
-                     input.group, unread, output.group, outline, taps);
-    return {root, output: output.cells, taps, outline, out, inputAt: at.inputAt};
+                     input.group, unread, output.group, outline, taps, inputNumbers,
+                     outputGroup);
+    return {root, output: output.cells, taps, outline, out, inputAt: at.inputAt, outputNumbers,
+            numbered};
   }
 
   /* Place the window at output (step // H', step % H') and colour the output grid. */
@@ -232,7 +317,8 @@
         view.taps.append(svg("rect", {x: view.inputAt.x + col * CELL + 3,
                                       y: view.inputAt.y + row * CELL + 3,
                                       width: CELL - 6, height: CELL - 6, fill: COLOURS.tap,
-                                      "fill-opacity": 0.75, "data-row": row, "data-col": col}));
+                                      "fill-opacity": view.numbered ? 0.4 : 0.75,
+                                      "data-row": row, "data-col": col}));
       }
     }
     const span = d * (k - 1) + 1;
@@ -244,6 +330,8 @@
       const status = index < state.step ? "done" : index === state.step ? "current" : "pending";
       cell.setAttribute("fill", COLOURS[status]);
       cell.setAttribute("class", `cnn-conv-${status}`);
+      const text = view.outputNumbers[r] && view.outputNumbers[r][c];
+      if (text) text.textContent = status === "pending" ? "" : signed(state.result[r][c]);
     }));
   }
 
@@ -258,7 +346,8 @@
 
   function mount(root, config) {
     const limits = config.limits || {};
-    const state = {values: {}, step: 0, timer: null, view: null, columnPx: 0};
+    const state = {values: {}, step: 0, timer: null, view: null, columnPx: 0,
+                   numbers: null, result: []};
     const bounds = {};
     for (const control of CONTROLS) {
       const value = Number.isInteger(config[control.key]) ? config[control.key] : control.value;
@@ -269,6 +358,7 @@
 
     const formulaLine = el("p", {class: "cnn-conv-formula", "aria-live": "polite"});
     const status = el("p", {class: "cnn-conv-status", "aria-live": "polite"});
+    const sum = el("p", {class: "cnn-conv-sum"});
     const figure = el("div", {class: "cnn-conv-figure"});
     const back = el("button", {type: "button", onclick: () => move(-1)}, "◀ Step back");
     const play = el("button", {type: "button", class: "cnn-conv-play", onclick: toggle},
@@ -328,6 +418,8 @@
     function rebuild() {
       const {n, kernel_size: k, stride: s, padding: p, dilation: d} = state.values;
       state.step = 0;
+      state.numbers = values(n, k, config);
+      state.result = convolve(state.numbers.input, state.numbers.kernel, s, p, d);
       redraw();
       const out = state.view.out;
       const line = {style: "display: block"};
@@ -353,10 +445,30 @@
         text = `Output (${i}, ${j}), position ${state.step + 1} of ${out * out}: the window `
           + `reads padded rows ${cellList(windowCells(i, k, s, d))} and columns `
           + `${cellList(windowCells(j, k, s, d))}.`;
+        sum.textContent = multiplyAdd(i, j);
+      } else {
+        sum.textContent = "";
       }
       status.textContent = text;
       state.view.root.setAttribute("aria-label", `Padded ${size}×${size} input, `
         + (out ? `${out}×${out} output. ${text} Arrow keys move the window; up and down move one row.` : "no output."));
+    }
+
+    /* The current output's multiply-add written out: "y(0, 1) = 3·1 + 1·0 + ... = 4". */
+    function multiplyAdd(i, j) {
+      const {kernel_size: k, stride: s, padding: p, dilation: d} = state.values;
+      const {input, kernel} = state.numbers;
+      const value = signed(state.result[i][j]);
+      if (k * k > MAX_TERMS) return `y(${i}, ${j}) = the sum of ${k * k} products = ${value}`;
+      const wrap = (v) => (v < 0 ? `(${signed(v)})` : String(v));
+      const terms = [];
+      for (let u = 0; u < k; u += 1) {
+        for (let v = 0; v < k; v += 1) {
+          terms.push(`${wrap(kernel[u][v])}·${wrap(paddedValue(input, p, i * s + u * d,
+                                                                 j * s + v * d))}`);
+        }
+      }
+      return `y(${i}, ${j}) = ${terms.join(" + ")} = ${value}`;
     }
 
     /* Arrow keys move the window while the picture has the focus: left/right one position,
@@ -375,7 +487,7 @@
       el("div", {class: "cnn-conv-buttons", role: "group", "aria-label": "window position",
                  style: "margin: 0.5rem 0"},
          back, " ", play, " ", forward),
-      formulaLine, figure, status);
+      formulaLine, figure, sum, status);
     rebuild();
     // The column narrows or widens (window resized, phone turned): lay the picture out again.
     if (typeof ResizeObserver === "function") {
@@ -386,6 +498,6 @@
   }
 
   window.CnnExplorers.convArithmetic = {outputSize, windowCells, windows, readCells, formula,
-                                        noOutputReason, GENERAL_FORMULA};
+                                        noOutputReason, GENERAL_FORMULA, values, convolve};
   register("conv-arithmetic", mount);
 })();

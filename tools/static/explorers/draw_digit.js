@@ -234,7 +234,8 @@
   }
 
   /* LeNet-5 on one normalised 28x28 input (784 values): {logits: number[10], c1 (6 maps of
-   * 28x28 after tanh), c3 (16 maps of 10x10 after tanh)}, each map stack as
+   * 28x28 after tanh), s2 (c1 pooled, 6 maps of 14x14), c3 (16 maps of 10x10 after tanh),
+   * f5 (120 values after tanh), f6 (84 values after tanh)}, each map stack as
    * {data, channels, height, width}. ``weights`` is decodeWeights(asset), or the asset itself
    * (decoded on every call). */
   function forward(weights, input) {
@@ -245,12 +246,13 @@
     const w = (name) => weights[name];
     const x = maps(Float64Array.from(input), 1, SIDE, SIDE);
     const c1 = tanh(conv2d(x, w("features.0.weight"), w("features.0.bias"), 2));
-    const c3 = tanh(conv2d(avgPool2(c1), w("features.3.weight"), w("features.3.bias"), 0));
+    const s2 = avgPool2(c1);
+    const c3 = tanh(conv2d(s2, w("features.3.weight"), w("features.3.bias"), 0));
     const flat = avgPool2(c3).data;   // (16, 5, 5) flattened as torch's nn.Flatten does
     const f5 = linear(flat, w("classifier.1.weight"), w("classifier.1.bias")).map(Math.tanh);
     const f6 = linear(f5, w("classifier.3.weight"), w("classifier.3.bias")).map(Math.tanh);
     const logits = Array.from(linear(f6, w("classifier.5.weight"), w("classifier.5.bias")));
-    return {logits, c1, c3};
+    return {logits, c1, s2, c3, f5, f6};
   }
 
   function softmax(logits) {
@@ -329,6 +331,7 @@
     const {el} = window.CnnExplorers;
     const canvases = Array.from({length: count}, (_, i) => el("canvas", {
       class: `cnn-digit-map ${className}`, role: "img", "aria-label": `${title}, map ${i + 1}`,
+      title: "Point at a pixel to see the kernel and the patch it reads; click to enlarge",
     }));
     const node = el("figure", {class: "cnn-digit-maps"},
       el("figcaption", {}, title), el("div", {class: "cnn-digit-map-row"}, canvases));
@@ -356,6 +359,88 @@
     });
     const c1 = mapGrid("C1: 6 feature maps, 28×28 (after tanh)", 6, "cnn-digit-c1");
     const c3 = mapGrid("C3: 16 feature maps, 10×10 (after tanh)", 16, "cnn-digit-c3");
+    const f5 = el("canvas", {class: "cnn-digit-map cnn-digit-f5", role: "img",
+                             "aria-label": "F5: 120 units after tanh, 12 rows of 10"});
+    const f6 = el("canvas", {class: "cnn-digit-map cnn-digit-f6", role: "img",
+                             "aria-label": "F6: 84 units after tanh, 12 rows of 7"});
+    const dense = el("figure", {class: "cnn-digit-maps"},
+      el("figcaption", {}, "F5 (120 units) and F6 (84 units), after tanh, as grids"),
+      el("div", {class: "cnn-digit-map-row"}, f5, f6));
+    // What a C1 or C3 pixel computes: its kernel beside the patch it reads (pointer on a map).
+    const inspectKernel = el("div", {class: "cnn-digit-map-row"});
+    const inspectPatch = el("div", {class: "cnn-digit-map-row"});
+    const inspectText = el("figcaption", {},
+      "Point at a pixel of a C1 or C3 map to see the kernel that made it and the patch it reads.");
+    const inspector = el("figure", {class: "cnn-digit-inspect"}, inspectText,
+      el("div", {class: "cnn-digit-inspect-row"},
+        el("div", {}, el("p", {class: "cnn-digit-list-title"}, "kernel"), inspectKernel),
+        el("div", {}, el("p", {class: "cnn-digit-list-title"}, "input patch"), inspectPatch)));
+    let lastRun = null;
+
+    /* Show map `c` of layer "c1" or "c3" at pixel (i, j): kernel slices and input patches. */
+    function inspect(layer, c, i, j) {
+      if (!lastRun || !network) return;
+      const weight = network.weights[layer === "c1" ? "features.0.weight" : "features.3.weight"];
+      const bias = network.weights[layer === "c1" ? "features.0.bias" : "features.3.bias"].data;
+      const [, inC, k] = weight.shape;
+      const source = layer === "c1" ? {data: lastRun.x, height: SIDE, width: SIDE}
+        : lastRun.s2;
+      const padding = layer === "c1" ? 2 : 0;
+      const kernels = [];
+      const patches = [];
+      let sum = bias[c];
+      for (let ch = 0; ch < inC; ch++) {
+        const kernel = new Float64Array(k * k);
+        const patch = new Float64Array(k * k);
+        for (let u = 0; u < k; u++) {
+          for (let v = 0; v < k; v++) {
+            const r = i + u - padding;
+            const q = j + v - padding;
+            const inside = r >= 0 && r < source.height && q >= 0 && q < source.width;
+            const value = inside ? source.data[(ch * source.height + r) * source.width + q] : 0;
+            kernel[u * k + v] = weight.data[((c * inC + ch) * k + u) * k + v];
+            patch[u * k + v] = value;
+            sum += kernel[u * k + v] * value;
+          }
+        }
+        kernels.push(kernel);
+        patches.push(patch);
+      }
+      const scale = Math.max(...kernels.map((kk) => Math.max(...kk.map(Math.abs)))) || 1;
+      const {mean, std} = network.norm;
+      const tile = (values, colour) => {
+        const canvas = el("canvas", {class: "cnn-digit-map cnn-digit-tile"});
+        paint(canvas, values, k, k, colour);
+        return canvas;
+      };
+      inspectKernel.replaceChildren(...kernels.map((kk) => tile(kk, (v) => diverging(v / scale))));
+      inspectPatch.replaceChildren(...patches.map((pp) => tile(pp, layer === "c1"
+        ? (v) => grey(Math.max(0, Math.min(1, v * std + mean))) : diverging)));
+      const name = layer === "c1" ? "C1" : "C3";
+      const reads = layer === "c1" ? "the input (zero-padded by 2)"
+        : `the ${inC} pooled C1 maps (S2, 14×14)`;
+      inspectText.textContent = `${name} map ${c + 1}, pixel (${i}, ${j}): ` +
+        `its ${k}×${k}${inC > 1 ? `×${inC}` : ""} kernel (red positive, blue negative) ` +
+        `reads a ${k}×${k} patch of ${reads}; the products plus the bias sum to ` +
+        `${sum.toFixed(2)}, and tanh gives ${Math.tanh(sum).toFixed(2)}.`;
+      root.cnnInspect = {layer, c, i, j, sum};
+    }
+
+    function watch(canvases, layer, side) {
+      canvases.forEach((canvas, c) => {
+        const at = (event) => {
+          const rect = canvas.getBoundingClientRect();
+          const j = Math.min(side - 1, Math.floor((event.clientX - rect.left) / rect.width * side));
+          const i = Math.min(side - 1, Math.floor((event.clientY - rect.top) / rect.height * side));
+          inspect(layer, c, Math.max(0, i), Math.max(0, j));
+        };
+        canvas.addEventListener("pointermove", at);
+        canvas.addEventListener("pointerdown", at);
+        canvas.addEventListener("click", () => canvas.classList.toggle("cnn-digit-enlarged"));
+      });
+    }
+    watch(c1.canvases, "c1", 28);
+    watch(c3.canvases, "c3", 10);
     let network = null;
 
     function clearPad() {
@@ -378,7 +463,8 @@
         row.classList.remove("cnn-digit-best");
       });
       paint(input, new Float32Array(SIDE * SIDE), SIDE, SIDE, grey);
-      [...c1.canvases, ...c3.canvases].forEach((canvas) => {
+      lastRun = null;
+      [...c1.canvases, ...c3.canvases, f5, f6].forEach((canvas) => {
         canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
       });
       root.cnnDrawDigit = null;
@@ -394,12 +480,20 @@
         showEmpty("Draw a digit (0–9) in the black square, or load a test digit.");
         return;
       }
-      const {logits, c1: m1, c3: m3} = forward(network.weights, x);
+      const run = forward(network.weights, x);
+      const {logits, c1: m1, c3: m3} = run;
       const probabilities = softmax(logits);
       const {mean, std} = network.norm;
       paint(input, x, SIDE, SIDE, (v) => grey(v * std + mean));
       c1.canvases.forEach((canvas, c) => paint(canvas, m1.data, 28, 28, diverging, c * 784));
       c3.canvases.forEach((canvas, c) => paint(canvas, m3.data, 10, 10, diverging, c * 100));
+      paint(f5, run.f5, 12, 10, diverging);
+      paint(f6, run.f6, 12, 7, diverging);
+      lastRun = {x, s2: run.s2};
+      if (root.cnnInspect) {
+        const {layer, c, i, j} = root.cnnInspect;
+        inspect(layer, c, i, j);
+      }
       probabilities.forEach((p, d) => {
         bars[d].fill.style.width = `${(100 * p).toFixed(1)}%`;
         bars[d].value.textContent = `${(100 * p).toFixed(1)} %`;
@@ -505,7 +599,7 @@
             "The ten probabilities always add up to 100 %: the network has no way to answer ",
             "“this is not a digit”. Fill the square, scribble or write a letter, and see which ",
             "digit it names, and how sure it is."))),
-      c1.node, c3.node);
+      c1.node, c3.node, inspector, dense);
     clearPad();
 
     loadWeights(weightsUrl(config)).then(({doc, weights, norm}) => {

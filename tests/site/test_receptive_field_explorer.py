@@ -196,3 +196,21 @@ def test_the_chapter_page_mounts_the_explorer(browser, site):
     assert page.evaluate("document.querySelector('.cnn-explorer-live').scrollWidth "
                          "<= document.querySelector('.cnn-explorer-live').clientWidth")
     page.close()
+
+
+def test_clicking_the_photo_picks_a_unit_and_a_hovered_layer_shows_its_field(blank_page):
+    page = blank_page
+    config = receptive_field_config(depth=3, kernel_size=3, stride=2, downsample_every=2)
+    page.set_content(f"<main>{web_mount('receptive-field', config)}</main>")
+    load_scripts(page)
+    page.wait_for_selector(".cnn-explorer-live .cnn-rf-table")
+    box = page.locator(".cnn-rf-canvas").bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + 2)                 # top left: unit (0, 0)
+    assert page.locator(".cnn-rf-figure output").all_inner_texts() == ["0", "0"]
+    page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)
+    side = table(page)[-1][0]
+    assert page.locator(".cnn-rf-figure output").all_inner_texts() == [str(side - 1)] * 2
+    page.locator(".cnn-rf-table tbody tr").nth(1).hover()           # layer 1
+    note = page.inner_text(".cnn-rf-field-note")
+    assert note.startswith("Blue, dashed: the 3×3 field of a unit of layer 1"), note
+    assert "layer 1" in page.get_attribute(".cnn-rf-canvas", "aria-label")

@@ -30,7 +30,8 @@ def test_save_and_load_round_trip(tmp_path):
     assert text.startswith("# Full-length training runs")
     assert "| [`lenet5-mnist`](#lenet5-mnist), [chapter 6](06_lenet_alexnet_vgg.ipynb) |" in text
     assert "99.00 %" in text
-    assert "in 10.0 min" in text and "(lenet5-mnist)=\n### `lenet5-mnist`" in text
+    assert "in 10.0 min" in text and "(lenet5-mnist)=\n### Chapter 6: " in text
+    assert "\nRun `lenet5-mnist`: " in text
     assert "after each epoch: 98.00 %, 99.00 %." in text
     assert "{doc}`06_lenet_alexnet_vgg`" in text
     assert load_results(page) == {"lenet5-mnist": _result()}
@@ -77,7 +78,8 @@ def test_smoke_run_of_every_job_writes_and_merges(tmp_path, monkeypatch):
     assert len(results["lenet5-mnist"].extra["accuracies"]) == 1
     races = results["relu-vs-tanh"].extra["races"]
     assert {r["net"] for r in races} == {"LeNet-5", "8-conv plain"}
-    assert {"tanh", "ReLU", "ReLU + He init"} <= set(races[0])
+    assert {r["arm"] for r in races} == set(full_runs.RACE_ARMS)
+    assert set(results["relu-vs-tanh"].extra["summary"]) == {"LeNet-5", "8-conv plain"}
 
     # --only reruns one job and keeps the other rows
     calls = []
@@ -98,3 +100,16 @@ def test_smoke_run_of_every_job_writes_and_merges(tmp_path, monkeypatch):
 def test_unknown_job_is_rejected():
     with pytest.raises(SystemExit):
         main(["--only", "no-such-run", "--smoke"])
+
+
+def test_race_speedups_picks_each_arms_fastest_rate():
+    tanh, relu = full_runs.RACE_ARMS
+    steps = {(tanh, 0.01): (100, 120), (tanh, 0.03): (80, 90), (tanh, 0.1): (None, 200),
+             (relu, 0.01): (60, 50), (relu, 0.03): (70, 80), (relu, 0.1): (None, None)}
+    races = [{"net": "n", "arm": arm, "lr": lr, "seed": seed, "steps": got[seed]}
+             for (arm, lr), got in steps.items() for seed in (0, 1)]
+    out = full_runs.race_speedups(races, "n", max_steps=300)
+    assert out["lr"] == {tanh: 0.03, relu: 0.01}
+    assert out["at_edge"] == {tanh: False, relu: True}
+    assert out["tanh_steps"] == [80, 90] and out["relu_steps"] == [60, 50]
+    assert out["speedups"] == [round(80 / 60, 4), round(90 / 50, 4)]

@@ -215,13 +215,17 @@
     const sliders = {row: unitSlider("row"), column: unitSlider("column")};
     const canvas = el("canvas", {class: "cnn-rf-canvas", width: 720, height: 720, role: "img"});
     const summary = el("p", {class: "cnn-rf-summary", "aria-live": "polite"});
+    const fieldNote = el("p", {class: "cnn-rf-field-note"});
+    let hovered = null;           // the table row (layer index) the pointer or focus is on
+    let view = {};                // the last drawing: its map from canvas pixels to the input
 
     // two columns where there is room: the stack on the left, the photo on the right
     root.append(presetRow,
       el("div", {class: "cnn-rf-layout"},
         el("div", {class: "cnn-rf-stack"}, el("div", {class: "cnn-rf-scroll"}, table), error,
            addRow),
-        el("div", {class: "cnn-rf-figure"}, canvas, sliders.row.node, sliders.column.node)),
+        el("div", {class: "cnn-rf-figure"}, canvas, fieldNote, sliders.row.node,
+           sliders.column.node)),
       summary);
 
     if (config.image) {
@@ -280,7 +284,15 @@
           showError(body.querySelector("[aria-invalid=true]") ? error.textContent : "");
           update();
         }, showError));
-        body.append(el("tr", {},
+        const hover = (on) => () => {
+          const next = on ? index : null;
+          if (hovered !== next) {
+            hovered = next;
+            update();
+          }
+        };
+        body.append(el("tr", {onpointerenter: hover(true), onpointerleave: hover(false),
+                              onfocusin: hover(true), onfocusout: hover(false)},
           el("th", {scope: "row"}, index + 1), el("td", {}, KIND_NAMES[layer.type] || layer.type),
           cell("kernel"), cell("stride"), cell("padding"), cell("dilation"),
           el("td", {class: "cnn-rf-n"}), el("td", {class: "cnn-rf-r"}),
@@ -319,7 +331,18 @@
       }
       const rowsSeen = fieldBox(last, chosen.row);
       const columnsSeen = fieldBox(last, chosen.column);
-      draw(rowsSeen, columnsSeen, side > 0);
+      // the hovered (or focused) layer's field around the same place, nested inside
+      let inner = null;
+      if (side > 0 && hovered !== null && hovered < state.layers.length) {
+        const layer = result.rows[hovered];
+        const centre = (axisSeen) => (axisSeen[0] + axisSeen[1]) / 2;
+        const unitAt = (c) => Math.min(Math.max(Math.round(
+          (c + layer.offset - (layer.size - 1) / 2) / layer.jump), 0), layer.output - 1);
+        inner = {layer: hovered, rows: fieldBox(layer, unitAt(centre(rowsSeen))),
+                 columns: fieldBox(layer, unitAt(centre(columnsSeen)))};
+      }
+      view = {result, last, side};
+      draw(rowsSeen, columnsSeen, side > 0, inner);
       summary.textContent = describe(result, last, side, chosen, rowsSeen, columnsSeen);
     }
 
@@ -340,8 +363,9 @@
     }
 
     /* The photo inside a view wide enough for the field; the field is a square outline, the
-     * padding around the photo is hatched. */
-    function draw([top, bottom], [left, right], ok) {
+     * padding around the photo is hatched; `inner` ({layer, rows, columns}) is a hovered
+     * layer's field, drawn in blue inside it. */
+    function draw([top, bottom], [left, right], ok, inner = null) {
       const ctx = canvas.getContext("2d");
       const low = Math.min(0, top, left);
       const high = Math.max(inputSize, bottom + 1, right + 1);
@@ -349,6 +373,7 @@
       const viewStart = low - margin;
       const scale = canvas.width / (high - low + 2 * margin);
       const at = (position) => (position - viewStart) * scale;
+      view.toInput = (px) => px / scale + viewStart;
       ctx.fillStyle = "#e8e8e8";
       ctx.fillRect(0, 0, canvas.width, canvas.height);
       ctx.strokeStyle = "#c4c4c4";
@@ -380,9 +405,40 @@
       ctx.lineWidth = Math.max(3, canvas.width / 180);
       ctx.strokeStyle = "#d62728";
       ctx.strokeRect(at(left), at(top), width, height);
-      canvas.setAttribute("aria-label", `${alt}, with a red square over rows ${top} to ` +
-                          `${bottom} and columns ${left} to ${right}: the chosen unit's field`);
+      let label = `${alt}, with a red square over rows ${top} to ${bottom} and columns ` +
+        `${left} to ${right}: the chosen unit's field`;
+      if (inner) {
+        const [t, b] = inner.rows;
+        const [l, r] = inner.columns;
+        ctx.setLineDash([Math.max(6, canvas.width / 60), Math.max(4, canvas.width / 90)]);
+        ctx.strokeStyle = "#1f77b4";
+        ctx.strokeRect(at(l), at(t), (r + 1 - l) * scale, (b + 1 - t) * scale);
+        ctx.setLineDash([]);
+        label += `; in blue, the field of a unit of layer ${inner.layer + 1} there: rows ${t} ` +
+          `to ${b}, columns ${l} to ${r}`;
+        fieldNote.textContent = `Blue, dashed: the ${b + 1 - t}×${r + 1 - l} field of a ` +
+          `unit of layer ${inner.layer + 1} at the same place.`;
+      } else {
+        fieldNote.textContent = "Point at a layer of the table to see its field inside " +
+          "this one; click the photo to choose a unit.";
+      }
+      canvas.setAttribute("aria-label", label);
     }
+
+    /* Click (or tap) the photo: the unit of the last map whose field is centred nearest. */
+    canvas.addEventListener("click", (event) => {
+      if (!view.side || !view.toInput) return;
+      const rect = canvas.getBoundingClientRect();
+      const toCanvas = canvas.width / rect.width;
+      const x = view.toInput((event.clientX - rect.left) * toCanvas);
+      const y = view.toInput((event.clientY - rect.top) * toCanvas);
+      const {last, side} = view;
+      const unit = (c) => Math.min(Math.max(Math.round(
+        (c + last.offset - (last.size - 1) / 2) / last.jump), 0), side - 1);
+      state.unit = {row: side > 1 ? unit(y) / (side - 1) : 0.5,
+                    column: side > 1 ? unit(x) / (side - 1) : 0.5};
+      update();
+    });
 
     rebuild();
   }

@@ -18,6 +18,7 @@ training) live one level up, in :mod:`helpers`.
 from helpers.data import FASHION_NORM, MNIST_NORM
 from helpers.experiments.depth import (
     block_gradient_norms,
+    block_gradient_rms,
     depth_sweep,
     downsample,
     last_epoch_error,
@@ -78,6 +79,6 @@ __all__ = [
     "FASHION_NORM", "MNIST_NORM", "AugmentedLoader", "random_shift", "steps_to_error",
     "train_and_score",
     # chapter 7
-    "block_gradient_norms", "depth_sweep", "downsample", "last_epoch_error", "residual_stages",
-    "strip_batchnorm",
+    "block_gradient_norms", "block_gradient_rms", "depth_sweep", "downsample", "last_epoch_error",
+    "residual_stages", "strip_batchnorm",
 ]

@@ -49,10 +49,12 @@ def last_epoch_error(history: History) -> float:
 def depth_sweep(builders: Mapping[str, Callable[..., nn.Module]], depths: Iterable[int], x, y,
                 *, epochs: int = 3, batch_size: int = 64, lr: float = 2e-3,
                 optimizer: str = "adam", seed: int = 0, mean=None, std=None, device=None,
-                **model_kwargs) -> dict[tuple[str, int], History]:
+                val=None, **model_kwargs) -> dict[tuple[str, int], History]:
     """Train ``builders[name](depth, **model_kwargs)`` for every name and depth on the same
     data, seen in the same order (the loader and the model are seeded with ``seed`` for each
-    run), with the same optimizer and budget. Returns ``{(name, depth): History}``."""
+    run), with the same optimizer and budget. Returns ``{(name, depth): History}``. With
+    ``val = (x_val, y_val)`` each History also holds the loss and accuracy on those images
+    after every epoch (evaluation mode: batch norm with its running statistics)."""
     runs = {}
     for name, build in builders.items():
         for depth in depths:
@@ -60,8 +62,10 @@ def depth_sweep(builders: Mapping[str, Callable[..., nn.Module]], depths: Iterab
             model = build(depth, **model_kwargs)
             loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
                                  std=std, device=device)
+            val_loader = None if val is None else make_loader(
+                val[0], val[1], batch_size=1000, mean=mean, std=std, device=device)
             runs[(name, depth)] = fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer,
-                                      device=device)
+                                      device=device, val_loader=val_loader)
     return runs
 
 
@@ -107,6 +111,26 @@ def block_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     so BatchNorm uses the batch's statistics). ``blocks`` defaults to :func:`residual_stages`.
     The parameters' gradients are cleared afterwards."""
     return np.array([o.grad.norm().item() for o in block_outputs(model, x, y, blocks)])
+
+
+def block_gradient_rms(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                       blocks: list[nn.Module] | None = None) -> np.ndarray:
+    """Root mean square of dL/d(output of block i) per element, for each block, first block
+    first: ||g_i|| / sqrt(numel(g_i)). Unlike :func:`block_gradient_norms` this does not jump
+    where a stage changes the tensor's size (C x H x W values per image); otherwise as there."""
+    return np.array([(o.grad.norm() / o.grad.numel() ** 0.5).item()
+                     for o in block_outputs(model, x, y, blocks)])
+
+
+def padding_tap_share(side: int, kernel: int = 3) -> float:
+    """Share of a ``kernel`` x ``kernel`` convolution's taps (stride 1, 'same' zero padding of
+    ``kernel // 2``) that fall on the padding, averaged over the positions of a ``side`` x
+    ``side`` map: 1 - (mean valid taps per row)^2 / kernel^2. 3x3 on 4x4: 0.306; on 7x7: 0.182."""
+    if side < 1 or kernel < 1 or kernel % 2 == 0:
+        raise ValueError(f"side must be >= 1 and kernel odd and >= 1, got {side}, {kernel}")
+    r = kernel // 2
+    valid = [min(i + r, side - 1) - max(i - r, 0) + 1 for i in range(side)]
+    return 1.0 - (sum(valid) / side) ** 2 / kernel ** 2
 
 
 def relu_gradient_share(model: nn.Module, x: torch.Tensor, y: torch.Tensor,

@@ -9,9 +9,11 @@ from torch import nn
 
 from helpers.experiments.depth import (
     block_gradient_norms,
+    block_gradient_rms,
     depth_sweep,
     downsample,
     last_epoch_error,
+    padding_tap_share,
     relu_gradient_share,
     residual_stages,
     stage_boundaries,
@@ -122,3 +124,24 @@ def test_stage_boundaries_and_zero_init_residual():
     assert all(float(b.bn2.weight.detach().abs().sum()) == 0 for b in blocks)
     x = torch.relu(torch.randn(2, 4, 6, 6))
     torch.testing.assert_close(blocks[1].eval()(x), x)      # an identity block starts as x
+
+
+def test_block_gradient_rms_is_norm_over_sqrt_size():
+    torch.manual_seed(0)
+    model = cifar_resnet(8, width=4)
+    x, y = torch.randn(6, 1, 12, 12), torch.randint(0, 10, (6,))
+    norms = block_gradient_norms(model, x, y)
+    rms = block_gradient_rms(model, x, y)
+    sizes = [6 * 4 * 12 * 12, 6 * 8 * 6 * 6, 6 * 16 * 3 * 3]          # one block per stage
+    np.testing.assert_allclose(rms, norms / np.sqrt(sizes), rtol=1e-5, atol=0)
+
+
+def test_padding_tap_share_against_a_convolution():
+    for side in (1, 2, 4, 7, 14):
+        ones = torch.ones(1, 1, side, side)
+        taps = torch.nn.functional.conv2d(ones, torch.ones(1, 1, 3, 3), padding=1)
+        expected = 1 - taps.mean().item() / 9
+        assert abs(padding_tap_share(side) - expected) < 1e-6      # float32 convolution
+    assert abs(padding_tap_share(4) - (1 - (2.5 / 3) ** 2)) < 1e-12
+    with pytest.raises(ValueError):
+        padding_tap_share(4, kernel=2)

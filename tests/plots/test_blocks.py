@@ -59,3 +59,45 @@ def test_bad_input():
         block_layout(nn.Conv2d(1, 1, 3))
     with pytest.raises(ValueError, match="no label"):
         layer_label(nn.Linear(2, 2))
+
+
+def test_resnet_stage_shapes_read_off_resnet34():
+    import torch
+
+    from helpers.models import get_model
+    from helpers.plots.blocks import resnet_stage_shapes
+
+    with torch.device("meta"):
+        rows = resnet_stage_shapes(get_model("resnet34"))
+    assert [r["shape"] for r in rows] == [(3, 224, 224), (64, 112, 112), (64, 56, 56),
+                                          (64, 56, 56), (128, 28, 28), (256, 14, 14),
+                                          (512, 7, 7), (1000, 1, 1)]
+    assert [r["blocks"] for r in rows[3:7]] == [3, 4, 6, 3]
+    assert [r["projections"] for r in rows[3:7]] == [0, 1, 1, 1]
+    assert sum(r["convs"] for r in rows) == 34          # the 34 of the name
+    with pytest.raises(ValueError, match="torchvision-style"):
+        resnet_stage_shapes(torch.nn.Linear(2, 2))
+
+
+def test_plain_vs_resnet_diagram_and_degradation_curves():
+    import numpy as np
+    import torch
+
+    from helpers.models import get_model
+    from helpers.plots.blocks import (
+        degradation_curves,
+        plain_vs_resnet_diagram,
+        resnet_stage_shapes,
+    )
+
+    with torch.device("meta"):
+        fig = plain_vs_resnet_diagram(resnet_stage_shapes(get_model("resnet18")))
+    assert len(fig.axes) == 2
+    curves = {"plain": {"8 layers": np.ones((3, 5))}, "residual": {"8 layers": np.ones((3, 5))}}
+    fig = degradation_curves(curves, curves)
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2      # train thin, test bold
+    assert fig.axes[0].lines[1].get_linewidth() > fig.axes[0].lines[0].get_linewidth()
+    with pytest.raises(ValueError, match="panels"):
+        degradation_curves({"plain": {}}, curves)
+    with pytest.raises(ValueError):
+        plain_vs_resnet_diagram([])

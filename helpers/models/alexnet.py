@@ -71,7 +71,8 @@ class AlexNet2012(FeaturesClassifier):
     fully connected layers read both towers) -- with local response normalisation after conv 1
     and conv 2 (§3.3: n = 5, alpha = 1e-4, beta = 0.75, k = 2).
 
-    The paper's normalisation is ``b_i = a_i / (k + alpha * sum_{j in window(i, n)} a_j**2) ** beta``;
+    The paper's normalisation is
+    ``b_i = a_i / (k + alpha * sum_{j in window(i, n)} a_j**2) ** beta``;
     PyTorch's :class:`~torch.nn.LocalResponseNorm` divides ``alpha`` by ``size``, so the paper's
     alpha = 1e-4 is ``alpha = 1e-4 * 5 = 5e-4`` there (see :data:`LRN_2012`)."""
 

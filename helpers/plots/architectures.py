@@ -171,3 +171,151 @@ def cost_chart(costs: dict, title: str = "", names: list[str] | None = None):
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+#: LeNet-5's C3 connection table (LeCun et al., 1998, Table I): which of S2's 6 maps (rows)
+#: each of C3's 16 maps (columns) reads. Maps 0-5 read 3 neighbouring maps, 6-11 read 4
+#: neighbouring maps, 12-14 read 4 non-neighbouring ones, 15 reads all 6.
+LENET_C3_TABLE = tuple(tuple(int(col) for col in row.split()) for row in (
+    "1 0 0 0 1 1 1 0 0 1 1 1 1 0 1 1",
+    "1 1 0 0 0 1 1 1 0 0 1 1 1 1 0 1",
+    "1 1 1 0 0 0 1 1 1 0 0 1 0 1 1 1",
+    "0 1 1 1 0 0 1 1 1 1 0 0 1 0 1 1",
+    "0 0 1 1 1 0 0 1 1 1 1 0 1 1 0 1",
+    "0 0 0 1 1 1 0 0 1 1 1 1 0 1 1 1"))
+
+
+@light_figure
+def connection_table(table=LENET_C3_TABLE, title: str = ""):
+    """The connection table ``table`` (rows: input maps, columns: output maps; 1 = connected)
+    as a grid with an X in every connected cell, as in LeCun et al.'s Table I."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    t = np.asarray(table)
+    if t.ndim != 2 or not np.isin(t, (0, 1)).all():
+        raise ValueError("table must be a 2-D array of 0s and 1s")
+    rows, cols = t.shape
+    fig, ax = plt.subplots(figsize=(0.36 * cols + 1.2, 0.36 * rows + 1.1))
+    ax.imshow(t, cmap="Blues", vmin=0, vmax=2.2, aspect="equal")
+    for r, c in zip(*np.nonzero(t)):
+        ax.text(c, r, "X", ha="center", va="center", fontsize=10)
+    ax.set_xticks(range(cols))
+    ax.set_yticks(range(rows))
+    ax.tick_params(labelsize=9, length=0)
+    ax.set_xticks(np.arange(-0.5, cols), minor=True)
+    ax.set_yticks(np.arange(-0.5, rows), minor=True)
+    ax.grid(which="minor", color="#888888", linewidth=0.6)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xlabel("output map (C3)", fontsize=10)
+    ax.set_ylabel("input map (S2)", fontsize=10)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def race_chart(races, nets, arms, max_steps: int, title: str = ""):
+    """Steps to the threshold against the learning rate, one panel per network of ``nets``:
+    each seed a dot (a run that did not get there within ``max_steps`` drawn at
+    ``max_steps + 1`` as an open marker), the mean over seeds a line per arm of ``arms``.
+    ``races``: records ``{"net", "arm", "lr", "seed", "steps"}`` (steps None: not reached)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    for net in nets:
+        for arm in arms:
+            if not any(r["net"] == net and r["arm"] == arm for r in races):
+                raise ValueError(f"no races for {net!r}, {arm!r}")
+    fig, axes = plt.subplots(1, len(nets), figsize=(3.6 * len(nets), 3.4), squeeze=False,
+                             sharey=True)
+    colours = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+    for ax, net in zip(axes[0], nets):
+        for j, arm in enumerate(arms):
+            mine = [r for r in races if r["net"] == net and r["arm"] == arm]
+            rates = sorted({r["lr"] for r in mine})
+            means = []
+            for lr in rates:
+                got = [r["steps"] for r in mine if r["lr"] == lr]
+                shown = [max_steps + 1 if s is None else s for s in got]
+                means.append(np.mean(shown))
+                jitter = (j - (len(arms) - 1) / 2) * 0.06
+                xs = lr * 10 ** (jitter + 0.015 * (np.arange(len(got)) - (len(got) - 1) / 2))
+                done = np.array([s is not None for s in got])
+                ax.scatter(xs[done], np.array(shown)[done], color=colours[j], s=18, zorder=3)
+                ax.scatter(xs[~done], np.array(shown)[~done], facecolor="white",
+                           edgecolor=colours[j], s=18, zorder=3)
+            ax.plot(rates, means, color=colours[j], label=arm, lw=1.5)
+        ax.axhline(max_steps, color="#888888", lw=0.8, ls=":")
+        ax.set_xscale("log")
+        ax.set_xticks(rates)
+        ax.set_xticklabels([f"{lr:g}" for lr in rates])
+        ax.minorticks_off()
+        ax.set_title(net, fontsize=10)
+        ax.set_xlabel("learning rate", fontsize=10)
+        ax.tick_params(labelsize=9)
+    axes[0, 0].set_ylabel("steps to the threshold", fontsize=10)
+    axes[0, -1].legend(fontsize=9, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def volume_diagram(model: nn.Module, input_size, title: str = "", width: float = 7.0,
+                   per_row: int = 6):
+    """``model``'s layers as volumes, as in the LeNet and AlexNet papers: each box is the
+    tensor after a layer (the input first), drawn as a block whose face grows with the maps'
+    height and width (square root scale) and whose depth grows with the channels (log scale),
+    labelled with the layer and its output shape C×H×W; a fully connected layer is a bar whose
+    height grows with its features (log scale). ``per_row`` boxes per row, so a deep network
+    wraps onto several rows; type is 9 pt
+    or larger at ``width`` inches."""
+    import math
+
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Polygon
+
+    if per_row < 1:
+        raise ValueError(f"per_row must be >= 1, got {per_row}")
+    boxes = [Box("input", "input", tuple(input_size))] + layer_boxes(model, input_size)
+    rows = math.ceil(len(boxes) / per_row)
+    fig, ax = plt.subplots(figsize=(width, 2.1 * rows + (0.35 if title else 0.1)))
+    big = max(b.shape[-1] if len(b.shape) == 3 else 1 for b in boxes)
+    for i, box in enumerate(boxes):
+        r, c = divmod(i, per_row)
+        x0, y0 = c * 1.0 + 0.1, -(r * 2.1)
+        if len(box.shape) == 3:
+            ch, h = box.shape[0], box.shape[1]
+            face = 0.12 + 0.5 * math.sqrt(h / big)
+            depth = 0.05 + 0.07 * math.log2(max(ch, 1))
+        else:
+            ch, h = box.shape[0], 1
+            face, depth = 0.08, 0.04
+            face_h = 0.12 + 0.5 * min(1.0, math.log10(max(ch, 1)) / 4)
+        colour = KIND_COLOURS.get(box.kind, "#f0f0f0")
+        w = face if len(box.shape) == 3 else 0.08
+        hh = face if len(box.shape) == 3 else face_h
+        base_y = y0 + 0.55
+        dx, dy = depth * 0.6, depth * 0.45          # the oblique depth axis
+        front = [(x0, base_y), (x0 + w, base_y), (x0 + w, base_y + hh), (x0, base_y + hh)]
+        top = [(x0, base_y + hh), (x0 + w, base_y + hh), (x0 + w + dx, base_y + hh + dy),
+               (x0 + dx, base_y + hh + dy)]
+        side = [(x0 + w, base_y), (x0 + w + dx, base_y + dy), (x0 + w + dx, base_y + hh + dy),
+                (x0 + w, base_y + hh)]
+        for poly, shade in ((front, 1.0), (top, 0.85), (side, 0.7)):
+            rgb = [shade * v for v in plt.matplotlib.colors.to_rgb(colour)]
+            ax.add_patch(Polygon(poly, closed=True, facecolor=rgb, edgecolor="black", lw=0.7))
+        times = f"{box.repeat} × " if box.repeat > 1 else ""
+        ax.text(x0 + 0.4, y0 + 0.42, f"{times}{box.label}", ha="center", va="top", fontsize=9)
+        ax.text(x0 + 0.4, y0 + 0.12, "×".join(map(str, box.shape)), ha="center", va="top",
+                fontsize=9)
+    ax.set_xlim(0, per_row * 1.0 + 0.1)
+    ax.set_ylim(-(rows - 1) * 2.1 - 0.2, 1.75)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, loc="left", fontsize=10)
+    fig.tight_layout()
+    return fig

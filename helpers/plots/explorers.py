@@ -315,26 +315,27 @@ def draw_receptive_field_growth(depth: int = 8, kernel_size: int = 3, stride: in
     left.plot(layers, plain, marker=".", ls="--", color="grey", label="all stride 1")
     for x, y, j in zip(layers, sizes, jumps):
         left.annotate(f"j={j}", (x, y), textcoords="offset points", xytext=(0, 6),
-                      ha="center", fontsize=7)
+                      ha="center", fontsize=9)
     left.set_xlabel("layer")
     left.set_ylabel("receptive field (pixels per side)")
     left.grid(True, alpha=0.4)
-    left.legend(fontsize=8)
+    left.legend(fontsize=9)
     left.set_title(f"{depth} layers of {kernel_size}×{kernel_size}: field {sizes[-1]}×"
                    f"{sizes[-1]}", fontsize=9)
     h, w = img.shape[:2]
     right.imshow(img, cmap="gray" if img.ndim == 2 else None)
     r, c = h / 2, w / 2
-    shown = sorted(set(np.linspace(0, depth - 1, min(depth, 6)).round().astype(int)))
-    for n, i in enumerate(shown):
+    # every layer, none skipped: the course's field colours while they last, then a colour map
+    cmap = plt.get_cmap("viridis")
+    for i in range(depth):
         s = sizes[i]
+        colour = RF_COLOURS[i] if depth <= len(RF_COLOURS) else cmap(i / max(depth - 1, 1))
         right.add_patch(Rectangle((c - s / 2, r - s / 2), s, s, fill=False, lw=1.8,
-                                  edgecolor=RF_COLOURS[n % len(RF_COLOURS)],
-                                  label=f"layer {i + 1}: {s}×{s}"))
+                                  edgecolor=colour, label=f"layer {i + 1}: {s}×{s}"))
     right.set_xlim(-0.5, w - 0.5)
     right.set_ylim(h - 0.5, -0.5)
     right.set_axis_off()
-    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, fontsize=7,
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, fontsize=9,
                  frameon=False)
     right.set_title(f"fields on a {h}×{w} photo", fontsize=9)
     fig.tight_layout()

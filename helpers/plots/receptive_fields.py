@@ -141,3 +141,73 @@ def plot_effective_growth(depths, theory, effective, title: str | None = None):
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+@light_figure
+def field_diagram_1d(layers, n_input: int = 16, unit: int | None = None, title: str = ""):
+    """A 1-D picture of the receptive-field recurrence, after Araujo et al. (2019): one row of
+    units per layer (the input at the bottom), each unit drawn at the centre of its field in
+    input coordinates, and the connections from one unit of the top layer down to every unit
+    it depends on. ``layers`` is a list of ``(kernel, stride, padding)`` from the input up; on
+    the right of each row its field size r, jump j and offset P. Padding positions (outside
+    the input) are open circles. ``unit`` picks the top unit (default: the middle one)."""
+    import matplotlib.pyplot as plt
+
+    if not layers:
+        raise ValueError("layers must hold at least one (kernel, stride, padding)")
+    for k, s, p in layers:
+        if k < 1 or s < 1 or p < 0:
+            raise ValueError(f"bad layer (kernel={k}, stride={s}, padding={p})")
+    # geometry: per layer its output length n, field r, jump j, offset P
+    rows = [(n_input, 1, 1, 0)]
+    for k, s, p in layers:
+        n, r, j, P = rows[-1]
+        n_out = (n + 2 * p - k) // s + 1
+        if n_out < 1:
+            raise ValueError(f"{n_input} input pixels are too few for these layers")
+        rows.append((n_out, r + (k - 1) * j, j * s, P + p * j))
+
+    def centre(level, i):                # centre of unit i's field, in input pixels
+        _, r, j, P = rows[level]
+        return i * j - P + (r - 1) / 2
+
+    top = len(rows) - 1
+    unit = rows[top][0] // 2 if unit is None else unit
+    if not 0 <= unit < rows[top][0]:
+        raise ValueError(f"unit must be in [0, {rows[top][0]}), got {unit}")
+    used = {top: {unit}}                 # units each layer contributes to the chosen one
+    for level in range(top, 0, -1):
+        k, s, p = layers[level - 1]
+        below = set()
+        for i in used[level]:
+            below.update(range(i * s - p, i * s - p + k))
+        used[level - 1] = below
+    fig, ax = plt.subplots(figsize=(7.0, 0.9 * len(rows) + 0.8))
+    for level in range(top, 0, -1):
+        k, s, p = layers[level - 1]
+        for i in used[level]:
+            for m in range(i * s - p, i * s - p + k):
+                ax.plot([centre(level, i), centre(level - 1, m)], [level, level - 1],
+                        color="#d62728", lw=0.9, zorder=1)
+    for level, (n, r, j, P) in enumerate(rows):
+        xs = [centre(level, i) for i in range(n)]
+        ax.scatter(xs, [level] * n, s=30, color="#1f77b4", zorder=2)
+        hit = sorted(i for i in used[level] if 0 <= i < n)
+        ax.scatter([centre(level, i) for i in hit], [level] * len(hit), s=46, color="#d62728",
+                   zorder=3)
+        pads = [i for i in used[level] if not 0 <= i < n]
+        ax.scatter([centre(level, i) for i in pads], [level] * len(pads), s=40,
+                   facecolor="white", edgecolor="#d62728", zorder=3)
+        name = "input" if level == 0 else f"layer {level} (k={layers[level - 1][0]}, " \
+                                          f"s={layers[level - 1][1]}, p={layers[level - 1][2]})"
+        ax.text(-1.6 - rows[-1][3], level, name, ha="right", va="center", fontsize=9)
+        ax.text(n_input + 0.6, level, f"r={r}  j={j}  P={P}", ha="left", va="center",
+                fontsize=9)
+    lo = min(centre(lv, min(used[lv])) for lv in used)
+    ax.set_xlim(min(lo, -1) - 9.5, n_input + 5.5)
+    ax.set_ylim(-0.6, top + 0.6)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -165,3 +165,21 @@ def test_train_and_score_returns_two_accuracies():
     shifted = train_and_score(_tiny_cnn, x, y, x_test, y_test, epochs=3, lr=1e-2, max_shift=1,
                               batch_size=16, device="cpu")
     assert len(shifted) == 2
+
+
+def test_lecun_init_gives_tanh_variance_and_zero_biases():
+    from helpers.experiments.training_recipes import lecun_init
+    torch.manual_seed(0)
+    model = lecun_init(nn.Sequential(nn.Conv2d(16, 64, 3), nn.Linear(400, 300)))
+    conv, fc = model
+    assert conv.weight.var().item() == pytest.approx(1 / (16 * 9), rel=0.1)
+    assert fc.weight.var().item() == pytest.approx(1 / 400, rel=0.1)
+    assert not conv.bias.any() and not fc.bias.any()
+
+
+
+def test_regularisation_arms_rejects_unknown_arms():
+    from helpers.experiments.training_recipes import regularisation_arms
+    x, y = _tiny_data()
+    with pytest.raises(ValueError, match="unknown arms"):
+        regularisation_arms(x, y, x, y, arms=("no such arm",))

@@ -83,3 +83,48 @@ def test_cost_chart_rejects_bad_input():
         cost_chart({})
     with pytest.raises(ValueError, match="names"):
         cost_chart({"a": (1, 1)}, names=["a", "b"])
+
+
+def test_c3_table_is_lecuns_table_one():
+    import numpy as np
+
+    from helpers.plots.architectures import LENET_C3_TABLE
+    t = np.array(LENET_C3_TABLE)
+    assert t.shape == (6, 16)
+    assert list(t.sum(axis=0)) == [3] * 6 + [4] * 9 + [6]       # inputs per C3 map
+    # maps 0-5 read 3 neighbouring S2 maps (cyclically), 6-11 four neighbouring maps
+    for m in range(6):
+        assert set(np.flatnonzero(t[:, m])) == {m % 6, (m + 1) % 6, (m + 2) % 6}
+        assert set(np.flatnonzero(t[:, 6 + m])) == {(m + i) % 6 for i in range(4)}
+    assert t.sum() * 25 + 16 == 1516                          # the paper's C3 parameters
+
+
+def test_connection_table_draws_one_x_per_connection():
+    from helpers.plots.architectures import LENET_C3_TABLE, connection_table
+    fig = connection_table()
+    assert sum(t.get_text() == "X" for t in fig.axes[0].texts) == 60
+    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 9
+    with pytest.raises(ValueError):
+        connection_table([[0, 2]])
+    assert len(LENET_C3_TABLE) == 6
+
+
+def test_volume_diagram_labels_every_box_readably():
+    from helpers.plots.architectures import volume_diagram
+    fig = volume_diagram(lenet5(), (1, 32, 32), title="LeNet-5")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "1×32×32" in texts and "6×28×28" in texts and "10" in texts
+    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 9
+    with pytest.raises(ValueError):
+        volume_diagram(lenet5(), (1, 32, 32), per_row=0)
+
+
+def test_race_chart_draws_a_mean_line_per_arm():
+    from helpers.plots.architectures import race_chart
+    races = [{"net": "n", "arm": arm, "lr": lr, "seed": s, "steps": None if lr == 0.1 else 50 + s}
+             for arm in ("a", "b") for lr in (0.01, 0.1) for s in (0, 1, 2)]
+    fig = race_chart(races, ("n",), ("a", "b"), max_steps=100)
+    means = [line.get_ydata() for line in fig.axes[0].lines if line.get_label() in ("a", "b")]
+    assert [list(m) for m in means] == [[51.0, 101.0], [51.0, 101.0]]
+    with pytest.raises(ValueError):
+        race_chart(races, ("other",), ("a",), max_steps=100)

@@ -76,6 +76,9 @@ def test_growth_drawing_uses_the_recurrence():
     assert list(left.lines[0].get_ydata()) == [3, 5, 9, 13, 21, 29, 45, 61]
     assert list(left.lines[1].get_ydata()) == [3, 5, 7, 9, 11, 13, 15, 17]
     assert "61×61" in left.get_title()
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels == [f"layer {i}: {s}×{s}" for i, s in
+                      enumerate([3, 5, 9, 13, 21, 29, 45, 61], start=1)]   # no layer skipped
 
 
 def test_static_rendering_when_outputs_are_stored(monkeypatch, capsys):

@@ -66,3 +66,19 @@ def test_effective_growth_has_guides_and_plain_tick_labels():
     for bad in (([2], [5], [2.5]), ([2, 4], [5, 9], [0, 1]), ([2, 4], [5], [2, 3])):
         with pytest.raises(ValueError):
             plot_effective_growth(*bad)
+
+
+def test_field_diagram_1d_states_the_recurrence():
+    from helpers.plots.receptive_fields import field_diagram_1d
+    fig = field_diagram_1d([(3, 1, 1), (3, 2, 1), (3, 1, 1), (3, 2, 1)], n_input=16)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for expected in ("r=1  j=1  P=0", "r=3  j=1  P=1", "r=5  j=2  P=2", "r=9  j=2  P=4",
+                     "r=13  j=4  P=6"):
+        assert expected in texts
+    got = receptive_field(_net([1, 2, 1, 2]))
+    assert (got.size, got.stride, got.padding) == (13, 4, 6)
+    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 9
+    with pytest.raises(ValueError):
+        field_diagram_1d([])
+    with pytest.raises(ValueError):
+        field_diagram_1d([(3, 1, 0)] * 10, n_input=8)

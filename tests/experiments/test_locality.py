@@ -94,3 +94,40 @@ def test_input_not_modified():
 def test_bad_input_raises_value_error(image, d, match):
     with pytest.raises(ValueError, match=match):
         correlation_at_distance(image, d)
+
+
+def test_window_offsets_count_and_centre_excluded():
+    from helpers.experiments.locality import window_offsets
+    for r in (1, 2, 5):
+        offs = window_offsets(r)
+        assert len(offs) == (2 * r + 1) ** 2 - 1 and (0, 0) not in offs
+        assert max(max(abs(dy), abs(dx)) for dy, dx in offs) == r
+    with pytest.raises(ValueError, match="radius"):
+        window_offsets(0)
+
+
+def test_prediction_r2_recovers_a_linear_rule_and_noise():
+    from helpers.experiments.locality import neighbour_r2, prediction_r2
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((80, 80))
+    assert abs(prediction_r2(noise, [(0, 1), (1, 0)], n_fit=3000, n_eval=3000)) < 0.01
+    # each row after the first is 0.5 * the row above + 2: predictable exactly from (-1, 0)
+    ramp = np.zeros((80, 80))
+    ramp[0] = rng.standard_normal(80)
+    for i in range(1, 80):
+        ramp[i] = 0.5 * ramp[i - 1] + 2
+    assert prediction_r2(ramp[:10], [(-1, 0)], n_fit=200, n_eval=200, margin=1) > 1 - 1e-9
+    smooth = np.cumsum(np.cumsum(noise, 0), 1)
+    r2 = neighbour_r2(smooth, [1, 2], n_fit=2000, n_eval=2000)
+    assert r2.shape == (2,) and r2[0] > 0.99
+
+
+def test_prediction_r2_bad_input():
+    from helpers.experiments.locality import prediction_r2
+    img = np.ones((20, 20))
+    with pytest.raises(ValueError, match="must not contain"):
+        prediction_r2(img, [(0, 0)])
+    with pytest.raises(ValueError, match="too small"):
+        prediction_r2(img, [(0, 12)])
+    with pytest.raises(ValueError, match="zero variance"):
+        prediction_r2(img, [(0, 1)], n_fit=50, n_eval=50)

@@ -125,3 +125,56 @@ def test_ink_extent_box_of_non_zero_pixels():
     np.testing.assert_array_equal(ink_extent(placed), ink_extent(imgs))
     with pytest.raises(ValueError, match=r"\(N, h, w\)"):
         ink_extent(np.zeros((4, 4)))
+
+
+# --------------------------------------------------------------------------- the experiment
+def _fake_mnist(n_train=60, n_test=40, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, size=(n_train, 28, 28)).astype(np.uint8)
+    xt = rng.integers(0, 256, size=(n_test, 28, 28)).astype(np.uint8)
+    return x, np.arange(n_train) % 10, xt, np.arange(n_test) % 10
+
+
+def test_build_arm_shapes_and_heads():
+    import torch
+
+    from helpers.experiments.translation import ARMS, build_arm
+    x = torch.zeros(2, 1, 56, 56)
+    for arm in ARMS:
+        assert build_arm(arm)(x).shape == (2, 10)
+    flat, gap = build_arm(ARMS[1]), build_arm(ARMS[2])
+    # the same trunk; the flatten head reads a 32 x 7 x 7 map, the pooled head 32 numbers
+    assert flat.classifier[-1].in_features == 32 * 7 * 7 and gap.classifier[-1].in_features == 32
+    shapes = [[p.shape for p in m.features.parameters()] for m in (flat, gap)]
+    assert shapes[0] == shapes[1]
+    assert gap.features(x).shape[-2:] == (7, 7)   # 56 / 2**3: no pool drops a row or column
+    with pytest.raises(ValueError, match="unknown arm"):
+        build_arm("ViT")
+    with pytest.raises(ValueError, match="multiple of 8"):
+        build_arm(ARMS[2], canvas_size=60)
+
+
+def test_experiment_data_splits_and_corners():
+    from helpers.experiments.translation import HELD_OUT, experiment_data
+    x, y, xt, yt = _fake_mnist(n_train=HELD_OUT + 30)
+    data = experiment_data(0, n_train=20, n_test=40, n_val=10, mnist=(x, y, xt, yt))
+    assert data["train"][0].shape == (20, 56, 56) and data["val"][0].shape == (10, 56, 56)
+    np.testing.assert_array_equal(data["val"][0][:, 14:42, 14:42], x[HELD_OUT:HELD_OUT + 10])
+    for c in CORNERS:
+        assert len(data[f"test-{c}"][1]) == 10
+    top_left = data["test-top-left"][0][:, :28, :28]
+    np.testing.assert_array_equal(top_left, data["digits-test"][0][0::4])
+
+
+def test_run_translation_is_reproducible_and_checks_lrs():
+    from helpers.experiments.translation import ARMS, HELD_OUT, run_translation
+    mnist = _fake_mnist(n_train=HELD_OUT + 30)
+    kw = dict(n_train=20, n_test=8, n_val=10, mnist=mnist, progress=False, max_steps=1)
+    lrs = {a: 1e-3 for a in ARMS}
+    _, a = run_translation(0, lrs, **kw)
+    _, b = run_translation(0, lrs, **kw)
+    for arm in ARMS:
+        assert {k: v for k, v in a[arm].items() if k != "first_layer_init"} == \
+               {k: v for k, v in b[arm].items() if k != "first_layer_init"}
+    with pytest.raises(ValueError, match="no learning rate"):
+        run_translation(0, {"MLP": 1e-3}, **kw)

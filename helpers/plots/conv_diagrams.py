@@ -3,7 +3,9 @@
     im2col_figure(x, w)                 the patch matrix of a small example, times the kernel
     multichannel_figure(x, w)           one C×k×k filter over a C-channel input: one map
     full_correlation_figure(g, w)       dx: the output gradient, padded, against the flipped kernel
-    padding_modes_figure(image, kernel) an edge filter at the border of a photo, per padding mode
+    padding_modes_figure(x, pad)        what each padding mode puts beyond the border of a grid
+    filter_volume_figure()              C×k×k filters over a C×H×W volume give a K×H'×W' volume
+    pointwise_figure()                  a 1×1 convolution: one K×C matrix at every pixel
 
 Each returns a white matplotlib ``Figure`` (see :func:`helpers.plots.style.light_figure`).
 The numbers come from :mod:`helpers.layers`, never from the drawing code.
@@ -16,8 +18,8 @@ from helpers.filters import PADDING_MODES
 from helpers.plots.animation import DONE_COLOUR, PAD_COLOUR, WINDOW_COLOUR, _draw_grid
 from helpers.plots.style import light_figure
 
-__all__ = ["full_correlation_figure", "im2col_figure", "multichannel_figure",
-           "padding_modes_figure"]
+__all__ = ["filter_volume_figure", "full_correlation_figure", "im2col_figure",
+           "multichannel_figure", "padded_grid", "padding_modes_figure", "pointwise_figure"]
 
 SECOND_COLOUR = "#2ca02c"
 KERNEL_COLOUR = "#fff5eb"
@@ -224,55 +226,168 @@ def full_correlation_figure(g, w, position=(0, 0), dpi: int = 100):
     return draw()
 
 
-def padding_modes_figure(image, kernel, modes=PADDING_MODES, crop: int = 20, profile: int = 12,
-                         dpi: int = 90):
-    """An edge filter near the left border of a photo, once per padding mode.
+NUMPY_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
-    Top row: |response| in the top-left ``crop × crop`` pixels, one panel per mode, on one
-    colour scale set by the columns away from the border (brighter values saturate). Bottom:
-    mean |response| of each of the first ``profile`` columns, per mode, the columns whose window
-    reaches into the padding shaded, and the mean over the whole photo's interior for
-    comparison (a strip near the border can be calmer or busier than the photo as a whole).
-    Responses come from :func:`helpers.filters.apply_filter`.
-    """
+
+def padded_grid(x, pad: int, mode: str) -> np.ndarray:
+    """The (H, W) grid ``x`` with ``pad`` cells added on every side as ``Conv2d``'s
+    ``padding_mode`` ``mode`` fills them: -> (H + 2 pad, W + 2 pad)."""
+    if mode not in NUMPY_PAD:
+        raise ValueError(f"mode must be one of {tuple(NUMPY_PAD)}, got {mode!r}")
+    x = np.asarray(x)
+    if x.ndim != 2 or pad < 0 or pad >= min(x.shape):
+        raise ValueError(f"need a 2-D grid and 0 <= pad < its smaller side, got shape {x.shape}, "
+                         f"pad {pad}")
+    return np.pad(x, pad, mode=NUMPY_PAD[mode])
+
+
+def padding_modes_figure(x, pad: int = 2, modes=PADDING_MODES, dpi: int = 100):
+    """What each padding mode puts beyond the border: the small whole-number grid ``x`` (H, W)
+    with ``pad`` rings added, one panel per mode. The image's own cells are white, the padded
+    ring is shaded and holds the numbers the mode invents; a thick line marks the border."""
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
-    from helpers.filters import apply_filter
-
-    image = np.asarray(image)
-    responses = {m: np.abs(apply_filter(image, kernel, padding_mode=m)) for m in modes}
-    r = np.asarray(kernel).shape[0] // 2
-    interior = float(np.mean([resp[:, r:-r].mean() for resp in responses.values()]))
-    # one colour scale from the pixels away from the border, so that the photo's own edges
-    # show and a border artefact saturates
-    limit = float(np.percentile(np.concatenate([v[:crop, r:crop].ravel()
-                                                for v in responses.values()]), 99)) or 1.0
+    x = _ints(x, "x", 2)
+    grids = {m: padded_grid(x, pad, m) for m in modes}
+    h, w = x.shape
 
     @light_figure
     def draw():
-        fig = plt.figure(figsize=(11, 5.6), dpi=dpi)
-        grid = fig.add_gridspec(2, len(modes), height_ratios=[1.1, 1])
-        for n, mode in enumerate(modes):
-            ax = fig.add_subplot(grid[0, n])
-            ax.imshow(responses[mode][:crop, :crop], cmap="magma", vmin=0, vmax=limit,
-                      interpolation="nearest")
-            ax.set_title(f"padding: {mode}", fontsize=11)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        ax = fig.add_subplot(grid[1, :])
-        columns = np.arange(profile)
-        for mode, marker in zip(modes, "osD^v"):
-            ax.plot(columns, responses[mode][:, :profile].mean(axis=0), marker=marker,
-                    label=mode)
-        ax.axvspan(-0.5, r - 0.5, color="#999999", alpha=0.2, linewidth=0,
-                   label="window reaches into the padding")
-        ax.axhline(interior, color="#555555", linestyle="--", linewidth=1,
-                   label="mean over the whole photo's interior")
-        ax.set_xlabel("column (0 = the photo's left border)")
-        ax.set_ylabel("mean |response| over the column")
-        ax.legend(fontsize=9, ncol=3)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
+        fig, axes = plt.subplots(1, len(modes), figsize=(2.6 * len(modes), 3.0), dpi=dpi)
+        for ax, mode in zip(np.atleast_1d(axes), modes):
+            g = grids[mode]
+            colours = [[WHITE if pad <= r < pad + h and pad <= c < pad + w else PAD_COLOUR
+                        for c in range(g.shape[1])] for r in range(g.shape[0])]
+            _draw_grid(ax, g.shape[1], colours, _text(g), f"padding_mode='{mode}'",
+                       rows=g.shape[0], fontsize=9)
+            ax.add_patch(Rectangle((pad, pad), w, h, fill=False, edgecolor="#000000",
+                                   linewidth=2.2))
+        fig.text(0.5, 0.02, f"white: the {h}×{w} image · shaded: the {pad} padded rings each mode "
+                 "invents · black line: the image's border", ha="center", fontsize=9)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        return fig
+
+    return draw()
+
+
+def _oblique(x, y, z):
+    """Oblique projection: depth z drawn up and to the right."""
+    return x + 0.45 * z, y + 0.35 * z
+
+
+def _box(ax, x, y, z, w, h, d, face, edge="#333333", alpha=1.0, lw=0.8):
+    """A w × h × d box with its front-bottom-left corner at (x, y, z): front, top and right
+    faces (y up, z into the page)."""
+    from matplotlib.patches import Polygon
+
+    corners = {
+        "front": [(x, y, z), (x + w, y, z), (x + w, y + h, z), (x, y + h, z)],
+        "top": [(x, y + h, z), (x + w, y + h, z), (x + w, y + h, z + d), (x, y + h, z + d)],
+        "side": [(x + w, y, z), (x + w, y, z + d), (x + w, y + h, z + d), (x + w, y + h, z)],
+    }
+    shade = {"front": 1.0, "top": 0.85, "side": 0.7}
+    import matplotlib.colors as mcolors
+    rgb = np.array(mcolors.to_rgb(face))
+    for name, pts in corners.items():
+        ax.add_patch(Polygon([_oblique(*p) for p in pts], closed=True,
+                             facecolor=tuple(rgb * shade[name]), edgecolor=edge, alpha=alpha,
+                             linewidth=lw))
+
+
+def filter_volume_figure(channels: int = 3, side: int = 7, kernel: int = 3, filters: int = 4,
+                         dpi: int = 100):
+    """A convolution as volumes: an input of ``channels`` × ``side`` × ``side``, one filter of
+    ``channels`` × ``kernel`` × ``kernel`` at one position (its window in red, through every
+    channel), and the output volume of ``filters`` maps, ``side - kernel + 1`` on a side, with
+    the one number that this filter at this position writes."""
+    import matplotlib.pyplot as plt
+
+    if min(channels, side, kernel, filters) < 1 or kernel > side:
+        raise ValueError(f"need positive sizes and kernel <= side, got {channels}, {side}, "
+                         f"{kernel}, {filters}")
+    out = side - kernel + 1
+
+    @light_figure
+    def draw():
+        fig, ax = plt.subplots(figsize=(8.0, 3.6), dpi=dpi)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        for c in reversed(range(channels)):                   # input: one slab per channel
+            _box(ax, 0, 0, c, side, side, 1, "#e8e8e8")
+        for c in reversed(range(channels)):                   # the window through every channel
+            _box(ax, 0, side - kernel, c, kernel, kernel, 1, WINDOW_COLOUR, alpha=0.75)
+        fx = side + 2.5                                        # the filter, drawn apart
+        for c in reversed(range(channels)):
+            _box(ax, fx, side - kernel, c, kernel, kernel, 1, KERNEL_COLOUR)
+        ox = fx + kernel + 4.0
+        for f in reversed(range(filters)):                    # output: one map per filter
+            _box(ax, ox, side - out, f, out, out, 1, DONE_COLOUR if f else "#9ecae1")
+        _box(ax, ox, side - 1, 0, 1, 1, 1, WINDOW_COLOUR)
+        kw = {"ha": "center", "fontsize": 10}
+        ax.text(*_oblique(side / 2, -1.3, 0), f"input: C × H × W = {channels} × {side} × {side}\n"
+                "(one slab per channel)", va="top", **kw)
+        ax.text(*_oblique(fx + kernel / 2, side - kernel - 1.3, 0),
+                f"one filter:\nC × k × k = {channels} × {kernel} × {kernel}", va="top", **kw)
+        ax.text(*_oblique(ox + out / 2, side - out - 1.3, 0),
+                f"output: K × H' × W' = {filters} × {out} × {out}\n(one map per filter)",
+                va="top", **kw)
+        ax.annotate("", xy=_oblique(fx - 0.3, side - kernel / 2, 0),
+                    xytext=_oblique(kernel + 0.3, side - kernel / 2, 0),
+                    arrowprops={"arrowstyle": "->", "color": "#333333"})
+        ax.annotate("", xy=_oblique(ox - 0.2, side - 0.5, 0),
+                    xytext=_oblique(fx + kernel + 0.3, side - kernel / 2, 0),
+                    arrowprops={"arrowstyle": "->", "color": WINDOW_COLOUR})
+        ax.text(*_oblique(fx + kernel + 1.8, side + 0.9, 0),
+                f"{channels}·{kernel}·{kernel} products,\nadded: one number", fontsize=9,
+                ha="center", va="bottom", color=WINDOW_COLOUR)
+        ax.set_xlim(-1, ox + out + 0.45 * filters + 1.5)
+        ax.set_ylim(-3.6, side + 0.35 * max(channels, filters) + 2.2)
+        return fig
+
+    return draw()
+
+
+def pointwise_figure(channels: int = 6, filters: int = 3, side: int = 5, dpi: int = 100):
+    """A 1×1 convolution: the ``channels`` numbers of one pixel (a column through the input
+    volume) times a ``filters`` × ``channels`` matrix give the ``filters`` numbers of the same
+    pixel of the output; the same matrix at every pixel."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    if min(channels, filters, side) < 1:
+        raise ValueError(f"need positive sizes, got {channels}, {filters}, {side}")
+
+    @light_figure
+    def draw():
+        fig, ax = plt.subplots(figsize=(8.0, 3.4), dpi=dpi)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        for c in reversed(range(channels)):
+            _box(ax, 0, 0, c, side, side, 1, "#e8e8e8")
+        for c in reversed(range(channels)):
+            _box(ax, 2, 2, c, 1, 1, 1, WINDOW_COLOUR, alpha=0.8)
+        mx = side + 0.45 * channels + 2.0                    # the K × C matrix, flat
+        for r in range(filters):
+            for c in range(channels):
+                ax.add_patch(Rectangle((mx + c * 0.7, 1.0 + (filters - 1 - r) * 0.7), 0.7, 0.7,
+                                       facecolor=KERNEL_COLOUR, edgecolor="#555555", lw=0.6))
+        ox = mx + channels * 0.7 + 2.5
+        for f in reversed(range(filters)):
+            _box(ax, ox, 0, f, side, side, 1, DONE_COLOUR)
+        for f in reversed(range(filters)):
+            _box(ax, ox + 2, 2, f, 1, 1, 1, WINDOW_COLOUR, alpha=0.8)
+        kw = {"ha": "center", "va": "top", "fontsize": 10}
+        ax.text(*_oblique(side / 2, -0.9, 0), f"input: {channels} channels", **kw)
+        ax.text(mx + channels * 0.35, 0.6, f"W: K × C = {filters} × {channels}\n"
+                "(the same at every pixel)", **kw)
+        ax.text(*_oblique(ox + side / 2, -0.9, 0), f"output: {filters} channels", **kw)
+        ax.annotate("", xy=(mx - 0.2, 2.5), xytext=_oblique(3.2, 2.5, channels / 2),
+                    arrowprops={"arrowstyle": "->", "color": WINDOW_COLOUR})
+        ax.annotate("", xy=_oblique(ox + 1.8, 2.5, 0), xytext=(mx + channels * 0.7 + 0.2, 2.5),
+                    arrowprops={"arrowstyle": "->", "color": WINDOW_COLOUR})
+        ax.set_xlim(-0.5, ox + side + 0.45 * filters + 0.8)
+        ax.set_ylim(-2.4, side + 0.35 * max(channels, filters) + 0.6)
         return fig
 
     return draw()

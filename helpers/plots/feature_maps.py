@@ -6,6 +6,8 @@ colour filters), so the sign of a value can be read off its colour.
     filters_before_after the same filters before and after training, in the same order, each on
                          its own symmetric scale, with a score printed over each
     colour_filters       (K, 3, k, k) filters as colour patches: grey = 0, each on its own scale
+    top_patches_figure   per layer, a few units shown by the input patches that excite them most,
+                         cropped to the layer's receptive field, beside that field on one image
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from helpers.device import to_numpy
 from helpers.plots.figures import map_stack
 from helpers.plots.style import light_figure
 
-__all__ = ["colour_filters", "filters_before_after", "photo_and_channels", "signed_maps"]
+__all__ = ["colour_filters", "filters_before_after", "photo_and_channels", "signed_maps",
+           "top_patches_figure"]
 
 
 def _axes(nrows: int, ncols: int, cell: float, title: str | None, extra_height: float = 0.0):
@@ -136,5 +139,47 @@ def colour_filters(filters, scores=None, ncols: int = 8, cell: float = 1.0,
         ax.imshow(0.5 + 0.5 * f.transpose(1, 2, 0) / _limit(f), interpolation="nearest")
         if scores is not None:
             ax.set_title(f"{score_name}={scores[i]:.2f}", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def top_patches_figure(crops, sizes, example, boxes, names=None, cell: float = 1.1,
+                       title: str | None = None):
+    """One row per layer. ``crops[L]`` is (U, k, s, s): for U units, their k strongest input
+    patches (k a square number), each drawn as a sqrt(k) x sqrt(k) mosaic in grey with its own
+    scale; ``sizes[L]`` the field size s. The first column shows ``example`` (H, W) with the field
+    ``boxes[L]`` = (top, left, bottom, right) of one unit drawn on it, so the patches can be read
+    at their true size."""
+    import matplotlib.patches as mpatches
+
+    crops = [np.asarray(c) for c in crops]
+    if not crops or len(sizes) != len(crops) or len(boxes) != len(crops):
+        raise ValueError(f"need as many sizes and boxes as layers: {len(crops)} layers, "
+                         f"{len(sizes)} sizes, {len(boxes)} boxes")
+    units, k = crops[0].shape[:2]
+    side = math.isqrt(k)
+    if side * side != k or any(c.shape[:2] != (units, k) or c.ndim != 4 for c in crops):
+        raise ValueError("every layer needs crops of shape (units, k, s, s) with the same units "
+                         "and a square k")
+    names = [f"layer {i + 1}" for i in range(len(crops))] if names is None else list(names)
+    fig, axes = _axes(len(crops), units + 1, cell, title)
+    ex = np.asarray(example)
+    for row, (c, s, box, name) in enumerate(zip(crops, sizes, boxes, names)):
+        ax = axes[row, 0]
+        ax.imshow(ex, cmap="gray")
+        top, left, bottom, right = box
+        ax.add_patch(mpatches.Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
+                                        fill=False, edgecolor="#d62728", linewidth=1.5))
+        ax.set_xlim(-0.5, ex.shape[1] - 0.5)
+        ax.set_ylim(ex.shape[0] - 0.5, -0.5)
+        ax.set_title(f"{name}: {s}×{s}", fontsize=9)
+        for u in range(units):
+            tiles = [(p - p.min()) / (np.ptp(p) or 1.0) for p in c[u]]
+            gap = np.full((s, 1), 0.5)
+            rows = [np.hstack(sum(([t, gap] for t in tiles[r * side:(r + 1) * side]), [])[:-1])
+                    for r in range(side)]
+            mosaic = np.vstack(sum(([r, np.full((1, r.shape[1]), 0.5)] for r in rows), [])[:-1])
+            axes[row, u + 1].imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     fig.tight_layout()
     return fig

@@ -9,6 +9,9 @@ from helpers.experiments.patch_ica import (
     chromatic_share,
     fast_ica,
     ica_filters,
+    ica_run,
+    localisation,
+    non_gaussianity,
     sample_patches,
     whiten,
 )
@@ -64,3 +67,37 @@ def test_ica_filters_shape():
     images = [rng.random((24, 24, 3))]
     f = ica_filters(images, size=4, n=500, keep=8, steps=5, seed=0)
     assert f.shape == (8, 3, 4, 4) and np.isfinite(f).all()
+
+
+def test_localisation_of_a_point_a_spread_filter_and_bad_input():
+    point = np.zeros((1, 3, 8, 8))
+    point[0, :, 5, 2] = 1.0
+    spread = np.ones((1, 1, 8, 8))
+    np.testing.assert_allclose(localisation(point, 4), [1.0])
+    np.testing.assert_allclose(localisation(spread, 4), [16 / 64])
+    assert localisation(np.zeros((1, 1, 4, 4)), 2)[0] == 0.0
+    with pytest.raises(ValueError):
+        localisation(np.zeros((2, 8, 8)), 4)
+    with pytest.raises(ValueError):
+        localisation(point, 9)
+
+
+def test_non_gaussianity_is_zero_for_gaussian_and_positive_for_sparse():
+    rng = np.random.default_rng(0)
+    gauss = rng.standard_normal((200_000, 1))
+    laplace = rng.laplace(size=(200_000, 1)) / np.sqrt(2)          # unit variance, sparse
+    assert abs(non_gaussianity(gauss)[0]) < 2e-3
+    assert non_gaussianity(laplace)[0] > 0.02
+    with pytest.raises(ValueError):
+        non_gaussianity(np.zeros(5))
+
+
+def test_ica_run_sorts_by_non_gaussianity_and_reports_stability():
+    rng = np.random.default_rng(0)
+    images = [rng.random((24, 24, 3)) for _ in range(2)]
+    run = ica_run(images, size=4, n=800, keep=6, steps=30, extra=5, seed=0)
+    assert run.filters.shape == (6, 3, 4, 4)
+    assert np.all(np.diff(run.non_gaussianity) <= 0)
+    assert np.all((run.stability >= 0) & (run.stability <= 1 + 1e-9))
+    with pytest.raises(ValueError):
+        ica_run(images, size=4, n=100, keep=6, steps=0)

@@ -57,10 +57,35 @@ def test_full_correlation_figure_value_is_the_input_gradient():
         conv_diagrams.full_correlation_figure(g + 0.5, W)
 
 
-def test_padding_modes_figure_has_one_panel_per_mode_and_a_profile():
-    rng = np.random.default_rng(0)
-    image = rng.uniform(0, 255, (60, 70))
-    fig = conv_diagrams.padding_modes_figure(image, np.array([[1.0, 0, -1]] * 3), crop=20)
+def test_padding_modes_figure_shows_each_modes_ring_as_torch_pads_it():
+    import torch
+    import torch.nn.functional as F
+
+    fig = conv_diagrams.padding_modes_figure(X, pad=2)
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[:4] == [f"padding: {m}" for m in conv_diagrams.PADDING_MODES]
-    assert len(fig.axes[4].get_lines()) == 5
+    assert titles == [f"padding_mode='{m}'" for m in conv_diagrams.PADDING_MODES]
+    torch_mode = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
+                  "circular": "circular"}
+    for ax, mode in zip(fig.axes, conv_diagrams.PADDING_MODES):
+        expected = F.pad(torch.from_numpy(X)[None, None].double(), (2, 2, 2, 2),
+                         mode=torch_mode[mode])[0, 0].numpy().astype(int)
+        np.testing.assert_array_equal(conv_diagrams.padded_grid(X, 2, mode), expected)
+        assert [t.get_text() for t in ax.texts] == [str(v) for v in expected.ravel()]
+    assert not plt.get_fignums()
+    with pytest.raises(ValueError, match="mode"):
+        conv_diagrams.padded_grid(X, 1, "mirror")
+    with pytest.raises(ValueError, match="pad"):
+        conv_diagrams.padded_grid(X, 5, "reflect")
+
+
+def test_volume_and_pointwise_figures_state_their_shapes():
+    shown = texts(conv_diagrams.filter_volume_figure(channels=3, side=7, kernel=3, filters=4))
+    assert any("C × H × W = 3 × 7 × 7" in t for t in shown)
+    assert any("K × H' × W' = 4 × 5 × 5" in t for t in shown)
+    shown = texts(conv_diagrams.pointwise_figure(channels=6, filters=3))
+    assert any("K × C = 3 × 6" in t for t in shown)
+    with pytest.raises(ValueError):
+        conv_diagrams.filter_volume_figure(kernel=9, side=7)
+    with pytest.raises(ValueError):
+        conv_diagrams.pointwise_figure(channels=0)
+    assert not plt.get_fignums()

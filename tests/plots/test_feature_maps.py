@@ -12,6 +12,7 @@ from helpers.plots.feature_maps import (
     filters_before_after,
     photo_and_channels,
     signed_maps,
+    top_patches_figure,
 )
 
 pytestmark = pytest.mark.usefixtures("agg_backend")
@@ -59,3 +60,16 @@ def test_colour_filters_and_photo():
         colour_filters(np.zeros((2, 1, 4, 4)))
     with pytest.raises(ValueError):
         photo_and_channels(np.zeros((6, 6)))
+
+
+def test_top_patches_figure_one_row_per_layer_with_the_field():
+    crops = [np.random.default_rng(0).random((3, 4, s, s)) for s in (3, 5)]
+    fig = top_patches_figure(crops, [3, 5], np.zeros((28, 28)), [(10, 10, 13, 13), (9, 9, 14, 14)],
+                             names=["conv1", "conv2"])
+    assert len(fig.axes) == 2 * 4
+    assert [fig.axes[0].get_title(), fig.axes[4].get_title()] == ["conv1: 3×3", "conv2: 5×5"]
+    assert not plt.get_fignums()
+    with pytest.raises(ValueError, match="square"):
+        top_patches_figure([np.zeros((3, 3, 3, 3))], [3], np.zeros((8, 8)), [(0, 0, 3, 3)])
+    with pytest.raises(ValueError, match="as many"):
+        top_patches_figure(crops, [3], np.zeros((8, 8)), [(0, 0, 3, 3)])

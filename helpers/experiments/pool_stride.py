@@ -30,7 +30,8 @@ def pool_stride_nets(layers=nn) -> dict[str, Callable[[], nn.Module]]:
 
     * "pooled": conv 3x3 (1->8, stride 1, padding 1), ReLU, 2x2 max pool (28 -> 14), conv 3x3
       (8->16), ReLU, 2x2 max pool (14 -> 7), linear 16*7*7 -> 10;
-    * "strided": the same convolutions with stride 2 (28 -> 14 -> 7) and no pooling.
+    * "strided": the same convolutions with stride 2 (28 -> 14 -> 7) and no pooling;
+    * "averaged": "pooled" with 2x2 average pooling instead of max pooling.
 
     Both have the same parameter shapes (9,098 parameters), so one seed gives both the same
     initial weights.
@@ -45,7 +46,12 @@ def pool_stride_nets(layers=nn) -> dict[str, Callable[[], nn.Module]]:
                              layers.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(),
                              nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
 
-    return {"pooled": pooled, "strided": strided}
+    def averaged():
+        return nn.Sequential(layers.Conv2d(1, 8, 3, padding=1), nn.ReLU(), layers.AvgPool2d(2),
+                             layers.Conv2d(8, 16, 3, padding=1), nn.ReLU(), layers.AvgPool2d(2),
+                             nn.Flatten(), nn.Linear(16 * 7 * 7, 10))
+
+    return {"pooled": pooled, "strided": strided, "averaged": averaged}
 
 
 def held_out(x_train, y_train, x_chosen, n: int, seed: int = 1):
@@ -75,13 +81,18 @@ def train_one(build, seed: int, lr: float, epochs: int, data, max_steps: int | N
             "test": round(evaluate(model, make_loader(xt, yt, batch_size=1000))[1], 4)}
 
 
-def compare_pool_stride(smoke: bool = False, log=print) -> dict:
+def compare_pool_stride(smoke: bool = False, log=print,
+                        names: tuple[str, ...] = ("pooled", "strided")) -> dict:
     """Both networks on the chapter's 6,000 Fashion-MNIST training images
     (``subset(..., 6000, seed=0)``) for :data:`EPOCHS` epochs: the peak learning rate of each
     chosen from :data:`LRS` by seed 0's accuracy on 2,000 held-out training images (the grid
     widened by a factor 3 while the best rate is at its edge, at most twice), then
     :data:`SEEDS` at that rate, tested on all 10,000 test images after the last epoch.
-    Returns {"lr", "grid", "runs", "test", "gap"} (gap: strided minus pooled, per seed)."""
+    ``names`` picks the networks of :func:`pool_stride_nets`. Returns {"lr", "grid", "runs",
+    "test", "gap"} (gap: strided minus pooled, per seed, when both ran; else empty)."""
+    builders = pool_stride_nets()
+    if not names or set(names) - set(builders):
+        raise ValueError(f"names must be among {sorted(builders)}, got {names!r}")
     epochs, lrs, seeds = (1, (3e-3,), (0,)) if smoke else (EPOCHS, LRS, SEEDS)
     x_tr, y_tr, x_te, y_te = load_fashion_mnist()
     x, y = subset(x_tr, y_tr, 256 if smoke else 6000, seed=0)
@@ -89,7 +100,7 @@ def compare_pool_stride(smoke: bool = False, log=print) -> dict:
     data = ((x, y), (xv, yv), (x_te[:500], y_te[:500]) if smoke else (x_te, y_te))
     steps = 2 if smoke else None
     grid, chosen, runs = {}, {}, {}
-    for name, build in pool_stride_nets().items():
+    for name, build in ((n, builders[n]) for n in names):
         rates = sorted(lrs)
         tried = {lr: train_one(build, seeds[0], lr, epochs, data, steps) for lr in rates}
         for _ in range(2):
@@ -106,7 +117,8 @@ def compare_pool_stride(smoke: bool = False, log=print) -> dict:
                                       for s in seeds[1:]]
         log(f"{name}: lr {best:g} of {grid[name]}, test {[r['test'] for r in runs[name]]}")
     test = {name: [r["test"] for r in rs] for name, rs in runs.items()}
-    gap = [s - p for s, p in zip(test["strided"], test["pooled"])]
+    gap = ([s - p for s, p in zip(test["strided"], test["pooled"])]
+           if {"strided", "pooled"} <= set(test) else [])
     return {"epochs": epochs, "seeds": list(seeds), "lrs": list(lrs), "lr": chosen,
             "grid": grid, "runs": runs, "test": test, "gap": [round(g, 4) for g in gap],
             "n_train": len(y), "n_val": len(yv), "n_test": len(data[2][1])}

@@ -43,3 +43,12 @@ def test_mean_sd_and_plateau_gain():
         mean_sd([])
     with pytest.raises(ValueError):
         plateau_gain([0.1, 0.2], last=2)
+
+
+def test_averaged_network_shares_the_shapes_and_bad_names_are_refused():
+    from helpers.experiments.pool_stride import compare_pool_stride
+    nets = pool_stride_nets()
+    assert [p.shape for p in nets["averaged"]().parameters()] == \
+        [p.shape for p in nets["pooled"]().parameters()]
+    with pytest.raises(ValueError, match="names"):
+        compare_pool_stride(smoke=True, names=("no-such-net",))

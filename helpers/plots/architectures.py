@@ -297,6 +297,8 @@ def volume_diagram(model: nn.Module, input_size, title: str = "", width: float =
             face_h = 0.12 + 0.5 * min(1.0, math.log10(max(ch, 1)) / 4)
         colour = KIND_COLOURS.get(box.kind, "#f0f0f0")
         w = face if len(box.shape) == 3 else 0.08
+        if len(box.shape) != 3:
+            x0 += 0.3                            # a bar: centred over its label
         hh = face if len(box.shape) == 3 else face_h
         base_y = y0 + 0.55
         dx, dy = depth * 0.6, depth * 0.45          # the oblique depth axis

@@ -114,10 +114,10 @@ def filters_before_after(before, after, score_before=None, score_after=None, ord
         for r, (w, score, when) in enumerate(((b, score_before, "before"),
                                                (a, score_after, "after"))):
             label = f"#{idx} {when}" if score is None else f"#{idx} {score_name}={score[idx]:.2f}"
-            _signed(axes[2 * row + r, col], w[idx, channel], label, fontsize=7)
+            _signed(axes[2 * row + r, col], w[idx, channel], label, fontsize=9)
     for g in range(groups):
-        axes[2 * g, 0].set_ylabel("before", fontsize=8)
-        axes[2 * g + 1, 0].set_ylabel("after", fontsize=8)
+        axes[2 * g, 0].set_ylabel("before", fontsize=9)
+        axes[2 * g + 1, 0].set_ylabel("after", fontsize=9)
         axes[2 * g, 0].set_axis_on()
         axes[2 * g + 1, 0].set_axis_on()
     fig.tight_layout()
@@ -138,7 +138,7 @@ def colour_filters(filters, scores=None, ncols: int = 8, cell: float = 1.0,
     for i, (ax, f) in enumerate(zip(axes.ravel(), w)):
         ax.imshow(0.5 + 0.5 * f.transpose(1, 2, 0) / _limit(f), interpolation="nearest")
         if scores is not None:
-            ax.set_title(f"{score_name}={scores[i]:.2f}", fontsize=7)
+            ax.set_title(f"{score_name}={scores[i]:.2f}", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -699,6 +699,31 @@ def run_pool_vs_stride(smoke: bool = False) -> Result:
                   extra=rec)
 
 
+def run_pool_vs_avg(smoke: bool = False) -> Result:
+    """The control of ``pool-vs-stride``: the pooled network with 2x2 average pooling instead
+    of max pooling, the same protocol (learning rate chosen on held-out images, seeds 0, 1, 2)."""
+    from helpers.experiments import pool_stride as ps
+    start = time.perf_counter()
+    rec = ps.compare_pool_stride(smoke, log=lambda t: print(f"[pool-vs-avg] {t}", flush=True),
+                                 names=("averaged",))
+    acc, sd = ps.mean_sd(rec["test"]["averaged"])
+    return Result("pool-vs-avg", "03_stride_and_pooling",
+                  "chapter 3's pooled network with 2x2 average pooling (8/16 channels, 3x3)",
+                  count_parameters(ps.pool_stride_nets()["averaged"]()),
+                  f"Fashion-MNIST, {rec['n_train']:,} training images, {rec['n_val']:,} held-out "
+                  f"training images to choose the learning rate, {rec['n_test']:,} test images",
+                  rec["epochs"], f"as pool-vs-stride: Adam, one-cycle, batch 100; peak learning "
+                  f"rate chosen from {rec['lrs']} (widened while at the edge) by seed 0's "
+                  f"held-out accuracy, then seeds {', '.join(map(str, rec['seeds']))}",
+                  f"mean test accuracy over {len(rec['seeds'])} seeds", acc,
+                  "pool-vs-stride's pooled and strided networks", time.perf_counter() - start,
+                  display=f"{acc:.2%} ± {sd:.2%}",
+                  details=f"lr {rec['lr']['averaged']:g}; seeds "
+                          f"{', '.join(f'{a:.2%}' for a in rec['test']['averaged'])}; held-out "
+                          f"accuracy per learning rate (seed 0): {rec['grid']['averaged']}",
+                  extra=rec)
+
+
 RUNS: dict[str, Callable[[bool], Result]] = {
     "translation-seeds": run_translation_seeds,
     "translation-long": run_translation_long,
@@ -710,6 +735,7 @@ RUNS: dict[str, Callable[[bool], Result]] = {
     "degradation-14px": run_degradation,
     "cnn-vs-vit-seeds": run_cnn_vs_vit,
     "pool-vs-stride": run_pool_vs_stride,
+    "pool-vs-avg": run_pool_vs_avg,
 }
 
 INTRO = """# Full-length training runs

@@ -19,7 +19,8 @@ from helpers.plots.style import light_figure
 
 __all__ = ["WEB_CONFIG", "digit_explorer", "draw_lenet_digit"]
 
-# The live explorer's configuration: its weights file, beside draw_digit.js in _static.
+# The live explorer's configuration: its weights, beside draw_digit.js in _static (the script
+# loads lenet5_mnist.js, the JSON document wrapped in a script; the name is kept as stored).
 WEB_CONFIG = {"weights": "lenet5_mnist.json"}
 
 

@@ -243,3 +243,17 @@ def test_screenshots_of_every_chapter(browser, site):
                     page.wait_for_timeout(200)
                     root.screenshot(path=str(folder / f"{stem}_explorer{i}_{width}_{scheme}.png"))
                 page.close()
+
+
+def test_the_bibliography_is_labelled_as_the_text_cites(site):
+    """Author-year labels ("LeCun et al., 1998"), names from LaTeX (no "[GDollarG+17]"), and
+    arXiv identifiers and DOIs as links."""
+    page = (HTML / "chapters" / "bibliography.html").read_text()
+    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>([^<]*)<', page)
+    assert len(labels) > 20
+    wrong = [label for label in labels
+             if not re.fullmatch(r"[^\d\[\]]+, (\d{4}[a-z]?|n\.d\.)", label)]
+    assert not wrong, wrong
+    assert "Goyal et al., 2017" in labels and "Dollar" not in page
+    assert len(re.findall(r'href="https://arxiv\.org/abs/\d{4}\.\d{4,5}"', page)) >= 10
+    assert 'href="https://doi.org/' in page

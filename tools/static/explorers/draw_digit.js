@@ -490,10 +490,9 @@
       paint(f5, run.f5, 12, 10, diverging);
       paint(f6, run.f6, 12, 7, diverging);
       lastRun = {x, s2: run.s2};
-      if (root.cnnInspect) {
-        const {layer, c, i, j} = root.cnnInspect;
-        inspect(layer, c, i, j);
-      }
+      // the inspector follows the drawing; it starts on C1's first map, at the centre
+      const {layer, c, i, j} = root.cnnInspect || {layer: "c1", c: 0, i: 14, j: 14};
+      inspect(layer, c, i, j);
       probabilities.forEach((p, d) => {
         bars[d].fill.style.width = `${(100 * p).toFixed(1)}%`;
         bars[d].value.textContent = `${(100 * p).toFixed(1)} %`;

@@ -99,3 +99,51 @@ def test_mhsa_rejects_bad_arguments():
         MultiHeadSelfAttention(0, 1)
     with pytest.raises(ValueError, match="expects"):
         MultiHeadSelfAttention(12, 3)(torch.zeros(2, 5, 8))
+
+
+def test_position_similarity_is_the_cosine_of_the_patch_embeddings():
+    from helpers.attention import position_similarity
+    e = torch.randn(1, 17, 8, dtype=torch.float64)
+    sim = position_similarity(e)
+    assert sim.shape == (16, 16)
+    expected = F.cosine_similarity(e[0, 1:, None], e[0, None, 1:], dim=-1).float()
+    torch.testing.assert_close(sim, expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(position_similarity(e[0, 1:]), sim)        # (T, D) as well
+    for bad in (torch.randn(2, 17, 8), torch.randn(1, 8)):
+        with pytest.raises(ValueError):
+            position_similarity(bad)
+
+
+def test_neighbour_similarity_separates_near_and_far_pairs():
+    from helpers.attention import neighbour_similarity
+    rows, cols = torch.meshgrid(torch.arange(3), torch.arange(3), indexing="ij")
+    grid = torch.stack([rows.flatten(), cols.flatten()], 1).float()
+    steps = torch.cdist(grid, grid, p=1)
+    near, far = neighbour_similarity(-steps)                 # similarity = minus the distance
+    assert near == pytest.approx(-1.0)
+    assert far == pytest.approx(float(steps[steps >= 2].mean().neg()))
+    with pytest.raises(ValueError):
+        neighbour_similarity(torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="square grid"):
+        neighbour_similarity(torch.zeros(5, 5))
+
+
+def test_attention_distance_of_known_patterns():
+    from helpers.attention import attention_distance
+    t = 16
+    self_only = torch.zeros(2, 3, t + 1, t + 1)
+    self_only[:, :, torch.arange(t + 1), torch.arange(t + 1)] = 1.0
+    assert torch.equal(attention_distance(self_only, 7), torch.zeros(3))
+    uniform = torch.full((1, 2, t + 1, t + 1), 1 / (t + 1))
+    rows, cols = torch.meshgrid(torch.arange(4), torch.arange(4), indexing="ij")
+    centres = 7.0 * torch.stack([rows.flatten(), cols.flatten()], 1)
+    expected = torch.cdist(centres, centres).mean()         # the class token's share dropped
+    torch.testing.assert_close(attention_distance(uniform, 7), expected.repeat(2))
+    right = torch.zeros(1, 1, t + 1, t + 1)                 # each patch reads its right neighbour
+    for i in range(t):
+        right[0, 0, 1 + i, 1 + (i + 1 if i % 4 < 3 else i)] = 1.0
+    assert attention_distance(right, 5).item() == pytest.approx(5 * 12 / 16)
+    with pytest.raises(ValueError):
+        attention_distance(torch.zeros(2, 17, 17), 7)
+    with pytest.raises(ValueError):
+        attention_distance(uniform, 0)

@@ -530,7 +530,7 @@ def _cnn_vs_vit_settings(smoke: bool) -> dict:
     if smoke:
         return dict(sizes=(100, 200), steps=10, lrs=(1e-3, 3e-3), tune_seeds=(0,), seeds=(0, 1),
                     n_val=200, n_test=200, widen=0, n_probe=50)
-    return dict(sizes=ds.SIZES, steps=ds.STEPS, lrs=ds.LRS, tune_seeds=ds.TUNE_SEEDS,
+    return dict(sizes=ds.SIZES, steps=ds.STEPS, lrs=ds.START_LRS, tune_seeds=ds.TUNE_SEEDS,
                 seeds=(0, 1, 2), n_val=ds.N_VALIDATION, n_test=10_000, widen=3, n_probe=1000)
 
 

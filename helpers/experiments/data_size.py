@@ -1,17 +1,25 @@
 """Accuracy against training-set size, done fairly: chapter 8's CNN-versus-ViT experiment.
 
-    pool, validation = hold_out(x_train, y_train, 2000)          # never the test set
+    pool, validation = hold_out(x_train, y_train, N_VALIDATION)   # never the test set
     x, y = subset(*pool, 400)
-    lr, tried = choose_lr(make_cnn, x, y, *validation, lrs=(1e-3, 3e-3, 1e-2), epochs=15)
-    accuracy = train_and_test(make_cnn, x, y, x_test, y_test, lr=lr, epochs=15)
+    tuned = tune_lr(make_cnn, pool, 400, *validation_for(validation, 400), lrs=START_LRS,
+                    steps=STEPS)
+    model, curve = train(make_cnn, x, y, steps=STEPS, lr=tuned.best, seed=2)
 
-Every run trains for the same number of *epochs*, so the number of steps grows with the data
-(a fixed number of steps would turn the data axis into an epochs axis), and every model gets the
-learning rate that is best for it on held-out training data.
+Every run trains for the same, large number of optimizer *steps* (:data:`STEPS`, batches of
+:data:`BATCH`), enough for the validation accuracy to stop rising at every size (the curves that
+:func:`train` records show it, and a run with half the steps checks it): with a fixed number of
+*epochs* instead, a small data set would get far fewer steps than a large one and the data axis
+would partly measure training length. Every model gets the peak learning rate that is best for
+it at each size, chosen by the mean validation accuracy over two seeds on held-out training
+images, never more of them than there are training images (:func:`validation_for`); the grid is
+widened until the chosen rate is not at its edge (:func:`tune_lr`).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from torch import nn
@@ -21,9 +29,14 @@ from helpers.models import small_cnn, tiny_vit
 from helpers.train import evaluate, fit, make_loader, subset
 
 SIZES = (400, 1600, 6400)           # training images per run
-EPOCHS = 10                         # passes over each subset: steps grow with the data
-LRS = (1e-3, 3e-3, 1e-2, 3e-2)      # Adam's peak learning rates to choose from
-N_VALIDATION = 2000                 # held out of the training images to choose the rate
+STEPS = 1000                        # optimizer steps per run, at every size
+BATCH = 64                          # images per step
+CURVE_POINTS = 10                   # validation accuracy recorded this many times per run
+START_LRS = (1e-3, 3e-3, 1e-2)      # Adam's peak learning rates tried first (widened if needed)
+LRS = (1e-3, 3e-3, 1e-2, 3e-2)      # the earlier equal-epochs version's grid (kept for its record)
+EPOCHS = 10                         # the earlier version's passes over every subset
+TUNE_SEEDS = (0, 1)                 # seeds whose mean validation accuracy picks the rate
+N_VALIDATION = 2000                 # held out of the training images; at most n used per size
 
 
 def make_cnn() -> nn.Module:
@@ -36,7 +49,13 @@ def make_vit() -> nn.Module:
     return tiny_vit(patch=7, dim=32, depth=2, heads=4)
 
 
+def make_vit_small() -> nn.Module:
+    """A ViT matched to the CNN's size: width 16, 2 heads, 2 blocks, patch 7 (7,850 parameters)."""
+    return tiny_vit(patch=7, dim=16, depth=2, heads=2)
+
+
 MODELS = {"small CNN": make_cnn, "tiny ViT": make_vit}
+VARIANTS = {"ViT, 8k parameters": make_vit_small}   # a ViT no larger than the CNN
 
 
 def hold_out(x, y, n_validation: int, seed: int = 0):
@@ -54,26 +73,62 @@ def hold_out(x, y, n_validation: int, seed: int = 0):
     return (x[pool], y[pool]), (x[val], y[val])
 
 
-def train(build: Callable[[], nn.Module], x, y, *, epochs: int, lr: float,
-          batch_size: int = 64, seed: int = 0, device=None) -> nn.Module:
-    """``build()`` trained for ``epochs`` passes over ``(x, y)``: Adam, one-cycle schedule up
-    to ``lr``, shuffled batches of ``batch_size``; ``seed`` fixes the weights and the order."""
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
+def validation_for(validation, n: int):
+    """The first ``min(n, len)`` images of ``validation = (x, y)``: a validation set never
+    larger than a training set of ``n`` images (whoever has 400 labelled images does not have
+    2,000 more to choose a learning rate with)."""
+    x, y = validation
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    m = min(n, len(y))
+    return x[:m], y[:m]
+
+
+def train(build: Callable[[], nn.Module], x, y, *, lr: float, steps: int | None = None,
+          epochs: int | None = None, batch_size: int = BATCH, seed: int = 0, device=None,
+          curve=None, points: int = CURVE_POINTS):
+    """``build()`` trained on ``(x, y)`` for ``steps`` optimizer steps (or ``epochs`` passes):
+    Adam, one-cycle schedule up to ``lr``, shuffled batches of ``batch_size``; ``seed`` fixes
+    the weights and the order.
+
+    Returns the model; with ``curve = (x_val, y_val)``, ``(model, [(step, accuracy), ...])``,
+    the validation accuracy measured ``points`` times at equal intervals (the last at the end).
+    """
+    if (steps is None) == (epochs is None):
+        raise ValueError("give exactly one of steps and epochs")
+    if (steps if steps is not None else epochs) < 1:
+        raise ValueError(f"steps and epochs must be >= 1, got steps={steps}, epochs={epochs}")
     seed_everything(seed)
     model = build()
     loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, device=device)
+    if steps is not None:
+        epochs = math.ceil(steps / len(loader))
+    on_step, measured = None, []
+    if curve is not None:
+        val_loader = make_loader(*curve, batch_size=1000, device=device)
+        total = steps if steps is not None else epochs * len(loader)
+        marks = {round(total * (i + 1) / points) for i in range(points)}
+
+        def on_step(step, loss):
+            if step in marks:
+                measured.append((step, evaluate(model, val_loader)[1]))
+            return False
+
     fit(model, loader, epochs=epochs, lr=lr, optimizer="adam", scheduler="onecycle",
-        device=device, progress=False)
-    return model
+        device=device, progress=False, max_steps=steps, on_step=on_step)
+    return (model, measured) if curve is not None else model
+
+
+def accuracy(model: nn.Module, x, y) -> float:
+    """Test accuracy of ``model`` on ``(x, y)``."""
+    device = next(model.parameters()).device
+    return evaluate(model, make_loader(x, y, batch_size=1000, device=device))[1]
 
 
 def train_and_test(build: Callable[[], nn.Module], x, y, x_eval, y_eval, **kwargs) -> float:
     """Accuracy on ``(x_eval, y_eval)`` of ``build()`` trained on ``(x, y)``; ``kwargs`` as
     :func:`train`."""
-    model = train(build, x, y, **kwargs)
-    device = next(model.parameters()).device
-    return evaluate(model, make_loader(x_eval, y_eval, batch_size=1000, device=device))[1]
+    return accuracy(train(build, x, y, **kwargs), x_eval, y_eval)
 
 
 def choose_lr(build: Callable[[], nn.Module], x, y, x_val, y_val, *, lrs: Sequence[float],
@@ -88,6 +143,59 @@ def choose_lr(build: Callable[[], nn.Module], x, y, x_val, y_val, *, lrs: Sequen
     return best, scores
 
 
+@dataclass
+class Tuned:
+    """What :func:`tune_lr` found: the ``best`` rate, the mean validation accuracy of each rate
+    tried (``scores``), and every run's record ``runs[lr][i] = (seed, val curve, test acc)``."""
+
+    best: float
+    scores: dict = field(default_factory=dict)
+    runs: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)
+
+    @property
+    def at_edge(self) -> bool:
+        """Whether the best rate is the smallest or the largest one tried."""
+        return self.best in (min(self.scores), max(self.scores))
+
+
+def tune_lr(build: Callable[[], nn.Module], pool, n: int, x_val, y_val, *,
+            lrs: Sequence[float], seeds: Sequence[int] = TUNE_SEEDS, factor: float = 3.0,
+            max_widen: int = 3, test=None, keep_models: bool = False, **kwargs) -> Tuned:
+    """Choose ``build``'s learning rate on ``(x_val, y_val)``: train once per rate and seed
+    (the seed draws the ``n`` training images from ``pool = (x, y)``, the initial weights and
+    the order), score each rate by its mean validation accuracy over ``seeds``, and while the
+    best is the smallest or largest rate tried, try one more beyond it (times or divided by
+    ``factor``, at most ``max_widen`` times). ``test = (x, y)`` also records each run's test
+    accuracy (never used to choose); ``kwargs`` as :func:`train` (``steps``...)."""
+    if not lrs:
+        raise ValueError("lrs is empty")
+    if not seeds:
+        raise ValueError("seeds is empty")
+    out = Tuned(best=lrs[0])
+
+    def run(lr):
+        out.runs[lr] = []
+        for seed in seeds:
+            x, y = subset(*pool, n, seed=seed)
+            model, curve = train(build, x, y, lr=lr, seed=seed, curve=(x_val, y_val), **kwargs)
+            acc = accuracy(model, *test) if test is not None else None
+            out.runs[lr].append((seed, curve, acc))
+            if keep_models:
+                out.models[lr, seed] = model
+        out.scores[lr] = float(np.mean([c[-1][1] for _, c, _ in out.runs[lr]]))
+
+    for lr in sorted(lrs):
+        run(lr)
+    for _ in range(max_widen + 1):
+        out.best = max(sorted(out.scores), key=lambda lr: out.scores[lr])
+        if not out.at_edge or _ == max_widen:
+            break
+        lo, hi = min(out.scores), max(out.scores)
+        run(float(f"{lo / factor:.3g}") if out.best == lo else float(f"{hi * factor:.3g}"))
+    return out
+
+
 def spread(values: Sequence[float]) -> tuple[float, float, float]:
     """(mean, smallest, largest) of repeated measurements, e.g. accuracies over seeds."""
     v = np.asarray(values, dtype=float)
@@ -96,12 +204,21 @@ def spread(values: Sequence[float]) -> tuple[float, float, float]:
     return float(v.mean()), float(v.min()), float(v.max())
 
 
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """(mean, sample standard deviation) of repeated measurements (sd 0 for one value)."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        raise ValueError("no values")
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
 def data_sweep(builds: dict[str, Callable[[], nn.Module]], pool, evaluation, *,
                sizes: Sequence[int], lrs: dict[tuple[str, int], float], seeds: Sequence[int],
-               epochs: int, **kwargs) -> dict[str, list[list[float]]]:
+               **kwargs) -> dict[str, list[list[float]]]:
     """Accuracy on ``evaluation = (x, y)`` of every model in ``builds`` trained on a subset of
     ``pool = (x, y)`` of each size in ``sizes``, with ``lrs[name, size]``, once per seed (the
-    seed picks the subset and the initial weights): ``{name: [[acc per seed] per size]}``."""
+    seed picks the subset and the initial weights): ``{name: [[acc per seed] per size]}``.
+    ``kwargs`` as :func:`train` (``steps`` or ``epochs``)."""
     out = {name: [] for name in builds}
     for n in sizes:
         for name in builds:
@@ -109,6 +226,6 @@ def data_sweep(builds: dict[str, Callable[[], nn.Module]], pool, evaluation, *,
         for seed in seeds:
             xs, ys = subset(*pool, n, seed=seed)
             for name, build in builds.items():
-                out[name][-1].append(train_and_test(build, xs, ys, *evaluation, epochs=epochs,
+                out[name][-1].append(train_and_test(build, xs, ys, *evaluation,
                                                     lr=lrs[name, n], seed=seed, **kwargs))
     return out

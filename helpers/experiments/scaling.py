@@ -1,4 +1,7 @@
-"""How does a cost grow with the problem size? Time a function, fit ``y = c * x**a``.
+"""How does a cost grow with the problem size? Count or time a function, fit ``y = c * x**a``.
+
+    operator_macs(layer, x)                     # (batched products, linear) multiply-adds
+    cpu_seconds(lambda: attention(q, k, v))     # one thread, the process's own CPU clock
 
     seconds = [time_call(lambda: attention(q[:t], k[:t], v[:t])) for t in sizes]
     fit_power_law(sizes, seconds).exponent      # about 2 for self-attention at large T
@@ -14,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,35 @@ def time_call(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
         fn()
         times.append(clock() - start)
     return float(STATISTICS[statistic](times))
+
+
+def operator_macs(fn: Callable, *args, **kwargs) -> tuple[int, int]:
+    """Multiply-adds of the matrix operators that ``fn(*args, **kwargs)`` runs, as PyTorch's
+    ``FlopCounterMode`` counts them (2 FLOPs per multiply-add): ``(batched, other)``, where
+    *batched* is the batched products (``bmm``: attention's Q K^T and A V, one T x T matrix per
+    head) and *other* everything else (``mm``/``addmm``: the linear layers). Works on the
+    ``meta`` device, where tensors have shapes but no values and nothing is computed.
+
+    >>> operator_macs(torch.nn.Linear(3, 2), torch.zeros(5, 3))      # 5 rows x 3 x 2
+    (0, 30)
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        fn(*args, **kwargs)
+    flops = {str(op): n for op, n in counter.get_flop_counts()["Global"].items()}
+    batched = flops.pop("aten.bmm", 0)
+    return batched // 2, sum(flops.values()) // 2
+
+
+def cpu_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
+    """CPU time of ``fn()`` on one thread: the fastest of ``repeats`` calls (after one untimed
+    call), read from the process's own clock, so that other programs sharing the machine count
+    as little as possible. PyTorch's thread count is restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return time_call(fn, repeats=repeats, clock=time.process_time)
+    finally:
+        torch.set_num_threads(threads)

@@ -5,6 +5,11 @@ accuracy against data with the spread over seeds, and where attention's cost tak
     plot_attention_maps(images, maps, labels, predictions)
     plot_accuracy_vs_data(sizes, {"CNN": [[acc per seed] per size], ...})
     plot_attention_share(tokens, share, marks={"224 px": 197})
+    plot_training_curves(curves, sizes, names)          # validation accuracy per step and seed
+    plot_gap_vs_data(sizes, gaps)                       # per-seed gaps, mean ± sd
+    plot_position_similarity(similarity)                # ViT Fig. 7 centre
+    plot_attention_distance(distances, uniform)         # ViT Fig. 7 right
+    plot_attention_overlay(images, maps, labels)        # one column per head
 """
 from __future__ import annotations
 
@@ -205,4 +210,181 @@ def plot_attention_share(tokens, share, marks: dict | None = None, title: str | 
     if title:
         ax.set_title(title)
     fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_training_curves(curves: dict, sizes, names, steps_label: str = "optimizer steps",
+                         title: str | None = None):
+    """Validation accuracy during training, one panel per training-set size: ``curves[f"{name}
+    {size}"] = [[[step, accuracy], ...] per seed]``, one line per seed and model (colour per
+    model), so that a reader sees whether each run has stopped improving."""
+    import matplotlib.pyplot as plt
+
+    sizes, names = list(sizes), list(names)
+    if not sizes or not names:
+        raise ValueError("need at least one size and one model")
+    fig, axes = plt.subplots(1, len(sizes), figsize=(3.1 * len(sizes) + 0.6, 3.4),
+                             squeeze=False, sharey=True)
+    for ax, n in zip(axes[0], sizes):
+        for i, name in enumerate(names):
+            key = f"{name} {n}"
+            if key not in curves:
+                raise ValueError(f"no curves for {key!r}")
+            for j, run in enumerate(curves[key]):
+                run = np.asarray(run, dtype=float)
+                ax.plot(run[:, 0], run[:, 1], color=f"C{i}", alpha=0.8, linewidth=1.3,
+                        marker="o", markersize=2.5, label=name if j == 0 else None)
+        ax.set_title(f"{n:,} training images", fontsize=10)
+        ax.set_xlabel(steps_label, fontsize=9)
+        ax.tick_params(labelsize=9)
+        ax.grid(True, alpha=0.4)
+    axes[0, 0].set_ylabel("validation accuracy", fontsize=9)
+    axes[0, 0].legend(fontsize=9, loc="lower right")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_gap_vs_data(sizes, gaps, ylabel: str = "CNN minus ViT (points)",
+                     title: str | None = None):
+    """Per-seed values (points) and their mean ± sd (bar) against training-set size (log axis):
+    ``gaps = [[value per seed] per size]``, e.g. the accuracy gap in percentage points."""
+    import matplotlib.pyplot as plt
+
+    xs = np.asarray(sizes, dtype=float)
+    if len(gaps) != len(xs):
+        raise ValueError(f"{len(gaps)} sizes of values for {len(xs)} sizes")
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    for x, g in zip(xs, gaps):
+        g = np.asarray(g, dtype=float)
+        ax.plot(np.full(g.size, x), g, linestyle="none", marker="o", color="C0", alpha=0.6)
+        ax.errorbar([x], [g.mean()], yerr=[g.std(ddof=1) if g.size > 1 else 0], marker="_",
+                    markersize=18, capsize=5, color="C3")
+    ax.plot(xs, [np.mean(g) for g in gaps], color="C3", linewidth=1,
+            label="mean ± sd over seeds")
+    ax.plot([], [], linestyle="none", marker="o", color="C0", alpha=0.6, label="one seed")
+    ax.axhline(0, color="grey", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xticks(xs, [f"{int(n):,}" for n in xs])
+    ax.xaxis.set_minor_formatter("")
+    ax.set_xlabel("training images (log scale)", fontsize=9)
+    ax.set_ylabel(ylabel, fontsize=9)
+    ax.tick_params(labelsize=9)
+    ax.grid(True, alpha=0.4)
+    ax.legend(fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_position_similarity(similarity, title: str | None = None):
+    """The ViT paper's Fig. 7 (centre): for each patch of a g x g grid, the cosine similarity
+    of its position embedding with every patch's, drawn as a small g x g map at the patch's
+    place. ``similarity`` is (T, T) with T = g²."""
+    import matplotlib.pyplot as plt
+
+    s = to_numpy(similarity).astype(float)
+    g = int(round(np.sqrt(s.shape[0])))
+    if s.ndim != 2 or s.shape[0] != s.shape[1] or g * g != s.shape[0]:
+        raise ValueError(f"need a (g², g²) similarity matrix, got {s.shape}")
+    fig, axes = plt.subplots(g, g, figsize=(4.6, 4.4), squeeze=False)
+    for i in range(g * g):
+        ax = axes[i // g, i % g]
+        shown = ax.imshow(s[i].reshape(g, g), cmap="viridis", vmin=-1, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for r in range(g):
+        axes[r, 0].set_ylabel(f"row {r + 1}", fontsize=9)
+        axes[g - 1, r].set_xlabel(f"col {r + 1}", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 0.86, 0.93 if title else 1))
+    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.04, pad=0.03)
+    bar.set_label("cosine similarity", fontsize=9)
+    bar.ax.tick_params(labelsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+@light_figure
+def plot_attention_distance(distances, uniform: float | None = None,
+                            title: str | None = None):
+    """The ViT paper's Fig. 7 (right): mean attention distance of every head against the
+    block's depth. ``distances = [[[pixels per head] per block] per seed]``; each head of each
+    seed is a point (seeds side by side), ``uniform`` a dashed line (attention spread evenly)."""
+    import matplotlib.pyplot as plt
+
+    d = np.asarray(distances, dtype=float)
+    if d.ndim != 3:
+        raise ValueError(f"need [[[pixels per head] per block] per seed], got shape {d.shape}")
+    seeds, blocks, heads = d.shape
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    for s in range(seeds):
+        offset = (s - (seeds - 1) / 2) * 0.12
+        for b in range(blocks):
+            ax.plot(np.full(heads, b + 1 + offset), d[s, b], linestyle="none", marker="o",
+                    color=f"C{s}", alpha=0.8, label=f"seed {s}, one point per head"
+                    if b == 0 else None)
+    if uniform is not None:
+        ax.axhline(uniform, color="grey", linestyle="--", linewidth=1,
+                   label="attention spread evenly")
+    ax.set_xticks(range(1, blocks + 1))
+    ax.set_xlim(0.5, blocks + 0.5)
+    ax.set_ylim(0, None)
+    ax.set_xlabel("block (depth)", fontsize=9)
+    ax.set_ylabel("mean attention distance (pixels)", fontsize=9)
+    ax.tick_params(labelsize=9)
+    ax.grid(True, alpha=0.4)
+    ax.legend(fontsize=9, loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_attention_overlay(images, maps, labels, columns=None, title: str | None = None):
+    """Each image (N, H, W) in grey with one head's attention map (N, heads, g, g) laid over
+    it, upsampled to the image's pixels, one column per head (titled by ``columns``, default
+    "head 1", ...): where that head's class token reads from. Every map shares one colour
+    scale from 0 to the largest weight."""
+    import matplotlib.pyplot as plt
+
+    imgs, m = to_numpy(images).astype(float), to_numpy(maps).astype(float)
+    if imgs.ndim != 3 or m.ndim != 4 or len(imgs) != len(m):
+        raise ValueError(f"need images (N, H, W) and maps (N, heads, g, g), got {imgs.shape} "
+                         f"and {m.shape}")
+    if len(labels) != len(m):
+        raise ValueError(f"{len(m)} maps but {len(labels)} labels")
+    n, heads = m.shape[:2]
+    fig, axes = plt.subplots(n, heads + 1, figsize=(1.45 * (heads + 1) + 0.8, 1.5 * n + 0.5),
+                             squeeze=False)
+    vmax = float(m.max())
+    h, w = imgs.shape[1:]
+    for i in range(n):
+        axes[i, 0].imshow(imgs[i], cmap="gray", interpolation="nearest")
+        axes[i, 0].set_ylabel(str(labels[i]), fontsize=9)
+        for j in range(heads):
+            ax = axes[i, j + 1]
+            ax.imshow(imgs[i], cmap="gray", interpolation="nearest")
+            shown = ax.imshow(m[i, j], cmap="inferno", vmin=0, vmax=vmax, alpha=0.6,
+                              interpolation="nearest", extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+        for ax in axes[i]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_title("image", fontsize=9)
+    if columns is not None and len(columns) != heads:
+        raise ValueError(f"{heads} maps per image but {len(columns)} column titles")
+    for j in range(heads):
+        axes[0, j + 1].set_title(columns[j] if columns else f"head {j + 1}", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 0.88, 0.95 if title else 1))
+    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
+    bar.set_label("attention weight", fontsize=9)
+    bar.ax.tick_params(labelsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig

@@ -6,7 +6,16 @@ import pytest
 import torch
 
 from helpers.experiments import data_size
-from helpers.experiments.data_size import choose_lr, data_sweep, hold_out, spread, train
+from helpers.experiments.data_size import (
+    choose_lr,
+    data_sweep,
+    hold_out,
+    mean_sd,
+    spread,
+    train,
+    tune_lr,
+    validation_for,
+)
 
 
 def _data(n=60):
@@ -72,4 +81,56 @@ def test_spread_and_the_chapter_models():
         spread([])
     assert data_size.make_cnn()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert data_size.make_vit()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
-    assert data_size.EPOCHS >= 1 and sorted(data_size.LRS) == list(data_size.LRS)
+    assert data_size.STEPS >= 1 and sorted(data_size.START_LRS) == list(data_size.START_LRS)
+    assert len(data_size.TUNE_SEEDS) >= 2
+    from helpers.summary import count_parameters
+    small = count_parameters(data_size.make_vit_small())
+    assert abs(small - count_parameters(data_size.make_cnn())) < 0.2 * small
+
+
+def test_train_for_steps_records_a_curve():
+    x, y = _data(40)
+    model, curve = train(data_size.make_cnn, x, y, steps=7, lr=1e-3, batch_size=16,
+                         curve=(x[:20], y[:20]), points=3)
+    assert [step for step, _ in curve] == [2, 5, 7]                  # 7 steps over 3 epochs
+    assert all(0 <= a <= 1 for _, a in curve)
+    same = train(data_size.make_cnn, x, y, steps=7, lr=1e-3, batch_size=16)
+    for p, q in zip(model.parameters(), same.parameters()):          # measuring changes nothing
+        assert torch.equal(p, q)
+    with pytest.raises(ValueError, match="exactly one"):
+        train(data_size.make_cnn, x, y, steps=3, epochs=1, lr=1e-3)
+    with pytest.raises(ValueError, match="exactly one"):
+        train(data_size.make_cnn, x, y, lr=1e-3)
+
+
+def test_validation_for_is_never_larger_than_the_training_set():
+    x, y = _data(30)
+    xv, yv = validation_for((x, y), 12)
+    assert len(xv) == len(yv) == 12 and np.array_equal(xv, x[:12])
+    assert len(validation_for((x, y), 100)[1]) == 30
+    with pytest.raises(ValueError, match="n must"):
+        validation_for((x, y), 0)
+
+
+def test_tune_lr_widens_the_grid_until_the_best_is_inside(monkeypatch):
+    def fake_train(build, x, y, *, lr, seed, curve, **kwargs):
+        score = 1 - abs(np.log10(lr) - np.log10(0.3)) / 10 + seed / 1000   # best at 0.3
+        return "model", [(1, score)]
+
+    monkeypatch.setattr(data_size, "train", fake_train)
+    x, y = _data(60)
+    tuned = tune_lr(None, (x, y), 20, x, y, lrs=(1e-3, 1e-2, 3e-3), seeds=(0, 1), max_widen=5)
+    assert sorted(tuned.scores) == [1e-3, 3e-3, 1e-2, 3e-2, 0.09, 0.27, 0.81]
+    assert tuned.best == 0.27 and not tuned.at_edge
+    assert [seed for seed, _, _ in tuned.runs[0.27]] == [0, 1]
+    capped = tune_lr(None, (x, y), 20, x, y, lrs=(1e-3, 3e-3), seeds=(0,), max_widen=1)
+    assert capped.at_edge and capped.best == 0.009             # reported honestly when capped
+    with pytest.raises(ValueError, match="empty"):
+        tune_lr(None, (x, y), 20, x, y, lrs=())
+
+
+def test_mean_sd():
+    assert mean_sd([1.0, 2.0, 3.0]) == pytest.approx((2.0, 1.0))
+    assert mean_sd([4.0]) == (4.0, 0.0)
+    with pytest.raises(ValueError):
+        mean_sd([])

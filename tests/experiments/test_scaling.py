@@ -67,3 +67,33 @@ def test_time_call_times_real_work():
 def test_time_call_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         time_call(lambda: None, **kwargs)
+
+
+def test_operator_macs_counts_linear_layers_and_attention_products():
+    import torch
+
+    from helpers.attention import MultiHeadSelfAttention
+    from helpers.experiments.scaling import operator_macs
+    from helpers.summary import count_macs
+
+    assert operator_macs(torch.nn.Linear(3, 2), torch.zeros(5, 3)) == (0, 30)
+    layer = MultiHeadSelfAttention(16, 4)
+    for t in (5, 12):
+        x = torch.zeros(1, t, 16)
+        batched, other = operator_macs(layer, x)
+        by_layer = count_macs(layer, x, by_layer=True)       # hooks on layer shapes: independent
+        assert batched == 2 * t * t * 16 == by_layer[""]
+        assert other == 4 * t * 16 * 16 == by_layer["qkv"] + by_layer["proj"]
+    with torch.device("meta"):                                # shapes only
+        assert operator_macs(torch.nn.Linear(4, 4), torch.empty(2, 4)) == (0, 32)
+    with pytest.raises(TypeError):
+        operator_macs(3)
+
+
+def test_cpu_seconds_restores_the_threads():
+    import torch
+
+    from helpers.experiments.scaling import cpu_seconds
+    before = torch.get_num_threads()
+    assert cpu_seconds(lambda: sum(range(1000)), repeats=2) >= 0
+    assert torch.get_num_threads() == before

@@ -76,3 +76,38 @@ def test_attention_share_marks():
     assert "50.0 %" in _texts(fig) and fig.axes[0].get_ylim() == (0, 100)
     with pytest.raises(ValueError, match="shares"):
         plot_attention_share([1, 2], [0.1])
+
+
+def test_new_chapter_8_figures_draw_and_check_their_inputs():
+    import torch
+
+    from helpers.plots.vit_diagram import (
+        plot_attention_distance,
+        plot_attention_overlay,
+        plot_gap_vs_data,
+        plot_position_similarity,
+        plot_training_curves,
+    )
+    curves = {f"{m} {n}": [[[1, 0.2], [2, 0.5]], [[1, 0.3], [2, 0.6]]]
+              for m in ("a", "b") for n in (10, 20)}
+    fig = plot_training_curves(curves, [10, 20], ["a", "b"], title="T")
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 4
+    with pytest.raises(ValueError, match="no curves"):
+        plot_training_curves(curves, [30], ["a"])
+    fig = plot_gap_vs_data([400, 1600], [[5.0, 6.0, 7.0], [1.0, 2.0, 3.0]])
+    assert fig.axes[0].get_xscale() == "log"
+    with pytest.raises(ValueError):
+        plot_gap_vs_data([400], [[1.0], [2.0]])
+    fig = plot_position_similarity(torch.eye(16), title="T")
+    assert len(fig.axes) == 17                                # 16 maps and the colour bar
+    with pytest.raises(ValueError):
+        plot_position_similarity(torch.eye(5))
+    fig = plot_attention_distance(np.ones((3, 2, 4)), uniform=14.1)
+    assert len(fig.axes[0].lines) == 3 * 2 + 1
+    with pytest.raises(ValueError):
+        plot_attention_distance(np.ones((2, 4)))
+    fig = plot_attention_overlay(np.zeros((2, 28, 28)), np.ones((2, 3, 4, 4)), ["x", "y"],
+                                 columns=["p", "q", "r"])
+    assert [ax.get_title() for ax in fig.axes[:4]] == ["image", "p", "q", "r"]
+    with pytest.raises(ValueError):
+        plot_attention_overlay(np.zeros((2, 28, 28)), np.ones((2, 3, 4, 4)), ["x"])

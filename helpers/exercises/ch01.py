@@ -45,11 +45,18 @@ def _dense_cases(rng) -> list[Case]:
              Case((1, 1), label="one input and one unit"),
              Case((784, 10), label="MNIST digit to 10 classes"),
              Case((256 * 256, 1000), label="256×256 grey image into 1,000 units"),
-             Case((3 * 256 * 256, 1000), {"bias": False}, label="the same in colour, no bias")]
+             Case((3 * 256 * 256, 1000), {"bias": False}, label="the same in colour, no bias"),
+             Case((3 * 1000 * 1000, 1000), {"bias": False},
+                  label="a 1-megapixel colour photo into 1,000 units: 3e9, past int32")]
     for bias in (True, False, True):
         n_in, n_out = (int(v) for v in rng.integers(2, 5000, size=2))
         cases.append(Case((n_in, n_out), {"bias": bias}))
     return cases
+
+
+def _int32_count(n_in, n_out, bias=True):
+    with np.errstate(over="ignore"):
+        return int(np.int32(n_in) * np.int32(n_out) + np.int32(n_out if bias else 0))
 
 
 DENSE_PARAMS = Exercise(
@@ -71,6 +78,9 @@ DENSE_PARAMS = Exercise(
         Mistake("you added the sizes instead of multiplying them: every input is connected to "
                 "every output, so the weights form an in_features × out_features matrix.",
                 lambda n_in, n_out, bias=True: n_in + n_out + (n_out if bias else 0)),
+        Mistake("your count overflowed: a 32-bit integer holds at most 2,147,483,647, and the "
+                "1-megapixel photo needs 3e9 weights. Use Python ints (plain `*`), not "
+                "`np.int32`.", _int32_count),
     ],
 )
 check_dense_params = checker(DENSE_PARAMS, "check_dense_params")
@@ -140,21 +150,23 @@ def place_on_canvas(digit, canvas_size, top, left):
 
 
 def _canvas_cases(rng) -> list[Case]:
-    def digit(size, dtype=np.uint8):
-        d = rng.integers(0, 256, size=(size, size))
-        d[rng.random((size, size)) < 0.3] = 0
+    def digit(h, w=None, dtype=np.uint8):
+        w = h if w is None else w
+        d = rng.integers(1, 256, size=(h, w))
+        d[rng.random((h, w)) < 0.3] = 0
         return d.astype(dtype)
 
     cases = [Case((digit(28), 56, 14, 14), label="centred"),
              Case((digit(28), 56, 0, 28), label="top-right corner"),
              Case((digit(28), 56, 28, 0), label="bottom-left corner"),
              Case((digit(28), 28, 0, 0), label="canvas as big as the digit"),
-             Case((digit(5), 9, 1, 3)),
-             Case((digit(6, np.float32), 10, 4, 2), label="float32 digit")]
+             Case((digit(5, 3), 9, 1, 3), label="a tall digit, 5×3"),
+             Case((digit(4, 7), 11, 4, 2), label="a wide digit, 4×7"),
+             Case((digit(6, 5, np.float32), 10, 4, 2), label="float32 digit, 6×5")]
     for _ in range(3):
-        size, canvas = int(rng.integers(3, 8)), int(rng.integers(9, 16))
-        top, left = (int(v) for v in rng.integers(0, canvas - size + 1, size=2))
-        cases.append(Case((digit(size), canvas, top, left)))
+        h, w, canvas = int(rng.integers(3, 8)), int(rng.integers(3, 8)), int(rng.integers(9, 16))
+        top, left = int(rng.integers(0, canvas - h + 1)), int(rng.integers(0, canvas - w + 1))
+        cases.append(Case((digit(h, w), canvas, top, left)))
     return cases
 
 
@@ -254,6 +266,13 @@ def _uint8_overflow(image, d):
     return float(cov / (a.std() * b.std()))
 
 
+def _per_image_mean(image, d):
+    x = np.asarray(image, dtype=np.float64)
+    if x.ndim == 2:
+        return _pearson(*_pairs(x, d))
+    return float(np.mean([_pearson(*_pairs(img, d)) for img in x]))
+
+
 def _locality_cases(rng) -> list[Case]:
     def smooth(shape, dtype):
         x = rng.standard_normal(shape)
@@ -269,6 +288,8 @@ def _locality_cases(rng) -> list[Case]:
             Case((smooth((16, 20), np.uint8), 2), label="uint8 image"),
             Case((smooth((20, 16), np.uint8), 5), label="uint8 image"),
             Case((smooth((3, 10, 14), np.uint8), 2), label="a stack of 3 images"),
+            Case((smooth((4, 9, 12), np.float64) * np.arange(1.0, 5.0)[:, None, None], 1),
+                 label="a stack of 4 images of different contrast"),
             Case((smooth((9, 11), np.float32), 8), label="largest distance"),
             Case((smooth((14, 14), np.float64), 3))]
 
@@ -301,6 +322,9 @@ CORRELATION_AT_DISTANCE = Exercise(
                 "`x[..., :-d]` and `x[..., d:]`.", _distance_minus_one),
         Mistake("`np.roll` wraps around the edge and pairs the last columns with the first ones; "
                 "slice instead, so that only real pairs d apart count.", _rolled),
+        Mistake("you averaged one correlation per image; the statement pools the pairs of ALL "
+                "images of the stack first and computes one correlation of the pooled pairs "
+                "(concatenate, then correlate).", _per_image_mean),
         Mistake("your arithmetic overflowed: the image is uint8, where products and sums wrap "
                 "around at 256 — convert first, `image.astype(np.float64)`.", _uint8_overflow),
     ],

@@ -68,6 +68,10 @@ OUTPUT_SIZE = Exercise(
         Mistake("you ignored the stride: with stride s the window jumps s pixels, so divide the "
                 "free room n + 2·padding − kernel_size by s before adding 1.",
                 lambda n, k, stride=1, padding=0: n + 2 * padding - k + 1),
+        Mistake("you used ⌈n / stride⌉, the output size of TensorFlow's 'same' padding; that "
+                "ignores the kernel and the padding you were given: count the positions, "
+                "(n + 2·padding − kernel_size) // stride + 1.",
+                lambda n, k, stride=1, padding=0: -(-n // stride)),
         Mistake("you divided (n + 2·padding − kernel_size + 1) by the stride; divide only the "
                 "free room n + 2·padding − kernel_size, then add 1.",
                 lambda n, k, stride=1, padding=0: (n + 2 * padding - k + 1) // stride),
@@ -165,6 +169,10 @@ def _im2col_cases(rng) -> list[Case]:
         Case((normal(1, 1, 5, 8), normal(2, 1, 3, 3)), {"padding": 2}, label="padding 2"),
         Case((normal(2, 3, 9, 8), normal(2, 3, 3, 2), normal(2)), {"stride": 3, "padding": 1},
              label="stride 3, 3×2 kernel"),
+        Case((normal(3, 2, 5, 9), normal(3, 2, 2, 4), normal(3)), {"stride": 2},
+             label="5×9 input, 2×4 kernel, stride 2"),
+        Case((normal(2, 4, 10, 7), normal(5, 4, 1, 3)), {"padding": 1},
+             label="1×3 kernel, 4 channels, 5 filters"),
     ]
     for _ in range(3):
         c, k, kh, kw = (int(v) for v in rng.integers(1, 4, size=4))
@@ -205,15 +213,10 @@ def _im2col_flipped(x, w, b=None, stride=1, padding=0):
 
 
 def _im2col_no_padding(x, w, b=None, stride=1, padding=0):
-    """Windows of the unpadded input, placed in an output of the padded size."""
-    right = conv2d_im2col(x, w, b, stride, padding)
-    out = torch.zeros_like(right)
-    if min(x.shape[2] - w.shape[2], x.shape[3] - w.shape[3]) < 0:
-        return out
-    inner = conv2d_im2col(x, w, b, stride, 0)
-    h, w_ = min(inner.shape[2], out.shape[2]), min(inner.shape[3], out.shape[3])
-    out[:, :, :h, :w_] = inner[:, :, :h, :w_]
-    return out
+    """Windows cut from the unpadded input at the padded output's positions (the ones that run
+    off the end filled with zeros)."""
+    p = 2 * padding
+    return conv2d_im2col(torch.nn.functional.pad(x, (0, p, 0, p)), w, b, stride, 0)
 
 
 def _im2col_start_not_strided(x, w, b=None, stride=1, padding=0):
@@ -250,6 +253,9 @@ IM2COL = Exercise(
                 "not None).", _im2col_no_bias),
     ],
     time_limit=20.0,
+    forbidden=("conv2d", "unfold", im2col),
+    forbidden_reason="the statement asks for the convolution as your own patch matrix and one "
+                     "matrix multiply",
 )
 check_conv2d_im2col = checker(IM2COL, "check_conv2d_im2col")
 

@@ -174,6 +174,16 @@ def _overwrite(x, grad_out, kernel_size, stride=None):
     return dx
 
 
+def _last_tied_maximum(x, grad_out, kernel_size, stride=None):
+    dx = np.zeros_like(x)
+    for n, c, rows, cols, i, j in _windows(x, kernel_size, stride):
+        window = x[n, c, rows, cols]
+        flat = window.size - 1 - int(np.argmax(window.ravel()[::-1]))
+        u, v = np.unravel_index(flat, window.shape)
+        dx[n, c, rows.start + u, cols.start + v] += grad_out[n, c, i, j]
+    return dx
+
+
 def _backward_cases(rng) -> list[Case]:
     def case(shape, kernel_size, stride=None, label=""):
         x = rng.integers(0, 4, size=shape).astype(np.float64)   # small ints: ties happen
@@ -213,6 +223,9 @@ MAX_POOL_BACKWARD = Exercise(
         Mistake("you sent every gradient to the first (top-left) element of its window; it "
                 "belongs to the position of the window's MAXIMUM (np.argmax + "
                 "np.unravel_index).", _to_first_element),
+        Mistake("where several values tie for the maximum you chose the LAST one; the "
+                "statement (and PyTorch) take the FIRST in row-major order, which is what "
+                "`np.argmax` returns.", _last_tied_maximum),
         Mistake("with ties you gave the full gradient to every maximum; the output came from "
                 "ONE of them, so pick one — the first in row-major order (np.argmax), as "
                 "PyTorch does.", _to_all_maxima),
@@ -272,9 +285,14 @@ def _stack_cases(rng) -> list[Case]:
              Case(((1, 256, 256), strided), label="stride-2 convolutions"),
              Case(((3, 227, 227), [("conv", 96, 11, 4, 0), ("pool", 3, 2)]),
                   label="AlexNet's first layers"),
-             Case(((1, 28, 28), [("conv", 8, 3, 1, 1), ("pool", 2, 2), ("conv", 16, 3, 1, 0)]))]
+             Case(((1, 28, 28), [("conv", 8, 3, 1, 1), ("pool", 2, 2), ("conv", 16, 3, 1, 0)])),
+             Case(((3, 37, 50), [("conv", 8, 3, 2, 1), ("pool", 2, 2), ("conv", 4, 5, 1, 2)]),
+                  label="37×50: height and width differ"),
+             Case(((2, 64, 33), [("conv", 5, 7, 3, 0), ("pool", 3, 2)]),
+                  label="64×33, stride 3")]
     while len(cases) < 8:
-        c, size = int(rng.integers(1, 4)), int(rng.integers(24, 64))
+        c, size, width = (int(rng.integers(1, 4)), int(rng.integers(24, 64)),
+                          int(rng.integers(24, 64)))
         layers = []
         for _ in range(int(rng.integers(2, 5))):
             if rng.random() < 0.6:
@@ -283,10 +301,10 @@ def _stack_cases(rng) -> list[Case]:
             else:
                 layers.append(("pool", 2, 2))
         try:
-            stack_shapes((c, size, size), layers)
+            stack_shapes((c, size, width), layers)
         except ValueError:      # a kernel larger than what is left: draw another stack
             continue
-        cases.append(Case(((c, size, size), layers)))
+        cases.append(Case(((c, size, width), layers)))
     return cases
 
 
@@ -294,9 +312,19 @@ def _size(n, k, s, p):
     return (n + 2 * p - k) // s + 1
 
 
+def _compare_shapes(got, expected) -> str | None:
+    from helpers.exercises.core import _Problem, compare_outputs
+    if isinstance(got, list) and got and all(isinstance(g, (list, tuple)) for g in got) and \
+            not all(isinstance(g, tuple) for g in got):
+        kind = type(next(g for g in got if not isinstance(g, tuple))).__name__
+        return _Problem("type", f"returned a list of {kind}s; the statement asks for a list "
+                        "of (C, H, W) TUPLES (`shapes.append((c, h, w))`)")
+    return compare_outputs(got, expected)
+
+
 STACK_SHAPES = Exercise(
     number="3.3", title="Shapes through a stack of layers", reference=stack_shapes,
-    cases=_stack_cases,
+    cases=_stack_cases, compare=_compare_shapes,
     mistakes=[
         Mistake("a convolution with K filters outputs K channels, whatever C it received: set "
                 "C = K after each conv layer (pooling keeps C).",
@@ -404,6 +432,13 @@ BLUR_DOWNSAMPLE = Exercise(
         Mistake("your border is wrong: pad with one ring of ZEROS (np.pad's default "
                 "mode='constant'), not by mirroring the pixels next to the edge.",
                 lambda x: _blur(x, _BINOMIAL / 16, mode="reflect")[:, :, ::2, ::2]),
+        Mistake("you blurred along the rows only (the kernel [1, 2, 1] / 4 across each row); "
+                "the binomial filter is 2-D, [1, 2, 1] ⊗ [1, 2, 1] / 16: blur down the columns "
+                "too.", lambda x: _blur(x, np.outer([0.0, 1.0, 0.0], [1.0, 2.0, 1.0]) / 4)
+                [:, :, ::2, ::2]),
+        Mistake("your border wraps around (circular padding, np.roll or mode='wrap'): the "
+                "pixels beyond the edge are ZEROS, not the ones from the opposite side.",
+                lambda x: _blur(x, _BINOMIAL / 16, mode="wrap")[:, :, ::2, ::2]),
         Mistake("you used a box blur (all nine weights 1/9); the blur here is the binomial "
                 "[1, 2, 1] ⊗ [1, 2, 1] / 16, which weights the centre most.", _blur_box),
         Mistake("you subsampled first and blurred afterwards: by then the fine detail has "

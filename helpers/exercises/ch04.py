@@ -169,9 +169,24 @@ def _per_channel_score(w):
     return orientation_coherence(w) * (1 - share)
 
 
+def _score_out_of_range(case, got, expected):
+    try:
+        values = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if values.shape == np.shape(expected) and values.size and \
+            (values.min() < -1e-9 or values.max() > 1 + 1e-9):
+        return (f"a score must lie in [0, 1] — κ does, and so does 1 − DC share, because the "
+                f"mean can account for at most all of a filter's energy (n·mean² ≤ Σw²); yours "
+                f"reaches {values.min():.2g} … {values.max():.2g}: is your DC share above 1 "
+                "(n counted twice, or the mean of a part of the filter)?")
+    return None
+
+
 SCORE = Exercise(
     number="4.3", title="An orientation score that sees the mean", reference=mean_aware_score,
     cases=_score_cases, shape_hint="(K,)",
+    diagnose=_score_out_of_range,
     mistakes=[
         Mistake("your score equals the plain coherence. Subtracting the mean first changes no "
                 "gradient, so the coherence cannot see it: multiply by (1 − DC share).",

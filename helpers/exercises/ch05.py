@@ -70,6 +70,14 @@ def _top_down_walked_up(layers):
     return size
 
 
+def _jump_is_stride(layers):
+    size, jump = 1, 1
+    for kernel_size, stride in layers:
+        size += (kernel_size - 1) * jump
+        jump = stride
+    return size
+
+
 def _kernel_not_minus_one(layers):
     size, jump = 1, 1
     for k, s in layers:
@@ -85,6 +93,9 @@ RECEPTIVE_FIELD = Exercise(
         Mistake("you ignored the strides: after a stride-s layer, neighbouring units are s "
                 "times further apart in the input, so keep a jump j (j ← j·s) and grow the "
                 "field by (k − 1)·j.", _strides_ignored),
+        Mistake("you set the jump to the layer's own stride (j ← s); the jump is the spacing "
+                "of the layer's units in INPUT pixels, the product of all strides so far: "
+                "j ← j·s.", _jump_is_stride),
         Mistake("you updated the jump before growing the field. A layer's kernel steps over "
                 "units of the layer BELOW it, so use the old jump: first r ← r + (k − 1)·j, "
                 "then j ← j·s.", _new_jump),

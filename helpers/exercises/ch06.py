@@ -82,6 +82,14 @@ CONV_MACS = Exercise(
         Mistake("the stride is ignored: with stride s only every s-th position is computed, "
                 "H' = (n + 2·padding − k) // s + 1.",
                 lambda c, ko, k, n, stride=1, padding=0: _macs(c, ko, k, n, 1, padding)),
+        Mistake("you counted the bias as a multiply-add (k²·C + 1 per output value); the bias "
+                "is one addition, not a multiplication: ignore it, as the statement says.",
+                lambda c, ko, k, n, stride=1, padding=0: _macs(c, ko, k, n, stride, padding,
+                                                               per_pos=ko * (c * k * k + 1))),
+        Mistake("you counted FLOPs (a multiply and an add, ×2); the statement counts "
+                "multiply-adds, one per weight and output position.",
+                lambda c, ko, k, n, stride=1, padding=0: 2 * conv_macs(c, ko, k, n, stride,
+                                                                       padding)),
         Mistake("you counted one side of the output only; the output is H' × H' positions, so "
                 "multiply by the side twice.",
                 lambda c, ko, k, n, stride=1, padding=0: _macs(c, ko, k, n, stride, padding)
@@ -125,11 +133,16 @@ def _cost_cases(rng) -> list[Case]:
     torch.manual_seed(int(rng.integers(2**31)))
     strided = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(),
                             nn.Conv2d(8, 4, 5, bias=False), nn.Flatten(), nn.Linear(4 * 4 * 4, 6))
+    grouped = nn.Sequential(nn.Conv2d(4, 8, 3, groups=2), nn.ReLU(),
+                            nn.Conv2d(8, 12, (3, 2), padding=1, groups=4), nn.ReLU(),
+                            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(12, 5))
     return [Case((lenet5(), (1, 32, 32)), label="LeNet-5"),
             Case((lenet5(input_size=28), (1, 28, 28)), label="LeNet-5, 28x28 digits"),
             Case((small_vgg(channels=(8, 16), hidden=32), (1, 28, 28)), label="small VGG"),
             Case((small_cnn(), (1, 28, 28)), label="small CNN with global pooling"),
-            Case((strided, (3, 15, 15)), label="stride 2, padding 1, a conv without bias")]
+            Case((strided, (3, 15, 15)), label="stride 2, padding 1, a conv without bias"),
+            Case((grouped, (4, 12, 10)), label="grouped convolutions, as in AlexNet's two "
+                 "towers; 12×10 input")]
 
 
 def _costs_with(model, input_size, *, params=None, macs=None, keep=(nn.Conv2d, nn.Linear)):
@@ -177,6 +190,12 @@ def _conv_macs_are_params(model, input_size):
     return _costs_with(model, input_size, macs=macs)
 
 
+def _groups_ignored(model, input_size):
+    def macs(m, inp, out, ref):
+        return ref if isinstance(m, nn.Linear) else ref * m.groups
+    return _costs_with(model, input_size, macs=macs)
+
+
 def _conv_without_in_channels(model, input_size):
     def macs(m, inp, out, ref):
         return ref if isinstance(m, nn.Linear) else ref // m.weight.shape[1]
@@ -201,7 +220,12 @@ LAYER_COSTS = Exercise(
                 "multiply-adds per output value.", _conv_without_in_channels),
         Mistake("the linear layers are missing: record every `nn.Conv2d` AND every `nn.Linear`.",
                 lambda model, input_size: _costs_with(model, input_size, keep=nn.Conv2d)),
+        Mistake("you ignored `groups`: in a grouped convolution each filter reads only "
+                "C_in / groups channels (`module.weight.shape[1]`), so it costs C_in·k²/groups "
+                "multiply-adds per output value (AlexNet's towers: 724 M, not 1,135 M).",
+                _groups_ignored),
     ],
+    side_effects=("hooks",),
 )
 check_layer_costs = checker(LAYER_COSTS, "check_layer_costs")
 
@@ -288,6 +312,7 @@ DROPOUT = Exercise(
         Mistake("with p = 1 every unit is dropped and 0 / 0 gives NaN: handle p = 1 (return "
                 "zeros) before dividing.", _nan_at_one),
     ],
+    side_effects=("rng",),
 )
 check_dropout = checker(DROPOUT, "check_dropout")
 

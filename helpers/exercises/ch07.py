@@ -189,6 +189,10 @@ class _Variant(nn.Module):
         out = self.bn2(self.conv2(torch.relu(out) if self.inner_relu else out))
         if self.relu == "before":
             return torch.relu(out) + self.shortcut(x)
+        if self.relu == "both":
+            return torch.relu(torch.relu(out) + self.shortcut(x))
+        if self.relu == "overwritten":          # x = ...; shortcut(x) of the overwritten x
+            return torch.relu(out + self.shortcut(out))
         out = out + self.shortcut(x)
         return torch.relu(out) if self.relu == "after" else out
 
@@ -219,6 +223,14 @@ RESIDUAL_BLOCK = Exercise(
                 "applies one ReLU to the sum, relu(F(x) + shortcut(x)) — a ReLU on F alone "
                 "makes every update to the identity path non-negative.",
                 lambda i, o, s=1: _Variant(i, o, s, relu="before")),
+        Mistake("you applied a ReLU to F(x) before the addition AND to the sum; the block "
+                "has ONE ReLU after the addition, relu(F(x) + shortcut(x)), so negative values "
+                "of F can cancel the identity path.",
+                lambda i, o, s=1: _Variant(i, o, s, relu="both")),
+        Mistake("your shortcut reads the overwritten `x`: after `x = self.bn2(self.conv2(...))` "
+                "the input is gone. Keep the input in its own name (`out = ...`, or "
+                "`identity = x` first) and add shortcut(identity).",
+                lambda i, o, s=1: _Variant(i, o, s, relu="overwritten")),
         Mistake("the final ReLU is missing: this block (the chapter's, He et al. 2016) returns "
                 "relu(F(x) + shortcut(x)), not the bare sum (that is the pre-activation "
                 "block's output).", lambda i, o, s=1: _Variant(i, o, s, relu="none")),
@@ -280,16 +292,16 @@ def _bn_cases(rng) -> list[Case]:
 
 def _bn_variant(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5, *,
                 biased_running=False, batch_in_eval=False, swapped=False, per_sample=False,
-                unbiased_norm=False, eps_outside=False):
+                unbiased_norm=False, eps_outside=False, dims_=None, update_in_eval=False):
     """Wrong batch norms as learners write them (for the Mistakes)."""
     use_batch = training or batch_in_eval
     if use_batch:
-        dims = (2, 3) if per_sample else (0, 2, 3)
+        dims = (2, 3) if per_sample else (dims_ or (0, 2, 3))
         mean = x.mean(dim=dims, keepdim=True)
         var = x.var(dim=dims, keepdim=True, unbiased=unbiased_norm)
     else:
         mean, var = running_mean[None, :, None, None], running_var[None, :, None, None]
-    if training:
+    if training or update_in_eval:
         bm, bv = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=not biased_running)
         keep = momentum if swapped else 1 - momentum
         new_mean = keep * running_mean + (1 - keep) * bm
@@ -323,6 +335,18 @@ BATCH_NORM = Exercise(
                 "running_var.", lambda *a, **k: _bn_variant(*a, **k, unbiased_norm=True)),
         Mistake("eps goes inside the square root: (x - mean) / sqrt(var + eps).",
                 lambda *a, **k: _bn_variant(*a, **k, eps_outside=True)),
+        Mistake("your statistics are taken over the batch axis N only (dim=0); batch norm "
+                "takes one mean and variance per CHANNEL, over N, H and W: dims (0, 2, 3).",
+                lambda *a, **k: _bn_variant(*a, **k, dims_=(0,))),
+        Mistake("your statistics are taken over C, H and W (one per image: that is layer "
+                "norm); batch norm takes one per CHANNEL, over N, H and W: dims (0, 2, 3).",
+                lambda *a, **k: _bn_variant(*a, **k, dims_=(1, 2, 3))),
+        Mistake("your statistics are taken over N and H but not W; batch norm averages each "
+                "channel over N, H AND W: dims (0, 2, 3).",
+                lambda *a, **k: _bn_variant(*a, **k, dims_=(0, 2))),
+        Mistake("you updated the running statistics in evaluation mode; in evaluation "
+                "(`training` false) they must come back unchanged.",
+                lambda *a, **k: _bn_variant(*a, **k, update_in_eval=True)),
     ],
 )
 check_batch_norm = checker(BATCH_NORM, "check_batch_norm")

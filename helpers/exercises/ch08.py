@@ -25,7 +25,8 @@ import torch
 from helpers.attention import scaled_dot_product_attention
 from helpers.exercises.core import Case, Exercise, Mistake, checker
 
-__all__ = ["check_attention", "check_patchify", "check_separable_params"]
+__all__ = ["check_attention", "check_multi_head_attention", "check_patchify",
+           "check_separable_params"]
 
 
 # --------------------------------------------------------------------------- 8.1 patchify
@@ -61,6 +62,11 @@ def _patchify_unfold_overlapping(images, patch_size):
 
 def _patchify_features_first(images, patch_size):
     return patchify(images, patch_size).transpose(1, 2)
+
+
+def _patchify_class_token(images, patch_size):
+    tokens = patchify(images, patch_size)
+    return torch.cat([tokens.new_zeros(tokens.shape[0], 1, tokens.shape[2]), tokens], dim=1)
 
 
 def _patchify_cases(rng) -> list[Case]:
@@ -100,6 +106,9 @@ PATCHIFY = Exercise(
         Mistake("your output is (N, C·p·p, T), the layout F.unfold gives; the tokens must come "
                 "first: transpose the last two axes to get (N, T, C·p·p).",
                 _patchify_features_first),
+        Mistake("you prepended a token (a class token?) to the patches: patchify returns the "
+                "T = (H/p)(W/p) patch tokens only; the model adds its class token later, after "
+                "the linear embedding.", _patchify_class_token),
         Mistake("your patches overlap: F.unfold(x, p) slides the window by one pixel. Patches "
                 "side by side need the stride too: F.unfold(x, p, stride=p).",
                 _patchify_unfold_overlapping),
@@ -163,9 +172,26 @@ def _attention_diagnose(case, got, expected):
     return None
 
 
+def _attention_error(case, exc) -> str | None:
+    text = str(exc)
+    if any(m in text for m in ("cannot be multiplied", "must match the size", "batch1 must be",
+                               "Dimension out of range",
+                               "batch2 must be", "Expected size for first two dimensions",
+                               "size of tensor a")):
+        q, k = case.args[:2]
+        return (f"q {tuple(q.shape)} @ kᵀ needs kᵀ of shape (..., d, Tk) = "
+                f"{(*k.shape[:-2], k.shape[-1], k.shape[-2])}: use `k.transpose(-2, -1)`. "
+                "`k.T` reverses ALL axes (batch and heads too), `transpose(1, 2)` swaps the "
+                "wrong pair when there are heads, and `bmm` takes 3-D tensors only.")
+    return None
+
+
 ATTENTION = Exercise(
     number="8.2", title="Scaled dot-product attention", reference=attention,
     cases=_attention_cases, shape_hint="(..., Tq, dv)", diagnose=_attention_diagnose,
+    forbidden=("scaled_dot_product_attention", "multi_head_attention_forward"),
+    forbidden_reason="the statement asks you to write softmax(q kᵀ / √d) v yourself",
+    explain_error=_attention_error,
     mistakes=[
         Mistake("the scores are not scaled: divide q kᵀ by √d (d = q.shape[-1]) before the "
                 "softmax, or large dot products saturate it.",
@@ -178,6 +204,10 @@ ATTENTION = Exercise(
                 _attention_scaled_by(lambda q, v: 1.0 / math.sqrt(v.shape[-1]))),
         Mistake("you multiplied the scores by √d; divide them by √d: q kᵀ / math.sqrt(d).",
                 _attention_scaled_by(lambda q, v: math.sqrt(q.shape[-1]))),
+        Mistake("you scaled by √(number of queries), √Tq; the scale is √d, the size of each "
+                "query and key: d = q.shape[-1], not q.shape[-2].",
+                lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2]),
+                                              dim=-1) @ v),
         Mistake("you scaled by √(number of keys), √Tk; the scale is √d, the size of each query "
                 "and key: d = q.shape[-1], not k.shape[-2].",
                 _attention_scaled_by(lambda q, v: 1.0 / math.sqrt(v.shape[-2]))),
@@ -250,4 +280,88 @@ SEPARABLE_PARAMS = Exercise(
 )
 check_separable_params = checker(SEPARABLE_PARAMS, "check_separable_params")
 
-EXERCISES = [PATCHIFY, ATTENTION, SEPARABLE_PARAMS]
+# --------------------------------------------------------------------------- 8.4 multi-head
+
+def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads):
+    """Multi-head self-attention without biases: x (N, T, D), weights (D, D) used as ``x @ w``.
+
+    Each head h gets the columns h·dh … (h+1)·dh − 1 of x @ w_q (dh = D / num_heads); split
+    (N, T, D) -> (N, heads, T, dh), attend per head with scale √dh, merge back
+    (N, heads, T, dh) -> (N, T, D) (heads side by side) and project with w_o: -> (N, T, D)."""
+    n, t, d = x.shape
+    dh = d // num_heads
+
+    def split(y):
+        return y.reshape(n, t, num_heads, dh).transpose(1, 2)
+
+    q, k, v = split(x @ w_q), split(x @ w_k), split(x @ w_v)
+    weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(dh), dim=-1)
+    return (weights @ v).transpose(1, 2).reshape(n, t, d) @ w_o
+
+
+def _mha_variant(x, w_q, w_k, w_v, w_o, num_heads, *, split="right", merge="right",
+                 scale="head", project=True):
+    n, t, d = x.shape
+    dh = d // num_heads
+
+    def cut(y):
+        if split == "no_transpose":
+            return y.reshape(n, num_heads, t, dh)
+        if split == "interleaved":
+            return y.reshape(n, t, dh, num_heads).permute(0, 3, 1, 2)
+        return y.reshape(n, t, num_heads, dh).transpose(1, 2)
+
+    q, k, v = cut(x @ w_q), cut(x @ w_k), cut(x @ w_v)
+    root = {"head": math.sqrt(dh), "model": math.sqrt(d), "none": 1.0}[scale]
+    out = torch.softmax(q @ k.transpose(-2, -1) / root, dim=-1) @ v      # (N, h, T, dh)
+    out = out.reshape(n, t, d) if merge == "no_transpose" else out.transpose(1, 2).reshape(n, t, d)
+    return out @ w_o if project else out
+
+
+def _mha_cases(rng) -> list[Case]:
+    def t(*shape, scale=1.0):
+        return torch.from_numpy(scale * rng.standard_normal(shape))
+
+    cases = []
+    for n, tokens, d, heads, label in ((2, 5, 8, 2, "2 heads of 4"),
+                                       (1, 7, 12, 3, "3 heads of 4, 7 tokens"),
+                                       (3, 4, 12, 4, "4 heads of 3"),
+                                       (2, 6, 6, 1, "one head"),
+                                       (1, 3, 16, 4, "3 tokens, 4 heads of 4"),
+                                       (2, 9, 10, 5, "5 heads of 2, 9 tokens")):
+        ws = [t(d, d, scale=1 / math.sqrt(d)) for _ in range(4)]
+        cases.append(Case((t(n, tokens, d), *ws, heads), label=label))
+    return cases
+
+
+MULTI_HEAD = Exercise(
+    number="8.4", title="Multi-head attention: split, attend, merge",
+    reference=multi_head_attention, cases=_mha_cases, shape_hint="(N, T, D)",
+    forbidden=("scaled_dot_product_attention", "multi_head_attention_forward"),
+    forbidden_reason="the statement asks you to split, attend and merge the heads yourself",
+    explain_error=_attention_error,
+    mistakes=[
+        Mistake("you reshaped (N, T, D) straight to (N, heads, T, dh): that cuts the sequence "
+                "of all tokens' features into blocks, mixing tokens into heads. Reshape to "
+                "(N, T, heads, dh) first, then `.transpose(1, 2)`.",
+                lambda *a: _mha_variant(*a, split="no_transpose")),
+        Mistake("you merged the heads with a plain reshape of (N, heads, T, dh) to (N, T, D); "
+                "bring T next to N first (`.transpose(1, 2)`), then reshape, so that each "
+                "token's row holds its heads side by side.",
+                lambda *a: _mha_variant(*a, merge="no_transpose")),
+        Mistake("your heads take every num_heads-th feature (reshape to (N, T, dh, heads)); "
+                "head h owns the CONSECUTIVE columns h·dh … (h+1)·dh − 1: reshape to "
+                "(N, T, heads, dh).", lambda *a: _mha_variant(*a, split="interleaved")),
+        Mistake("you scaled by √D, the model width; each head attends in dh = D / heads "
+                "dimensions, so its scores are divided by √dh.",
+                lambda *a: _mha_variant(*a, scale="model")),
+        Mistake("the scores are not scaled: divide each head's q kᵀ by √dh.",
+                lambda *a: _mha_variant(*a, scale="none")),
+        Mistake("the output projection is missing: after merging the heads multiply by w_o.",
+                lambda *a: _mha_variant(*a, project=False)),
+    ],
+)
+check_multi_head_attention = checker(MULTI_HEAD, "check_multi_head_attention")
+
+
+EXERCISES = [PATCHIFY, ATTENTION, SEPARABLE_PARAMS, MULTI_HEAD]

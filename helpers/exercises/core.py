@@ -153,6 +153,16 @@ class Exercise:
     ``time_limit``: seconds for all cases together. ``shape_hint``: the output shape formula,
     e.g. ``"(N, K, H', W')"``. ``check_dtype``: require the reference's dtype exactly.
     ``allow_inplace``: the function is meant to modify its arguments.
+    ``forbidden``: names of torch functions the statement rules out (``"conv2d"``, ``"unfold"``,
+    ``"scaled_dot_product_attention"``; ``"Tensor.unfold"`` for a tensor method; or a Python
+    function, such as the helpers' ``im2col``, detected with ``sys.setprofile``): the learner's
+    function runs under a :class:`CallRecorder` and a call to one of them fails the check with
+    ``forbidden_reason`` ("the statement asks for one matrix multiply without ...").
+    ``side_effects``: what the learner's function must leave as it was, besides its arguments'
+    values: ``"hooks"`` (no forward/backward hooks left registered on a module argument, nor
+    global module hooks), ``"rng"`` (the global random states of torch, NumPy and Python).
+    ``explain_error(case, exc) -> str | None``: a hint for an exception raised by the learner's
+    code (e.g. which matrix product has mismatched shapes, and the shapes expected).
     """
 
     number: str
@@ -169,6 +179,10 @@ class Exercise:
     check_dtype: bool = True
     allow_inplace: bool = False
     seed: int = 0
+    forbidden: tuple[str, ...] = ()
+    forbidden_reason: str = ""
+    side_effects: tuple[str, ...] = ()
+    explain_error: Callable[[Case, BaseException], str | None] | None = None
 
     def __post_init__(self):
         if not re.fullmatch(r"\d+\.\d+", str(self.number)):
@@ -178,6 +192,10 @@ class Exercise:
         if not (isinstance(self.time_limit, (int, float)) and self.time_limit > 0):
             raise ValueError(f"Exercise {self.number}: time_limit must be > 0 seconds, "
                              f"got {self.time_limit!r}")
+        unknown = set(self.side_effects) - {"hooks", "rng"}
+        if unknown:
+            raise ValueError(f"Exercise {self.number}: unknown side_effects {sorted(unknown)}; "
+                             "known: 'hooks', 'rng'")
         for m in self.mistakes:
             if not isinstance(m, Mistake):
                 raise ValueError(f"Exercise {self.number}: mistakes must be Mistake objects, "
@@ -297,6 +315,9 @@ class _Run:
     index: int = 0
     error: BaseException | None = None
     timed_out: bool = False
+    used: dict = field(default_factory=dict)       # forbidden name -> first case index
+    hooks_left: str | None = None                  # name of a module left with hooks
+    rng_changed: str | None = None                 # which global generator changed
 
 
 class _StopLearner(BaseException):
@@ -316,7 +337,8 @@ def _run_check(ex: Exercise, fn) -> Verdict:
                        "above first (the one that defines your function), then this check.")
     cases = ex.make_cases()
     expected = [_call(ex.reference, c) for c in cases]
-    run = _run_learner(fn, cases, ex.time_limit)
+    run = _run_learner(fn, cases, ex.time_limit, forbidden=tuple(ex.forbidden),
+                       side_effects=tuple(ex.side_effects))
     if run.error is not None and isinstance(run.error, NotImplementedError):
         return Verdict(number, "not_implemented",
                        f"⏳ Exercise {number} is not implemented yet — using the reference "
@@ -334,6 +356,11 @@ def _run_check(ex: Exercise, fn) -> Verdict:
     problems = {i: p for i, (got, exp) in enumerate(zip(run.outputs, expected))
                 if (p := _compare(ex, got, exp)) is not None}
     modified = None if ex.allow_inplace else _first_modified(ex, cases, run.calls)
+    extra = _side_effect_lines(ex, run)
+    if extra and not problems:
+        head, diagnosis = extra
+        return _verdict(number, "wrong", [f"❌ Exercise {number}: {head}"] + diagnosis[1:],
+                        len(cases), diagnosis=diagnosis[0])
     if not problems:
         if modified is None:
             return Verdict(number, "passed", f"✅ Exercise {number} passed ({_cases(len(cases))})",
@@ -361,6 +388,8 @@ def _run_check(ex: Exercise, fn) -> Verdict:
     lines += _case_lines(ex, cases[first], first, expected[first], run.outputs[first], detail)
     if modified is not None:
         lines.append(f"   Also: your function changed its input `{modified}` in place.")
+    if extra:
+        lines.append(f"   Also: {extra[0]}")
     return _verdict(number, status, lines, len(cases), diagnosis=diagnosis.text,
                     mistake=diagnosis.mistake)
 
@@ -392,7 +421,8 @@ def _call(fn, case: Case):
         return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
 
 
-def _run_learner(fn, cases: list[Case], time_limit: float) -> _Run:
+def _run_learner(fn, cases: list[Case], time_limit: float, forbidden: tuple = (),
+                 side_effects: tuple = ()) -> _Run:
     run = _Run()
 
     def work():
@@ -401,7 +431,39 @@ def _run_learner(fn, cases: list[Case], time_limit: float) -> _Run:
                 for i, case in enumerate(cases):
                     run.index = i
                     args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-                    out = fn(*args, **kwargs)
+                    before = None
+                    if "rng" in side_effects:     # an unusual state: re-seeding changes it
+                        random.seed(2_147_483_629 - i)
+                        np.random.seed(2_147_483_629 - i)
+                        torch.default_generator.manual_seed(2_147_483_629 - i)
+                        before = _rng_states()
+                    if forbidden:
+                        names = [f for f in forbidden if isinstance(f, str)]
+                        codes = {getattr(f, "__code__", None): f"{f.__module__}.{f.__name__}"
+                                 for f in forbidden if callable(f)}
+                        seen: set[str] = set()
+
+                        def profile(frame, event, arg, codes=codes, seen=seen):
+                            if event == "call" and frame.f_code in codes:
+                                seen.add(codes[frame.f_code])
+
+                        if codes:
+                            sys.setprofile(profile)
+                        try:
+                            with CallRecorder() as recorder:
+                                out = fn(*args, **kwargs)
+                        finally:
+                            if codes:
+                                sys.setprofile(None)
+                        for name in [*names, *sorted(seen)]:
+                            if name in seen or recorder.called(name):
+                                run.used.setdefault(name, i)
+                    else:
+                        out = fn(*args, **kwargs)
+                    if before is not None and run.rng_changed is None:
+                        run.rng_changed = _rng_changed(before, _rng_states())
+                    if "hooks" in side_effects and run.hooks_left is None:
+                        run.hooks_left = _hooks_left([*args, *kwargs.values(), out])
                     run.outputs.append(out)
                     run.calls.append((args, kwargs))
         except _StopLearner:
@@ -433,6 +495,104 @@ def _stop(thread: threading.Thread) -> None:
         pass
 
 
+class CallRecorder(torch.overrides.TorchFunctionMode):
+    """Records the torch functions and tensor methods called while it is active (in this
+    thread): ``with CallRecorder() as r: fn(x)``, then ``r.called("conv2d")``.
+
+    A call is recorded under its function name (``"conv2d"`` for ``F.conv2d``/``torch.conv2d``
+    and for an ``nn.Conv2d`` forward, ``"unfold"`` for ``F.unfold``,
+    ``"multi_head_attention_forward"`` for ``nn.MultiheadAttention``) or, for a tensor method,
+    as ``"Tensor.<name>"`` (``"Tensor.unfold"``). Only the calls the learner's code makes (and
+    those of the modules it calls) are seen, not the ones inside a recorded function.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.names: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.names.append(_function_name(func))
+        return func(*args, **(kwargs or {}))
+
+    def called(self, name: str) -> bool:
+        return name in self.names
+
+
+def _function_name(func) -> str:
+    qual = getattr(func, "__qualname__", None) or getattr(func, "__name__", "") or ""
+    name = getattr(func, "__name__", "") or qual.rsplit(".", 1)[-1]
+    if qual.startswith(("TensorBase.", "Tensor.")) or \
+            getattr(torch.Tensor, name, None) is func:
+        return f"Tensor.{name.strip('_') if name in ('__matmul__', '__rmatmul__') else name}"
+    return name
+
+
+def calls_made(fn, *args, **kwargs) -> tuple[Any, list[str]]:
+    """``(fn(*args, **kwargs), names of the torch functions it called)`` (see
+    :class:`CallRecorder`)."""
+    with CallRecorder() as recorder:
+        out = fn(*args, **kwargs)
+    return out, recorder.names
+
+
+def _rng_states():
+    return (random.getstate(), np.random.get_state(), torch.get_rng_state())
+
+
+def _rng_changed(before, after) -> str | None:
+    if before[2].shape != after[2].shape or not torch.equal(before[2], after[2]):
+        return "torch"
+    b, a = before[1], after[1]
+    if not (np.array_equal(b[1], a[1]) and b[2:] == a[2:]):
+        return "NumPy"
+    if before[0] != after[0]:
+        return "Python's random"
+    return None
+
+
+def _hooks_left(values) -> str | None:
+    """The name of the first module (in ``values``, or its submodules) that has forward or
+    backward hooks registered, or ``"global"``; None when there are none."""
+    from torch.nn.modules import module as _module
+    for attr in ("_global_forward_hooks", "_global_forward_pre_hooks",
+                 "_global_backward_hooks"):
+        if getattr(_module, attr, None):
+            return "global"
+    for value in values:
+        if not isinstance(value, torch.nn.Module):
+            continue
+        for name, sub in value.named_modules():
+            if sub._forward_hooks or sub._forward_pre_hooks or sub._backward_hooks or \
+                    getattr(sub, "_backward_pre_hooks", None):
+                return name or "the model itself"
+    return None
+
+
+def _side_effect_lines(ex: Exercise, run: _Run):
+    """``(first line, [diagnosis, detail lines])`` for a forbidden call or a side effect left
+    behind, or None."""
+    if run.used:
+        name, i = min(run.used.items(), key=lambda kv: kv[1])
+        shown = name if name.startswith("Tensor.") or "." in name else f"F.{name}"
+        reason = ex.forbidden_reason or "the statement asks you to compute it yourself"
+        text = f"{reason}, without {shown}; your code calls it"
+        return text + ".", [text, f"   (seen on case #{i + 1}; write that step yourself.)"]
+    if run.hooks_left is not None:
+        where = "as global module hooks" if run.hooks_left == "global" else \
+            f"on `{run.hooks_left}` of the model"
+        text = (f"your function left hooks registered {where}; keep the handles that "
+                "`register_forward_hook` returns and call `handle.remove()` on each (in a "
+                "`finally:`), so the caller's model is as it was")
+        return text + ".", [text]
+    if run.rng_changed is not None:
+        text = (f"your function changed the global {run.rng_changed} random state (a "
+                "`torch.manual_seed` / `np.random.seed` call, or a draw from the global "
+                "generator); draw from your own `torch.Generator().manual_seed(seed)` so the "
+                "caller's random numbers are untouched")
+        return text + ".", [text]
+    return None
+
+
 @dataclass
 class Diagnosis:
     """The likely cause of a failure: ``text`` (None when nothing fits), the :class:`Mistake`
@@ -445,14 +605,18 @@ class Diagnosis:
 
 
 def diagnose(ex: Exercise, cases, outputs, expected, failing: list[int]) -> Diagnosis:
-    """Name the likely cause, from the most specific hint to the most generic; first match wins.
+    """Name the likely cause only when it explains the failure; first match wins.
 
     1. the first :class:`Mistake` that reproduces the learner's output on every case;
     2. else the first that reproduces it on every FAILING case (it may agree with the reference
        on the others: scaling by √Tk instead of √d is right wherever Tk = d);
-    3. else the one that reproduces the most failing cases (its message says how many);
-    4. else the exercise's ``diagnose`` hook, then :func:`generic_hint`, on the first failing
-       case.
+    3. else the one that reproduces the most failing cases, if that is a majority of them: its
+       message then says "this partly explains k of the n failing cases";
+    4. else the exercise's ``diagnose`` hook on the first failing case (a fact about that
+       output, e.g. "a correlation lies between −1 and 1"); else :func:`generic_hint`, if it
+       gives the same hint on every failing case;
+    5. else no cause: the verdict shows the failing case only (a cause that fits some cases
+       and not others misleads more than it helps).
     """
     n = len(failing)
     passing = [i for i in range(len(cases)) if i not in set(failing)]
@@ -465,12 +629,20 @@ def diagnose(ex: Exercise, cases, outputs, expected, failing: list[int]) -> Diag
         return Diagnosis(complete[0].message, complete[0], n, n)
     if any(counts):
         best = max(range(len(counts)), key=lambda j: (counts[j], -j))
-        mistake = ex.mistakes[best]
-        return Diagnosis(f"{mistake.message} (This explains {counts[best]} of the {n} failing "
-                         "cases.)", mistake, counts[best], n)
+        if 2 * counts[best] > n:
+            mistake = ex.mistakes[best]
+            return Diagnosis(f"{mistake.message} (This partly explains {counts[best]} of the "
+                             f"{n} failing cases.)", mistake, counts[best], n)
     i = failing[0]
-    return Diagnosis(_hint(ex, cases[i], outputs[i], expected[i],
-                           _compare(ex, outputs[i], expected[i])), failing=n)
+    hint = _hint(ex, cases[i], outputs[i], expected[i], _compare(ex, outputs[i], expected[i]),
+                 hook_only=True)
+    if hint:                # the exercise's own hook states a fact about this case's output
+        return Diagnosis(hint, failing=n)
+    hints = [_hint(ex, cases[i], outputs[i], expected[i], _compare(ex, outputs[i], expected[i]),
+                   generic_only=True) for i in failing]
+    if hints[0] and all(h == hints[0] for h in hints):
+        return Diagnosis(hints[0], failing=n)
+    return Diagnosis(None, failing=n)
 
 
 def _reproduces(ex: Exercise, mistake: Mistake, case: Case, got) -> bool:
@@ -489,8 +661,57 @@ def _error_lines(ex: Exercise, fn, run: _Run, cases) -> list[str]:
     if where is not None:
         line = f": {where.line.strip()}" if where.line else ""
         lines.append(f"   in `{where.name}`, line {where.lineno}{line}")
+    hint = None
+    if ex.explain_error is not None:
+        try:
+            hint = ex.explain_error(cases[run.index], exc)
+        except Exception:
+            hint = None
+    hint = hint or _error_hint(exc)
+    if hint:
+        lines.append(f"   Hint: {hint}")
     lines.append(f"   First failing case {_describe_case(ex, cases[run.index], run.index)}.")
+    try:
+        expected = _call(ex.reference, cases[run.index])
+        if isinstance(expected, (np.ndarray, torch.Tensor)):
+            shapes = _input_shapes(ex, cases[run.index])
+            lines.append(f"   Shapes: {shapes + '; ' if shapes else ''}the result should have "
+                         f"shape {tuple(expected.shape)}"
+                         f"{' = ' + ex.shape_hint if ex.shape_hint else ''}.")
+    except Exception:
+        pass
     return lines
+
+
+def _input_shapes(ex: Exercise, case: Case) -> str:
+    names = _arg_names(ex.reference, len(case.args))
+    pairs = [*zip(names, case.args), *case.kwargs.items()]
+    return ", ".join(f"{name} {tuple(v.shape)}" for name, v in pairs
+                     if isinstance(v, (np.ndarray, torch.Tensor)))
+
+
+_MATMUL_ERRORS = ("cannot be multiplied", "Expected size for first two dimensions of batch2",
+                  "batch1 must be a 3D tensor", "batch2 must be a 3D tensor",
+                  "matmul: Input operand", "shapes not aligned")
+_BROADCAST_ERRORS = ("could not be broadcast", "could not broadcast", "size of tensor a",
+                     "must match the size")
+
+
+def _error_hint(exc: BaseException) -> str | None:
+    """A generic hint for the shape errors torch and NumPy raise in products and sums."""
+    text = str(exc)
+    if any(m in text for m in _MATMUL_ERRORS):
+        return ("in `a @ b` the LAST axis of a must equal the SECOND-TO-LAST of b; transpose "
+                "with `.transpose(-2, -1)` (`.T` reverses ALL axes; `bmm` wants exactly 3-D "
+                "inputs). Print both shapes on the line above.")
+    if any(m in text for m in _BROADCAST_ERRORS):
+        return ("two arrays whose shapes do not fit in an elementwise operation or an "
+                "assignment (each axis must be equal, or 1); print both shapes on the line "
+                "above.")
+    if "shape" in text and ("invalid for input of size" in text or "cannot reshape" in text):
+        return ("a reshape to a size that does not hold the same number of values; print "
+                "the shape before the reshape and count.")
+    return None
 
 
 def _learner_frame(fn, exc: BaseException):
@@ -562,7 +783,9 @@ def _compare(ex: Exercise, got, expected) -> _Problem | None:
         return _Problem("type", "returned None — did you forget `return`?")
     if ex.compare is not None:
         text = ex.compare(got, expected)
-        return None if text is None else _Problem("value", str(text))
+        if text is None or isinstance(text, _Problem):
+            return text
+        return _Problem("value", str(text))
     return compare_outputs(got, expected, rtol=ex.rtol, atol=ex.atol, check_dtype=ex.check_dtype,
                            shape_hint=ex.shape_hint)
 
@@ -588,7 +811,8 @@ def compare_outputs(got, expected, *, rtol=1e-5, atol=1e-6, check_dtype=True, sh
     if isinstance(expected, numbers.Number):
         return _compare_number(got, expected, rtol, atol, pre)
     if isinstance(expected, (tuple, list)):
-        if not isinstance(got, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or \
+                (isinstance(expected, tuple) and not isinstance(got, tuple)):
             return _Problem("type", f"{pre}returned {_type_name(got)}; expected a "
                                     f"{type(expected).__name__} of {len(expected)}")
         if len(got) != len(expected):
@@ -706,14 +930,19 @@ def _compare_values(got: np.ndarray, expected: np.ndarray, rtol, atol, pre):
 
 # --------------------------------------------------------------------------- diagnosis
 
-def _hint(ex: Exercise, case: Case, got, expected, problem: _Problem) -> str | None:
-    if ex.diagnose is not None:
+def _hint(ex: Exercise, case: Case, got, expected, problem: _Problem | None,
+          hook_only: bool = False, generic_only: bool = False) -> str | None:
+    if problem is None:
+        return None
+    if ex.diagnose is not None and not generic_only:
         try:
             text = ex.diagnose(case, got, expected)
         except Exception:
             text = None
         if text:
             return text
+    if hook_only:
+        return None
     try:
         return generic_hint(got, expected, problem.kind)
     except Exception:
@@ -776,8 +1005,9 @@ def _shape_hint(g: np.ndarray, e: np.ndarray) -> str | None:
         diff = [i for i, (a, b) in enumerate(zip(got, expected)) if a != b]
         if len(diff) == 1 and abs(got[diff[0]] - expected[diff[0]]) == 1:
             i = diff[0]
-            return f"off by one in dimension {i} ({got[i]} instead of {expected[i]}) — check " \
-                   "the +1 / −1 in your size formula."
+            return f"one too {'many' if got[i] > expected[i] else 'few'} along axis {i} " \
+                   f"({got[i]} instead of {expected[i]}) — an extra or a missing row there " \
+                   "(a +1 / −1 in a size or a range)?"
         if len(got) >= 2 and got == np.swapaxes(e, -1, -2).shape:
             if np.array_equal(g, np.swapaxes(e, -1, -2)):
                 return "your output is transposed: its last two axes are swapped."

@@ -13,8 +13,9 @@ import pytest
 import helpers.exercises
 from helpers.exercises import is_reference, run_check
 
-MIN_MUTANTS = 5      # wrong solutions per exercise, each rejected with its named cause
-MAX_TEXT_LINES = 5   # verdict lines, not counting the failing case shown in full
+MIN_MUTANTS = 8      # wrong solutions per exercise, each rejected
+MIN_DIAGNOSED = 5    # of which at least this many with a named cause (or a type/error verdict)
+MAX_TEXT_LINES = 7   # verdict lines, not counting the failing case shown in full
 
 
 def checkers_of(chapter: int | None = None) -> dict:
@@ -37,6 +38,31 @@ def assert_mutant_diagnosed(checker, number: str, mutant, status: str, text: str
     assert text in verdict.message, verdict.message
     assert verdict.message.startswith(f"❌ Exercise {number}: ")
     assert len(text_lines(verdict.message)) <= MAX_TEXT_LINES
+    assert_named_cause_reproduces(checker.exercise, mutant, verdict)
+
+
+def assert_named_cause_reproduces(exercise, mutant, verdict) -> None:
+    """A cause named from a Mistake reproduces every failing case, or the message says that it
+    only partly explains them (and then it reproduces a majority)."""
+    from helpers.exercises.core import _call, _compare, _reproduces, _seeded
+    if verdict.mistake is None:
+        return
+    with _seeded(exercise.seed):
+        cases = exercise.make_cases()
+        failing, explained = 0, 0
+        for case in cases:
+            try:
+                got = _call(mutant, case)
+            except Exception:
+                continue
+            if _compare(exercise, got, _call(exercise.reference, case)) is None:
+                continue
+            failing += 1
+            explained += _reproduces(exercise, verdict.mistake, case, got)
+    if "partly explains" in (verdict.diagnosis or ""):
+        assert 2 * explained > failing, (explained, failing)
+    else:
+        assert explained == failing, (explained, failing, verdict.diagnosis)
 
 
 def text_lines(message: str) -> list[str]:
@@ -60,10 +86,13 @@ def mutant_tests(checkers: dict, mutants: list):
 
     def test_each_exercise_has_at_least_five_diagnosed_mutants():
         counts = dict.fromkeys(checkers, 0)
+        diagnosed = dict.fromkeys(checkers, 0)
         for number, mutant, _, _ in mutants:
             verdict = run_check(checkers[number].exercise, mutant)
-            counts[number] += bool(verdict.diagnosis) or verdict.status in ("bad_type", "error")
+            counts[number] += not verdict.passed
+            diagnosed[number] += bool(verdict.diagnosis) or verdict.status in ("bad_type", "error")
         assert all(n >= MIN_MUTANTS for n in counts.values()), counts
+        assert all(n >= MIN_DIAGNOSED for n in diagnosed.values()), diagnosed
 
     return (test_mutant_is_rejected_with_the_right_diagnosis,
             test_each_exercise_has_at_least_five_diagnosed_mutants)

@@ -183,9 +183,9 @@ MUTANTS = [
     ("1.2", channels_last, "wrong", "moved the channels last"),
     ("1.2", reshape_in_place, "wrong", "values match, but you changed `images` in place"),
     ("1.2", numpy_only_float, "error", "raised AttributeError"),
-    ("1.3", swapped_position, "wrong", "swapped the row and the column"),
+    ("1.3", swapped_position, "error", "could not broadcast"),
     ("1.3", default_float_canvas, "bad_type", "must have the digit's dtype"),
-    ("1.3", transposed_digit, "wrong", "placed the transposed digit"),
+    ("1.3", transposed_digit, "error", "could not broadcast"),
     ("1.3", pad_too_much, "wrong", "padding after the digit is `canvas_size - h - top`"),
     ("1.3", slice_one_too_long, "error", "could not broadcast"),
     ("1.4", with_itself, "wrong", "correlated the pixels with themselves"),
@@ -194,6 +194,70 @@ MUTANTS = [
     ("1.4", distance_minus_one, "wrong", "paired pixels d − 1 apart"),
     ("1.4", rolled, "wrong", "`np.roll` wraps around the edge"),
     ("1.4", uint8_arithmetic, "wrong", "overflowed: the image is uint8"),
+]
+
+
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def int32_count(in_features, out_features, bias=True):
+    n = np.int32(in_features) * np.int32(out_features)
+    return n + np.int32(out_features) if bias else n
+
+
+def float_without_bias(in_features, out_features, bias=True):
+    return in_features * out_features + (out_features if bias else 0.0)
+
+
+def numpy_for_torch_too(images):
+    return np.reshape(np.asarray(images), (len(images), -1))
+
+
+def height_for_width(digit, canvas_size, top, left):
+    canvas = np.zeros((canvas_size, canvas_size), dtype=digit.dtype)
+    size = digit.shape[0]
+    canvas[top:top + size, left:left + size] = digit[:size, :size]
+    return canvas
+
+
+def uint8_canvas(digit, canvas_size, top, left):
+    canvas = np.zeros((canvas_size, canvas_size), dtype=np.uint8)
+    h, w = digit.shape
+    canvas[top:top + h, left:left + w] = digit
+    return canvas
+
+
+def ones_canvas(digit, canvas_size, top, left):
+    canvas = np.ones((canvas_size, canvas_size), dtype=digit.dtype)
+    h, w = digit.shape
+    canvas[top:top + h, left:left + w] = digit
+    return canvas
+
+
+def mean_of_per_image_correlations(image, d):
+    x = np.asarray(image, dtype=np.float64)
+    stack = x if x.ndim == 3 else x[None]
+    values = []
+    for img in stack:
+        a = np.concatenate([img[:, :-d].ravel(), img[:-d, :].ravel()])
+        b = np.concatenate([img[:, d:].ravel(), img[d:, :].ravel()])
+        values.append(np.corrcoef(a, b)[0, 1])
+    return float(np.mean(values))
+
+
+def sample_covariance(image, d):
+    a, b = _pooled(np.asarray(image, dtype=np.float64), d)
+    return float(np.cov(a, b)[0, 1])
+
+
+MUTANTS += [
+    ("1.1", int32_count, "wrong", "overflowed: a 32-bit integer"),
+    ("1.1", float_without_bias, "bad_type", "expected an int"),
+    ("1.2", numpy_for_torch_too, "bad_type", "expected a torch tensor"),
+    ("1.3", height_for_width, "error", "could not broadcast"),
+    ("1.3", uint8_canvas, "bad_type", "expected float32"),
+    ("1.3", ones_canvas, "wrong", "wrong result"),
+    ("1.4", mean_of_per_image_correlations, "wrong", "averaged one correlation per image"),
+    ("1.4", sample_covariance, "wrong", "you computed the covariance"),
 ]
 
 

@@ -258,6 +258,57 @@ MUTANTS = [
 ]
 
 
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def ceil_n_over_stride(n, kernel_size, stride=1, padding=0):
+    return -(-n // stride)
+
+
+def stride_divides_n_only(n, kernel_size, stride=1, padding=0):
+    return n // stride + 2 * padding - kernel_size + 1
+
+
+def im2col_with_conv2d(x, w, b=None, stride=1, padding=0):
+    return torch.nn.functional.conv2d(x, w, b, stride=stride, padding=padding)
+
+
+def im2col_with_unfold(x, w, b=None, stride=1, padding=0):
+    n, k = x.shape[0], w.shape[0]
+    cols = torch.nn.functional.unfold(x, w.shape[2:], padding=padding, stride=stride)
+    out = w.reshape(k, -1) @ cols
+    if b is not None:
+        out = out + b[:, None]
+    oh = (x.shape[2] + 2 * padding - w.shape[2]) // stride + 1
+    return out.reshape(n, k, oh, -1)
+
+
+def im2col_height_for_width(x, w, b=None, stride=1, padding=0):
+    n, _, height, _ = x.shape
+    k, _, kh, _ = w.shape
+    x_pad = torch.nn.functional.pad(x, (padding,) * 4)
+    out_h = (height + 2 * padding - kh) // stride + 1
+    rows = [x_pad[:, :, i * stride:i * stride + kh, j * stride:j * stride + kh].reshape(n, -1)
+            for i in range(out_h) for j in range(out_h)]
+    out = torch.stack(rows, dim=1) @ w.reshape(k, -1).T
+    if b is not None:
+        out = out + b
+    return out.transpose(1, 2).reshape(n, k, out_h, out_h)
+
+
+def absolute_values():
+    return np.abs(np.array([[-2.0, -1.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 1.0, 2.0]]))
+
+
+MUTANTS += [
+    ("2.1", ceil_n_over_stride, "wrong", "TensorFlow's 'same' padding"),
+    ("2.1", stride_divides_n_only, "wrong", "wrong result"),
+    ("2.3", im2col_with_conv2d, "wrong", "without F.conv2d; your code calls it"),
+    ("2.3", im2col_with_unfold, "wrong", "without F.unfold; your code calls it"),
+    ("2.3", im2col_height_for_width, "error", "RuntimeError"),
+    ("2.4", absolute_values, "wrong", "do not sum to 0"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 

@@ -271,6 +271,89 @@ MUTANTS = [
 ]
 
 
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def pool_height_for_width(x, kernel_size, stride=None):
+    s = stride or kernel_size
+    n_img, channels, height, _ = x.shape
+    out_h = (height - kernel_size) // s + 1
+    out = np.zeros((n_img, channels, out_h, out_h))
+    for i in range(out_h):
+        for j in range(out_h):
+            out[:, :, i, j] = x[:, :, i * s:i * s + kernel_size,
+                                j * s:j * s + kernel_size].max(axis=(2, 3))
+    return out
+
+
+def last_tied_maximum(x, grad_out, kernel_size, stride=None):
+    s = kernel_size if stride is None else stride
+    dx = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(*grad_out.shape):
+        window = x[n, c, i * s:i * s + kernel_size, j * s:j * s + kernel_size]
+        best = None
+        for u in range(kernel_size):
+            for v in range(kernel_size):
+                if best is None or window[u, v] >= window[best]:
+                    best = (u, v)
+        dx[n, c, i * s + best[0], j * s + best[1]] += grad_out[n, c, i, j]
+    return dx
+
+
+def backward_via_reshape(x, grad_out, kernel_size, stride=None):
+    n, c, h, w = x.shape
+    k = kernel_size
+    windows = x.reshape(n, c, h // k, k, w // k, k)
+    mask = windows == windows.max(axis=(3, 5), keepdims=True)
+    return (mask * grad_out[:, :, :, None, :, None]).reshape(x.shape)
+
+
+def shapes_height_for_width(input_shape, layers):
+    c, h, _ = input_shape
+    shapes = []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, c, k, s, p = layer
+        else:
+            _, k, s = layer
+            p = 0
+        h = (h + 2 * p - k) // s + 1
+        shapes.append((c, h, h))
+    return shapes
+
+
+def list_of_lists(input_shape, layers):
+    c, h, w = input_shape
+    shapes = []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, c, k, s, p = layer
+        else:
+            _, k, s = layer
+            p = 0
+        h, w = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        shapes.append([c, h, w])
+    return shapes
+
+
+def blur_rows_only(x):
+    return _blur_loops(x, np.outer([0, 1, 0], [1, 2, 1]) / 4)
+
+
+def circular_padding(x):
+    return _blur_loops(x, BINOMIAL / 16, pad_mode="wrap")
+
+
+MUTANTS += [
+    ("3.1", pool_height_for_width, "error", "the result should have shape"),
+    ("3.2", last_tied_maximum, "wrong", "you chose the LAST one"),
+    ("3.2", backward_via_reshape, "error", "ValueError"),
+    ("3.3", shapes_height_for_width, "wrong", "wrong result"),
+    ("3.3", list_of_lists, "bad_type", "the statement asks for a list of (C, H, W) TUPLES"),
+    ("3.4", blur_rows_only, "wrong", "along the rows only"),
+    ("3.4", circular_padding, "wrong", "circular padding"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 

@@ -202,6 +202,51 @@ MUTANTS = [
 ]
 
 
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def kernel_height_for_width(x, w, b):
+    k, c, kh, _ = w.shape
+    _, h, wd = x.shape
+    out = np.zeros((k, h - kh + 1, wd - kh + 1))
+    for f in range(k):
+        for i in range(h - kh + 1):
+            for j in range(wd - kh + 1):
+                out[f, i, j] = (w[f] * x[:, i:i + kh, j:j + kh]).sum() + b[f]
+    return out
+
+
+def next_channels_first(in_channels, layers):
+    total = 0
+    for out_channels, kernel_size in layers:
+        channels = out_channels
+        total += out_channels * (kernel_size * kernel_size * channels + 1)
+    return total
+
+
+def bias_per_input_channel(in_channels, layers):
+    total, channels = 0, in_channels
+    for out_channels, kernel_size in layers:
+        total += out_channels * kernel_size * kernel_size * channels + channels
+        channels = out_channels
+    return total
+
+
+def share_counted_twice(w):
+    from helpers.experiments.learned_filters import orientation_coherence
+    w = np.asarray(w, dtype=np.float64)
+    n = w[0].size
+    share = n * n * w.mean(axis=(1, 2, 3)) ** 2 / (w ** 2).sum(axis=(1, 2, 3))
+    return orientation_coherence(w) * (1 - share)
+
+
+MUTANTS += [
+    ("4.1", kernel_height_for_width, "error", "could not be broadcast"),
+    ("4.2", next_channels_first, "wrong", "wrong result"),
+    ("4.2", bias_per_input_channel, "wrong", "wrong result"),
+    ("4.3", share_counted_twice, "wrong", "a score must lie in [0, 1]"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 

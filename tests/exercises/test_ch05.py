@@ -232,6 +232,81 @@ MUTANTS = [
 ]
 
 
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def jump_is_the_stride(layers):
+    size, jump = 1, 1
+    for kernel_size, stride in layers:
+        size += (kernel_size - 1) * jump
+        jump = stride
+    return size
+
+
+def strides_summed(layers):
+    size, jump = 1, 1
+    for kernel_size, stride in layers:
+        size += (kernel_size - 1) * jump
+        jump += stride - 1
+    return size
+
+
+def stride_on_every_block_3x3(blocks_per_stage, version):
+    layers = [(7, 2), (3, 2)]
+    for stage, blocks in enumerate(blocks_per_stage):
+        for block in range(blocks):
+            s = 2 if stage > 0 and block == 0 else 1
+            layers += [(1, 1), (3, s), (1, 1)]          # the version is ignored
+    return layers
+
+
+def tuple_of_lists(blocks_per_stage, version):
+    layers = [[7, 2], [3, 2]]
+    for stage, blocks in enumerate(blocks_per_stage):
+        for block in range(blocks):
+            s = 2 if stage > 0 and block == 0 else 1
+            layers += [[1, s], [3, 1], [1, 1]] if version == "v1" else [[1, 1], [3, s], [1, 1]]
+    return layers
+
+
+def box_of_the_centre(layers, i):
+    size, jump, offset = 1, 1, 0
+    for kernel_size, stride, padding in layers:
+        size += (kernel_size - 1) * jump
+        offset += padding * jump
+        jump *= stride
+    centre = i * jump - offset + (size - 1) // 2
+    return centre - size // 2, centre + size // 2
+
+
+def box_as_list(layers, i):
+    size, jump, offset = 1, 1, 0
+    for kernel_size, stride, padding in layers:
+        size += (kernel_size - 1) * jump
+        offset += padding * jump
+        jump *= stride
+    return [i * jump - offset, i * jump - offset + size - 1]
+
+
+def box_padding_once_per_side_jumpless(layers, i):
+    size, jump, offset = 1, 1, 0
+    for kernel_size, stride, padding in layers:
+        size += (kernel_size - 1) * jump
+        offset += 2 * padding * jump
+        jump *= stride
+    return i * jump - offset, i * jump - offset + size - 1
+
+
+MUTANTS += [
+    ("5.1", jump_is_the_stride, "wrong", "set the jump to the layer's own stride"),
+    ("5.1", strides_summed, "wrong", "wrong result"),
+    ("5.2", stride_on_every_block_3x3, "wrong", "v1 and v1.5 are swapped"),
+    ("5.2", tuple_of_lists, "bad_type", "expected a tuple"),
+    ("5.3", box_of_the_centre, "wrong", "wrong result"),
+    ("5.3", box_as_list, "bad_type", "expected a tuple"),
+    ("5.3", box_padding_once_per_side_jumpless, "wrong", "wrong result"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 

@@ -368,5 +368,100 @@ MUTANTS = [
     ("6.5", block_returns_list, "wrong", "nn.Module"),
 ]
 
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def macs_bias_counted(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0):
+    side = (input_size + 2 * padding - kernel_size) // stride + 1
+    return out_channels * (in_channels * kernel_size ** 2 + 1) * side ** 2
+
+
+def macs_flops(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0):
+    side = (input_size + 2 * padding - kernel_size) // stride + 1
+    return 2 * out_channels * in_channels * kernel_size ** 2 * side ** 2
+
+
+def macs_ceil(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0):
+    side = -(-(input_size + 2 * padding - kernel_size) // stride) + 1
+    return out_channels * in_channels * kernel_size ** 2 * side ** 2
+
+
+def costs_groups_ignored(model, input_size):
+    costs = {}
+
+    def record(name, m, i, o):
+        n = sum(p.numel() for p in m.parameters())
+        per_output = m.in_features if isinstance(m, nn.Linear) else \
+            m.in_channels * m.kernel_size[0] * m.kernel_size[1]
+        costs[name] = (n, o.numel() * per_output)
+    _hooked(model, input_size, record)
+    return costs
+
+
+def costs_hooks_left(model, input_size):
+    costs = {}
+    for name, m in model.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            m.register_forward_hook(lambda mod, i, o, name=name: costs.__setitem__(
+                name, (sum(p.numel() for p in mod.parameters()),
+                       o.numel() * mod.weight[0].numel())))
+    with torch.no_grad():
+        model(torch.zeros(1, *input_size))
+    return costs
+
+
+def dropout_reseeds_global(x, p, training=True, seed=0):
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return torch.zeros_like(x)
+    torch.manual_seed(seed)
+    u = torch.rand(x.shape)
+    return torch.where(u >= p, x / (1 - p), torch.zeros_like(x))
+
+
+def shift_positive_only(images, dy, dx):
+    out = np.zeros_like(images)
+    h, w = images.shape[1:]
+    out[:, abs(dy):, abs(dx):] = images[:, :h - abs(dy), :w - abs(dx)]
+    return out
+
+
+def shift_height_for_width(images, dy, dx):
+    n, h, _ = images.shape
+    out = np.zeros_like(images)
+    src = images[:, max(-dy, 0):h - max(dy, 0), max(-dx, 0):h - max(dx, 0)]
+    out[:, max(dy, 0):max(dy, 0) + src.shape[1], max(dx, 0):max(dx, 0) + src.shape[2]] = src
+    return out
+
+
+def shift_clipped_by_slicing(images, dy, dx):
+    out = np.zeros_like(images)
+    out[:, dy:, dx:] = images[:, :images.shape[1] - dy, :images.shape[2] - dx]
+    return out
+
+
+def block_strided_conv(in_channels, out_channels, num_convs):
+    layers, c = [], in_channels
+    for i in range(num_convs):
+        stride = 2 if i == num_convs - 1 else 1
+        layers += [nn.Conv2d(c, out_channels, 3, stride=stride, padding=1), nn.ReLU()]
+        c = out_channels
+    return nn.Sequential(*layers)
+
+
+MUTANTS += [
+    ("6.1", macs_bias_counted, "wrong", "counted the bias as a multiply-add"),
+    ("6.1", macs_flops, "wrong", "you counted FLOPs"),
+    ("6.1", macs_ceil, "wrong", "wrong result"),
+    ("6.2", costs_groups_ignored, "wrong", "you ignored `groups`"),
+    ("6.2", costs_hooks_left, "wrong", "left hooks registered"),
+    ("6.3", dropout_reseeds_global, "wrong", "changed the global torch random state"),
+    ("6.4", shift_positive_only, "wrong", "wrong result"),
+    ("6.4", shift_height_for_width, "error", "could not broadcast"),
+    ("6.4", shift_clipped_by_slicing, "error", "could not broadcast"),
+    ("6.5", block_strided_conv, "wrong", "wrong"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)

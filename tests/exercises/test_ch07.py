@@ -337,6 +337,93 @@ MUTANTS = [
     ("7.4", NeckWithoutFinalRelu, "wrong", "final ReLU, after the sum"),
 ]
 
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def zero_shortcut_always(in_channels, out_channels, stride=1):
+    return 0 if in_channels == out_channels else in_channels * out_channels + 2 * out_channels
+
+
+class ReluTwice(_Block):
+    def forward(self, x):
+        return F.relu(F.relu(self.branch(x)) + self.shortcut(x))
+
+
+class OverwrittenX(_Block):
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.bn2(self.conv2(x))
+        return F.relu(x + self.shortcut(x))
+
+
+def _bn_over(x, weight, bias, running_mean, running_var, training, momentum, eps, dims):
+    if training:
+        mean, var = x.mean(dim=dims, keepdim=True), x.var(dim=dims, keepdim=True, unbiased=False)
+        m = x.numel() // x.shape[1]
+        new_mean = (1 - momentum) * running_mean + momentum * x.mean(dim=(0, 2, 3))
+        new_var = (1 - momentum) * running_var + momentum * x.var(dim=(0, 2, 3)) * 1.0
+        del m
+    else:
+        mean, var = running_mean.view(1, -1, 1, 1), running_var.view(1, -1, 1, 1)
+        new_mean, new_var = running_mean.clone(), running_var.clone()
+    y = (x - mean) / torch.sqrt(var + eps) * weight.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
+    return y, new_mean, new_var
+
+
+def stats_over_n_only(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                      eps=1e-5):
+    return _bn_over(x, weight, bias, running_mean, running_var, training, momentum, eps, (0,))
+
+
+def stats_over_chw(x, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    return _bn_over(x, weight, bias, running_mean, running_var, training, momentum, eps,
+                    (1, 2, 3))
+
+
+def stats_over_n_and_h(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                       eps=1e-5):
+    return _bn_over(x, weight, bias, running_mean, running_var, training, momentum, eps, (0, 2))
+
+
+def running_updated_in_eval(x, weight, bias, running_mean, running_var, training, momentum=0.1,
+                            eps=1e-5):
+    y, _, _ = _bn_over(x, weight, bias, running_mean, running_var, training, momentum, eps,
+                       (0, 2, 3))
+    new_mean = (1 - momentum) * running_mean + momentum * x.mean(dim=(0, 2, 3))
+    new_var = (1 - momentum) * running_var + momentum * x.var(dim=(0, 2, 3))
+    return y, new_mean, new_var
+
+
+class NeckOverwrittenX(_Neck):
+    def forward(self, x):
+        x = self.branch(x)
+        return F.relu(x + self.shortcut(x))
+
+
+class NeckReluTwice(_Neck):
+    def forward(self, x):
+        return F.relu(F.relu(self.branch(x)) + self.shortcut(x))
+
+
+class NeckStrideInShortcutOnly(_Neck):
+    def __init__(self, in_channels, width, stride=1):
+        super().__init__(in_channels, width, stride)
+        self.conv2.stride = (1, 1)
+
+
+MUTANTS += [
+    ("7.1", zero_shortcut_always, "wrong", "must downsample too"),
+    ("7.2", ReluTwice, "wrong", "before the addition AND to the sum"),
+    ("7.2", OverwrittenX, "wrong", "wrong"),
+    ("7.3", stats_over_n_only, "wrong", "over the batch axis N only"),
+    ("7.3", stats_over_chw, "wrong", "that is layer norm"),
+    ("7.3", stats_over_n_and_h, "wrong", "over N and H but not W"),
+    ("7.3", running_updated_in_eval, "wrong", "updated the running statistics in evaluation"),
+    ("7.4", NeckOverwrittenX, "wrong", "wrong"),
+    ("7.4", NeckReluTwice, "wrong", "wrong"),
+    ("7.4", NeckStrideInShortcutOnly, "wrong", "wrong"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 

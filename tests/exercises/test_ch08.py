@@ -232,6 +232,118 @@ MUTANTS = [
 ]
 
 
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def patchify_with_class_token(images, patch_size):
+    n, c, h, w = images.shape
+    p = patch_size
+    x = images.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5)
+    tokens = x.reshape(n, (h // p) * (w // p), c * p * p)
+    return torch.cat([torch.zeros(n, 1, c * p * p), tokens], dim=1)
+
+
+def attention_library(q, k, v):
+    return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+
+def attention_scaled_by_queries(q, k, v):
+    return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2]), dim=-1) @ v
+
+
+def attention_k_dot_t(q, k, v):
+    return torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), dim=-1) @ v
+
+
+def attention_bmm(q, k, v):
+    scores = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(q.shape[-1])
+    return torch.bmm(torch.softmax(scores, dim=-1), v)
+
+
+def params_pointwise_k_squared(in_channels, out_channels, kernel_size, bias=True):
+    k2 = kernel_size * kernel_size
+    return in_channels * k2 + in_channels * out_channels * k2 + \
+        ((in_channels + out_channels) if bias else 0)
+
+
+def _mha(x, w_q, w_k, w_v, w_o, num_heads, split="right", merge="right", scale="head",
+         project=True, softmax_dim=-1):
+    n, t, d = x.shape
+    dh = d // num_heads
+
+    def cut(y):
+        if split == "no_transpose":
+            return y.reshape(n, num_heads, t, dh)
+        if split == "interleaved":
+            return y.reshape(n, t, dh, num_heads).permute(0, 3, 1, 2)
+        return y.reshape(n, t, num_heads, dh).transpose(1, 2)
+
+    q, k, v = cut(x @ w_q), cut(x @ w_k), cut(x @ w_v)
+    root = {"head": math.sqrt(dh), "model": math.sqrt(d), "none": 1.0}[scale]
+    out = torch.softmax(q @ k.transpose(-2, -1) / root, dim=softmax_dim) @ v
+    out = out.reshape(n, t, d) if merge == "no_transpose" else out.transpose(1, 2).reshape(n, t, d)
+    return out @ w_o if project else out
+
+
+def mha_split_without_transpose(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, split="no_transpose")
+
+
+def mha_merge_without_transpose(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, merge="no_transpose")
+
+
+def mha_interleaved_heads(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, split="interleaved")
+
+
+def mha_scaled_by_model_width(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, scale="model")
+
+
+def mha_unscaled(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, scale="none")
+
+
+def mha_no_output_projection(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, project=False)
+
+
+def mha_softmax_over_queries(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, softmax_dim=-2)
+
+
+def mha_library(x, w_q, w_k, w_v, w_o, num_heads):
+    n, t, d = x.shape
+    split = [(x @ w).reshape(n, t, num_heads, -1).transpose(1, 2) for w in (w_q, w_k, w_v)]
+    out = torch.nn.functional.scaled_dot_product_attention(*split)
+    return out.transpose(1, 2).reshape(n, t, d) @ w_o
+
+
+def mha_one_head_for_all(x, w_q, w_k, w_v, w_o, num_heads):
+    q, k, v = x @ w_q, x @ w_k, x @ w_v
+    dh = x.shape[-1] // num_heads
+    return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(dh), dim=-1) @ v @ w_o
+
+
+MUTANTS += [
+    ("8.1", patchify_with_class_token, "wrong", "prepended a token"),
+    ("8.2", attention_library, "wrong", "without F.scaled_dot_product_attention"),
+    ("8.2", attention_scaled_by_queries, "wrong", "√(number of queries)"),
+    ("8.2", attention_k_dot_t, "error", "use `k.transpose(-2, -1)`"),
+    ("8.2", attention_bmm, "error", "use `k.transpose(-2, -1)`"),
+    ("8.3", params_pointwise_k_squared, "wrong", "wrong result"),
+    ("8.4", mha_split_without_transpose, "wrong", "mixing tokens into heads"),
+    ("8.4", mha_merge_without_transpose, "wrong", "merged the heads with a plain reshape"),
+    ("8.4", mha_interleaved_heads, "wrong", "every num_heads-th feature"),
+    ("8.4", mha_scaled_by_model_width, "wrong", "you scaled by √D"),
+    ("8.4", mha_unscaled, "wrong", "not scaled"),
+    ("8.4", mha_no_output_projection, "wrong", "output projection is missing"),
+    ("8.4", mha_softmax_over_queries, "wrong", "wrong result"),
+    ("8.4", mha_library, "wrong", "without F.scaled_dot_product_attention"),
+    ("8.4", mha_one_head_for_all, "wrong", "wrong result"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 

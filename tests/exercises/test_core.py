@@ -218,7 +218,7 @@ def test_output_is_deterministic_and_global_rngs_are_untouched():
 
 
 @pytest.mark.parametrize("got, expected, text", [
-    (np.zeros((3, 4)), np.zeros((3, 5)), "off by one in dimension 1"),
+    (np.zeros((3, 4)), np.zeros((3, 5)), "one too few along axis 1"),
     (np.arange(12.0).reshape(3, 4).T, np.arange(12.0).reshape(3, 4), "transposed"),
     (np.arange(12.0).reshape(4, 3), np.arange(12.0).reshape(3, 4), "swapped"),
     (np.arange(12.0) + 0.5, np.arange(12.0), "off by the same constant (+0.5)"),
@@ -304,13 +304,76 @@ def test_the_first_mistake_that_explains_every_failing_case_wins():
     assert run_check(toy(mistakes=[b, a]), mine).diagnosis == "b"
 
 
-def test_a_mistake_that_explains_some_failing_cases_says_how_many():
+def test_a_mistake_that_explains_only_half_the_failing_cases_is_not_named():
     def mine(x, k=1.0):       # ignores a negative k (case 2) and drops k = 3 (case 3)
         return 2 * x + (0.0 if k < 0 or k == 3.0 else k)
 
     verdict = run_check(toy(mistakes=[Mistake("negative k ignored.", _k_ignored_when_negative)]),
                         mine)
-    assert verdict.diagnosis == "negative k ignored. (This explains 1 of the 2 failing cases.)"
+    assert verdict.status == "wrong" and verdict.diagnosis is None
+    assert "negative k" not in verdict.message and "First failing case #2" in verdict.message
+
+
+def test_a_mistake_that_explains_most_failing_cases_says_partly():
+    def mine(x, k=1.0):       # wrong on all three cases; the mistake fits cases 1 and 2
+        return 2 * x + (0.0 if k == 3.0 else 0.5)
+
+    def half(x, k=1.0):
+        return 2 * x + 0.5
+
+    verdict = run_check(toy(mistakes=[Mistake("you added 0.5.", half)]), mine)
+    assert verdict.diagnosis == "you added 0.5. (This partly explains 2 of the 3 failing cases.)"
+
+
+def test_a_generic_hint_must_fit_every_failing_case():
+    def mine(x, k=1.0):       # mirrored on case 1, doubled elsewhere: no single hint fits
+        return (2 * x + k)[::-1] if x.size == 5 else 4 * x + 2 * k
+
+    assert run_check(toy(mistakes=[]), mine).diagnosis is None
+
+
+def test_an_error_names_the_learner_line_and_the_expected_shape():
+    def mine(x, k=1.0):
+        return x.reshape(2, -1) @ x.reshape(3, -1) + k
+
+    verdict = run_check(toy(mistakes=[]), mine)
+    assert verdict.status == "error"
+    assert "in `mine`, line" in verdict.message and "x.reshape(2, -1) @" in verdict.message
+    assert "the result should have shape (5,)" in verdict.message
+
+
+def test_a_forbidden_call_is_named():
+    import torch.nn.functional as F
+
+    def ref(x):
+        return x.relu()
+
+    ex = Exercise(number="0.2", title="ReLU", reference=ref, cases=[Case((torch.randn(4),))],
+                  forbidden=("relu",), forbidden_reason="the statement asks for a ReLU")
+    assert run_check(ex, ref).passed
+    verdict = run_check(ex, lambda x: F.relu(x))
+    assert verdict.status == "wrong"
+    assert "the statement asks for a ReLU, without F.relu; your code calls it" in verdict.message
+
+
+def test_side_effects_are_detected():
+    def ref(model, x):
+        return model(x)
+
+    def leaves_hook(model, x):
+        model.register_forward_hook(lambda *a: None)
+        return model(x)
+
+    def reseeds(model, x):
+        torch.manual_seed(0)
+        return model(x)
+
+    ex = Exercise(number="0.3", title="Side effects", reference=ref,
+                  cases=[Case((torch.nn.Linear(3, 2), torch.ones(1, 3)))],
+                  side_effects=("hooks", "rng"), check_dtype=True)
+    assert run_check(ex, ref).passed
+    assert "left hooks registered on `the model itself`" in run_check(ex, leaves_hook).message
+    assert "changed the global torch random state" in run_check(ex, reseeds).message
 
 
 def test_mistakes_come_before_the_generic_hints():

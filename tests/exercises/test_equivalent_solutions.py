@@ -90,14 +90,18 @@ def by_hand_typed():
     return np.array([[[0.0, 2.0], [5.0, 2.0]], [[4.0, 0.0], [1.0, 4.0]]])
 
 
-def conv2d_im2col_unfold(x, w, b=None, stride=1, padding=0):
+def conv2d_im2col_loops(x, w, b=None, stride=1, padding=0):
     n, k = x.shape[0], w.shape[0]
-    cols = F.unfold(x, w.shape[2:], padding=padding, stride=stride)     # (N, C kh kw, H' W')
-    out = w.reshape(k, -1) @ cols                                        # (N, K, H' W')
+    kh, kw = w.shape[2:]
+    xp = F.pad(x, (padding,) * 4)
+    oh = (x.shape[2] + 2 * padding - kh) // stride + 1
+    ow = (x.shape[3] + 2 * padding - kw) // stride + 1
+    cols = torch.stack([xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                        .flatten(1) for i in range(oh) for j in range(ow)], dim=2)  # (N, CKK, L)
+    out = w.reshape(k, -1) @ cols                                                    # (N, K, L)
     if b is not None:
         out = out + b[:, None]
-    oh = (x.shape[2] + 2 * padding - w.shape[2]) // stride + 1
-    return out.reshape(n, k, oh, -1)
+    return out.reshape(n, k, oh, ow)
 
 
 def conv2d_im2col_strided(x, w, b=None, stride=1, padding=0):
@@ -507,6 +511,25 @@ def separable_params_factored(in_channels, out_channels, kernel_size, bias=True)
 
 # --------------------------------------------------------------------------- chapter 9
 
+def mha_einsum(x, w_q, w_k, w_v, w_o, num_heads):
+    n, t, d = x.shape
+    q, k, v = (torch.einsum("ntd,de->nte", x, w).reshape(n, t, num_heads, -1)
+               for w in (w_q, w_k, w_v))
+    scores = torch.einsum("nqhe,nkhe->nhqk", q, k) / math.sqrt(d // num_heads)
+    out = torch.einsum("nhqk,nkhe->nqhe", scores.softmax(-1), v)
+    return out.reshape(n, t, d) @ w_o
+
+
+def mha_head_loop(x, w_q, w_k, w_v, w_o, num_heads):
+    dh = x.shape[-1] // num_heads
+    heads = []
+    for h in range(num_heads):
+        cols = slice(h * dh, (h + 1) * dh)
+        q, k, v = x @ w_q[:, cols], x @ w_k[:, cols], x @ w_v[:, cols]
+        heads.append(torch.softmax(q @ k.transpose(1, 2) / dh ** 0.5, dim=-1) @ v)
+    return torch.cat(heads, dim=-1) @ w_o
+
+
 def stack_profile_by_layer(layers, in_channels, input_size):
     """Each layer's output size and cost first, then the sums."""
     sides, channels, costs, growth = [input_size], [in_channels], [], []
@@ -567,7 +590,7 @@ EQUIVALENTS = {
     "1.4": [correlation_corrcoef, correlation_torch],
     "2.1": [output_size_positions, output_size_floor],
     "2.2": [by_hand_einsum, by_hand_typed],
-    "2.3": [conv2d_im2col_unfold, conv2d_im2col_strided],
+    "2.3": [conv2d_im2col_loops, conv2d_im2col_strided],
     "2.4": [diagonal_edge_sobel, diagonal_edge_from_indices],
     "3.1": [max_pool_torch, max_pool_windows],
     "3.2": [max_pool_backward_autograd, max_pool_backward_scatter],
@@ -591,6 +614,7 @@ EQUIVALENTS = {
     "8.1": [patchify_unfold, patchify_loops],
     "8.2": [attention_einsum, attention_stable_exp],
     "8.3": [separable_params_modules, separable_params_factored],
+    "8.4": [mha_einsum, mha_head_loop],
     "9.1": [stack_profile_by_layer, stack_profile_torch],
     "9.2": [design_deeper_cnn, design_small_resnet],
     "9.3": [field_per_million_from_table, field_per_million_numpy],

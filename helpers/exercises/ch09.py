@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from helpers.attention import MultiHeadSelfAttention
-from helpers.exercises.core import Case, Exercise, Mistake, checker
+from helpers.exercises.core import CallRecorder, Case, Exercise, Mistake, _function_name, checker
 from helpers.layers import conv_output_size
 from helpers.models import (
     alexnet,
@@ -202,6 +202,39 @@ def _is_attention(module: nn.Module) -> bool:
     return isinstance(module, (nn.MultiheadAttention, MultiHeadSelfAttention))
 
 
+_ATTENTION_CALLS = ("scaled_dot_product_attention", "multi_head_attention_forward")
+_PRODUCTS = ("matmul", "bmm", "einsum", "Tensor.matmul", "Tensor.bmm", "baddbmm")
+
+
+class _TokenMixing(CallRecorder):
+    """Records attention calls of any implementation: the library's attention functions, and
+    products of two activations (neither operand a parameter of the model), which is what
+    q kᵀ and (weights) v are."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+        self.mixing: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = _function_name(func)
+        if name in _ATTENTION_CALLS:
+            self.mixing.append(name)
+        elif name in _PRODUCTS:
+            tensors = [a for a in args if isinstance(a, torch.Tensor)]
+            if name.endswith("einsum") and args and isinstance(args[-1], (list, tuple)):
+                tensors = [a for a in args[-1] if isinstance(a, torch.Tensor)]
+            if len(tensors) >= 2 and all(t.untyped_storage().data_ptr() not in self.weights
+                                         for t in tensors):
+                self.mixing.append(f"a product of two activations ({name})")
+        return super().__torch_function__(func, types, args, kwargs)
+
+
+def _first_conv_kernel(model: nn.Module) -> int | None:
+    conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    return None if conv is None else max(conv.kernel_size)
+
+
 _MEASURED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -229,8 +262,9 @@ def _measure(model: nn.Module, brief: Brief) -> dict[str, str]:
     was_training = model.training
     try:
         model.eval()
-        with torch.no_grad():
-            out = model(torch.zeros(shape))
+        mixing = _TokenMixing(model)
+        with torch.no_grad(), mixing:
+            out = model(torch.randn(shape, generator=torch.Generator().manual_seed(0)))
     except Exception as exc:  # a learner's model may fail in any way
         text = " ".join(str(exc).split())[:120]
         return {"runs": f"calling it on a {shape} batch raised {type(exc).__name__}: {text}"}
@@ -245,12 +279,18 @@ def _measure(model: nn.Module, brief: Brief) -> dict[str, str]:
     except ValueError as exc:
         field = None
         found["field"] = f"its receptive field cannot be computed ({exc})"
-    attention = any(_is_attention(m) for m in model.modules())
+    attention = any(_is_attention(m) for m in model.modules()) or bool(mixing.mixing)
     if field is not None and not field.layers:
         found["dense"] = (f"its first layer ({field.stopped_at}) is fully connected, not a "
                           "convolution")
     if attention:
-        found["attention"] = "it uses self-attention"
+        how = f" ({mixing.mixing[0]})" if mixing.mixing else ""
+        found["attention"] = f"it mixes tokens by attention{how}"
+    kernel = _first_conv_kernel(model)
+    if kernel is not None and field is not None and field.layers and 2 * kernel > n:
+        found["local"] = (f"its first convolution sees {kernel}×{kernel} pixels of the "
+                          f"{n}×{n} image at once: that is a dense layer in disguise, not a "
+                          "local feature detector")
     params = count_parameters(model, trainable_only=False)
     if params > brief.max_parameters:
         over = params - brief.max_parameters
@@ -277,6 +317,9 @@ _ADVICE = {
     "dense": "a fully connected first layer ties each weight to one pixel position, so a digit "
              "in a place it was not trained on is new to it (chapter 1): start with "
              "convolutions.",
+    "local": "the brief asks for locality built in: the first layers should see small "
+             "neighbourhoods (3×3, 5×5), well below the image, and the field should grow by "
+             "stacking and pooling (chapters 2 and 5).",
     "attention": "with about a thousand labelled images, a Vision Transformer has to learn "
                  "locality from too little data (chapter 8); choose a convolutional network, "
                  "which has it built in.",
@@ -327,6 +370,8 @@ DESIGN = Exercise(
     mistakes=[
         Mistake(_ADVICE["runs"], lambda c, n, k: lenet5()),
         Mistake(_ADVICE["dense"], lambda c, n, k: mlp(hidden=(12,))),
+        Mistake(_ADVICE["local"], lambda c, n, k: nn.Sequential(nn.Conv2d(c, k, n),
+                                                                nn.Flatten())),
         Mistake(_ADVICE["attention"], lambda c, n, k: tiny_vit(dim=16, depth=1, heads=2,
                                                                mlp_ratio=2)),
         Mistake(_ADVICE["parameters"], lambda c, n, k: small_cnn(channels=(4, 8, 16, 64))),

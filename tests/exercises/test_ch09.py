@@ -271,5 +271,82 @@ MUTANTS = [
     ("9.3", per_million_as_tensor, "bad_type", ".item()"),
 ]
 
+# ----------------------------------------------------------------------- more mutants (issue 28)
+
+def profile_forgot_plus_one(layers, in_channels, input_size):
+    channels, side, parameters, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
+    for kind, *spec in layers:
+        if kind == "conv":
+            out_channels, k, s, p = spec
+        else:
+            (k, s), out_channels, p = spec, channels, 0
+        side = (side + 2 * p - k) // s
+        if kind == "conv":
+            parameters += out_channels * (channels * k * k + 1)
+            macs += out_channels * channels * k * k * side * side
+        field += (k - 1) * jump
+        jump *= s
+        channels = out_channels
+    return {"parameters": parameters, "macs": macs, "field": field}
+
+
+def design_single_big_conv(in_channels, image_size, num_classes):
+    return nn.Sequential(nn.Conv2d(in_channels, num_classes, image_size), nn.Flatten())
+
+
+class _OwnAttention(nn.Module):
+    """A CNN stem, then self-attention written by hand over the 6×6 tokens."""
+
+    def __init__(self, in_channels, num_classes, dim=8):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, dim, 5, stride=2), nn.ReLU(),
+                                  nn.MaxPool2d(2))
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.head = nn.Linear(dim, num_classes)
+
+    def forward(self, x):
+        tokens = self.stem(x).flatten(2).transpose(1, 2)            # (N, 36, dim)
+        q, k, v = self.qkv(tokens).chunk(3, dim=-1)
+        mixed = torch.softmax(q @ k.transpose(1, 2) / q.shape[-1] ** 0.5, dim=-1) @ v
+        return self.head(mixed.mean(dim=1))
+
+
+def design_own_attention(in_channels, image_size, num_classes):
+    return _OwnAttention(in_channels, num_classes)
+
+
+class _WithMHA(_OwnAttention):
+    def __init__(self, in_channels, num_classes, dim=8):
+        super().__init__(in_channels, num_classes, dim)
+        self.mha = nn.MultiheadAttention(dim, 2, batch_first=True)
+
+    def forward(self, x):
+        tokens = self.stem(x).flatten(2).transpose(1, 2)
+        return self.head(self.mha(tokens, tokens, tokens)[0].mean(dim=1))
+
+
+def design_torch_attention(in_channels, image_size, num_classes):
+    return _WithMHA(in_channels, num_classes)
+
+
+def per_million_trainable_area(model):
+    field = receptive_field(model)
+    return field.size ** 2 / (count_parameters(model) / 1e6)
+
+
+def per_million_rounded(model):
+    return round(receptive_field(model).size / (count_parameters(model) / 1e6))
+
+
+MUTANTS += [
+    ("9.1", profile_forgot_plus_one, "wrong", "wrong result"),
+    ("9.2", design_single_big_conv, "wrong", "locality built in"),
+    ("9.2", design_own_attention, "wrong", "Vision Transformer"),
+    ("9.2", design_torch_attention, "wrong", "Vision Transformer"),
+    ("9.3", per_million_trainable_area, "wrong", "area"),
+    ("9.3", per_million_rounded, "wrong", "wrong result"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)

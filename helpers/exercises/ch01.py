@@ -170,8 +170,17 @@ def _canvas_cases(rng) -> list[Case]:
     return cases
 
 
+def _placed(digit, canvas_size, top, left):
+    """The digit placed at (top, left), cropped where it runs off the canvas (a mistake's
+    placement need not fit)."""
+    canvas = np.zeros((canvas_size, canvas_size), dtype=digit.dtype)
+    part = canvas[top:top + digit.shape[0], left:left + digit.shape[1]]
+    part[...] = digit[:part.shape[0], :part.shape[1]]
+    return canvas
+
+
 def _swapped(digit, canvas_size, top, left):
-    return _place_on_canvas(digit, canvas_size, left, top)
+    return _placed(digit, canvas_size, left, top)
 
 
 def _float_canvas(digit, canvas_size, top, left):
@@ -179,7 +188,7 @@ def _float_canvas(digit, canvas_size, top, left):
 
 
 def _transposed_digit(digit, canvas_size, top, left):
-    return _place_on_canvas(digit.T, canvas_size, top, left)
+    return _placed(digit.T, canvas_size, top, left)
 
 
 def _padded_too_much(digit, canvas_size, top, left):

@@ -145,7 +145,10 @@ check_multichannel_by_hand = checker(BY_HAND, "check_multichannel_by_hand")
 def conv2d_im2col(x, w, b=None, stride=1, padding=0):
     """Cross-correlation as one matrix multiply: (N, C, H, W) x (K, C, kh, kw) -> (N, K, H', W')."""
     n, k = x.shape[0], w.shape[0]
-    cols = im2col(x, w.shape[2:], stride=stride, padding=padding)    # (N, H' W', C kh kw)
+    kh, kw = w.shape[2:]
+    windows = torch.nn.functional.pad(x, (padding,) * 4).unfold(2, kh, stride) \
+        .unfold(3, kw, stride)                                         # (N, C, H', W', kh, kw)
+    cols = windows.permute(0, 2, 3, 1, 4, 5).reshape(n, -1, w[0].numel())  # (N, H' W', C kh kw)
     out = cols @ w.reshape(k, -1).T                                    # (N, H' W', K)
     if b is not None:
         out = out + b

@@ -844,7 +844,9 @@ def _run_and_record(names, smoke: bool, output: Path) -> None:
         result.value, result.seconds = float(np.round(result.value, 4)), round(result.seconds, 1)
         results = load_results(output)        # re-read: another process may have added rows
         results[name] = result
-        save({k: results[k] for k in RUNS if k in results}, output)
+        # RUNS order first; records this process does not know (a run added since it started)
+        # are kept, never dropped
+        save({k: results[k] for k in [*RUNS, *results] if k in results}, output)
         print(f"[full-runs] {name}: {result.metric} {result.value:.4f} in {result.seconds:.0f} s "
               f"-> {output}", file=sys.stderr, flush=True)
 

@@ -145,15 +145,19 @@ def non_gaussianity(sources) -> np.ndarray:
 class IcaRun:
     """:func:`ica_run`'s result, components sorted by non-Gaussianity (largest first).
 
-    ``filters`` (keep, 3, size, size): the basis functions; ``non_gaussianity`` (keep,);
-    ``stability`` (keep,): |cos| between each component's unmixing row after ``steps`` and the
-    closest row after ``steps + extra`` more steps (1 = it no longer moves)."""
+    ``filters`` (keep, 3, size, size): the basis functions (columns of ``dewhite @ W.T``, the
+    pattern each component adds to a patch); ``non_gaussianity`` (keep,); ``stability`` (keep,):
+    |cos| between each component's unmixing row after ``steps`` and the closest row after
+    ``steps + extra`` more steps (1 = it no longer moves); ``unmixing`` (keep, 3, size, size):
+    the unmixing filters (rows of ``W @ white``, what a patch is multiplied with to read one
+    component off it, s = patch . filter), the counterpart of a conv layer's weights."""
 
     filters: np.ndarray
     non_gaussianity: np.ndarray
     stability: np.ndarray
     steps: int
     extra: int
+    unmixing: np.ndarray | None = None
 
 
 def ica_run(images, size: int = 8, n: int = 6000, keep: int = 48, steps: int = 1500,
@@ -163,14 +167,15 @@ def ica_run(images, size: int = 8, n: int = 6000, keep: int = 48, steps: int = 1
     if steps < 1 or extra < 1:
         raise ValueError(f"steps and extra must be >= 1, got {steps}, {extra}")
     patches = sample_patches(images, size=size, n=n, seed=seed)
-    z, _, dewhite = whiten(patches, keep)
+    z, white, dewhite = whiten(patches, keep)
     w = fast_ica(z, steps=steps, seed=seed)
     w_more = _iterate(z, w, extra)                             # continue from w
     stability = np.abs(w @ w_more.T).max(axis=1)
     ng = non_gaussianity(z @ w.T)
     order = np.argsort(-ng)
     filters = (dewhite @ w.T).T.reshape(keep, 3, size, size)
-    return IcaRun(filters[order], ng[order], stability[order], steps, extra)
+    unmixing = (w @ white).reshape(keep, 3, size, size)
+    return IcaRun(filters[order], ng[order], stability[order], steps, extra, unmixing[order])
 
 
 def localisation(filters, window: int = 4) -> np.ndarray:

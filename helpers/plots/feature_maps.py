@@ -145,18 +145,21 @@ def colour_filters(filters, scores=None, ncols: int = 8, cell: float = 1.0,
 
 @light_figure
 def top_patches_figure(crops, sizes, example, boxes, names=None, cell: float = 1.1,
-                       title: str | None = None):
+                       title: str | None = None, scale: tuple[float, float] | None = None):
     """One row per layer. ``crops[L]`` is (U, k, s, s): for U units, their k strongest input
-    patches (k a square number), each drawn as a sqrt(k) x sqrt(k) mosaic in grey with its own
-    scale; ``sizes[L]`` the field size s. The first column shows ``example`` (H, W) with the field
-    ``boxes[L]`` = (top, left, bottom, right) of one unit drawn on it, so the patches can be read
-    at their true size."""
+    patches (k a square number), each drawn as a sqrt(k) x sqrt(k) mosaic in grey, every
+    patch stretched to its own scale, or, with ``scale=(lo, hi)``, all on the one grey scale
+    from lo (black) to hi (white), so that a faint patch stays faint; ``sizes[L]`` the field
+    size s. The first column shows ``example`` (H, W) with the field ``boxes[L]`` = (top, left,
+    bottom, right) of one unit drawn on it, so the patches can be read at their true size."""
     import matplotlib.patches as mpatches
 
     crops = [np.asarray(c) for c in crops]
     if not crops or len(sizes) != len(crops) or len(boxes) != len(crops):
         raise ValueError(f"need as many sizes and boxes as layers: {len(crops)} layers, "
                          f"{len(sizes)} sizes, {len(boxes)} boxes")
+    if scale is not None and not scale[1] > scale[0]:
+        raise ValueError(f"scale must be (lo, hi) with hi > lo, got {scale}")
     units, k = crops[0].shape[:2]
     side = math.isqrt(k)
     if side * side != k or any(c.shape[:2] != (units, k) or c.ndim != 4 for c in crops):
@@ -175,7 +178,10 @@ def top_patches_figure(crops, sizes, example, boxes, names=None, cell: float = 1
         ax.set_ylim(ex.shape[0] - 0.5, -0.5)
         ax.set_title(f"{name}: {s}×{s}", fontsize=9)
         for u in range(units):
-            tiles = [(p - p.min()) / (np.ptp(p) or 1.0) for p in c[u]]
+            if scale is None:
+                tiles = [(p - p.min()) / (np.ptp(p) or 1.0) for p in c[u]]
+            else:
+                tiles = [np.clip((p - scale[0]) / (scale[1] - scale[0]), 0, 1) for p in c[u]]
             gap = np.full((s, 1), 0.5)
             rows = [np.hstack(sum(([t, gap] for t in tiles[r * side:(r + 1) * side]), [])[:-1])
                     for r in range(side)]

@@ -142,7 +142,7 @@ def show_feature_maps(fmap, max_maps: int = 16, ncols: int = 8, cmap: str = "vir
     fig, axes = _grid(len(a), ncols, title=title)
     for i, (ax, m) in enumerate(zip(axes, a)):
         _show(ax, m, cmap=cmap)
-        ax.set_title(f"{i}", fontsize=7)
+        ax.set_title(f"{i}", fontsize=9)
     fig.tight_layout(h_pad=ROW_GAP)
     return fig
 

@@ -99,5 +99,9 @@ def test_ica_run_sorts_by_non_gaussianity_and_reports_stability():
     assert run.filters.shape == (6, 3, 4, 4)
     assert np.all(np.diff(run.non_gaussianity) <= 0)
     assert np.all((run.stability >= 0) & (run.stability <= 1 + 1e-9))
+    # the unmixing filters read each component off its own basis function and off no other
+    assert run.unmixing.shape == (6, 3, 4, 4)
+    reads = run.unmixing.reshape(6, -1) @ run.filters.reshape(6, -1).T
+    np.testing.assert_allclose(reads, np.eye(6), atol=1e-8)
     with pytest.raises(ValueError):
         ica_run(images, size=4, n=100, keep=6, steps=0)

@@ -73,3 +73,17 @@ def test_top_patches_figure_one_row_per_layer_with_the_field():
         top_patches_figure([np.zeros((3, 3, 3, 3))], [3], np.zeros((8, 8)), [(0, 0, 3, 3)])
     with pytest.raises(ValueError, match="as many"):
         top_patches_figure(crops, [3], np.zeros((8, 8)), [(0, 0, 3, 3)])
+
+
+def test_top_patches_figure_common_scale_keeps_faint_patches_faint():
+    faint = np.full((1, 4, 3, 3), 0.5)
+    faint[0, :, 0, 0] = 0.6                                    # a faint step
+    boxes = [(0, 0, 3, 3)]
+    stretched = top_patches_figure([faint], [3], np.zeros((8, 8)), boxes)
+    common = top_patches_figure([faint], [3], np.zeros((8, 8)), boxes, scale=(0.0, 1.0))
+    tile = [ax.images[0].get_array() for ax in stretched.axes[1:2]][0]
+    assert tile.max() == 1.0 and tile[0, 1] == 0.0             # stretched: black and white
+    tile = [ax.images[0].get_array() for ax in common.axes[1:2]][0]
+    assert abs(tile[0, 0] - 0.6) < 1e-12 and abs(tile[0, 1] - 0.5) < 1e-12
+    with pytest.raises(ValueError, match="scale"):
+        top_patches_figure([faint], [3], np.zeros((8, 8)), boxes, scale=(1.0, 1.0))

@@ -58,11 +58,17 @@ What a checker does (:func:`check`, or :func:`run_check` for tests, which return
   comparing the copy with the pristine case afterwards;
 * compares with the reference: type (None, NumPy vs torch, int vs float), dtype, device, shape
   (with ``shape_hint``), then values (``rtol``/``atol``); or the Exercise's own ``compare``;
-* on a mismatch, names the likely cause (:func:`diagnose`, specific to generic, first match
-  wins): a :class:`Mistake` that reproduces the learner's outputs on every case, else on every
-  FAILING case, else on some of them ("This explains 2 of the 5 failing cases"); then the
-  Exercise's ``diagnose`` hook; then generic hints (off by one in a size, transposed, mirrored,
-  shifted, off by a constant or a factor, right values in the wrong order, NaN);
+* on a mismatch, names the likely cause only where it explains the failure (:func:`diagnose`,
+  specific to generic, first match wins): a :class:`Mistake` that reproduces the learner's
+  outputs on every case, else on every FAILING case, else on a majority of them ("This partly
+  explains 3 of the 4 failing cases"); then the Exercise's ``diagnose`` hook; then a generic
+  hint (off by one in a size, transposed, mirrored, shifted, off by a constant or a factor,
+  right values in the wrong order, NaN) if the same one fits every failing case; else no cause;
+* runs the learner's function under a :class:`CallRecorder` where the statement forbids calls
+  (``forbidden``: "without F.conv2d; your code calls it"), and checks the side effects it
+  declares (``side_effects``: hooks left on a model argument, the global random state);
+* after an exception: the learner's line, a hint for shape errors (``explain_error``, else a
+  generic one for products and broadcasting) and the shapes of the inputs and of the result;
 * shows the first failing case: in full when it is small (inputs, expected, got; rounded and
   aligned), else one line and ``case = failing_case("2.1")``, which hands the case to the
   learner for the next cell (:func:`failing_case`);

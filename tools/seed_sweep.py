@@ -121,11 +121,14 @@ def _computing(source: str) -> str:
 
 def code_hash(nb) -> str:
     """A fingerprint of what a chapter computes: its code cells without the cells of checks
-    (tagged ``claims``) and without the calls that record or quote a value (:func:`_computing`),
-    so that rewording a claim, making it a computed number or quoting another value changes
-    nothing. The ledger trusts a sweep only while this is unchanged."""
+    (tagged ``claims``), without the exercises' solution cells (tagged ``solution``: the
+    chapter's numbers never come from a learner's function, whose checker falls back on the
+    reference) and without the calls that record or quote a value (:func:`_computing`), so that
+    rewording a claim, making it a computed number, quoting another value or rewriting an
+    exercise changes nothing. The ledger trusts a sweep only while this is unchanged."""
+    skip = {CHECKS_TAG, book.SOLUTION_TAG}
     sources = [_computing(c.source) for c in nb.cells if c.cell_type == "code"
-               and CHECKS_TAG not in c.get("metadata", {}).get("tags", [])]
+               and not skip & set(c.get("metadata", {}).get("tags", []))]
     return hashlib.sha256("\n\0".join(sources).encode("utf-8")).hexdigest()[:16]
 
 

@@ -125,7 +125,9 @@ def test_the_fingerprint_ignores_what_only_records_or_quotes():
                "computed('ch03.n', 'n', 3)", tags=["claims"]),
             nb("%matplotlib inline\nacc = train(seed=0)", "", tags=["claims"]),
             nb("%matplotlib inline\nfrom helpers import claim\nacc = train(seed=0)\n"
-               "print(f'{acc:.1%}')", "", tags=["claims"])]
+               "print(f'{acc:.1%}')", "", tags=["claims"]),
+            nb("%matplotlib inline\nacc = train(seed=0)", "def exercise():\n    return 1",
+               tags=["solution", "hide-input"])]     # an exercise's solution: not counted
     assert all(seed_sweep.code_hash(n) == base for n in same)
     changed = [nb("%matplotlib inline\nacc = train(seed=1)", "", tags=["claims"]),
                nb("acc = train(seed=0)", "", tags=["claims"]),

@@ -293,7 +293,7 @@ def draw_effective_field(grad, size: int, title: str | None = None):
                                 (h, "#2ca02c", f"central half {2 * h + 1}×{2 * h + 1}")):
         left.add_patch(Rectangle((cj - half - 0.5, ci - half - 0.5), 2 * half + 1, 2 * half + 1,
                                  fill=False, lw=1.5, edgecolor=colour, label=label))
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=7, frameon=False)
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize=9, frameon=False)
     left.set_xticks([])
     left.set_yticks([])
     left.set_title(f"{mass:.0%} of the mass on {area:.0%} of the area", fontsize=9)
@@ -304,11 +304,12 @@ def draw_effective_field(grad, size: int, title: str | None = None):
     right.bar(xs, profile, width=0.9, color="#bbbbbb", label="gradient mass per column")
     right.plot(xs, bell / bell.sum(), color="#d62728", lw=1.5,
                label=f"Gaussian, σ = {sigma:.1f} (R² = {r2:.3f})")
-    for edge in (-r - 0.5, r + 0.5):
-        right.axvline(edge, color="#1f77b4", ls="--", lw=1)
+    for k, edge in enumerate((-r - 0.5, r + 0.5)):
+        right.axvline(edge, color="#1f77b4", ls="--", lw=1,
+                      label="edges of the theoretical field" if k == 0 else None)
     right.set_xlabel("column, relative to the unit")
     right.set_ylabel("share of |gradient|")
-    right.legend(fontsize=7, loc="upper right")
+    right.legend(fontsize=9, loc="upper right")
     right.grid(True, alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=10)

@@ -94,7 +94,7 @@ def image_grid(images, labels=None, ncols: int = 8, class_names=None, cmap: str 
             label = labels[i]
             label = label.item() if hasattr(label, "item") else label
             ax.set_title(str(class_names[label] if class_names is not None else label),
-                         fontsize=8)
+                         fontsize=9)
     fig.tight_layout(h_pad=ROW_GAP if labels is not None else None)
     return fig
 
@@ -224,7 +224,7 @@ def plot_receptive_field(image, center, sizes, labels=None, cmap: str = "gray",
     ax.plot([c], [r], marker="+", color="#d62728", markersize=10)
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    ax.legend(loc="upper right", fontsize=9, framealpha=0.9)
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -48,11 +48,11 @@ def plot_field_by_layer(fields: dict, input_size: int | None = None, title: str 
             down = [i for i, row in enumerate(rows) if row.stride > 1]
             ax.plot(xs[down], np.asarray(sizes)[down], "o", ms=5, color=line.get_color())
         ax.annotate(str(sizes[-1]), (xs[-1], sizes[-1]), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=8,
+                    textcoords="offset points", va="center", fontsize=9,
                     color=line.get_color())
     if input_size is not None:
         ax.axhline(input_size, color="#555555", lw=1, ls=":")
-        ax.text(1, input_size, f" input image: {input_size} px", va="bottom", fontsize=8,
+        ax.text(1, input_size, f" input image: {input_size} px", va="bottom", fontsize=9,
                 color="#555555")
     ax.plot([], [], "o", ms=5, color="#555555", label="downsampling layer (stride > 1)")
     ax.set_xlim(0.5, longest + 2.5)
@@ -60,7 +60,7 @@ def plot_field_by_layer(fields: dict, input_size: int | None = None, title: str 
     ax.set_xlabel(xlabel)
     ax.set_ylabel("receptive field (pixels per side)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=9, loc="upper left")
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
@@ -82,13 +82,13 @@ def plot_version_gap(sizes_v1, sizes_v15, title: str | None = None):
     left.plot(xs, b, "-", lw=1.8, color="#1f77b4", label=f"v1.5 (stride on the 3×3): {b[-1]} px")
     left.set_xlabel("layer along the main path")
     left.set_ylabel("receptive field (pixels)")
-    left.legend(fontsize=8, loc="upper left")
+    left.legend(fontsize=9, loc="upper left")
     left.grid(True, alpha=0.3)
     gap = a - b
     right.step(xs, gap, where="post", color="#555555", lw=1.8)
     for i in np.flatnonzero(np.diff(np.concatenate([[0], gap]))):
         right.annotate(f"+{gap[i] - (gap[i - 1] if i else 0)}", (xs[i], gap[i]),
-                       xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=8)
+                       xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=9)
     right.set_xlabel("layer along the main path")
     right.set_ylabel("v1 field − v1.5 field (pixels)")
     right.set_ylim(0, max(1, gap.max()) * 1.15)
@@ -136,7 +136,7 @@ def plot_effective_growth(depths, theory, effective, title: str | None = None):
     ax.set_xlabel("depth k (stacked 3×3 layers)")
     ax.set_ylabel("pixels")
     ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=9, loc="upper left")
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()

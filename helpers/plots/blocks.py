@@ -79,7 +79,7 @@ def _colour(label: str) -> str:
     return BOX_COLOURS["conv"] if "conv" in label else BOX_COLOURS.get(label, "#eeeeee")
 
 
-def _box(ax, x, y, label, w=1.7, h=0.42, fontsize=8.5):
+def _box(ax, x, y, label, w=1.7, h=0.42, fontsize=9):
     from matplotlib.patches import FancyBboxPatch
 
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
@@ -118,13 +118,13 @@ def draw_block(ax, layout: BlockLayout, title: str = "") -> dict[str, int]:
         if layout.shortcut:
             mid = (top + y) / 2
             ax.plot([xs, xs], [top - 0.5, mid + 0.22], color="black", lw=0.9)
-            _box(ax, xs, mid, "\n".join(layout.shortcut), w=1.25, h=0.62, fontsize=7.5)
+            _box(ax, xs, mid, "\n".join(layout.shortcut), w=1.65, h=0.66, fontsize=9)
             boxes += 1
             ax.plot([xs, xs], [mid - 0.32, y], color="black", lw=0.9)
         else:
             ax.plot([xs, xs], [top - 0.5, y], color="black", lw=0.9)
             ax.text(xs + 0.08, (top + y) / 2, "identity", rotation=90, ha="left",
-                    va="center", fontsize=8.5, style="italic")
+                    va="center", fontsize=9, style="italic")
         _arrow(ax, (xs, y), (0.16, y))
         last_gap = 0.16
     else:
@@ -138,7 +138,7 @@ def draw_block(ax, layout: BlockLayout, title: str = "") -> dict[str, int]:
     _arrow(ax, (0, y - last_gap), (0, y - step + 0.12))
     y -= step
     ax.text(0, y, f"output  ({layout.out_channels} ch)", ha="center", va="center", fontsize=9)
-    ax.set_xlim(-1.0, 2.45)
+    ax.set_xlim(-1.0, 2.62)
     ax.set_ylim(y - 0.3, top + 0.3)
     ax.set_aspect("equal")
     ax.axis("off")
@@ -300,7 +300,7 @@ def plain_vs_resnet_diagram(rows: list[dict], *, titles=("34-layer plain", "ResN
         ax.set_ylim(-0.1, n + 0.1)
         ax.set_axis_off()
         ax.set_title(title, fontsize=11)
-    fig.text(0.5, 0.005, "face: height × width; depth: channels; red arcs: shortcuts "
-             "(dashed: projection)", ha="center", fontsize=9)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.text(0.5, 0.005, "not to scale: the face grows with height × width, the depth with "
+             "channels;\nred arcs: shortcuts (dashed: projection)", ha="center", fontsize=9)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig

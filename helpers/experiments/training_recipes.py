@@ -117,10 +117,11 @@ def lecun_init(model: nn.Module) -> nn.Module:
 
 def steps_to_error(build: Callable[[], nn.Module], x, y, *, threshold: float, lr: float,
                    max_steps: int = 160, seed: int = 0, batch_size: int = 64, window: int = 20,
-                   mean=None, std=None, device=None) -> int | None:
+                   mean=None, std=None, device=None, progress: bool = True) -> int | None:
     """Optimiser steps until ``build()``'s training error, averaged over ``window`` steps, is at
     most ``threshold`` (None if not within ``max_steps``): SGD with momentum 0.9 at learning rate
-    ``lr``, batches of ``batch_size`` from ``(x, y)`` in a seeded order, model seeded too."""
+    ``lr``, batches of ``batch_size`` from ``(x, y)`` in a seeded order, model seeded too.
+    ``progress=False`` hides the progress bar."""
     seed_everything(seed)
     model = build()
     loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
@@ -132,7 +133,7 @@ def steps_to_error(build: Callable[[], nn.Module], x, y, *, threshold: float, lr
         return watch.window_error(window) <= threshold or not isfinite(loss)   # diverged
 
     history = fit(watch, watch, epochs=epochs, max_steps=max_steps, lr=lr, optimizer="sgd",
-                  momentum=0.9, device=device, on_step=reached)
+                  momentum=0.9, device=device, on_step=reached, progress=progress)
     return steps_to_reach(history, threshold, window=window)
 
 

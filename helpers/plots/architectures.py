@@ -125,7 +125,7 @@ def architecture_diagram(models: dict, width: float = 14.0):
     handles = [Patch(facecolor=c, edgecolor="black", label=k) for k, c in
                (("convolution", KIND_COLOURS["conv"]), ("pooling", KIND_COLOURS["pool"]),
                 ("fully connected", KIND_COLOURS["fc"]))]
-    fig.legend(handles=handles, loc="lower right", ncol=3, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="lower right", ncol=3, fontsize=9, frameon=False)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
@@ -166,7 +166,7 @@ def cost_chart(costs: dict, title: str = "", names: list[str] | None = None):
     ax.set_xlabel("% of the network's total")
     ax.set_xlim(0, max(params.max(), macs.max()) * 1.08)
     ax.grid(axis="x", alpha=0.4)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower right", fontsize=9)
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -287,6 +287,7 @@ def volume_diagram(model: nn.Module, input_size, title: str = "", width: float =
     for i, box in enumerate(boxes):
         r, c = divmod(i, per_row)
         x0, y0 = c * 1.0 + 0.1, -(r * 2.1)
+        label_x = x0 + 0.4                       # the centre of this block's labels
         if len(box.shape) == 3:
             ch, h = box.shape[0], box.shape[1]
             face = 0.12 + 0.5 * math.sqrt(h / big)
@@ -298,7 +299,7 @@ def volume_diagram(model: nn.Module, input_size, title: str = "", width: float =
         colour = KIND_COLOURS.get(box.kind, "#f0f0f0")
         w = face if len(box.shape) == 3 else 0.08
         if len(box.shape) != 3:
-            x0 += 0.3                            # a bar: centred over its label
+            x0 = label_x - 0.04                  # a bar: centred over its label
         hh = face if len(box.shape) == 3 else face_h
         base_y = y0 + 0.55
         dx, dy = depth * 0.6, depth * 0.45          # the oblique depth axis
@@ -311,8 +312,8 @@ def volume_diagram(model: nn.Module, input_size, title: str = "", width: float =
             rgb = [shade * v for v in plt.matplotlib.colors.to_rgb(colour)]
             ax.add_patch(Polygon(poly, closed=True, facecolor=rgb, edgecolor="black", lw=0.7))
         times = f"{box.repeat} × " if box.repeat > 1 else ""
-        ax.text(x0 + 0.4, y0 + 0.42, f"{times}{box.label}", ha="center", va="top", fontsize=9)
-        ax.text(x0 + 0.4, y0 + 0.12, "×".join(map(str, box.shape)), ha="center", va="top",
+        ax.text(label_x, y0 + 0.42, f"{times}{box.label}", ha="center", va="top", fontsize=9)
+        ax.text(label_x, y0 + 0.12, "×".join(map(str, box.shape)), ha="center", va="top",
                 fontsize=9)
     ax.set_xlim(0, per_row * 1.0 + 0.1)
     ax.set_ylim(-(rows - 1) * 2.1 - 0.2, 1.75)

@@ -59,14 +59,14 @@ def draw_lenet_digit(model, x, label=None):
     for d, p in enumerate(probabilities):
         inside = p > 0.7       # the label goes inside a long bar, in white
         bars.text(p - 0.02 if inside else p + 0.02, d, f"{100 * p:.1f} %", va="center",
-                  ha="right" if inside else "left", fontsize=7,
+                  ha="right" if inside else "left", fontsize=9,
                   color="white" if inside else "black")
     bars.set_yticks(range(10))
     bars.set_ylim(9.6, -0.6)
     bars.set_xlim(0, 1)
-    bars.set_xlabel("probability", fontsize=8)
+    bars.set_xlabel("probability", fontsize=9)
     bars.set_title(f"LeNet-5 reads a {best}", fontsize=9)
-    bars.tick_params(labelsize=8)
+    bars.tick_params(labelsize=9)
     return fig
 
 

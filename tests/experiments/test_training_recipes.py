@@ -131,6 +131,14 @@ def test_steps_to_error_counts_steps_and_is_reproducible():
     assert steps_to_error(_tiny_cnn, x, y, **{**kwargs, "threshold": 0.0, "max_steps": 3}) is None
 
 
+def test_steps_to_error_without_progress_bar_gives_the_same_steps(capsys):
+    x, y = _tiny_data()
+    kwargs = dict(threshold=0.2, lr=0.05, max_steps=60, batch_size=16, window=4, device="cpu")
+    quiet = steps_to_error(_tiny_cnn, x, y, progress=False, **kwargs)
+    assert "step/s" not in capsys.readouterr().err
+    assert quiet == steps_to_error(_tiny_cnn, x, y, **kwargs)
+
+
 def test_steps_to_error_stops_early_with_the_answer_of_a_full_run():
     from helpers.device import seed_everything
     x, y = _tiny_data()

@@ -40,7 +40,8 @@ class ConvNeXtBlock(nn.Module):
         out = x + gamma * y     (gamma: C, starts at layer_scale)
 
     8 C^2 + (k^2 + 9) C parameters; 79,296 for C = 96, k = 7 (a ConvNeXt-T stage-1 block).
-    Stochastic depth is left out (it only matters when training large models).
+    Stochastic depth is left out: it has no parameters and acts only in training (Liu et al.
+    drop a block with probability up to 0.1 in ConvNeXt-T).
     """
 
     def __init__(self, *, channels: int, kernel_size: int = 7, expansion: int = 4,

@@ -57,7 +57,8 @@ class SeparableBlock(nn.Sequential):
             L.Conv2d(C, K, 1, bias=False), nn.BatchNorm2d(K), nn.ReLU())
 
 
-# (out_channels, stride) of the 13 separable blocks, Howard et al. 2017, Table 1
+# (out_channels, stride) of the 13 separable blocks, Howard et al. 2017, Table 1. The table
+# prints "s2" for the last depthwise layer, a typo: the output stays 7 x 7, so it is stride 1.
 MOBILENET_V1_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
                        (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
 

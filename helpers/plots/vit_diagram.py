@@ -46,7 +46,7 @@ def plot_vit_pipeline(image=None, grid: int = 4, depth: int = 2, title: str | No
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive int, got {depth!r}")
     n = grid * grid
-    fig, ax = plt.subplots(figsize=(11, 4.2))
+    fig, ax = plt.subplots(figsize=(9.2, 4.0))
     ax.set_xlim(0, 11)
     ax.set_ylim(-0.3, 4.2)
     ax.set_axis_off()
@@ -77,26 +77,26 @@ def plot_vit_pipeline(image=None, grid: int = 4, depth: int = 2, title: str | No
             continue
         ax.add_patch(plt.Rectangle((4.3, y - 0.13), 0.75, 0.26, facecolor=CLASS if i == 0
                                    else TOKEN, edgecolor="black", linewidth=0.8))
-        ax.text(4.675, y, label, ha="center", va="center", fontsize=7)
-        ax.text(5.15, y, "+", ha="center", va="center", fontsize=8)
+        ax.text(4.675, y, label, ha="center", va="center", fontsize=9)
+        ax.text(5.15, y, "+", ha="center", va="center", fontsize=9)
         ax.add_patch(plt.Rectangle((5.25, y - 0.13), 0.45, 0.26, facecolor=POSITION,
                                    edgecolor="black", linewidth=0.8))
-        ax.text(5.475, y, "pos", ha="center", va="center", fontsize=6)
+        ax.text(5.475, y, "pos", ha="center", va="center", fontsize=9)
     ax.text(5.0, -0.15, f"{n + 1} tokens of width D:\nclass token + {n} patches,\n"
-            "plus a learned position each", ha="center", va="bottom", fontsize=8)
+            "plus a learned position each", ha="center", va="bottom", fontsize=9)
     _arrow(ax, 5.8, 2.0, 6.2, 2.0)
     # 4. the encoder blocks
     _box(ax, 6.25, 0.9, 2.1, 2.2, f"encoder block × {depth}\n\nLayerNorm → multi-head\n"
          "self-attention → + \n(tokens mix here only)\n\nLayerNorm → MLP → +\n(each token alone)",
-         colour="#fff7bc", fontsize=8)
+         colour="#fff7bc", fontsize=9)
     _arrow(ax, 8.4, 2.0, 8.8, 2.0)
     # 5. the head reads the class token only
     ax.add_patch(plt.Rectangle((8.85, 1.87), 0.55, 0.26, facecolor=CLASS, edgecolor="black",
                                linewidth=0.8))
-    ax.text(9.125, 2.0, "class", ha="center", va="center", fontsize=7)
-    ax.text(9.125, 1.6, "class token\nonly", ha="center", va="top", fontsize=8)
+    ax.text(9.125, 2.0, "class", ha="center", va="center", fontsize=9)
+    ax.text(9.125, 1.6, "class token\nonly", ha="center", va="top", fontsize=9)
     _arrow(ax, 9.45, 2.0, 9.7, 2.0)
-    _box(ax, 9.75, 1.55, 1.15, 0.9, "LayerNorm,\nlinear head\n→ class scores", fontsize=8)
+    _box(ax, 9.75, 1.55, 1.15, 0.9, "LayerNorm,\nlinear head\n→ class\nscores", fontsize=9)
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -201,7 +201,7 @@ def plot_attention_share(tokens, share, marks: dict | None = None, title: str | 
         y = 100 * float(np.interp(np.log(T), np.log(t), s))
         ax.plot([T], [y], marker="o", color="C3")
         ax.annotate(f"{label}\n{y:.1f} %", (T, y), textcoords="offset points", xytext=(-8, 8),
-                    ha="right", fontsize=8)
+                    ha="right", fontsize=9)
     ax.set_xscale("log")
     ax.set_ylim(0, 100)
     ax.set_xlabel("tokens T (log scale)")
@@ -240,7 +240,8 @@ def plot_training_curves(curves: dict, sizes, names, steps_label: str = "optimiz
         ax.tick_params(labelsize=9)
         ax.grid(True, alpha=0.4)
     axes[0, 0].set_ylabel("validation accuracy", fontsize=9)
-    axes[0, 0].legend(fontsize=9, loc="lower right")
+    for ax in axes[0]:
+        ax.legend(fontsize=9, loc="lower right")
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -361,7 +362,7 @@ def plot_attention_overlay(images, maps, labels, columns=None, title: str | None
     if len(labels) != len(m):
         raise ValueError(f"{len(m)} maps but {len(labels)} labels")
     n, heads = m.shape[:2]
-    fig, axes = plt.subplots(n, heads + 1, figsize=(1.45 * (heads + 1) + 0.8, 1.5 * n + 0.5),
+    fig, axes = plt.subplots(n, heads + 1, figsize=(0.8 * (heads + 1) + 1.0, 0.9 * n + 1.1),
                              squeeze=False)
     vmax = float(m.max())
     h, w = imgs.shape[1:]

@@ -615,7 +615,8 @@ def run_cnn_vs_vit(smoke: bool = False) -> Result:
     images, every run trained for the same large number of steps; each model's learning rate
     chosen per size by the mean validation accuracy of seeds 0 and 1 on held-out training
     images (never more than the training images), the grid widened until the choice is inside
-    it; seeds 0, 1, 2 scored on the test set, a half-length run per seed (what doubling the steps adds),
+    it; seeds 0, 1, 2 scored on the test set, a half-length run per seed (what doubling the
+    steps adds),
     what the ViTs learned about position, and a ViT as small as the CNN at the smallest size.
     Each model and size runs in a process of its own (with the threads this process has)."""
     ds, cfg = data_size, _cnn_vs_vit_settings(smoke)
@@ -659,7 +660,8 @@ def run_cnn_vs_vit(smoke: bool = False) -> Result:
                   f"choice is inside the grid) by the mean validation accuracy of seeds "
                   f"{', '.join(map(str, tune_seeds))}; seeds {', '.join(map(str, seeds))} pick "
                   "the subset and the initial weights; a run of half the steps per seed shows "
-                  "what doubling the steps adds", "smallest test-accuracy gap, CNN minus ViT (points)",
+                  "what doubling the steps adds",
+                  "smallest test-accuracy gap, CNN minus ViT (points)",
                   100 * min(min(g) for g in gaps), "above 0 at every size and seed",
                   time.perf_counter() - start,
                   display=f"{100 * min(min(g) for g in gaps):+.1f} points",

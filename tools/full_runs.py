@@ -488,7 +488,7 @@ def run_translation_seeds(smoke: bool = False) -> Result:
                   params[gap],
                   f"MNIST, {len(data0['train'][1]):,} centred training digits on a 56x56 "
                   f"canvas, {len(data0['test-centre'][1]):,} test digits at the centre and "
-                  "in the corners", tr.EPOCHS,
+                  "in the corners", 0 if smoke else tr.EPOCHS,   # smoke: a few steps
                   f"Adam, one-cycle, {tr.EPOCHS} epochs for every arm; peak learning rate "
                   f"chosen per arm from {', '.join(map(str, grid))} on "
                   f"{len(data0['val'][1]):,} held-out centred training digits (seed 0): "
@@ -601,7 +601,7 @@ def run_translation_long(smoke: bool = False) -> Result:
     return Result("translation-long", "01_why_not_fully_connected",
                   "MLP 3136-256-10; conv trunk 8/16/32 with a flatten head or a global "
                   "average pooling head", count_parameters(tr.build_arm(tr.ARMS[2])),
-                  "as translation-seeds", 2 * tr.EPOCHS,
+                  "as translation-seeds", 0 if smoke else 2 * tr.EPOCHS,
                   f"translation-seeds' recipe and learning rates, {2 * tr.EPOCHS} epochs "
                   "instead of " + str(tr.EPOCHS) + "; seeds " + ", ".join(map(str, seeds)),
                   "smallest corner-accuracy gap, global average pooling head minus flatten "

@@ -75,20 +75,40 @@ def format_value(value, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
-def below(difference: float, tolerance: float) -> str:
-    """A measured difference stated as a bound: ``"below 1e-06"`` when it is under
-    ``tolerance``, else the value itself and the tolerance it exceeds.
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def tolerance(value: float) -> str:
+    """A tolerance or bound as a reader writes it: ``1e-06`` -> ``"10⁻⁶"``, ``5e-4`` ->
+    ``"5×10⁻⁴"``, ``0.01`` -> ``"0.01"``.
+
+    Used for the stated side of a comparison (``f"equal to {tolerance(1e-9)}"``), so a stored
+    output shows the tolerance, never a computed rounding-level value.
+    """
+    if not value > 0:
+        raise ValueError(f"a tolerance must be positive, got {value!r}")
+    mantissa, exponent = f"{value:.0e}".split("e")
+    exponent = int(exponent)
+    if -3 <= exponent <= 3:
+        return f"{float(value):g}"
+    power = f"10{str(exponent).translate(_SUPERSCRIPT)}"
+    return power if mantissa == "1" else f"{mantissa}×{power}"
+
+
+def below(difference: float, tolerance_: float) -> str:
+    """A measured difference stated as a bound: ``"below 10⁻⁶"`` when it is under
+    ``tolerance_``, else the value itself and the tolerance it exceeds.
 
     The last digits of a rounding-level difference (``3.8e-07`` here, ``7.6e-07`` on another
     processor) depend on the CPU's vector width and the number of threads, so a stored output
     states the bound, never the value: ``print("largest difference", below(err, 1e-6))``.
     """
-    if not tolerance > 0:
-        raise ValueError(f"tolerance must be positive, got {tolerance!r}")
+    if not tolerance_ > 0:
+        raise ValueError(f"tolerance must be positive, got {tolerance_!r}")
     difference = float(difference)
-    if difference < tolerance:
-        return f"below {tolerance:.0e}"
-    return f"{difference:.1e}, above the tolerance {tolerance:.0e}"
+    if difference < tolerance_:
+        return f"below {tolerance(tolerance_)}"
+    return f"{difference:.1e}, above the tolerance {tolerance(tolerance_)}"
 
 
 def strict() -> bool:

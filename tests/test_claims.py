@@ -108,12 +108,20 @@ def test_quoted_floats_keep_six_significant_digits():
     assert claims.quotable(65536) == "65536"
 
 
-@pytest.mark.parametrize("difference, text", [(3.8e-7, "below 1e-06"), (0.0, "below 1e-06"),
-                                              (2e-6, "2.0e-06, above the tolerance 1e-06")])
+@pytest.mark.parametrize("difference, text", [(3.8e-7, "below 10⁻⁶"), (0.0, "below 10⁻⁶"),
+                                              (2e-6, "2.0e-06, above the tolerance 10⁻⁶")])
 def test_below_states_a_bound_not_rounding_noise(difference, text):
     from helpers.claims import below
 
     assert below(difference, 1e-6) == text
+
+
+@pytest.mark.parametrize("value, text", [(1e-9, "10⁻⁹"), (1e-5, "10⁻⁵"), (5e-4, "5×10⁻⁴"),
+                                         (1e-12, "10⁻¹²"), (0.01, "0.01"), (1e4, "10⁴")])
+def test_tolerance_is_written_as_a_power_of_ten(value, text):
+    from helpers.claims import tolerance
+
+    assert tolerance(value) == text
 
 
 def test_below_needs_a_positive_tolerance():

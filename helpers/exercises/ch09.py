@@ -1,433 +1,367 @@
-"""Chapter 9 exercises: the course's measures together.
+"""Chapter 8 exercises: Vision Transformers and modern CNNs.
 
 ====  ===============================================  ==========================================
-9.1   ``stack_profile(layers, in_channels,              ``{"parameters", "macs", "field"}`` of a
-      input_size)``                                     stack of ``("conv", K, k, s, p)`` and
-                                                        ``("pool", k, s)`` layers on a square
-                                                        input of side ``input_size``
-9.2   ``design(in_channels, image_size,                 a model from ``helpers.models`` that
-      num_classes)``                                    meets :data:`DESIGN_BRIEF`: (N, C, n, n)
-                                                        -> (N, num_classes), convolutional, within
-                                                        the parameter and multiply-add budgets,
-                                                        its last spatial layer seeing the image
-9.3   ``field_per_million(model)``                      receptive field of the last spatial layer
-                                                        (pixels per side) per million parameters
-                                                        of the whole model
+8.1   ``patchify(images, patch_size)``                  cut (N, C, H, W) images into the ViT's
+                                                        token sequence (N, T, C·p·p),
+                                                        T = (H / p)(W / p), patches row by row
+8.2   ``attention(q, k, v)``                            softmax(q kᵀ / √d) v for (..., T, d)
+                                                        queries and keys, (..., T, d_v) values
+8.3   ``separable_params(in_channels, out_channels,     parameters of a depthwise (groups = C)
+      kernel_size, bias=True)``                         k×k conv followed by a 1×1 conv
 ====  ===============================================  ==========================================
 
-9.1 gathers chapter 4's parameter count, chapter 6's multiply-adds and chapter 5's receptive
-field in one pass over a stack (tests check the reference against ``count_parameters``,
-``count_macs`` and ``receptive_field`` of the same stack built with ``torch.nn``).
-
-9.2 has many right answers, so it is checked against the brief, not against the reference
-model: :func:`brief_violations` measures a model with the course's tools and returns the
-constraints it breaks, each with by how much. Two designs "agree" when they break the same
-constraints, so each Mistake is a design that breaks exactly one of them, and its message says
-how to fix that one.
+The references are checked against the course's helpers in tests/exercises/test_ch08.py:
+8.1 against the ViT's patch embedding (a conv with kernel = stride = p), 8.2 against
+:func:`helpers.attention.scaled_dot_product_attention`, 8.3 against counted parameters of
+:class:`helpers.models.mobilenet.DepthwiseSeparableConv`.
 """
 from __future__ import annotations
 
-import weakref
-from dataclasses import dataclass
+import math
 
+import numpy as np
 import torch
-from torch import nn
 
-from helpers.attention import MultiHeadSelfAttention
-from helpers.exercises.core import CallRecorder, Case, Exercise, Mistake, _function_name, checker
-from helpers.layers import conv_output_size
-from helpers.models import (
-    alexnet,
-    cifar_resnet,
-    lenet5,
-    mlp,
-    small_cnn,
-    small_vgg,
-    tiny_vit,
-    vgg16,
+from helpers.attention import scaled_dot_product_attention
+from helpers.exercises.core import Case, Exercise, Mistake, checker
+
+__all__ = ["check_attention", "check_multi_head_attention", "check_patchify",
+           "check_separable_params"]
+
+
+# --------------------------------------------------------------------------- 8.1 patchify
+
+def patchify(images, patch_size):
+    """(N, C, H, W) -> (N, T, C·p·p), T = (H / p)(W / p): patches left to right, top to bottom;
+    each patch flattened channel by channel, row by row (the order of a conv filter's weights)."""
+    n, c, h, w = images.shape
+    p = patch_size
+    x = images.reshape(n, c, h // p, p, w // p, p)   # (N, C, rows, p, cols, p)
+    x = x.permute(0, 2, 4, 1, 3, 5)                   # (N, rows, cols, C, p, p)
+    return x.reshape(n, (h // p) * (w // p), c * p * p)
+
+
+def _patchify_by(order):
+    """Mistake factory: the same reshape with the axes of (N, C, rows, p, cols, p) permuted."""
+    def wrong(images, patch_size):
+        n, c, h, w = images.shape
+        p = patch_size
+        x = images.reshape(n, c, h // p, p, w // p, p).permute(*order)
+        return x.reshape(n, (h // p) * (w // p), c * p * p)
+    return wrong
+
+
+def _patchify_no_permute(images, patch_size):
+    n, c, h, w = images.shape
+    return images.reshape(n, (h // patch_size) * (w // patch_size), c * patch_size ** 2)
+
+
+def _patchify_unfold_overlapping(images, patch_size):
+    return torch.nn.functional.unfold(images, patch_size).transpose(1, 2)
+
+
+def _patchify_features_first(images, patch_size):
+    return patchify(images, patch_size).transpose(1, 2)
+
+
+def _patchify_class_token(images, patch_size):
+    tokens = patchify(images, patch_size)
+    return torch.cat([tokens.new_zeros(tokens.shape[0], 1, tokens.shape[2]), tokens], dim=1)
+
+
+def _patchify_cases(rng) -> list[Case]:
+    def images(*shape):
+        return torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+
+    ramp = torch.arange(2 * 4 * 6, dtype=torch.float32).reshape(1, 2, 4, 6)
+    return [
+        Case((ramp, 2), label="2 channels, 4×6 numbered pixels, p = 2"),
+        Case((images(2, 3, 8, 8), 4), label="RGB, 2×2 patches"),
+        Case((images(1, 1, 12, 8), 4), label="taller than wide"),
+        Case((images(2, 3, 6, 9), 3), label="wider than tall"),
+        Case((images(1, 3, 16, 16), 16), label="one patch"),
+        Case((images(1, 2, 3, 3), 1), label="p = 1: every pixel a token"),
+        Case((images(3, 1, 28, 28), 7), label="Fashion-MNIST size, p = 7"),
+        Case((images(1, 3, 32, 32), 16), label="2×2 patches of 16×16"),
+    ]
+
+
+PATCHIFY = Exercise(
+    number="8.1", title="Cut images into patch tokens", reference=patchify,
+    cases=_patchify_cases, shape_hint="(N, (H / p)·(W / p), C·p·p)",
+    mistakes=[
+        Mistake("you reshaped straight to (N, T, C·p·p) without moving the axes: the values of a "
+                "'token' then come from whole image rows, not from a p×p square. Reshape to "
+                "(N, C, H/p, p, W/p, p), permute to (N, H/p, W/p, C, p, p), then reshape.",
+                _patchify_no_permute),
+        Mistake("your patches are in column order (down the first column, then the next); go "
+                "along the rows instead: the patch-row axis H/p comes before the patch-column "
+                "axis W/p.", _patchify_by((0, 4, 2, 1, 3, 5))),
+        Mistake("each patch is flattened channels-last (p, p, C); flatten it channel by channel, "
+                "(C, p, p), the order of a conv filter's weights (K, C, p, p).",
+                _patchify_by((0, 2, 4, 3, 5, 1))),
+        Mistake("each patch is flattened column by column; flatten it row by row: the axis of the "
+                "rows inside a patch comes before the axis of its columns.",
+                _patchify_by((0, 2, 4, 1, 5, 3))),
+        Mistake("your output is (N, C·p·p, T), the layout F.unfold gives; the tokens must come "
+                "first: transpose the last two axes to get (N, T, C·p·p).",
+                _patchify_features_first),
+        Mistake("you prepended a token (a class token?) to the patches: patchify returns the "
+                "T = (H/p)(W/p) patch tokens only; the model adds its class token later, after "
+                "the linear embedding.", _patchify_class_token),
+        Mistake("your patches overlap: F.unfold(x, p) slides the window by one pixel. Patches "
+                "side by side need the stride too: F.unfold(x, p, stride=p).",
+                _patchify_unfold_overlapping),
+    ],
 )
-from helpers.receptive_field import receptive_field
-from helpers.summary import count_macs, count_parameters
-
-__all__ = ["check_design", "check_field_per_million", "check_stack_profile"]
+check_patchify = checker(PATCHIFY, "check_patchify")
 
 
-# --------------------------------------------------------------------------- 9.1 one pass
+# --------------------------------------------------------------------------- 8.2 attention
 
-def stack_profile(layers, in_channels, input_size):
-    """Parameters (weights and biases), multiply-adds per image and receptive field (pixels per
-    side) of a stack applied to a (in_channels, input_size, input_size) input. ``layers``:
-    ``("conv", out_channels, kernel_size, stride, padding)`` (with a bias) or ``("pool",
-    kernel_size, stride)`` (no padding), in order."""
-    channels, side = in_channels, input_size
-    parameters = macs = 0
-    field, jump = 1, 1
-    for kind, *spec in layers:
-        if kind == "conv":
-            out_channels, kernel_size, stride, padding = spec
-        else:
-            (kernel_size, stride), out_channels, padding = spec, channels, 0
-        side = conv_output_size(side, kernel_size, stride, padding)
-        if kind == "conv":
-            weights = out_channels * channels * kernel_size * kernel_size
-            parameters += weights + out_channels
-            macs += weights * side * side
-        field += (kernel_size - 1) * jump
-        jump *= stride
-        channels = out_channels
-    return {"parameters": parameters, "macs": macs, "field": field}
+def attention(q, k, v):
+    """softmax(q kᵀ / √d) v: q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv) -> (..., Tq, dv)."""
+    return scaled_dot_product_attention(q, k, v)[0]
 
 
-def _profile(layers, in_channels, input_size, *, bias=True, macs_at_input=False,
-             propagate=True, pools_shrink=True, jump_grows=True, pools_in_field=True,
-             padding_sides=2):
-    """The reference with one thing done wrong (for the mistakes below); never raises."""
-    channels, side = in_channels, input_size
-    parameters = macs = 0
-    field, jump = 1, 1
-    for kind, *spec in layers:
-        if kind == "conv":
-            out_channels, k, s, p = spec
-            before = side
-            side = (side + padding_sides * p - k) // s + 1
-            c = channels if propagate else in_channels
-            weights = out_channels * c * k * k
-            parameters += weights + (out_channels if bias else 0)
-            at = before if macs_at_input else side
-            macs += weights * at * at
-            channels = out_channels
-        else:
-            k, s = spec
-            if pools_shrink:
-                side = (side - k) // s + 1
-            if not pools_in_field:
-                continue
-        field += (k - 1) * (jump if jump_grows else 1)
-        jump *= s
-    return {"parameters": parameters, "macs": macs, "field": field}
+def _attention_scaled_by(scale):
+    def wrong(q, k, v):
+        return torch.softmax(q @ k.transpose(-2, -1) * scale(q, v), dim=-1) @ v
+    return wrong
 
 
-LENET = [("conv", 6, 5, 1, 0), ("pool", 2, 2), ("conv", 16, 5, 1, 0), ("pool", 2, 2)]
-ALEXNET = [("conv", 64, 11, 4, 2), ("pool", 3, 2), ("conv", 192, 5, 1, 2), ("pool", 3, 2),
-           ("conv", 384, 3, 1, 1), ("conv", 256, 3, 1, 1), ("conv", 256, 3, 1, 1),
-           ("pool", 3, 2)]
-VGG_BLOCK = [("conv", 64, 3, 1, 1), ("conv", 64, 3, 1, 1), ("pool", 2, 2)]
+def _attention_scaled_after_softmax(q, k, v):
+    return torch.softmax(q @ k.transpose(-2, -1), dim=-1) / math.sqrt(q.shape[-1]) @ v
 
 
-def _random_stack(rng, side):
-    """A stack of 2-6 layers whose every output is at least 1 pixel, with distinct widths."""
-    layers = []
-    for _ in range(int(rng.integers(2, 7))):
-        if layers and rng.random() < 0.3 and side >= 4:
-            k, s = int(rng.choice([2, 3])), 2
-            layers.append(("pool", k, s))
-        else:
-            k = int(rng.choice([1, 3, 5]))
-            s, p = int(rng.choice([1, 1, 2])), int(rng.integers(0, k // 2 + 1))
-            if (side + 2 * p - k) // s + 1 < 1:
-                continue
-            layers.append(("conv", int(rng.integers(2, 65)), k, s, p))
-        side = conv_output_size(side, k, s, p if layers[-1][0] == "conv" else 0)
-    return layers
+def _attention_softmax_queries(q, k, v):
+    return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-2) @ v
 
 
-def _profile_cases(rng) -> list[Case]:
-    cases = [Case(([], 3, 32), label="no layers"),
-             Case(([("conv", 8, 3, 1, 1)], 3, 16), label="one padded 3×3 conv"),
-             Case((LENET, 1, 32), label="LeNet-5's trunk"),
-             Case((VGG_BLOCK, 3, 224), label="VGG-16's first block"),
-             Case((ALEXNET, 3, 224), label="AlexNet's trunk"),
-             Case(([("conv", 16, 3, 2, 1), ("conv", 32, 3, 2, 1), ("conv", 64, 3, 1, 1)], 3, 64),
-                  label="strided convolutions, no pooling")]
-    for _ in range(6):
-        side = int(rng.integers(16, 65))
-        cases.append(Case((_random_stack(rng, side), int(rng.integers(1, 5)), side)))
+def _attention_weights_only(q, k, v):
+    return scaled_dot_product_attention(q, k, v)[1]
+
+
+def _attention_no_softmax(q, k, v):
+    return (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])) @ v
+
+
+def _attention_cases(rng) -> list[Case]:
+    def t(*shape):
+        return torch.from_numpy(rng.standard_normal(shape))
+
+    cases = [
+        Case((t(5, 4), t(5, 4), t(5, 4)), label="one head, T = 5, d = 4"),
+        Case((t(2, 6, 16), t(2, 6, 16), t(2, 6, 16)), label="batch of 2, d = 16"),
+        Case((t(2, 3, 7, 8), t(2, 3, 7, 8), t(2, 3, 7, 8)), label="2 images × 3 heads"),
+        Case((t(3, 4), t(6, 4), t(6, 5)), label="3 queries, 6 keys, values of size 5"),
+        Case((t(1, 2, 9), t(1, 5, 9), t(1, 5, 3)), label="2 queries, 5 keys, d = 9, dv = 3"),
+        Case((3 * t(4, 16), 3 * t(4, 16), t(4, 16)), label="large scores"),
+        Case((t(1, 1, 4), t(1, 1, 4), t(1, 1, 2)), label="a single token"),
+    ]
+    for _ in range(2):
+        tq, tk, d, dv = (int(x) for x in rng.integers(2, 9, size=4))
+        cases.append(Case((t(2, tq, d), t(2, tk, d), t(2, tk, dv))))
     return cases
 
 
-STACK_PROFILE = Exercise(
-    number="9.1", title="Parameters, multiply-adds and field in one pass",
-    reference=stack_profile, cases=_profile_cases,
+def _attention_diagnose(case, got, expected):
+    if isinstance(got, tuple):
+        return ("you returned a tuple (perhaps (output, weights)); return only the output "
+                "softmax(q kᵀ / √d) v, a tensor of shape (..., Tq, dv).")
+    return None
+
+
+def _attention_error(case, exc) -> str | None:
+    text = str(exc)
+    if any(m in text for m in ("cannot be multiplied", "must match the size", "batch1 must be",
+                               "Dimension out of range",
+                               "batch2 must be", "Expected size for first two dimensions",
+                               "size of tensor a")):
+        q, k = case.args[:2]
+        return (f"q {tuple(q.shape)} @ kᵀ needs kᵀ of shape (..., d, Tk) = "
+                f"{(*k.shape[:-2], k.shape[-1], k.shape[-2])}: use `k.transpose(-2, -1)`. "
+                "`k.T` reverses ALL axes (batch and heads too), `transpose(1, 2)` swaps the "
+                "wrong pair when there are heads, and `bmm` takes 3-D tensors only.")
+    return None
+
+
+ATTENTION = Exercise(
+    number="8.2", title="Scaled dot-product attention", reference=attention,
+    cases=_attention_cases, shape_hint="(..., Tq, dv)", diagnose=_attention_diagnose,
+    forbidden=("scaled_dot_product_attention", "multi_head_attention_forward"),
+    forbidden_reason="the statement asks you to write softmax(q kᵀ / √d) v yourself",
+    explain_error=_attention_error,
     mistakes=[
-        Mistake("the parameters miss the biases: each convolution has one bias per output "
-                "channel, K·C·k² + K in all (chapter 4).",
-                lambda *a: _profile(*a, bias=False)),
-        Mistake("your multiply-adds use the size of each convolution's INPUT; its filters are "
-                "applied once per OUTPUT position, so compute the new side first, then "
-                "K·C·k²·H'·W' (chapter 6).", lambda *a: _profile(*a, macs_at_input=True)),
-        Mistake("every convolution gets the stack's in_channels as its input channels; a layer "
-                "reads the channels the layer before it produced: keep the channel count as you "
-                "go.", lambda *a: _profile(*a, propagate=False)),
-        Mistake("the poolings do not shrink your map: a k×k pooling with stride s changes the "
-                "side like a convolution does, (n − k) // s + 1, and the later convolutions run "
-                "on the smaller map.", lambda *a: _profile(*a, pools_shrink=False)),
-        Mistake("your field ignores the strides: after a stride-s layer neighbouring units are "
-                "s times further apart in the input, so keep a jump j (j ← j·s) and grow the "
-                "field by (k − 1)·j (chapter 5).", lambda *a: _profile(*a, jump_grows=False)),
-        Mistake("the poolings are missing from your field: a pooling window is a layer like a "
-                "convolution, with no weights; it grows the field by (k − 1)·j and multiplies "
-                "the jump by its stride.", lambda *a: _profile(*a, pools_in_field=False)),
-        Mistake("you added the padding on one side only; it is added on BOTH sides of the map: "
-                "(n + 2p − k) // s + 1.", lambda *a: _profile(*a, padding_sides=1)),
+        Mistake("the scores are not scaled: divide q kᵀ by √d (d = q.shape[-1]) before the "
+                "softmax, or large dot products saturate it.",
+                _attention_scaled_by(lambda q, v: 1.0)),
+        Mistake("you divided the scores by d; divide by √d, the standard deviation of a dot "
+                "product of two random d-vectors with unit-variance entries.",
+                _attention_scaled_by(lambda q, v: 1.0 / q.shape[-1])),
+        Mistake("you scaled by √(size of the values); the scale is √d with d the size of the "
+                "queries and keys, q.shape[-1].",
+                _attention_scaled_by(lambda q, v: 1.0 / math.sqrt(v.shape[-1]))),
+        Mistake("you multiplied the scores by √d; divide them by √d: q kᵀ / math.sqrt(d).",
+                _attention_scaled_by(lambda q, v: math.sqrt(q.shape[-1]))),
+        Mistake("you scaled by √(number of queries), √Tq; the scale is √d, the size of each "
+                "query and key: d = q.shape[-1], not q.shape[-2].",
+                lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2]),
+                                              dim=-1) @ v),
+        Mistake("you scaled by √(number of keys), √Tk; the scale is √d, the size of each query "
+                "and key: d = q.shape[-1], not k.shape[-2].",
+                _attention_scaled_by(lambda q, v: 1.0 / math.sqrt(v.shape[-2]))),
+        Mistake("you scaled after the softmax; divide the scores q kᵀ by √d BEFORE the softmax "
+                "(afterwards the weights no longer sum to 1).", _attention_scaled_after_softmax),
+        Mistake("the softmax runs over the wrong axis (the queries, dim=-2, or the first axis, "
+                "dim=0); each query's weights over the keys must sum to 1: softmax over the "
+                "last axis, dim=-1.", _attention_softmax_queries),
+        Mistake("you returned the attention weights softmax(q kᵀ / √d); multiply them by v to "
+                "get the output.", _attention_weights_only),
+        Mistake("the softmax is missing: the scores q kᵀ / √d must become weights that are "
+                "positive and sum to 1 over the keys (torch.softmax(scores, dim=-1)).",
+                _attention_no_softmax),
     ],
 )
-check_stack_profile = checker(STACK_PROFILE, "check_stack_profile")
+check_attention = checker(ATTENTION, "check_attention")
 
 
-# --------------------------------------------------------------------------- 9.2 a design brief
+# --------------------------------------------------------------------------- 8.3 parameters
 
-@dataclass(frozen=True)
-class Brief:
-    """What the network must do, and what it may cost."""
-
-    in_channels: int = 1               # greyscale
-    image_size: int = 28               # 28×28 pixels
-    num_classes: int = 10
-    train_images: int = 1_000          # labelled images to train on
-    max_parameters: int = 10_000       # the whole model, weights and biases
-    max_macs: int = 1_000_000          # multiply-adds per image (helpers.summary.count_macs)
+def separable_params(in_channels, out_channels, kernel_size, bias=True):
+    """Depthwise k×k conv (C filters of k×k, one per channel) + pointwise 1×1 conv (K filters of
+    C weights): C·k² + C·K weights, plus C + K biases when ``bias``."""
+    c, kk = in_channels, kernel_size * kernel_size
+    return c * kk + c * out_channels + ((c + out_channels) if bias else 0)
 
 
-DESIGN_BRIEF = Brief()
+def _params_cases(rng) -> list[Case]:
+    cases = [Case((32, 64, 3), label="MobileNet's 2nd layer"),
+             Case((32, 64, 3), {"bias": False}, label="no biases"),
+             Case((96, 96, 7), label="ConvNeXt width 96"),
+             Case((3, 16, 5)), Case((1, 1, 1), label="smallest"),
+             Case((128, 256, 3), {"bias": False}), Case((16, 8, 3))]
+    for _ in range(4):
+        c, k_out = (int(x) for x in rng.integers(1, 300, size=2))
+        cases.append(Case((c, k_out, int(rng.choice([1, 3, 5, 7]))),
+                          {"bias": bool(rng.integers(0, 2))}))
+    return cases
 
 
-def design(in_channels, image_size, num_classes):
-    """(N, in_channels, image_size, image_size) -> (N, num_classes): a small CNN whose four
-    5×5 stages give its last spatial layer a field wider than the image."""
-    return small_cnn(channels=(4, 8, 16), kernel_size=5, in_channels=in_channels,
-                     input_size=image_size, num_classes=num_classes)
+def _params_mistake(weights, biases):
+    def wrong(in_channels, out_channels, kernel_size, bias=True):
+        c, k_out, k = in_channels, out_channels, kernel_size
+        return weights(c, k_out, k) + (biases(c, k_out) if bias else 0)
+    return wrong
 
 
-def _is_attention(module: nn.Module) -> bool:
-    return isinstance(module, (nn.MultiheadAttention, MultiHeadSelfAttention))
-
-
-_ATTENTION_CALLS = ("scaled_dot_product_attention", "multi_head_attention_forward")
-_PRODUCTS = ("matmul", "bmm", "einsum", "Tensor.matmul", "Tensor.bmm", "baddbmm")
-
-
-class _TokenMixing(CallRecorder):
-    """Records attention calls of any implementation: the library's attention functions, and
-    products of two activations (neither operand a parameter of the model), which is what
-    q kᵀ and (weights) v are."""
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
-        self.mixing: list[str] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = _function_name(func)
-        if name in _ATTENTION_CALLS:
-            self.mixing.append(name)
-        elif name in _PRODUCTS:
-            tensors = [a for a in args if isinstance(a, torch.Tensor)]
-            if name.endswith("einsum") and args and isinstance(args[-1], (list, tuple)):
-                tensors = [a for a in args[-1] if isinstance(a, torch.Tensor)]
-            if len(tensors) >= 2 and all(t.untyped_storage().data_ptr() not in self.weights
-                                         for t in tensors):
-                self.mixing.append(f"a product of two activations ({name})")
-        return super().__torch_function__(func, types, args, kwargs)
-
-
-def _first_conv_kernel(model: nn.Module) -> int | None:
-    conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-    return None if conv is None else max(conv.kernel_size)
-
-
-_MEASURED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def brief_violations(model, brief: Brief = DESIGN_BRIEF) -> dict[str, str]:
-    """The constraints of ``brief`` that ``model`` breaks, ``{name: by how much, in words}``,
-    in this order: ``"runs"`` (it does not map (1, C, n, n) to (1, num_classes); nothing else
-    is measured then), ``"dense"`` (a fully connected first layer), ``"attention"``,
-    ``"parameters"``, ``"macs"``, ``"field"`` (the last spatial layer sees less than the image;
-    not measured for attention models, whose units see the whole image after one block).
-    Empty when the model meets the brief."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
-    key = (brief, id(model))
-    cached = _MEASURED.get(model)
-    if cached is not None and cached[0] == key:
-        return dict(cached[1])
-    found = _measure(model, brief)
-    _MEASURED[model] = (key, found)
-    return dict(found)
-
-
-def _measure(model: nn.Module, brief: Brief) -> dict[str, str]:
-    n, c, classes = brief.image_size, brief.in_channels, brief.num_classes
-    shape = (1, c, n, n)
-    was_training = model.training
-    try:
-        model.eval()
-        mixing = _TokenMixing(model)
-        with torch.no_grad(), mixing:
-            out = model(torch.randn(shape, generator=torch.Generator().manual_seed(0)))
-    except Exception as exc:  # a learner's model may fail in any way
-        text = " ".join(str(exc).split())[:120]
-        return {"runs": f"calling it on a {shape} batch raised {type(exc).__name__}: {text}"}
-    finally:
-        model.train(was_training)
-    got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-    if got != (1, classes):
-        return {"runs": f"on a {shape} batch it returned {got}; the brief needs (1, {classes})"}
-    found = {}
-    try:
-        field = receptive_field(model)
-    except ValueError as exc:
-        field = None
-        found["field"] = f"its receptive field cannot be computed ({exc})"
-    attention = any(_is_attention(m) for m in model.modules()) or bool(mixing.mixing)
-    if field is not None and not field.layers:
-        found["dense"] = (f"its first layer ({field.stopped_at}) is fully connected, not a "
-                          "convolution")
-    if attention:
-        how = f" ({mixing.mixing[0]})" if mixing.mixing else ""
-        found["attention"] = f"it mixes tokens by attention{how}"
-    kernel = _first_conv_kernel(model)
-    if kernel is not None and field is not None and field.layers and 2 * kernel > n:
-        found["local"] = (f"its first convolution sees {kernel}×{kernel} pixels of the "
-                          f"{n}×{n} image at once: that is a dense layer in disguise, not a "
-                          "local feature detector")
-    params = count_parameters(model, trainable_only=False)
-    if params > brief.max_parameters:
-        over = params - brief.max_parameters
-        found["parameters"] = (f"{params:,} parameters, {over:,} over the budget of "
-                               f"{brief.max_parameters:,} ({over / brief.max_parameters:.0%})")
-    macs = count_macs(model, shape[1:])
-    if macs > brief.max_macs:
-        over = macs - brief.max_macs
-        found["macs"] = (f"{macs:,} multiply-adds per image, {over:,} over the budget of "
-                         f"{brief.max_macs:,} ({over / brief.max_macs:.0%})")
-    if field is not None and field.layers and not attention and field.size < n:
-        found["field"] = (f"its last spatial layer sees {field.size}×{field.size} pixels, "
-                          f"{n - field.size} short of the whole {n}×{n} image")
-    return found
-
-
-_ADVICE = {
-    "runs": "the model must take the brief's images, (N, "
-            f"{DESIGN_BRIEF.in_channels}, {DESIGN_BRIEF.image_size}, {DESIGN_BRIEF.image_size}),"
-            f" and return (N, {DESIGN_BRIEF.num_classes}) class scores: pass in_channels, "
-            "num_classes (and input_size where the "
-            "constructor has one) on to the zoo's constructor; LeNet-5 as built in chapter 6 "
-            "expects 32×32 images.",
-    "dense": "a fully connected first layer ties each weight to one pixel position, so a digit "
-             "in a place it was not trained on is new to it (chapter 1): start with "
-             "convolutions.",
-    "local": "the brief asks for locality built in: the first layers should see small "
-             "neighbourhoods (3×3, 5×5), well below the image, and the field should grow by "
-             "stacking and pooling (chapters 2 and 5).",
-    "attention": "with about a thousand labelled images, a Vision Transformer has to learn "
-                 "locality from too little data (chapter 8); choose a convolutional network, "
-                 "which has it built in.",
-    "parameters": "too many parameters. A convolution costs K·C·k² + K (chapter 4) and a dense "
-                  "layer on a flattened map far more (chapter 6): narrow the widest stage, and "
-                  "pool globally before the classifier.",
-    "macs": "too many multiply-adds. A convolution costs K·C·k² per OUTPUT position (chapter "
-            "6), so the layers at full resolution dominate: keep the first stages narrow and "
-            "widen only after pooling.",
-    "field": "the units of your last spatial layer do not see the whole image. After each "
-             "pooling every layer grows the field twice as fast (chapter 5): add a stage, or use "
-             "larger kernels in the later stages.",
-}
-
-
-def _compare_designs(got, expected) -> str | None:
-    """None when ``got`` breaks the same constraints as ``expected`` (none, for the reference),
-    else what ``got`` breaks, by how much."""
-    if not isinstance(got, nn.Module):
-        return (f"returned a {type(got).__name__}; expected a model (a torch.nn.Module), such "
-                "as one built by a constructor of helpers.models")
-    mine, theirs = brief_violations(got), brief_violations(expected)
-    if set(mine) == set(theirs):
-        return None
-    return "; ".join(mine.values()) if mine else "it meets the brief"
-
-
-def _design_hint(case, got, expected) -> str | None:
-    """For a design that breaks several constraints: the first one's advice."""
-    if not isinstance(got, nn.Module):
-        return None
-    broken = list(brief_violations(got))
-    if not broken:
-        return None
-    if len(broken) == 1:
-        return _ADVICE[broken[0]]
-    return f"{len(broken)} constraints are broken; one at a time — first, {_ADVICE[broken[0]]}"
-
-
-def _brief_case(rng) -> list[Case]:
-    b = DESIGN_BRIEF
-    return [Case((b.in_channels, b.image_size, b.num_classes))]
-
-
-DESIGN = Exercise(
-    number="9.2", title="A network for a design brief", reference=design, cases=_brief_case,
-    compare=_compare_designs, diagnose=_design_hint, time_limit=20.0,
+SEPARABLE_PARAMS = Exercise(
+    number="8.3", title="Parameters of a depthwise separable convolution",
+    reference=separable_params, cases=_params_cases,
     mistakes=[
-        Mistake(_ADVICE["runs"], lambda c, n, k: lenet5()),
-        Mistake(_ADVICE["dense"], lambda c, n, k: mlp(hidden=(12,))),
-        Mistake(_ADVICE["local"], lambda c, n, k: nn.Sequential(nn.Conv2d(c, k, n),
-                                                                nn.Flatten())),
-        Mistake(_ADVICE["attention"], lambda c, n, k: tiny_vit(dim=16, depth=1, heads=2,
-                                                               mlp_ratio=2)),
-        Mistake(_ADVICE["parameters"], lambda c, n, k: small_cnn(channels=(4, 8, 16, 64))),
-        Mistake(_ADVICE["macs"], lambda c, n, k: small_cnn(channels=(48, 8, 16, 16))),
-        Mistake(_ADVICE["field"], lambda c, n, k: small_cnn(channels=(8, 16, 32))),
+        Mistake("you counted a standard k×k convolution (C·K·k² + K); the separable version "
+                "splits it into a depthwise k×k conv and a 1×1 conv.",
+                _params_mistake(lambda c, K, k: c * K * k * k, lambda c, K: K)),
+        Mistake("your depthwise part is a full C→C convolution (C·C·k²); with groups = C each "
+                "of its C filters sees ONE channel: C·k² weights.",
+                _params_mistake(lambda c, K, k: c * c * k * k + c * K, lambda c, K: c + K)),
+        Mistake("the biases are missing: with bias=True the depthwise conv has C biases and "
+                "the pointwise conv K.",
+                _params_mistake(lambda c, K, k: c * k * k + c * K, lambda c, K: 0)),
+        Mistake("only one bias vector is counted; both convolutions have biases: C for the "
+                "depthwise conv and K for the pointwise conv.",
+                _params_mistake(lambda c, K, k: c * k * k + c * K, lambda c, K: K)),
+        Mistake("the kernel size is not squared: a k×k filter has k² weights.",
+                _params_mistake(lambda c, K, k: c * k + c * K, lambda c, K: c + K)),
+        Mistake("the 1×1 pointwise convolution is missing (C·K weights + K biases); the "
+                "depthwise conv alone never mixes channels.",
+                _params_mistake(lambda c, K, k: c * k * k, lambda c, K: c)),
     ],
 )
-check_design = checker(DESIGN, "check_design")
+check_separable_params = checker(SEPARABLE_PARAMS, "check_separable_params")
+
+# --------------------------------------------------------------------------- 8.4 multi-head
+
+def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads):
+    """Multi-head self-attention without biases: x (N, T, D), weights (D, D) used as ``x @ w``.
+
+    Each head h gets the columns h·dh … (h+1)·dh − 1 of x @ w_q (dh = D / num_heads); split
+    (N, T, D) -> (N, heads, T, dh), attend per head with scale √dh, merge back
+    (N, heads, T, dh) -> (N, T, D) (heads side by side) and project with w_o: -> (N, T, D)."""
+    n, t, d = x.shape
+    dh = d // num_heads
+
+    def split(y):
+        return y.reshape(n, t, num_heads, dh).transpose(1, 2)
+
+    q, k, v = split(x @ w_q), split(x @ w_k), split(x @ w_v)
+    weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(dh), dim=-1)
+    return (weights @ v).transpose(1, 2).reshape(n, t, d) @ w_o
 
 
+def _mha_variant(x, w_q, w_k, w_v, w_o, num_heads, *, split="right", merge="right",
+                 scale="head", project=True):
+    n, t, d = x.shape
+    dh = d // num_heads
 
-# --------------------------------------------------------------------------- 9.3 field per weight
+    def cut(y):
+        if split == "no_transpose":
+            return y.reshape(n, num_heads, t, dh)
+        if split == "interleaved":
+            return y.reshape(n, t, dh, num_heads).permute(0, 3, 1, 2)
+        return y.reshape(n, t, num_heads, dh).transpose(1, 2)
 
-def field_per_million(model):
-    """``receptive_field(model).size`` (the field of the last spatial layer, pixels per side)
-    divided by the model's parameters in millions (all of them, head included), a float."""
-    return receptive_field(model).size / (count_parameters(model) / 1e6)
-
-
-def _per_million(model, *, value="size", params="all", scale=1e6):
-    rf = receptive_field(model)
-    numerator = {"size": rf.size, "area": rf.size ** 2, "jump": rf.stride}[value]
-    counted = model.features if params == "trunk" else model
-    return numerator / (count_parameters(counted) / scale)
-
-
-def _zoo_cases(rng) -> list[Case]:
-    """ImageNet models on the meta device (shapes only, no weights: fast), small ones real (on
-    the meta device their random initialisers would load torch's compiler stack: slow)."""
-    torch.manual_seed(int(rng.integers(2**31)))
-    with torch.device("meta"):
-        big = [(lenet5(), "LeNet-5"), (alexnet(), "AlexNet"), (vgg16(), "VGG-16")]
-    small = [(small_cnn(), "small CNN"), (small_vgg(), "small VGG"),
-             (cifar_resnet(20), "ResNet-20 for 28×28 images"),
-             (cifar_resnet(8, width=4), "ResNet-8, 4 channels wide"), (tiny_vit(), "tiny ViT")]
-    return [Case((model,), label=label) for model, label in big + small]
+    q, k, v = cut(x @ w_q), cut(x @ w_k), cut(x @ w_v)
+    root = {"head": math.sqrt(dh), "model": math.sqrt(d), "none": 1.0}[scale]
+    out = torch.softmax(q @ k.transpose(-2, -1) / root, dim=-1) @ v      # (N, h, T, dh)
+    out = out.reshape(n, t, d) if merge == "no_transpose" else out.transpose(1, 2).reshape(n, t, d)
+    return out @ w_o if project else out
 
 
-FIELD_PER_MILLION = Exercise(
-    number="9.3", title="Receptive field per parameter", reference=field_per_million,
-    cases=_zoo_cases, rtol=1e-9, allow_inplace=True,  # meta tensors have no values to compare
+def _mha_cases(rng) -> list[Case]:
+    def t(*shape, scale=1.0):
+        return torch.from_numpy(scale * rng.standard_normal(shape))
+
+    cases = []
+    for n, tokens, d, heads, label in ((2, 5, 8, 2, "2 heads of 4"),
+                                       (1, 7, 12, 3, "3 heads of 4, 7 tokens"),
+                                       (3, 4, 12, 4, "4 heads of 3"),
+                                       (2, 6, 6, 1, "one head"),
+                                       (1, 3, 16, 4, "3 tokens, 4 heads of 4"),
+                                       (2, 9, 10, 5, "5 heads of 2, 9 tokens")):
+        ws = [t(d, d, scale=1 / math.sqrt(d)) for _ in range(4)]
+        cases.append(Case((t(n, tokens, d), *ws, heads), label=label))
+    return cases
+
+
+MULTI_HEAD = Exercise(
+    number="8.4", title="Multi-head attention: split, attend, merge",
+    reference=multi_head_attention, cases=_mha_cases, shape_hint="(N, T, D)",
+    forbidden=("scaled_dot_product_attention", "multi_head_attention_forward"),
+    forbidden_reason="the statement asks you to split, attend and merge the heads yourself",
+    explain_error=_attention_error,
     mistakes=[
-        Mistake("you divided by the number of parameters, not by millions of them: divide "
-                "count_parameters(model) by 1e6 first.",
-                lambda m: _per_million(m, scale=1.0)),
-        Mistake("you used the field's area; the exercise asks for its side, "
-                "receptive_field(model).size, in pixels.", lambda m: _per_million(m, value="area")),
-        Mistake("`.stride` is the jump between neighbouring units' fields, not the field "
-                "itself: use `.size`.", lambda m: _per_million(m, value="jump")),
-        Mistake("you counted only the parameters of `model.features`; count the whole model, "
-                "head included: what a design costs is all of its parameters.",
-                lambda m: _per_million(m, params="trunk")),
-        Mistake("you divided the other way round: pixels of field per million parameters is "
-                "field / (parameters / 1e6).", lambda m: 1.0 / field_per_million(m)),
+        Mistake("you reshaped (N, T, D) straight to (N, heads, T, dh): that cuts the sequence "
+                "of all tokens' features into blocks, mixing tokens into heads. Reshape to "
+                "(N, T, heads, dh) first, then `.transpose(1, 2)`.",
+                lambda *a: _mha_variant(*a, split="no_transpose")),
+        Mistake("you merged the heads with a plain reshape of (N, heads, T, dh) to (N, T, D); "
+                "bring T next to N first (`.transpose(1, 2)`), then reshape, so that each "
+                "token's row holds its heads side by side.",
+                lambda *a: _mha_variant(*a, merge="no_transpose")),
+        Mistake("your heads take every num_heads-th feature (reshape to (N, T, dh, heads)); "
+                "head h owns the CONSECUTIVE columns h·dh … (h+1)·dh − 1: reshape to "
+                "(N, T, heads, dh).", lambda *a: _mha_variant(*a, split="interleaved")),
+        Mistake("you scaled by √D, the model width; each head attends in dh = D / heads "
+                "dimensions, so its scores are divided by √dh.",
+                lambda *a: _mha_variant(*a, scale="model")),
+        Mistake("the scores are not scaled: divide each head's q kᵀ by √dh.",
+                lambda *a: _mha_variant(*a, scale="none")),
+        Mistake("the output projection is missing: after merging the heads multiply by w_o.",
+                lambda *a: _mha_variant(*a, project=False)),
     ],
 )
-check_field_per_million = checker(FIELD_PER_MILLION, "check_field_per_million")
+check_multi_head_attention = checker(MULTI_HEAD, "check_multi_head_attention")
 
-EXERCISES = [STACK_PROFILE, DESIGN, FIELD_PER_MILLION]
+
+EXERCISES = [PATCHIFY, ATTENTION, SEPARABLE_PARAMS, MULTI_HEAD]

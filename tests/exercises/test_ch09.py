@@ -1,352 +1,371 @@
-"""Chapter 9 exercises: the references pass; typical learner mistakes get the right diagnosis.
-
-The mutants are written the way a learner would write them (not copies of the Mistake
-functions in helpers/exercises/ch09.py), so each diagnosis is proven by behaviour.
+"""Chapter 8 exercises: references agree with the course's helpers and PyTorch; learner-style
+mutants (written the way a learner would, not copies of the Mistake functions) get the right
+diagnosis. (Broken code of every kind is tested for all exercises in test_every_exercise.py.)
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from torch import nn
+import torch.nn.functional as F
 
-from helpers.exercises import ch09
-from helpers.models import cifar_resnet, small_cnn, small_vgg, tiny_vit, vgg16
-from helpers.receptive_field import receptive_field
-from helpers.summary import count_macs, count_parameters
-from tests.exercises.harness import checkers_of, mutant_tests
+from helpers.exercises import (
+    ch08,
+    check_attention,
+    check_separable_params,
+    run_check,
+)
+from helpers.models.mobilenet import DepthwiseSeparableConv
+from helpers.models.vit import PatchEmbedding
+from helpers.summary import count_parameters
+from tests.exercises.harness import checkers_of, hands_back_reference, mutant_tests
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-CHECKERS = checkers_of(chapter=9)
-
-
-# --------------------------------------------------------------------------- the references
-
-def as_module(layers, in_channels):
-    """The stack of 9.1 built with torch.nn."""
-    modules, channels = [], in_channels
-    for kind, *spec in layers:
-        if kind == "conv":
-            out_channels, k, s, p = spec
-            modules.append(nn.Conv2d(channels, out_channels, k, stride=s, padding=p))
-            channels = out_channels
-        else:
-            modules.append(nn.MaxPool2d(spec[0], stride=spec[1]))
-    return nn.Sequential(*modules)
+CHECKERS = checkers_of(chapter=8)
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**31 - 1))
-def test_stack_profile_agrees_with_the_course_tools(seed):
-    rng = np.random.default_rng(seed)
-    side = int(rng.integers(16, 65))
-    layers, channels = ch09._random_stack(rng, side), int(rng.integers(1, 5))
-    model = as_module(layers, channels)
-    assert ch09.stack_profile(layers, channels, side) == {
-        "parameters": count_parameters(model), "macs": count_macs(model, (channels, side, side)),
-        "field": receptive_field(model).size}
+# --------------------------------------------------------------------------- references
+
+def test_patchify_times_flattened_filters_is_the_patch_embedding():
+    torch.manual_seed(0)
+    embed = PatchEmbedding(in_channels=3, dim=8, patch_size=4)
+    x = torch.randn(2, 3, 12, 8)
+    tokens = ch08.patchify(x, 4) @ embed.proj.weight.reshape(8, -1).T + embed.proj.bias
+    torch.testing.assert_close(tokens, embed(x), atol=1e-5, rtol=1e-5)
 
 
-def test_stack_profile_of_vgg16_trunk():
-    convs = [c for c in vgg16().features if isinstance(c, nn.Conv2d)]
-    layers = [("conv", 64, 3, 1, 1)]
-    for conv in convs[1:]:
-        layers.append(("conv", conv.out_channels, 3, 1, 1))
-    profile = ch09.stack_profile(layers, 3, 224)
-    assert profile["parameters"] == count_parameters(nn.Sequential(*convs))
-    assert profile["field"] == 1 + 2 * len(convs)
+def test_patchify_matches_unfold():
+    x = torch.randn(2, 3, 8, 12)
+    torch.testing.assert_close(ch08.patchify(x, 4), F.unfold(x, 4, stride=4).transpose(1, 2))
 
 
-def test_the_reference_design_meets_the_brief_and_the_mistakes_break_one_constraint_each():
-    b = ch09.DESIGN_BRIEF
-    assert ch09.brief_violations(ch09.design(b.in_channels, b.image_size, b.num_classes)) == {}
-    broken = [set(ch09.brief_violations(m.fn(1, 28, 10))) for m in ch09.DESIGN.mistakes]
-    assert [len(s) for s in broken] == [1] * len(broken)
-    assert len({frozenset(s) for s in broken}) == len(broken)
+def test_attention_matches_torch():
+    for case in ch08.ATTENTION.make_cases():
+        q, k, v = case.args
+        torch.testing.assert_close(ch08.attention(q, k, v),
+                                   F.scaled_dot_product_attention(q, k, v))
 
 
-def test_brief_violations_say_by_how_much():
-    found = ch09.brief_violations(small_cnn(channels=(16, 32, 64)))
-    assert set(found) == {"parameters", "macs", "field"}
-    assert "23,946 parameters, 13,946 over the budget of 10,000" in found["parameters"]
-    assert "22×22 pixels, 6 short" in found["field"]
-    with pytest.raises(TypeError):
-        ch09.brief_violations("a model")
+def test_separable_params_counts_the_module():
+    for case in ch08.SEPARABLE_PARAMS.make_cases():
+        c, k_out, k = case.args
+        bias = case.kwargs.get("bias", True)
+        module = DepthwiseSeparableConv(in_channels=c, out_channels=k_out, kernel_size=k, bias=bias)
+        assert ch08.separable_params(c, k_out, k, bias=bias) == count_parameters(module)
 
 
-# --------------------------------------------------------------------------- 9.1 mutants
+# --------------------------------------------------------------------------- 8.1 mutants
 
-def profile_no_bias(layers, in_channels, input_size):
-    c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            n = (n + 2 * p - k) // s + 1
-            params += out * c * k * k
-            macs += out * c * k * k * n * n
-            c = out
-        else:
-            _, k, s = layer
-            n = (n - k) // s + 1
-        field += (k - 1) * jump
-        jump *= s
-    return {"parameters": params, "macs": macs, "field": field}
-
-
-def profile_macs_before_resizing(layers, in_channels, input_size):
-    c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            params += out * c * k * k + out
-            macs += out * c * k * k * n * n
-            n = (n + 2 * p - k) // s + 1
-            c = out
-        else:
-            _, k, s = layer
-            n = (n - k) // s + 1
-        field += (k - 1) * jump
-        jump *= s
-    return {"parameters": params, "macs": macs, "field": field}
+def patchify_loops(images, patch_size, col_major=False, channels_last=False, col_first=False):
+    """A learner's loop version with switches for typical slips."""
+    n, c, h, w = images.shape
+    p = patch_size
+    rows, cols = h // p, w // p
+    tokens = []
+    order = [(j, i) for i in range(cols) for j in range(rows)] if col_major \
+        else [(i, j) for i in range(rows) for j in range(cols)]
+    for i, j in order:
+        patch = images[:, :, i * p:(i + 1) * p, j * p:(j + 1) * p]   # (N, C, p, p)
+        if channels_last:
+            patch = patch.permute(0, 2, 3, 1)
+        if col_first:
+            patch = patch.transpose(-1, -2)
+        tokens.append(patch.reshape(n, -1))
+    return torch.stack(tokens, dim=1)
 
 
-def profile_fixed_channels(layers, in_channels, input_size):
-    n, params, macs, field, jump = input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            n = (n + 2 * p - k) // s + 1
-            params += out * in_channels * k * k + out
-            macs += out * in_channels * k * k * n * n
-        else:
-            _, k, s = layer
-            n = (n - k) // s + 1
-        field += (k - 1) * jump
-        jump *= s
-    return {"parameters": params, "macs": macs, "field": field}
+def patchify_plain_reshape(images, patch_size):
+    n, c, h, w = images.shape
+    return images.reshape(n, -1, c * patch_size * patch_size)
 
 
-def profile_field_without_jump(layers, in_channels, input_size):
-    c, n, params, macs = in_channels, input_size, 0, 0
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            n = (n + 2 * p - k) // s + 1
-            params += out * c * k * k + out
-            macs += out * c * k * k * n * n
-            c = out
-        else:
-            n = (n - layer[1]) // layer[2] + 1
-    field = 1 + sum(layer[2 if layer[0] == "conv" else 1] - 1 for layer in layers)
-    return {"parameters": params, "macs": macs, "field": field}
+def patchify_unfold(images, patch_size):
+    return F.unfold(images, kernel_size=patch_size, stride=patch_size)
 
 
-def profile_pools_not_in_field(layers, in_channels, input_size):
-    c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "pool":
-            n = (n - layer[1]) // layer[2] + 1
-            continue
-        _, out, k, s, p = layer
-        n = (n + 2 * p - k) // s + 1
-        params += out * c * k * k + out
-        macs += out * c * k * k * n * n
-        field += (k - 1) * jump
-        jump *= s
-        c = out
-    return {"parameters": params, "macs": macs, "field": field}
+def patchify_column_major(images, patch_size):
+    return patchify_loops(images, patch_size, col_major=True)
 
 
-def profile_as_tuple(layers, in_channels, input_size):
-    profile = ch09.stack_profile(layers, in_channels, input_size)
-    return profile["parameters"], profile["macs"], profile["field"]
+def patchify_channels_last(images, patch_size):
+    return patchify_loops(images, patch_size, channels_last=True)
 
 
-def profile_float_sides(layers, in_channels, input_size):
-    c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            n = (n + 2 * p - k) / s + 1
-            params += out * c * k * k + out
-            macs += out * c * k * k * n * n
-            c = out
-        else:
-            _, k, s = layer
-            n = (n - k) / s + 1
-        field += (k - 1) * jump
-        jump *= s
-    return {"parameters": params, "macs": macs, "field": field}
+def patchify_columns_first(images, patch_size):
+    return patchify_loops(images, patch_size, col_first=True)
 
 
-# --------------------------------------------------------------------------- 9.2 mutants
-
-def design_vgg(in_channels, image_size, num_classes):
-    return small_vgg(channels=(8, 16, 32), hidden=32, in_channels=in_channels,
-                     input_size=image_size, num_classes=num_classes)
+def patchify_numpy(images, patch_size):
+    return patchify_loops(images, patch_size).numpy()
 
 
-def design_vit(in_channels, image_size, num_classes):
-    return tiny_vit(patch=7, dim=16, depth=2, heads=2, in_channels=in_channels,
-                    image_size=image_size, num_classes=num_classes)
+def patchify_square_only(images, patch_size):
+    n, c, h, w = images.shape
+    side = h // patch_size
+    x = images.reshape(n, c, side, patch_size, side, patch_size)   # fails when H != W
+    return x.permute(0, 2, 4, 1, 3, 5).reshape(n, side * side, -1)
 
 
-def design_shallow(in_channels, image_size, num_classes):
-    return small_cnn(channels=(8, 16), in_channels=in_channels, input_size=image_size,
-                     num_classes=num_classes)
+def patchify_learner_ok(images, patch_size):
+    return patchify_loops(images, patch_size)
 
 
-def design_wide_first(in_channels, image_size, num_classes):
-    return small_cnn(channels=(64, 8, 8, 8), in_channels=in_channels, num_classes=num_classes)
+# --------------------------------------------------------------------------- 8.2 mutants
+
+def attention_unscaled(q, k, v):
+    weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1)
+    return torch.matmul(weights, v)
 
 
-def design_big_last_stage(in_channels, image_size, num_classes):
-    return small_cnn(channels=(4, 8, 16, 96), in_channels=in_channels, num_classes=num_classes)
+def attention_divided_by_d(q, k, v):
+    d = q.shape[-1]
+    return torch.softmax(q @ k.transpose(-1, -2) / d, dim=-1) @ v
 
 
-def design_colour_resnet(in_channels, image_size, num_classes):
-    return cifar_resnet(8, width=4, in_channels=3, num_classes=num_classes)
+def attention_value_scale(q, k, v):
+    return torch.softmax(q @ k.mT / v.shape[-1] ** 0.5, dim=-1) @ v
 
 
-def design_dense(in_channels, image_size, num_classes):
-    return nn.Sequential(nn.Flatten(), nn.Linear(in_channels * image_size ** 2, 10),
-                         nn.ReLU(), nn.Linear(10, num_classes))
+def attention_softmax_wrong_axis(q, k, v):
+    scores = q @ k.mT / math.sqrt(q.size(-1))
+    return F.softmax(scores, dim=-2) @ v
 
 
-def design_forgot_to_build(in_channels, image_size, num_classes):
-    return small_cnn
+def attention_returns_weights(q, k, v):
+    return torch.softmax(q @ k.mT / math.sqrt(q.size(-1)), dim=-1)
 
 
-# --------------------------------------------------------------------------- 9.3 mutants
-
-def per_parameter(model):
-    return receptive_field(model).size / count_parameters(model)
-
-
-def per_million_area(model):
-    side = receptive_field(model).size
-    return side * side / (count_parameters(model) / 1_000_000)
+def attention_returns_tuple(q, k, v):
+    weights = torch.softmax(q @ k.mT / math.sqrt(q.size(-1)), dim=-1)
+    return weights @ v, weights
 
 
-def per_million_jump(model):
-    return receptive_field(model).stride / (count_parameters(model) / 1e6)
+def attention_without_softmax(q, k, v):
+    return (q @ k.mT / math.sqrt(q.size(-1))) @ v
 
 
-def per_million_trunk(model):
-    return receptive_field(model.features).size / (count_parameters(model.features) / 1e6)
+def attention_2d_only(q, k, v):
+    return torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), dim=-1) @ v   # .T breaks on >2-D
 
 
-def millions_per_pixel(model):
-    return count_parameters(model) / 1e6 / receptive_field(model).size
+def attention_float32(q, k, v):
+    q, k, v = q.float(), k.float(), v.float()
+    return torch.softmax(q @ k.mT / math.sqrt(q.shape[-1]), dim=-1) @ v
 
 
-def per_million_as_tensor(model):
-    n = sum(p.numel() for p in model.parameters())
-    return torch.tensor(receptive_field(model).size / (n / 1e6))
+def attention_learner_ok(q, k, v):
+    q = q / math.sqrt(q.shape[-1])
+    scores = torch.einsum("...qd,...kd->...qk", q, k)
+    scores = scores - scores.amax(dim=-1, keepdim=True)
+    weights = scores.exp() / scores.exp().sum(dim=-1, keepdim=True)
+    return torch.einsum("...qk,...kd->...qd", weights, v)
+
+
+# --------------------------------------------------------------------------- 8.3 mutants
+
+def params_standard(in_channels, out_channels, kernel_size, bias=True):
+    return in_channels * out_channels * kernel_size ** 2 + (out_channels if bias else 0)
+
+
+def params_full_depthwise(in_channels, out_channels, kernel_size, bias=True):
+    depthwise = in_channels * in_channels * kernel_size ** 2 + (in_channels if bias else 0)
+    return depthwise + in_channels * out_channels + (out_channels if bias else 0)
+
+
+def params_no_bias(in_channels, out_channels, kernel_size, bias=True):
+    return in_channels * kernel_size ** 2 + in_channels * out_channels
+
+
+def params_one_bias(in_channels, out_channels, kernel_size, bias=True):
+    total = in_channels * kernel_size * kernel_size + in_channels * out_channels
+    return total + out_channels if bias else total
+
+
+def params_k_not_squared(in_channels, out_channels, kernel_size, bias=True):
+    extra = in_channels + out_channels if bias else 0
+    return in_channels * kernel_size + in_channels * out_channels + extra
+
+
+def params_no_pointwise(in_channels, out_channels, kernel_size, bias=True):
+    return in_channels * kernel_size ** 2 + (in_channels if bias else 0)
+
+
+def params_float(in_channels, out_channels, kernel_size, bias=True):
+    return float(in_channels * kernel_size ** 2 + in_channels * out_channels
+                 + (in_channels + out_channels) * bias)
+
+
+def params_with_modules(in_channels, out_channels, kernel_size, bias=True):
+    block = torch.nn.Sequential(
+        torch.nn.Conv2d(in_channels, in_channels, kernel_size, groups=in_channels, bias=bias),
+        torch.nn.Conv2d(in_channels, out_channels, 1, bias=bias))
+    return sum(p.numel() for p in block.parameters())
+
+
+# --------------------------------------------------------------------------- broken code
 
 
 MUTANTS = [
-    ("9.1", profile_no_bias, "wrong", "miss the biases"),
-    ("9.1", profile_macs_before_resizing, "wrong", "OUTPUT position"),
-    ("9.1", profile_fixed_channels, "wrong", "keep the channel count"),
-    ("9.1", profile_field_without_jump, "wrong", "ignores the strides"),
-    ("9.1", profile_pools_not_in_field, "wrong", "missing from your field"),
-    ("9.1", profile_as_tuple, "bad_type", "dict"),
-    ("9.1", profile_float_sides, "bad_type", "int"),
-    ("9.2", design_vgg, "wrong", "constraints are broken"),
-    ("9.2", design_vit, "wrong", "Vision Transformer"),
-    ("9.2", design_shallow, "wrong", "do not see the whole image"),
-    ("9.2", design_wide_first, "wrong", "too many multiply-adds"),
-    ("9.2", design_big_last_stage, "wrong", "too many parameters"),
-    ("9.2", design_colour_resnet, "wrong", "pass in_channels"),
-    ("9.2", design_dense, "wrong", "fully connected first layer"),
-    ("9.2", design_forgot_to_build, "wrong", "expected a model"),
-    ("9.3", per_parameter, "wrong", "not by millions"),
-    ("9.3", per_million_area, "wrong", "area"),
-    ("9.3", per_million_jump, "wrong", "`.stride` is the jump"),
-    ("9.3", per_million_trunk, "wrong", "count the whole model"),
-    ("9.3", millions_per_pixel, "wrong", "the other way round"),
-    ("9.3", per_million_as_tensor, "bad_type", ".item()"),
+    ("8.1", patchify_plain_reshape, "wrong", "without moving the axes"),
+    ("8.1", patchify_column_major, "wrong", "column order"),
+    ("8.1", patchify_channels_last, "wrong", "channels-last"),
+    ("8.1", patchify_columns_first, "wrong", "column by column"),
+    ("8.1", patchify_unfold, "wrong", "layout F.unfold gives"),
+    ("8.1", patchify_numpy, "bad_type", "returned a NumPy array"),
+    ("8.1", patchify_square_only, "error", "raised RuntimeError"),
+    ("8.2", attention_unscaled, "wrong", "the scores are not scaled"),
+    ("8.2", attention_divided_by_d, "wrong", "you divided the scores by d"),
+    ("8.2", attention_value_scale, "wrong", "size of the values"),
+    ("8.2", attention_softmax_wrong_axis, "wrong", "softmax runs over the wrong axis"),
+    ("8.2", attention_returns_weights, "wrong", "returned the attention weights"),
+    ("8.2", attention_returns_tuple, "bad_type", "return only the output"),
+    ("8.2", attention_without_softmax, "wrong", "the softmax is missing"),
+    ("8.2", attention_float32, "bad_type", "dtype torch.float32"),
+    ("8.3", params_standard, "wrong", "standard k×k convolution"),
+    ("8.3", params_full_depthwise, "wrong", "full C→C convolution"),
+    ("8.3", params_no_bias, "wrong", "the biases are missing"),
+    ("8.3", params_one_bias, "wrong", "only one bias vector"),
+    ("8.3", params_k_not_squared, "wrong", "not squared"),
+    ("8.3", params_no_pointwise, "wrong", "pointwise convolution is missing"),
+    ("8.3", params_float, "bad_type", "float"),
 ]
+
 
 # ----------------------------------------------------------------------- more mutants (issue 28)
 
-def profile_forgot_plus_one(layers, in_channels, input_size):
-    channels, side, parameters, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for kind, *spec in layers:
-        if kind == "conv":
-            out_channels, k, s, p = spec
-        else:
-            (k, s), out_channels, p = spec, channels, 0
-        side = (side + 2 * p - k) // s
-        if kind == "conv":
-            parameters += out_channels * (channels * k * k + 1)
-            macs += out_channels * channels * k * k * side * side
-        field += (k - 1) * jump
-        jump *= s
-        channels = out_channels
-    return {"parameters": parameters, "macs": macs, "field": field}
+def patchify_with_class_token(images, patch_size):
+    n, c, h, w = images.shape
+    p = patch_size
+    x = images.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5)
+    tokens = x.reshape(n, (h // p) * (w // p), c * p * p)
+    return torch.cat([torch.zeros(n, 1, c * p * p), tokens], dim=1)
 
 
-def design_single_big_conv(in_channels, image_size, num_classes):
-    return nn.Sequential(nn.Conv2d(in_channels, num_classes, image_size), nn.Flatten())
+def attention_library(q, k, v):
+    return torch.nn.functional.scaled_dot_product_attention(q, k, v)
 
 
-class _OwnAttention(nn.Module):
-    """A CNN stem, then self-attention written by hand over the 6×6 tokens."""
-
-    def __init__(self, in_channels, num_classes, dim=8):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, dim, 5, stride=2), nn.ReLU(),
-                                  nn.MaxPool2d(2))
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.head = nn.Linear(dim, num_classes)
-
-    def forward(self, x):
-        tokens = self.stem(x).flatten(2).transpose(1, 2)            # (N, 36, dim)
-        q, k, v = self.qkv(tokens).chunk(3, dim=-1)
-        mixed = torch.softmax(q @ k.transpose(1, 2) / q.shape[-1] ** 0.5, dim=-1) @ v
-        return self.head(mixed.mean(dim=1))
+def attention_scaled_by_queries(q, k, v):
+    return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-2]), dim=-1) @ v
 
 
-def design_own_attention(in_channels, image_size, num_classes):
-    return _OwnAttention(in_channels, num_classes)
+def attention_k_dot_t(q, k, v):
+    return torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), dim=-1) @ v
 
 
-class _WithMHA(_OwnAttention):
-    def __init__(self, in_channels, num_classes, dim=8):
-        super().__init__(in_channels, num_classes, dim)
-        self.mha = nn.MultiheadAttention(dim, 2, batch_first=True)
-
-    def forward(self, x):
-        tokens = self.stem(x).flatten(2).transpose(1, 2)
-        return self.head(self.mha(tokens, tokens, tokens)[0].mean(dim=1))
+def attention_bmm(q, k, v):
+    scores = torch.bmm(q, k.transpose(1, 2)) / math.sqrt(q.shape[-1])
+    return torch.bmm(torch.softmax(scores, dim=-1), v)
 
 
-def design_torch_attention(in_channels, image_size, num_classes):
-    return _WithMHA(in_channels, num_classes)
+def params_pointwise_k_squared(in_channels, out_channels, kernel_size, bias=True):
+    k2 = kernel_size * kernel_size
+    return in_channels * k2 + in_channels * out_channels * k2 + \
+        ((in_channels + out_channels) if bias else 0)
 
 
-def per_million_trainable_area(model):
-    field = receptive_field(model)
-    return field.size ** 2 / (count_parameters(model) / 1e6)
+def _mha(x, w_q, w_k, w_v, w_o, num_heads, split="right", merge="right", scale="head",
+         project=True, softmax_dim=-1):
+    n, t, d = x.shape
+    dh = d // num_heads
+
+    def cut(y):
+        if split == "no_transpose":
+            return y.reshape(n, num_heads, t, dh)
+        if split == "interleaved":
+            return y.reshape(n, t, dh, num_heads).permute(0, 3, 1, 2)
+        return y.reshape(n, t, num_heads, dh).transpose(1, 2)
+
+    q, k, v = cut(x @ w_q), cut(x @ w_k), cut(x @ w_v)
+    root = {"head": math.sqrt(dh), "model": math.sqrt(d), "none": 1.0}[scale]
+    out = torch.softmax(q @ k.transpose(-2, -1) / root, dim=softmax_dim) @ v
+    out = out.reshape(n, t, d) if merge == "no_transpose" else out.transpose(1, 2).reshape(n, t, d)
+    return out @ w_o if project else out
 
 
-def per_million_rounded(model):
-    return round(receptive_field(model).size / (count_parameters(model) / 1e6))
+def mha_split_without_transpose(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, split="no_transpose")
+
+
+def mha_merge_without_transpose(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, merge="no_transpose")
+
+
+def mha_interleaved_heads(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, split="interleaved")
+
+
+def mha_scaled_by_model_width(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, scale="model")
+
+
+def mha_unscaled(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, scale="none")
+
+
+def mha_no_output_projection(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, project=False)
+
+
+def mha_softmax_over_queries(x, w_q, w_k, w_v, w_o, num_heads):
+    return _mha(x, w_q, w_k, w_v, w_o, num_heads, softmax_dim=-2)
+
+
+def mha_library(x, w_q, w_k, w_v, w_o, num_heads):
+    n, t, d = x.shape
+    split = [(x @ w).reshape(n, t, num_heads, -1).transpose(1, 2) for w in (w_q, w_k, w_v)]
+    out = torch.nn.functional.scaled_dot_product_attention(*split)
+    return out.transpose(1, 2).reshape(n, t, d) @ w_o
+
+
+def mha_one_head_for_all(x, w_q, w_k, w_v, w_o, num_heads):
+    q, k, v = x @ w_q, x @ w_k, x @ w_v
+    dh = x.shape[-1] // num_heads
+    return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(dh), dim=-1) @ v @ w_o
 
 
 MUTANTS += [
-    ("9.1", profile_forgot_plus_one, "wrong", "wrong result"),
-    ("9.2", design_single_big_conv, "wrong", "locality built in"),
-    ("9.2", design_own_attention, "wrong", "Vision Transformer"),
-    ("9.2", design_torch_attention, "wrong", "Vision Transformer"),
-    ("9.3", per_million_trainable_area, "wrong", "area"),
-    ("9.3", per_million_rounded, "wrong", "wrong result"),
+    ("8.1", patchify_with_class_token, "wrong", "prepended a token"),
+    ("8.2", attention_library, "wrong", "without F.scaled_dot_product_attention"),
+    ("8.2", attention_scaled_by_queries, "wrong", "√(number of queries)"),
+    ("8.2", attention_k_dot_t, "error", "use `k.transpose(-2, -1)`"),
+    ("8.2", attention_bmm, "error", "use `k.transpose(-2, -1)`"),
+    ("8.3", params_pointwise_k_squared, "wrong", "wrong result"),
+    ("8.4", mha_split_without_transpose, "wrong", "mixing tokens into heads"),
+    ("8.4", mha_merge_without_transpose, "wrong", "merged the heads with a plain reshape"),
+    ("8.4", mha_interleaved_heads, "wrong", "every num_heads-th feature"),
+    ("8.4", mha_scaled_by_model_width, "wrong", "you scaled by √D"),
+    ("8.4", mha_unscaled, "wrong", "not scaled"),
+    ("8.4", mha_no_output_projection, "wrong", "output projection is missing"),
+    ("8.4", mha_softmax_over_queries, "wrong", "wrong result"),
+    ("8.4", mha_library, "wrong", "without F.scaled_dot_product_attention"),
+    ("8.4", mha_one_head_for_all, "wrong", "wrong result"),
 ]
 
 
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
+
+
+@pytest.mark.parametrize("number, solution", [("8.1", patchify_learner_ok),
+                                              ("8.2", attention_learner_ok),
+                                              ("8.3", params_with_modules)])
+def test_other_correct_solutions_pass(number, solution):
+    assert run_check(CHECKERS[number].exercise, solution).passed
+
+
+def test_checks_are_deterministic(capsys):
+    for checker in CHECKERS.values():
+        checker(attention_unscaled)
+    first = capsys.readouterr().out
+    for checker in CHECKERS.values():
+        checker(attention_unscaled)
+    assert capsys.readouterr().out == first
+    paths = first.replace("n/a", "").replace("H / p", "").replace("W / p", "")
+    assert "0x" not in first and "/" not in paths          # no addresses, no file paths
+
+
+def test_a_failing_check_returns_the_reference():
+    assert hands_back_reference(check_attention(attention_unscaled), ch08.ATTENTION)
+    np.testing.assert_equal(check_separable_params(params_standard)(32, 64, 3), 2432)

@@ -14,6 +14,10 @@ found it (no hooks left, no gradients stored on its parameters, ``requires_grad`
                                                         Madry 2018) within an L-infinity ball
     rank_correlation(a, b)                             (N,)  Spearman's rho per map (Adebayo 2018)
     randomize_top_layers(model, k, seed)               a copy with its last k layers re-drawn
+    unit_activation(model, layer, x, channel)          (N,)  one channel at the centre position
+    visualise_unit(model, layer, channel, ...)         (1, C, H, W) an input that maximises it
+                                                        (Erhan 2009; Olah 2017: jitter, blur)
+    top_patches(model, layer, channel, x, box, k)      (k, C, s, s) the k most exciting patches
 
 "Score" is the target's logit (before softmax), as in the papers, except for :func:`occlusion`,
 which measures the drop in the target's *probability*.
@@ -28,7 +32,7 @@ from torch import nn
 
 __all__ = ["input_gradient", "occlusion", "saliency", "smoothgrad", "integrated_gradients",
            "class_activation_map", "grad_cam", "fgsm", "pgd", "rank_correlation",
-           "randomize_top_layers"]
+           "randomize_top_layers", "unit_activation", "visualise_unit", "top_patches"]
 
 
 def _check(x: torch.Tensor, target) -> torch.Tensor:
@@ -208,20 +212,27 @@ def pgd(model: nn.Module, x: torch.Tensor, y, eps: float, *, step: float | None 
 
 
 def _ranks(v: torch.Tensor) -> torch.Tensor:
-    """Ranks 0..n-1 along the last axis, ties broken by position (maps of floats rarely tie)."""
-    return v.argsort(dim=-1).argsort(dim=-1).to(torch.float64)
+    """(N, n) -> (N, n): ranks 0..n-1 along the last axis, tied values sharing the mean of their
+    ranks (Spearman's convention: a map that is exactly 0 over the background, as integrated
+    gradients of a black-background digit are, must not gain rank order from pixel positions)."""
+    v = v.to(torch.float64)
+    less = (v[:, None, :] < v[:, :, None]).sum(-1)       # (N, n): values below each one
+    equal = (v[:, None, :] == v[:, :, None]).sum(-1)     # (N, n): itself and its ties
+    return less.to(torch.float64) + (equal.to(torch.float64) - 1) / 2
 
 
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """(N, ...) and (N, ...) -> (N,): Spearman's rho between the maps of each image, the
-    similarity Adebayo et al. (2018) use to compare a method's maps before and after the
-    network is randomised."""
+    """(N, ...) and (N, ...) -> (N,): Spearman's rho between the maps of each image (Pearson's
+    correlation of their ranks, ties given their mean rank), the similarity Adebayo et al.
+    (2018) use to compare a method's maps before and after the network is randomised. A map
+    that is constant gives 0 (no order to compare)."""
     if a.shape != b.shape or a.dim() < 2:
         raise ValueError(f"a and b must be batches of maps of one shape, got {tuple(a.shape)} "
                          f"and {tuple(b.shape)}")
-    ra, rb = _ranks(a.flatten(1)), _ranks(b.flatten(1))
+    ra, rb = _ranks(a.detach().flatten(1)), _ranks(b.detach().flatten(1))
     ra, rb = ra - ra.mean(1, keepdim=True), rb - rb.mean(1, keepdim=True)
-    return (ra * rb).sum(1) / (ra.norm(dim=1) * rb.norm(dim=1))
+    norm = ra.norm(dim=1) * rb.norm(dim=1)
+    return torch.where(norm > 0, (ra * rb).sum(1) / norm.clamp(min=1e-300), 0.0)
 
 
 def _parametrised(model: nn.Module) -> list[nn.Module]:
@@ -242,3 +253,105 @@ def randomize_top_layers(model: nn.Module, k: int, *, seed: int = 0) -> nn.Modul
         layer.reset_parameters()
     return copied
 
+
+
+def _layer_output(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """(N, K, h, w): the output of ``layer`` (a module inside ``model``) for input x; the hook
+    is removed before it returns, and the rest of the forward pass still runs. A copy: an
+    in-place ReLU after ``layer`` would otherwise overwrite it."""
+    if not any(m is layer for m in model.modules()):
+        raise ValueError("layer must be a module inside model")
+    stored: dict[str, torch.Tensor] = {}
+    handle = layer.register_forward_hook(lambda m, i, out: stored.__setitem__("A", out.clone()))
+    try:
+        model(x)
+    finally:
+        handle.remove()
+    if stored["A"].dim() != 4:
+        raise ValueError(f"layer must output (N, K, h, w) maps, got {tuple(stored['A'].shape)}")
+    return stored["A"]
+
+
+def unit_activation(model: nn.Module, layer: nn.Module, x: torch.Tensor,
+                    channel: int) -> torch.Tensor:
+    """(N, C, H, W) -> (N,): channel ``channel`` of ``layer``'s output at the centre position
+    (h // 2, w // 2): one unit, whose receptive field is a patch of the input."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        raise ValueError("x must be a (N, C, H, W) tensor")
+    A = _layer_output(model, layer, x)
+    if not 0 <= channel < A.shape[1]:
+        raise ValueError(f"channel must be in 0..{A.shape[1] - 1}, got {channel}")
+    return A[:, channel, A.shape[2] // 2, A.shape[3] // 2]
+
+
+def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(N, C, H, W) blurred per channel by a 5 x 5 Gaussian of sd ``sigma`` (zero padding)."""
+    t = torch.arange(-2, 3, dtype=x.dtype)
+    k1 = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    k = (k1[:, None] * k1[None, :]) / k1.sum() ** 2
+    C = x.shape[1]
+    return nn.functional.conv2d(x, k.expand(C, 1, 5, 5), padding=2, groups=C)
+
+
+def visualise_unit(model: nn.Module, layer: nn.Module, channel: int, *,
+                   shape: tuple[int, int, int] = (1, 28, 28), steps: int = 200,
+                   lr: float = 0.05, jitter: int = 0, blur: float = 0.0, blur_every: int = 4,
+                   bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0) -> torch.Tensor:
+    """(1, C, H, W) for ``shape`` (C, H, W): an input that maximises :func:`unit_activation`,
+    by ``steps`` steps of Adam (rate ``lr``) from a grey image with a little noise, clipped to
+    ``bounds`` after each step (Erhan et al. 2009). The regularisers of Olah et al. (2017):
+    ``jitter`` > 0 shifts the image by a random offset of up to ``jitter`` pixels (a circular
+    roll) before every step, so the unit must respond wherever the pattern lies; ``blur`` > 0
+    smooths it with a Gaussian of that sd every ``blur_every`` steps, damping the highest
+    frequencies that the gradient alone piles up."""
+    if steps < 1 or lr <= 0 or jitter < 0 or blur < 0 or blur_every < 1:
+        raise ValueError(f"need steps >= 1, lr > 0, jitter >= 0, blur >= 0, blur_every >= 1; got "
+                         f"{steps}, {lr}, {jitter}, {blur}, {blur_every}")
+    g = torch.Generator().manual_seed(seed)
+    lo, hi = bounds
+    dtype = next(model.parameters()).dtype
+    x = ((lo + hi) / 2 + 0.01 * (hi - lo) * torch.randn(1, *shape, generator=g)).to(dtype)
+    x = x.requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=lr)
+    with _frozen(model), torch.enable_grad():
+        for step in range(steps):
+            shifted = x
+            if jitter:
+                dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=g))
+                shifted = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+            loss = -unit_activation(model, layer, shifted, channel).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                if blur and (step + 1) % blur_every == 0:
+                    x.copy_(_gaussian_blur(x, blur))
+                x.clamp_(lo, hi)
+    return x.detach()
+
+
+def top_patches(model: nn.Module, layer: nn.Module, channel: int, x: torch.Tensor,
+                box, *, k: int = 9, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` input patches that excite channel ``channel`` of ``layer`` most, over every
+    image of ``x`` (N, C, H, W) and every position: ((k, C, s, s) patches, (k,) activations),
+    highest first. ``box(i, j)`` gives unit (i, j)'s field (top, left, bottom, right), as
+    :meth:`helpers.receptive_field.ReceptiveField.box` does; parts outside the image are 0."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    with torch.no_grad():
+        A = torch.cat([_layer_output(model, layer, xb)[:, channel]
+                       for xb in x.split(batch_size)])
+    if A.numel() < k:
+        raise ValueError(f"k = {k} but only {A.numel()} positions")
+    values, flat = A.flatten().topk(k)
+    h, w = A.shape[1:]
+    top, left, bottom, right = box(0, 0)
+    size = bottom - top
+    pad = size                     # a field starts less than its size outside the image
+    padded = nn.functional.pad(x, (pad, pad, pad, pad))
+    patches = []
+    for f in flat.tolist():
+        n, i, j = f // (h * w), (f // w) % h, f % w
+        t, lft, _, _ = box(i, j)
+        patches.append(padded[n, :, t + pad:t + pad + size, lft + pad:lft + pad + size])
+    return torch.stack(patches), values

@@ -160,3 +160,78 @@ def test_randomize_top_layers_changes_only_the_top(net):
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call(small_cnn().eval())
+
+
+def slow_spearman(a, b):
+    """Pearson's correlation of average ranks, one value at a time."""
+    def ranks(v):
+        v = v.tolist()
+        return torch.tensor([sum(u < x for u in v) + (sum(u == x for u in v) - 1) / 2 for x in v],
+                            dtype=torch.float64)
+    ra, rb = ranks(a), ranks(b)
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    return float((ra * rb).sum() / (ra.norm() * rb.norm()))
+
+
+def test_rank_correlation_gives_ties_their_mean_rank():
+    a = torch.tensor([[0, 0, 0, 0, 1, 2, 0, 3.0], [5, 1, 1, 2, 2, 2, 0, 7]], dtype=torch.float64)
+    b = torch.tensor([[0, 0, 0, 0, 2, 1, 0, 4.0], [0, 0, 1, 1, 9, 2, 3, 3]], dtype=torch.float64)
+    expected = torch.tensor([slow_spearman(a[i], b[i]) for i in range(2)], dtype=torch.float64)
+    torch.testing.assert_close(A.rank_correlation(a, b), expected, rtol=0, atol=1e-12)
+    # shared zeros tie; the three values after them, in reverse order, still lower rho below 1
+    z = torch.zeros(1, 50, dtype=torch.float64)
+    z[0, :3] = torch.tensor([1.0, 2.0, 3.0])
+    w = z.flip(-1).roll(3, -1)
+    assert w[0, :3].tolist() == [3.0, 2.0, 1.0]
+    rho = A.rank_correlation(z, w).item()
+    assert rho == pytest.approx(slow_spearman(z[0], w[0]), abs=1e-12) and rho < 1 - 1e-3
+    assert A.rank_correlation(torch.ones(1, 2, 3), torch.rand(1, 2, 3)).item() == 0.0
+
+
+def test_unit_activation_is_the_centre_of_the_layer_output(net, x):
+    layer = net.features[3]                 # 6 channels at (12, 10) // 2 // 2 = (3, 2)
+    with torch.no_grad():
+        maps = net.features[:4](x)
+        a = A.unit_activation(net, layer, x, 4)
+    torch.testing.assert_close(a, maps[:, 4, maps.shape[2] // 2, maps.shape[3] // 2], **F64)
+    assert not any(m._forward_hooks for m in net.modules())
+
+
+def test_visualise_unit_raises_the_unit_within_bounds(net):
+    layer = net.features[2]                 # after the first ReLU: 4 channels at full size
+    start = A.visualise_unit(net, layer, 1, shape=(1, 12, 10), steps=1, lr=1e-9)
+    found = A.visualise_unit(net, layer, 1, shape=(1, 12, 10), steps=60, jitter=1, blur=0.5)
+    assert found.shape == (1, 1, 12, 10) and found.min() >= 0 and found.max() <= 1
+    with torch.no_grad():
+        assert A.unit_activation(net, layer, found, 1) > A.unit_activation(net, layer, start, 1)
+    assert all(p.grad is None and p.requires_grad for p in net.parameters())
+    assert not any(m._forward_hooks for m in net.modules())
+    blurred = A._gaussian_blur(torch.ones(1, 2, 9, 9, dtype=torch.float64), 1.0)
+    torch.testing.assert_close(blurred[..., 2:-2, 2:-2], torch.ones(1, 2, 5, 5,
+                                                                    dtype=torch.float64), **F64)
+
+
+def test_top_patches_are_the_fields_of_the_largest_activations(net, x):
+    from helpers.receptive_field import receptive_field
+    layer = net.features[1]                 # conv 1 + ReLU: field 3, stride 1, padding 1
+    field = receptive_field(net.features[:2])
+    patches, values = A.top_patches(net, layer, 2, x, field.box, k=5)
+    assert patches.shape == (5, 1, 3, 3) and (values[:-1] >= values[1:]).all()
+    with torch.no_grad():
+        maps = net.features[:2](x)[:, 2]
+    assert values[0] == maps.max()
+    n, i, j = [int(v) for v in (maps == maps.max()).nonzero()[0]]
+    padded = nn.functional.pad(x, (1, 1, 1, 1))
+    torch.testing.assert_close(patches[0], padded[n, :, i:i + 3, j:j + 3], **F64)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m: A.unit_activation(m, m.features[0], torch.zeros(1, 1, 8, 8), 99), "channel"),
+    (lambda m: A.unit_activation(m, nn.Conv2d(1, 1, 3), torch.zeros(1, 1, 8, 8), 0), "inside"),
+    (lambda m: A.visualise_unit(m, m.features[0], 0, steps=0), "steps"),
+    (lambda m: A.top_patches(m, m.features[0], 0, torch.zeros(1, 1, 8, 8),
+                             lambda i, j: (i, j, i + 3, j + 3), k=0), "k must"),
+])
+def test_feature_helpers_raise_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(small_cnn().eval())

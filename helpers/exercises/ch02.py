@@ -1,8 +1,9 @@
 """Chapter 2 exercises: convolution as a sliding filter.
 
 ====  ===============================================  ==========================================
-2.1   ``output_size(n, kernel_size, stride=1,           spatial output length of a convolution,
-      padding=0)``                                      padding per side (an int)
+2.1   ``output_size(height, width, kernel_size,         (H', W') of a dilated, strided
+      stride=1, padding=0, dilation=1)``                convolution; each setting an int or a
+                                                        (rows, columns) pair, as in nn.Conv2d
 2.2   ``multichannel_by_hand()``                        the (2, 2, 2) output of a 2-channel,
                                                         2-filter example, worked out by hand
 2.3   ``conv2d_im2col(x, w, b=None, stride=1,           convolution as a patch matrix and one
@@ -13,8 +14,8 @@
                                                         edge, dark top-left / bright bottom-right
 ====  ===============================================  ==========================================
 
-The references of 2.1 and 2.3 are the course's own :func:`helpers.layers.conv_output_size` and
-:func:`helpers.layers.im2col`; 2.2's is :func:`helpers.layers.conv2d_naive` on the example
+The references of 2.1 and 2.3 are the course's own :func:`helpers.layers.conv_output_size` (per
+axis) and :func:`helpers.layers.im2col`; 2.2's is :func:`helpers.layers.conv2d_naive` on the example
 (``EXAMPLE_X``, ``EXAMPLE_W``). Exercise 2.4 has many right answers, so it is checked by
 behaviour: the kernel is slid over step edges in eight directions and over a flat image, and
 what it responds to most is compared with what the exercise asks for.
@@ -32,50 +33,130 @@ __all__ = ["check_conv2d_im2col", "check_diagonal_edge_filter", "check_multichan
            "check_output_size"]
 
 
-# --------------------------------------------------------------------------- 2.1 output size
+# --------------------------------------------------------------------------- 2.1 output shape
 
-def output_size(n, kernel_size, stride=1, padding=0):
-    """How many window positions fit along one axis (padding added on each side)."""
-    return conv_output_size(n, kernel_size, stride, padding)
+def _pair(value):
+    """An ``nn.Conv2d`` setting as (rows, columns): an int applies to both axes."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+def output_size(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    """(H', W') of a convolution on an H×W input; each setting an int or a (rows, columns) pair,
+    as in ``nn.Conv2d``: per axis n' = (n + 2p - d(k - 1) - 1) // s + 1, the dilated kernel
+    spanning d(k - 1) + 1 cells and ``padding`` p added on EACH side."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(_pair, (kernel_size, stride, padding, dilation))
+    return (conv_output_size(height, kh, sh, ph, dh), conv_output_size(width, kw, sw, pw, dw))
+
+
+def _per_axis(count):
+    """A wrong answer that applies ``count(n, k, s, p, d)`` on each axis with its own settings."""
+    def wrong(height, width, kernel_size, stride=1, padding=0, dilation=1):
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(_pair, (kernel_size, stride, padding,
+                                                             dilation))
+        return count(height, kh, sh, ph, dh), count(width, kw, sw, pw, dw)
+    return wrong
+
+
+def _right_count(n, k, s, p, d):
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _height_for_width(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    rows = _right_count(height, *(_pair(v)[0] for v in (kernel_size, stride, padding, dilation)))
+    return rows, rows
+
+
+def _row_settings_for_both(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    first = [_pair(v)[0] for v in (kernel_size, stride, padding, dilation)]
+    return output_size(height, width, *first)
+
+
+def _width_first(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    return output_size(height, width, kernel_size, stride, padding, dilation)[::-1]
 
 
 def _output_size_cases(rng) -> list[Case]:
-    cases = [Case((5, 3), label="by hand"),
-             Case((256, 3), label="valid padding"),
-             Case((256, 3), {"padding": 1}, label="same padding"),
-             Case((256, 3), {"stride": 2, "padding": 1}, label="stride 2"),
-             Case((7, 3), {"stride": 2}), Case((28, 5), {"padding": 2}),
-             Case((10, 4), {"stride": 3, "padding": 1}), Case((3, 3), label="kernel as big as n")]
-    for _ in range(6):
-        k = int(rng.integers(1, 8))
-        cases.append(Case((int(rng.integers(k, 60)), k),
-                          {"stride": int(rng.integers(1, 5)), "padding": int(rng.integers(0, 4))}))
+    cases = [Case((7, 9, 3), {"stride": 2, "dilation": 2}, label="on paper"),
+             Case((9, 7, 3), {"dilation": 2}, label="dilation 2"),
+             Case((33, 48, 3), {"padding": 2, "dilation": 2}, label="dilated, size kept"),
+             Case((5, 11, 3), {"dilation": 2}, label="dilated kernel as tall as the input"),
+             Case((224, 160, 7), {"stride": 2, "padding": 3}, label="no dilation"),
+             Case((28, 20, (3, 5)), {"padding": (1, 2)}, label="3×5 kernel"),
+             Case((19, 24, (5, 3)), {"stride": (2, 3), "dilation": (2, 1)},
+                  label="per-axis stride and dilation"),
+             Case((1, 64, (1, 2)), {"dilation": (1, 8)}, label="one row, dilation 8 along it"),
+             Case((30, 31, 3), {"stride": 2, "padding": (2, 1), "dilation": (2, 3)}),
+             Case((17, 12, (4, 2)), {"stride": (3, 2), "padding": (0, 3), "dilation": 3}),
+             Case((8, 10, 2), {"stride": (1, 4), "padding": 1, "dilation": (1, 2)}),
+             Case((40, 25, 4), {"stride": 3, "dilation": (3, 1)}, label="even kernel")]
+    for _ in range(4):
+        k = [int(v) for v in rng.integers(1, 6, size=2)]
+        s, p, d = ([int(v) for v in rng.integers(lo, hi, size=2)]
+                   for lo, hi in ((1, 5), (0, 4), (1, 5)))
+        span = [d[a] * (k[a] - 1) + 1 for a in range(2)]
+        h, w = (int(rng.integers(max(1, span[a] - 2 * p[a]), 70)) for a in range(2))
+        cases.append(Case((h, w, tuple(k)), {"stride": tuple(s), "padding": tuple(p),
+                                             "dilation": tuple(d)}))
     return cases
 
 
+def _output_size_error(case, exc) -> str | None:
+    text = str(exc)
+    if isinstance(exc, TypeError) and ("tuple" in text or "non-iterable int" in text
+                                       or "not subscriptable" in text):
+        return ("each setting is either an int (the same on both axes) or a (rows, columns) "
+                "pair; turn it into a pair first, e.g. `kh, kw = k if isinstance(k, tuple) "
+                "else (k, k)`.")
+    return None
+
+
 OUTPUT_SIZE = Exercise(
-    number="2.1", title="Output size of a convolution", reference=output_size,
+    number="2.1", title="Output shape of a dilated, strided convolution", reference=output_size,
     cases=_output_size_cases,
     mistakes=[
-        Mistake("you added `padding` once, but it is added on BOTH sides: use n + 2·padding.",
-                lambda n, k, stride=1, padding=0: (n + padding - k) // stride + 1),
-        Mistake("you forgot the + 1: the first window position counts too (a kernel as big as "
-                "the input still gives one output).",
-                lambda n, k, stride=1, padding=0: (n + 2 * padding - k) // stride),
-        Mistake("you rounded up; the last window must fit entirely inside the padded input, so "
+        Mistake("you ignored the dilation: a kernel of k taps spaced d cells apart spans "
+                "d·(k − 1) + 1 cells, and that span, not k, must fit in the padded axis.",
+                _per_axis(lambda n, k, s, p, d: (n + 2 * p - k) // s + 1)),
+        Mistake("you took d·k as the dilated kernel's span; k taps have k − 1 gaps of d cells, "
+                "so the span is d·(k − 1) + 1 (a 3-tap kernel with dilation 2 covers 5 cells, "
+                "not 6).", _per_axis(lambda n, k, s, p, d: (n + 2 * p - d * k) // s + 1)),
+        Mistake("you took d·(k − 1) as the span, leaving out the first tap's own cell: the "
+                "span is d·(k − 1) + 1, so the free room is n + 2p − d·(k − 1) − 1.",
+                _per_axis(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1)) // s + 1)),
+        Mistake("you spread the taps by one gap of d − 1 cells in all (span k + d − 1); "
+                "dilation puts d − 1 empty cells between EVERY two neighbouring taps: span "
+                "d·(k − 1) + 1.",
+                _per_axis(lambda n, k, s, p, d: (n + 2 * p - k - d + 1) // s + 1)),
+        Mistake("you added `padding` once, but it is added on BOTH sides of each axis: "
+                "n + 2·p.",
+                _per_axis(lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1)),
+        Mistake("you divided the stride-1 count n + 2p − d(k − 1) by the stride and rounded "
+                "down; the first position always counts, and then one more per s cells of the "
+                "remaining free room: (n + 2p − d(k − 1) − 1) // s + 1.",
+                _per_axis(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1)) // s)),
+        Mistake("you forgot the + 1: the first window position counts too (a dilated kernel "
+                "exactly as long as the padded axis still gives one output).",
+                _per_axis(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s)),
+        Mistake("you rounded up; the last window must fit entirely inside the padded axis, so "
                 "round DOWN (`//`).",
-                lambda n, k, stride=1, padding=0: -(-(n + 2 * padding - k) // stride) + 1),
-        Mistake("you ignored the stride: with stride s the window jumps s pixels, so divide the "
-                "free room n + 2·padding − kernel_size by s before adding 1.",
-                lambda n, k, stride=1, padding=0: n + 2 * padding - k + 1),
+                _per_axis(lambda n, k, s, p, d: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1)),
+        Mistake("you ignored the stride: with stride s the window jumps s cells, so divide the "
+                "free room n + 2p − d(k − 1) − 1 by s before adding 1.",
+                _per_axis(lambda n, k, s, p, d: n + 2 * p - d * (k - 1))),
         Mistake("you used ⌈n / stride⌉, the output size of TensorFlow's 'same' padding; that "
-                "ignores the kernel and the padding you were given: count the positions, "
-                "(n + 2·padding − kernel_size) // stride + 1.",
-                lambda n, k, stride=1, padding=0: -(-n // stride)),
-        Mistake("you divided (n + 2·padding − kernel_size + 1) by the stride; divide only the "
-                "free room n + 2·padding − kernel_size, then add 1.",
-                lambda n, k, stride=1, padding=0: (n + 2 * padding - k + 1) // stride),
+                "ignores the kernel, the padding and the dilation you were given.",
+                _per_axis(lambda n, k, s, p, d: -(-n // s))),
+        Mistake("your width is computed from the height: the second entry must use `width` "
+                "and the column settings (the second of each pair).", _height_for_width),
+        Mistake("you used the first entry of every pair for both axes; a pair is (rows, "
+                "columns), like nn.Conv2d's: the width needs the second entries.",
+                _row_settings_for_both),
+        Mistake("your two sizes are in the wrong order: return (H', W'), rows first, like the "
+                "last two axes of an (N, C, H, W) tensor.", _width_first),
     ],
+    explain_error=_output_size_error,
+    forbidden=("conv2d",),
+    forbidden_reason="the statement asks you to derive the shape from the settings",
 )
 check_output_size = checker(OUTPUT_SIZE, "check_output_size")
 

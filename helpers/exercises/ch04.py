@@ -1,9 +1,10 @@
 """Chapter 4 exercises: feature maps and multiple filters.
 
 ====  ===============================================  ==========================================
-4.1   ``conv_volume(x, w, b)``                          a valid convolution of one (C, H, W)
-                                                        volume with K filters (K, C, kh, kw) and
-                                                        biases (K,) -> (K, H', W'), NumPy
+4.1   ``activation_counts(input_shape, layers)``        values in each layer's output for one
+                                                        (C, H, W) image, a stack of convs,
+                                                        pools and linear layers (the VGG memory
+                                                        breakdown, by hand)
 4.2   ``conv_stack_parameters(in_channels, layers)``    parameters (weights + biases) of a stack
                                                         of convolutions ``[(K, k), ...]``
 4.3   ``mean_aware_score(w)``                           orientation coherence times (1 - the
@@ -11,72 +12,182 @@
                                                         (K, C, kh, kw) -> (K,)
 ====  ===============================================  ==========================================
 
-The reference of 4.1 is the course's :func:`helpers.layers.conv2d` (tested against PyTorch);
-that of 4.3 is :func:`helpers.experiments.learned_filters.oriented_score`.
+The reference of 4.1 is tested against the output sizes of the same stacks run on PyTorch's
+``meta`` device (forward hooks, as the chapter measures VGG-16); that of 4.3 is
+:func:`helpers.experiments.learned_filters.oriented_score`.
 """
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from helpers.exercises.core import Case, Exercise, Mistake, checker
 from helpers.experiments.learned_filters import orientation_coherence, oriented_score
-from helpers.layers import conv2d
 
-__all__ = ["check_conv_stack_parameters", "check_conv_volume", "check_mean_aware_score"]
-
-
-# --------------------------------------------------------------------------- 4.1 conv of a volume
-
-def conv_volume(x, w, b):
-    """Valid multi-channel cross-correlation of one volume, NumPy float64:
-    (C, H, W) x (K, C, kh, kw) + (K,) -> (K, H - kh + 1, W - kw + 1),
-    y[f, i, j] = b[f] + sum over c, u, v of w[f, c, u, v] x[c, i + u, j + v]."""
-    x, w, b = (np.ascontiguousarray(a, dtype=np.float64) for a in (x, w, b))
-    return conv2d(torch.from_numpy(x)[None], torch.from_numpy(w),
-                  torch.from_numpy(b))[0].numpy()
+__all__ = ["check_activation_counts", "check_conv_stack_parameters", "check_mean_aware_score"]
 
 
-def _volume_cases(rng) -> list[Case]:
-    shapes = [(3, 5, 6, 2, 3, 3), (1, 4, 4, 3, 2, 2), (4, 7, 5, 1, 3, 1), (2, 6, 6, 5, 1, 1),
-              (3, 8, 8, 4, 5, 5), (5, 4, 9, 2, 2, 4)]
-    cases = []
-    for c, h, wd, k, kh, kw in shapes:
-        cases.append(Case((rng.standard_normal((c, h, wd)), rng.standard_normal((k, c, kh, kw)),
-                           rng.standard_normal(k)), label=f"C={c}, K={k}, {kh}×{kw} kernel"))
+# --------------------------------------------------------------------------- 4.1 activations
+
+def activation_counts(input_shape, layers):
+    """Values in each layer's output for ONE image, in order (a list of ints).
+
+    ``input_shape`` = (C, H, W). ``layers``: ``("conv", K, k, p)`` — K filters k×k, stride 1,
+    p zeros per side: (C, H, W) -> (K, H + 2p - k + 1, W + 2p - k + 1);
+    ``("pool", s)`` — s×s max pooling, stride s: (C, H, W) -> (C, H // s, W // s);
+    ``("linear", F)`` — after flattening: -> (F,).
+    """
+    shape, counts = tuple(input_shape), []
+    for layer in layers:
+        kind, *settings = layer
+        if kind == "conv":
+            k_out, k, p = settings
+            shape = (k_out, shape[1] + 2 * p - k + 1, shape[2] + 2 * p - k + 1)
+        elif kind == "pool":
+            (size,) = settings
+            shape = (shape[0], shape[1] // size, shape[2] // size)
+        elif kind == "linear":
+            shape = (settings[0],)
+        else:
+            raise ValueError(f"activation_counts: unknown layer kind {kind!r}")
+        counts.append(int(np.prod(shape)))
+    return counts
+
+
+def _counts_with(*, conv=None, pool=None, linear=None, count=None, square=False):
+    """A wrong activation_counts: the right one with one rule replaced.
+
+    ``conv(shape, K, k, p)``, ``pool(shape, s)``, ``linear(shape, F)`` -> the next shape;
+    ``count(shape, layer)`` -> the number recorded; ``square``: the width taken as the height.
+    """
+    conv = conv or (lambda sh, k_out, k, p: (k_out, sh[1] + 2 * p - k + 1, sh[2] + 2 * p - k + 1))
+    pool = pool or (lambda sh, s: (sh[0], sh[1] // s, sh[2] // s))
+    linear = linear or (lambda sh, f: (f,))
+    count = count or (lambda sh, layer: int(np.prod(sh)))
+
+    def wrong(input_shape, layers):
+        shape = tuple(input_shape)
+        if square:
+            shape = (shape[0], shape[1], shape[1])
+        out = []
+        for layer in layers:
+            kind, *settings = layer
+            shape = {"conv": conv, "pool": pool, "linear": linear}[kind](shape, *settings)
+            out.append(count(shape, layer))
+        return out
+    return wrong
+
+
+def _next_shape(shape, layer):
+    kind, *settings = layer
+    if kind == "conv":
+        k_out, k, p = settings
+        return (k_out, shape[1] + 2 * p - k + 1, shape[2] + 2 * p - k + 1)
+    if kind == "pool":
+        return (shape[0], shape[1] // settings[0], shape[2] // settings[0])
+    return (settings[0],)
+
+
+def _layer_parameters(input_shape, layers):
+    """Each layer's parameters (the other memory): K(k²C + 1), 0 for a pool, F(in + 1)."""
+    shape, out = tuple(input_shape), []
+    for layer in layers:
+        kind, *settings = layer
+        if kind == "conv":
+            out.append(settings[0] * (settings[1] ** 2 * shape[0] + 1))
+        elif kind == "linear":
+            out.append(settings[0] * (int(np.prod(shape)) + 1))
+        else:
+            out.append(0)
+        shape = _next_shape(shape, layer)
+    return out
+
+
+def _running_total(input_shape, layers):
+    return [int(v) for v in np.cumsum(activation_counts(input_shape, layers))]
+
+
+def _with_input(input_shape, layers):
+    return [int(np.prod(input_shape)), *activation_counts(input_shape, layers)]
+
+
+def _activation_cases(rng) -> list[Case]:
+    lenet = [("conv", 6, 5, 0), ("pool", 2), ("conv", 16, 5, 0), ("pool", 2),
+             ("linear", 120), ("linear", 84), ("linear", 10)]
+    cifar_vgg = [("conv", 32, 3, 1), ("conv", 32, 3, 1), ("pool", 2), ("conv", 64, 3, 1),
+                 ("pool", 2), ("linear", 10)]
+    cases = [Case(((1, 32, 32), lenet), label="LeNet-5"),
+             Case(((3, 32, 32), cifar_vgg), label="a small VGG on CIFAR-10"),
+             Case(((3, 48, 64), [("conv", 16, 3, 1), ("pool", 2), ("conv", 8, 5, 2),
+                                 ("pool", 2)]), label="a 48×64 photo"),
+             Case(((2, 15, 9), [("conv", 4, 3, 0), ("pool", 2), ("conv", 5, 1, 0)]),
+                  label="odd sizes before the pool"),
+             Case(((1, 5, 7), [("conv", 3, 3, 2), ("conv", 2, 1, 1)]),
+                  label="padding that grows the map"),
+             Case(((4, 20, 12), [("pool", 3), ("conv", 6, 3, 0), ("linear", 7)]),
+                  label="a 3×3 pool first")]
+    for _ in range(4):
+        c, h, w = int(rng.integers(1, 5)), int(rng.integers(12, 40)), int(rng.integers(12, 40))
+        layers, hh, ww = [], h, w
+        for _ in range(int(rng.integers(2, 5))):
+            if rng.random() < 0.35 and min(hh, ww) >= 4:
+                size = int(rng.choice([2, 3]))
+                layers.append(("pool", size))
+                hh, ww = hh // size, ww // size
+            else:
+                k = int(rng.choice([1, 3, 5]))
+                p = int(rng.integers(0, 3))
+                if min(hh, ww) + 2 * p - k + 1 < 2:
+                    continue
+                layers.append(("conv", int(rng.integers(2, 17)), k, p))
+                hh, ww = hh + 2 * p - k + 1, ww + 2 * p - k + 1
+        if rng.random() < 0.5:
+            layers.append(("linear", int(rng.integers(2, 50))))
+        cases.append(Case(((c, h, w), layers)))
     return cases
 
 
-def _per_channel(x, w, b, reduce):
-    c = x.shape[0]
-    maps = np.stack([conv_volume(x[i:i + 1], w[:, i:i + 1], np.zeros(len(b))) for i in range(c)])
-    return reduce(maps) + b[:, None, None]
-
-
-def _flipped(x, w, b):
-    return conv_volume(x, w[..., ::-1, ::-1].copy(), b)
-
-
-VOLUME = Exercise(
-    number="4.1", title="A convolution over a volume", reference=conv_volume,
-    cases=_volume_cases, shape_hint="(K, H - kh + 1, W - kw + 1)",
+ACTIVATIONS = Exercise(
+    number="4.1", title="The activations of a stack, layer by layer",
+    reference=activation_counts, cases=_activation_cases,
     mistakes=[
-        Mistake("you averaged over the input channels; a filter SUMS its products over all C "
-                "channels (and all taps): no division by C.",
-                lambda x, w, b: _per_channel(x, w, b, lambda m: m.mean(axis=0))),
-        Mistake("only input channel 0 enters your output; the sum runs over every input "
-                "channel c, with the filter's own kernel w[f, c] for each.",
-                lambda x, w, b: _per_channel(x, w, b, lambda m: m[0])),
-        Mistake("you flipped the kernel (true convolution). Layers compute cross-correlation, "
-                "w[f, c, u, v] times x[c, i + u, j + v], as in chapter 2.", _flipped),
-        Mistake("the bias is missing: add b[f] to every pixel of output map f.",
-                lambda x, w, b: conv_volume(x, w, np.zeros_like(b))),
-        Mistake("every output map used filter 0; output map f needs its own filter w[f].",
-                lambda x, w, b: np.repeat(conv_volume(x, w[:1], b[:1]), len(b), axis=0)
-                + (b - b[0])[:, None, None]),
+        Mistake("you counted each layer's parameters, the other memory; an activation count is "
+                "the size of the layer's OUTPUT volume, K·H'·W' for a convolution, C·H'·W' for "
+                "a pool, F for a linear layer.", _layer_parameters),
+        Mistake("your counts leave out the channels: a feature-map volume holds K maps of "
+                "H'·W' values (a pool keeps the C channels it receives).",
+                _counts_with(count=lambda sh, layer: int(np.prod(sh[1:])) if len(sh) == 3
+                             else sh[0])),
+        Mistake("a convolution's output has one map per FILTER: K·H'·W', not the C input "
+                "channels.",
+                _counts_with(conv=lambda sh, k_out, k, p: (sh[0], sh[1] + 2 * p - k + 1,
+                                                           sh[2] + 2 * p - k + 1))),
+        Mistake("you ignored the padding: each convolution's map is H + 2p − k + 1 rows by "
+                "W + 2p − k + 1 columns.",
+                _counts_with(conv=lambda sh, k_out, k, p: (k_out, sh[1] - k + 1, sh[2] - k + 1))),
+        Mistake("you added the padding once; it is added on BOTH sides: H + 2p − k + 1.",
+                _counts_with(conv=lambda sh, k_out, k, p: (k_out, sh[1] + p - k + 1,
+                                                           sh[2] + p - k + 1))),
+        Mistake("you kept every convolution's map at its input size, as VGG's 3×3 convolutions "
+                "with padding 1 do; in general it is H + 2p − k + 1.",
+                _counts_with(conv=lambda sh, k_out, k, p: (k_out, sh[1], sh[2]))),
+        Mistake("your pools do not shrink the maps; an s×s pool with stride s keeps one value "
+                "per block: H // s by W // s.", _counts_with(pool=lambda sh, s: sh)),
+        Mistake("you rounded the pooled size up; PyTorch's pooling drops a last incomplete "
+                "block (floor: H // s).",
+                _counts_with(pool=lambda sh, s: (sh[0], -(-sh[1] // s), -(-sh[2] // s)))),
+        Mistake("your maps are square: the width must follow its own size, W + 2p − k + 1 and "
+                "W // s, not the height's.", _counts_with(square=True)),
+        Mistake("you returned running totals; the list holds each layer's own output, not the "
+                "sum so far.", _running_total),
+        Mistake("your list starts with the input image; it should hold one count per LAYER, "
+                "the first being the first layer's output.", _with_input),
+        Mistake("you returned bytes (4 per float32 value); the task asks for the number of "
+                "values.", _counts_with(count=lambda sh, layer: 4 * int(np.prod(sh)))),
     ],
+    forbidden=("conv2d", "max_pool2d", "linear"),
+    forbidden_reason="the statement asks you to work each shape out from the layer list",
 )
-check_conv_volume = checker(VOLUME, "check_conv_volume")
+check_activation_counts = checker(ACTIVATIONS, "check_activation_counts")
 
 
 # --------------------------------------------------------------------------- 4.2 parameters
@@ -209,4 +320,4 @@ SCORE = Exercise(
 )
 check_mean_aware_score = checker(SCORE, "check_mean_aware_score")
 
-EXERCISES = [VOLUME, STACK_PARAMETERS, SCORE]
+EXERCISES = [ACTIVATIONS, STACK_PARAMETERS, SCORE]

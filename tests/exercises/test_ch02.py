@@ -22,7 +22,23 @@ CHECKERS = checkers_of(chapter=2)
 
 def test_references_agree_with_torch():
     conv = torch.nn.Conv2d(1, 1, 3, stride=2, padding=1)
-    assert conv(torch.zeros(1, 1, 256, 256)).shape[-1] == ch02.output_size(256, 3, 2, 1) == 128
+    assert conv(torch.zeros(1, 1, 256, 200)).shape[-2:] == ch02.output_size(256, 200, 3, 2, 1) \
+        == (128, 100)
+    cases = ch02.OUTPUT_SIZE.make_cases()
+    for case in cases:
+        height, width, kernel_size = case.args
+        x = torch.empty(1, 1, height, width, device="meta")
+        w = torch.empty(1, 1, *ch02._pair(kernel_size), device="meta")
+        assert tuple(F.conv2d(x, w, **case.kwargs).shape[2:]) == ch02.output_size(*case.args,
+                                                                                 **case.kwargs)
+    # the cases vary every setting per axis, with dilation, and where floor and ceil differ
+    settings = [dict(zip(("kernel_size", "stride", "padding", "dilation"),
+                         (case.args[2], *(case.kwargs.get(k, d) for k, d in
+                                         (("stride", 1), ("padding", 0), ("dilation", 1))))))
+                for case in cases]
+    for name in ("kernel_size", "stride", "padding", "dilation"):
+        assert any(ch02._pair(s[name])[0] != ch02._pair(s[name])[1] for s in settings), name
+    assert any(case.args[0] != case.args[1] for case in cases)
     want = F.conv2d(torch.tensor(ch02.EXAMPLE_X, dtype=torch.float64)[None],
                     torch.tensor(ch02.EXAMPLE_W, dtype=torch.float64))[0].numpy()
     np.testing.assert_array_equal(ch02.multichannel_by_hand(), want)
@@ -41,29 +57,101 @@ def test_right_answers_in_other_forms_pass():
 
 # --------------------------------------------------------------------------- 2.1 mutants
 
-def padding_once(n, kernel_size, stride=1, padding=0):
-    return (n + padding - kernel_size) // stride + 1
+def _settings(kernel_size, stride, padding, dilation):
+    """Each setting as (rows, columns), as a learner would unpack it."""
+    return [v if isinstance(v, tuple) else (v, v) for v in (kernel_size, stride, padding,
+                                                           dilation)]
 
 
-def no_plus_one(n, kernel_size, stride=1, padding=0):
-    return (n + 2 * padding - kernel_size) // stride
+def dilation_ignored(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, _ = _settings(kernel_size, stride, padding, dilation)
+    return tuple((n + 2 * p[a] - k[a]) // s[a] + 1 for a, n in enumerate((height, width)))
 
 
-def rounds_up(n, kernel_size, stride=1, padding=0):
+def span_d_times_k(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    span = [d[a] * k[a] for a in range(2)]
+    return tuple((n + 2 * p[a] - span[a]) // s[a] + 1 for a, n in enumerate((height, width)))
+
+
+def span_without_plus_one(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    out = []
+    for a, n in enumerate((height, width)):
+        span = d[a] * (k[a] - 1)
+        out.append((n + 2 * p[a] - span) // s[a] + 1)
+    return tuple(out)
+
+
+def one_gap_only(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    span = [k[a] + (d[a] - 1) for a in range(2)]
+    return tuple((n + 2 * p[a] - span[a]) // s[a] + 1 for a, n in enumerate((height, width)))
+
+
+def dilated_padding_once(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    return tuple((n + p[a] - d[a] * (k[a] - 1) - 1) // s[a] + 1
+                 for a, n in enumerate((height, width)))
+
+
+def chapter_count_over_stride(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    stride_one = [n + 2 * p[a] - d[a] * (k[a] - 1) for a, n in enumerate((height, width))]
+    return stride_one[0] // s[0], stride_one[1] // s[1]
+
+
+def dilated_rounds_up(height, width, kernel_size, stride=1, padding=0, dilation=1):
     import math
-    return math.ceil((n + 2 * padding - kernel_size) / stride) + 1
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    return tuple(math.ceil((n + 2 * p[a] - d[a] * (k[a] - 1) - 1) / s[a]) + 1
+                 for a, n in enumerate((height, width)))
 
 
-def stride_ignored(n, kernel_size, stride=1, padding=0):
-    return n + 2 * padding - kernel_size + 1
+def square_assumed(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    side = (height + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    return side, side
 
 
-def divides_too_much(n, kernel_size, stride=1, padding=0):
-    return (n + 2 * padding - kernel_size + 1) // stride
+def first_entries_only(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    return tuple((n + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1 for n in (height, width))
 
 
-def true_division(n, kernel_size, stride=1, padding=0):
-    return (n + 2 * padding - kernel_size) / stride + 1
+def width_first(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    out_w = (width + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    out_h = (height + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    return out_w, out_h
+
+
+def ints_only(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    span = dilation * (kernel_size - 1) + 1
+    return tuple((n + 2 * padding - span) // stride + 1 for n in (height, width))
+
+
+def returns_a_list(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    return [(n + 2 * p[a] - d[a] * (k[a] - 1) - 1) // s[a] + 1
+            for a, n in enumerate((height, width))]
+
+
+def true_division(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    return tuple((n + 2 * p[a] - d[a] * (k[a] - 1) - 1) / s[a] + 1
+                 for a, n in enumerate((height, width)))
+
+
+def by_running_a_layer(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    layer = torch.nn.Conv2d(1, 1, kernel_size, stride, padding, dilation, device="meta")
+    return tuple(layer(torch.empty(1, 1, height, width, device="meta")).shape[2:])
+
+
+def dilation_squared(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    return tuple((n + 2 * p[a] - d[a] ** 2 * (k[a] - 1) - 1) // s[a] + 1
+                 for a, n in enumerate((height, width)))
 
 
 # --------------------------------------------------------------------------- 2.2 mutants
@@ -223,12 +311,21 @@ def five_by_five():
 
 
 MUTANTS = [
-    ("2.1", padding_once, "wrong", "padding` once"),
-    ("2.1", no_plus_one, "wrong", "you forgot the + 1"),
-    ("2.1", rounds_up, "wrong", "you rounded up"),
-    ("2.1", stride_ignored, "wrong", "you ignored the stride"),
-    ("2.1", divides_too_much, "wrong", "divide only the free room"),
+    ("2.1", dilation_ignored, "wrong", "you ignored the dilation"),
+    ("2.1", span_d_times_k, "wrong", "you took d·k as the dilated kernel's span"),
+    ("2.1", span_without_plus_one, "wrong", "leaving out the first tap's own cell"),
+    ("2.1", one_gap_only, "wrong", "one gap of d − 1 cells in all"),
+    ("2.1", dilated_padding_once, "wrong", "padding` once"),
+    ("2.1", chapter_count_over_stride, "wrong", "divided the stride-1 count"),
+    ("2.1", dilated_rounds_up, "wrong", "you rounded up"),
+    ("2.1", square_assumed, "wrong", "your width is computed from the height"),
+    ("2.1", first_entries_only, "wrong", "first entry of every pair for both axes"),
+    ("2.1", width_first, "wrong", "your two sizes are in the wrong order"),
+    ("2.1", ints_only, "error", "TypeError"),
+    ("2.1", returns_a_list, "bad_type", "returned a list; expected a tuple of 2"),
     ("2.1", true_division, "bad_type", "use `//` instead of `/`"),
+    ("2.1", by_running_a_layer, "wrong", "without F.conv2d; your code calls it"),
+    ("2.1", dilation_squared, "wrong", "wrong result"),
     ("2.2", by_hand_channel_0_only, "wrong", "only input channel 0"),
     ("2.2", by_hand_depthwise, "wrong", "filter f to input channel f only"),
     ("2.2", by_hand_filters_swapped, "wrong", "output maps are swapped"),
@@ -260,12 +357,14 @@ MUTANTS = [
 
 # ----------------------------------------------------------------------- more mutants (issue 28)
 
-def ceil_n_over_stride(n, kernel_size, stride=1, padding=0):
-    return -(-n // stride)
+def ceil_n_over_stride(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    s = stride if isinstance(stride, tuple) else (stride, stride)
+    return -(-height // s[0]), -(-width // s[1])
 
 
-def stride_divides_n_only(n, kernel_size, stride=1, padding=0):
-    return n // stride + 2 * padding - kernel_size + 1
+def stride_divides_n_only(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+    return tuple(n // s[a] + 2 * p[a] - d[a] * (k[a] - 1) for a, n in enumerate((height, width)))
 
 
 def im2col_with_conv2d(x, w, b=None, stride=1, padding=0):
@@ -324,8 +423,10 @@ def test_edge_responses_of_the_reference():
 
 
 def test_broken_learner_code_is_handled(capsys):
-    def returns_none(n, kernel_size, stride=1, padding=0):
-        (n + 2 * padding - kernel_size) // stride + 1
+    def returns_none(height, width, kernel_size, stride=1, padding=0, dilation=1):
+        k, s, p, d = _settings(kernel_size, stride, padding, dilation)
+        (height + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1, \
+            (width + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
 
     verdict = run_check(ch02.OUTPUT_SIZE, returns_none)
     assert verdict.status == "bad_type" and "forget `return`" in verdict.message

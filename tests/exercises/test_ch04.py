@@ -11,7 +11,7 @@ import torch
 
 from helpers.exercises import (
     ch04,
-    check_conv_volume,
+    check_activation_counts,
     check_mean_aware_score,
     run_check,
 )
@@ -30,10 +30,41 @@ def test_references_agree_with_torch():
             c = k_out
         assert ch04.conv_stack_parameters(*case.args) == sum(
             p.numel() for conv in convs for p in conv.parameters())
-    for case in ch04.VOLUME.make_cases():
-        x, w, b = case.args
-        want = torch.nn.functional.conv2d(*map(torch.from_numpy, (x[None], w, b)))[0].numpy()
-        np.testing.assert_allclose(ch04.conv_volume(x, w, b), want, atol=1e-12)
+    for case in ch04.ACTIVATIONS.make_cases():
+        assert ch04.activation_counts(*case.args) == measured_counts(*case.args)
+
+
+def measured_counts(input_shape, layers):
+    """The stack built from torch modules on the meta device, its outputs' sizes recorded by
+    forward hooks, as chapter 4 measures VGG-16."""
+    modules, channels = [], input_shape[0]
+    for kind, *settings in layers:
+        if kind == "conv":
+            modules.append(torch.nn.Conv2d(channels, settings[0], settings[1],
+                                           padding=settings[2], device="meta"))
+            channels = settings[0]
+        elif kind == "pool":
+            modules.append(torch.nn.MaxPool2d(settings[0]))
+        else:
+            if not any(isinstance(m, torch.nn.Flatten) for m in modules):
+                modules.append(torch.nn.Flatten())
+            modules.append(torch.nn.LazyLinear(settings[0], device="meta"))
+    sizes = []
+    for m in modules:
+        if not isinstance(m, torch.nn.Flatten):
+            m.register_forward_hook(lambda mod, inputs, out: sizes.append(out[0].numel()))
+    torch.nn.Sequential(*modules)(torch.empty(1, *input_shape, device="meta"))
+    return sizes
+
+
+def test_the_cases_vary_what_the_mistakes_need():
+    cases = ch04.ACTIVATIONS.make_cases()
+    assert any(h != w for (_, h, w), _ in (c.args for c in cases))
+    assert any(c > 1 for (c, _, _), _ in (case.args for case in cases))
+    kinds = {layer[0] for case in cases for layer in case.args[1]}
+    assert kinds == {"conv", "pool", "linear"}
+    paddings = {layer[3] for case in cases for layer in case.args[1] if layer[0] == "conv"}
+    assert {0, 1, 2} <= paddings
 
 
 def test_mean_aware_score_by_hand():
@@ -48,54 +79,124 @@ def test_mean_aware_score_by_hand():
 
 # --------------------------------------------------------------------------- 4.1 mutants
 
-def _loops(x, w, b, taps=lambda f, c: (f, c), channels=None, reduce=sum, flip=False, bias=True):
-    """A learner's four nested loops; the keyword arguments inject one mistake each."""
-    k, c_in, kh, kw = w.shape
-    _, h, wd = x.shape
-    out = np.zeros((k, h - kh + 1, wd - kw + 1))
-    for f in range(k):
-        for i in range(h - kh + 1):
-            for j in range(wd - kw + 1):
-                terms = []
-                for c in (range(c_in) if channels is None else channels):
-                    kernel = w[taps(f, c)]
-                    if flip:
-                        kernel = kernel[::-1, ::-1]
-                    terms.append((kernel * x[c, i:i + kh, j:j + kw]).sum())
-                out[f, i, j] = reduce(terms) + (b[f] if bias else 0.0)
+def _walk(input_shape, layers, *, pad_sides=2, keep_size=False, pool_shrinks=True,
+          pool_ceil=False, channels=True, conv_channels="out", square=False):
+    """A learner's loop over the layers, keeping (C, H, W); keywords inject one slip each."""
+    c, h, w = input_shape
+    if square:
+        w = h
+    counts, flat = [], None
+    for layer in layers:
+        if layer[0] == "conv":
+            _, k_out, k, p = layer
+            if not keep_size:
+                h, w = h + pad_sides * p - k + 1, w + pad_sides * p - k + 1
+            c = k_out if conv_channels == "out" else c
+        elif layer[0] == "pool":
+            s = layer[1]
+            if pool_shrinks:
+                h, w = (-(-h // s), -(-w // s)) if pool_ceil else (h // s, w // s)
+        else:
+            flat = layer[1]
+        counts.append(flat if flat is not None else (c * h * w if channels else h * w))
+    return counts
+
+
+def counts_right(input_shape, layers):
+    return _walk(input_shape, layers)
+
+
+def counts_without_channels(input_shape, layers):
+    return _walk(input_shape, layers, channels=False)
+
+
+def counts_input_channels(input_shape, layers):
+    return _walk(input_shape, layers, conv_channels="in")
+
+
+def counts_padding_once(input_shape, layers):
+    return _walk(input_shape, layers, pad_sides=1)
+
+
+def counts_no_padding(input_shape, layers):
+    return _walk(input_shape, layers, pad_sides=0)
+
+
+def counts_same_size(input_shape, layers):
+    return _walk(input_shape, layers, keep_size=True)
+
+
+def counts_pool_kept(input_shape, layers):
+    return _walk(input_shape, layers, pool_shrinks=False)
+
+
+def counts_pool_ceil(input_shape, layers):
+    return _walk(input_shape, layers, pool_ceil=True)
+
+
+def counts_square(input_shape, layers):
+    return _walk(input_shape, layers, square=True)
+
+
+def counts_running_total(input_shape, layers):
+    total, out = 0, []
+    for n in _walk(input_shape, layers):
+        total += n
+        out.append(total)
     return out
 
 
-def loops_right(x, w, b):
-    return _loops(x, w, b)
+def counts_parameters(input_shape, layers):
+    c, h, w = input_shape
+    out = []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, k_out, k, p = layer
+            out.append(k_out * (k * k * c + 1))
+            c, h, w = k_out, h + 2 * p - k + 1, w + 2 * p - k + 1
+        elif layer[0] == "pool":
+            out.append(0)
+            h, w = h // layer[1], w // layer[1]
+        else:
+            out.append(layer[1] * (c * h * w + 1))
+            c, h, w = layer[1], 1, 1
+    return out
 
 
-def channel_mean_loops(x, w, b):
-    return _loops(x, w, b, reduce=np.mean)
+def counts_in_bytes(input_shape, layers):
+    return [4 * n for n in _walk(input_shape, layers)]
 
 
-def first_channel_only(x, w, b):
-    return _loops(x, w, b, channels=[0])
+def counts_with_input(input_shape, layers):
+    c, h, w = input_shape
+    return [c * h * w] + _walk(input_shape, layers)
 
 
-def flipped_kernel(x, w, b):
-    return _loops(x, w, b, flip=True)
+def counts_as_array(input_shape, layers):
+    return np.array(_walk(input_shape, layers))
 
 
-def bias_forgotten(x, w, b):
-    return _loops(x, w, b, bias=False)
+def counts_in_mib(input_shape, layers):
+    return [4 * n / 2**20 for n in _walk(input_shape, layers)]
 
 
-def filter_zero_everywhere(x, w, b):
-    return _loops(x, w, b, taps=lambda f, c: (0, c))
+def counts_by_running(input_shape, layers):
+    return measured_counts(input_shape, layers)
 
 
-def swapped_filter_axes(x, w, b):          # w read as (C, K, kh, kw): fails when K != C
-    return _loops(x, w, b, taps=lambda f, c: (c, f))
-
-
-def one_too_small(x, w, b):
-    return loops_right(x, w, b)[:, :-1, :-1]
+def counts_pool_on_channels(input_shape, layers):
+    c, h, w = input_shape
+    out = []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, k_out, k, p = layer
+            c, h, w = k_out, h + 2 * p - k + 1, w + 2 * p - k + 1
+        elif layer[0] == "pool":
+            c, h, w = c // layer[1], h // layer[1], w // layer[1]
+        else:
+            c, h, w = layer[1], 1, 1
+        out.append(c * h * w)
+    return out
 
 
 # --------------------------------------------------------------------------- 4.2 mutants
@@ -178,13 +279,22 @@ def float32_score(w):
 
 
 MUTANTS = [
-    ("4.1", channel_mean_loops, "wrong", "you averaged over the input channels"),
-    ("4.1", first_channel_only, "wrong", "only input channel 0"),
-    ("4.1", flipped_kernel, "wrong", "you flipped the kernel"),
-    ("4.1", bias_forgotten, "wrong", "the bias is missing"),
-    ("4.1", filter_zero_everywhere, "wrong", "every output map used filter 0"),
-    ("4.1", swapped_filter_axes, "error", "raised IndexError"),
-    ("4.1", one_too_small, "wrong", "expected shape (2, 3, 4) = (K, H - kh + 1, W - kw + 1)"),
+    ("4.1", counts_parameters, "wrong", "you counted each layer's parameters"),
+    ("4.1", counts_without_channels, "wrong", "your counts leave out the channels"),
+    ("4.1", counts_input_channels, "wrong", "one map per FILTER"),
+    ("4.1", counts_no_padding, "wrong", "you ignored the padding"),
+    ("4.1", counts_padding_once, "wrong", "you added the padding once"),
+    ("4.1", counts_same_size, "wrong", "you kept every convolution's map at its input size"),
+    ("4.1", counts_pool_kept, "wrong", "your pools do not shrink the maps"),
+    ("4.1", counts_pool_ceil, "wrong", "you rounded the pooled size up"),
+    ("4.1", counts_square, "wrong", "your maps are square"),
+    ("4.1", counts_running_total, "wrong", "you returned running totals"),
+    ("4.1", counts_with_input, "wrong", "your list starts with the input image"),
+    ("4.1", counts_in_bytes, "wrong", "you returned bytes"),
+    ("4.1", counts_as_array, "bad_type", "returned a NumPy array; expected a list"),
+    ("4.1", counts_in_mib, "bad_type", "expected an int"),
+    ("4.1", counts_by_running, "wrong", "without F.conv2d; your code calls it"),
+    ("4.1", counts_pool_on_channels, "wrong", "wrong result"),
     ("4.2", no_bias, "wrong", "the biases are missing"),
     ("4.2", no_channels, "wrong", "you ignored the input channels"),
     ("4.2", channels_not_chained, "wrong", "first layer's input channels for every layer"),
@@ -203,17 +313,6 @@ MUTANTS = [
 
 
 # ----------------------------------------------------------------------- more mutants (issue 28)
-
-def kernel_height_for_width(x, w, b):
-    k, c, kh, _ = w.shape
-    _, h, wd = x.shape
-    out = np.zeros((k, h - kh + 1, wd - kh + 1))
-    for f in range(k):
-        for i in range(h - kh + 1):
-            for j in range(wd - kh + 1):
-                out[f, i, j] = (w[f] * x[:, i:i + kh, j:j + kh]).sum() + b[f]
-    return out
-
 
 def next_channels_first(in_channels, layers):
     total = 0
@@ -240,7 +339,6 @@ def share_counted_twice(w):
 
 
 MUTANTS += [
-    ("4.1", kernel_height_for_width, "error", "could not be broadcast"),
     ("4.2", next_channels_first, "wrong", "wrong result"),
     ("4.2", bias_per_input_channel, "wrong", "wrong result"),
     ("4.3", share_counted_twice, "wrong", "a score must lie in [0, 1]"),
@@ -252,14 +350,12 @@ MUTANTS += [
 
 
 def test_other_right_answers_pass():
-    assert run_check(ch04.VOLUME, loops_right).passed
+    assert run_check(ch04.ACTIVATIONS, counts_right).passed
 
-    def with_einsum(x, w, b):
-        kh, kw = w.shape[2:]
-        windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
-        return np.einsum("fcuv,cijuv->fij", w, windows) + b[:, None, None]
+    def as_tuple_of_numpy_ints(input_shape, layers):
+        return tuple(np.int64(n) for n in counts_right(input_shape, layers))
 
-    assert run_check(ch04.VOLUME, with_einsum).passed
+    assert run_check(ch04.ACTIVATIONS, as_tuple_of_numpy_ints).passed
 
     def score_from_centred_energy(w):
         centred = w - w.mean(axis=(1, 2, 3), keepdims=True)
@@ -276,10 +372,10 @@ def test_broken_learner_code_is_handled(capsys):
     verdict = run_check(ch04.STACK_PARAMETERS, forgot_return)
     assert verdict.status == "bad_type" and "forget `return`" in verdict.message
 
-    def stub(x, w, b):
-        raise NotImplementedError("Exercise 4.1: A convolution over a volume")
+    def stub(input_shape, layers):
+        raise NotImplementedError("Exercise 4.1: The activations of a stack, layer by layer")
 
-    assert hands_back_reference(check_conv_volume(stub), check_conv_volume.exercise)
+    assert hands_back_reference(check_activation_counts(stub), check_activation_counts.exercise)
     assert capsys.readouterr().out.startswith("⏳ Exercise 4.1 is not implemented yet")
     assert hands_back_reference(check_mean_aware_score(lambda w: 1 / 0), ch04.SCORE)
     assert "raised ZeroDivisionError" in capsys.readouterr().out

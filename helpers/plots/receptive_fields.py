@@ -12,7 +12,8 @@ import numpy as np
 
 from helpers.plots.style import light_figure
 
-__all__ = ["plot_effective_growth", "plot_field_by_layer", "plot_version_gap"]
+__all__ = ["field_diagram_1d", "plot_effective_growth", "plot_erf_before_after",
+           "plot_field_accuracy", "plot_field_by_layer", "plot_version_gap"]
 
 
 def _sizes(field) -> list[int]:
@@ -207,6 +208,104 @@ def field_diagram_1d(layers, n_input: int = 16, unit: int | None = None, title: 
     ax.set_xlim(min(lo, -1) - 9.5, n_input + 5.5)
     ax.set_ylim(-0.6, top + 0.6)
     ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@light_figure
+def plot_erf_before_after(before, after, size: int, centre, title: str | None = None):
+    """The effective receptive field of the same networks at initialisation and after training.
+
+    ``before`` and ``after`` are lists (one per seed) of (H, W) maps of |d unit / d input|;
+    ``size`` is the theoretical field's side and ``centre`` (row, column) its centre pixel.
+    Left and middle: the mean over seeds of the maps, each map normalised to sum 1, on one
+    colour scale, with the theoretical field outlined. Right: the column profiles (share of the
+    gradient per column), one thin line per seed and the seeds' mean in bold."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    maps = {}
+    for label, group in (("at initialisation", before), ("after training", after)):
+        group = [np.abs(np.asarray(g, dtype=np.float64)) for g in group]
+        if not group or any(g.ndim != 2 or g.shape != group[0].shape or g.sum() <= 0
+                            for g in group):
+            raise ValueError("before and after must be non-empty lists of non-zero (H, W) "
+                             "maps of one shape")
+        maps[label] = [g / g.sum() for g in group]
+    if next(iter(maps.values()))[0].shape != list(maps.values())[1][0].shape:
+        raise ValueError("before and after maps must have the same shape")
+    ci, cj = centre
+    r = (size - 1) // 2
+    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.6), layout="constrained",
+                             gridspec_kw={"width_ratios": [1, 1, 1.5]})
+    top = max(np.mean(group, axis=0).max() for group in maps.values())
+    h, w = next(iter(maps.values()))[0].shape
+    rows = slice(max(ci - r - 2, 0), min(ci + r + 3, h))       # the field and 2 pixels around it
+    cols = slice(max(cj - r - 2, 0), min(cj + r + 3, w))
+    colours = {"at initialisation": "#555555", "after training": "#d62728"}
+    for ax, (label, group) in zip(axes[:2], maps.items()):
+        image = ax.imshow(np.mean(group, axis=0)[rows, cols], cmap="magma", vmin=0, vmax=top,
+                          interpolation="nearest")
+        ax.add_patch(Rectangle((cj - r - 0.5 - cols.start, ci - r - 0.5 - rows.start), size,
+                               size, fill=False, lw=1.5, edgecolor="#1f77b4"))
+        ax.set_title(f"{label}\n(mean of {len(group)} seeds)", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    bar = fig.colorbar(image, ax=axes[1], fraction=0.046, pad=0.03)
+    bar.set_label("share of |gradient| per pixel", fontsize=9)
+    bar.ax.tick_params(labelsize=9)
+    right = axes[2]
+    for label, group in maps.items():
+        profiles = np.array([g.sum(axis=0) for g in group])
+        xs = np.arange(profiles.shape[1]) - cj
+        for p in profiles:
+            right.plot(xs, p, color=colours[label], lw=0.8, alpha=0.6)
+        right.plot(xs, profiles.mean(axis=0), color=colours[label], lw=2.2,
+                   label=f"{label}")
+    for k, edge in enumerate((-r - 0.5, r + 0.5)):
+        right.axvline(edge, color="#1f77b4", ls="--", lw=1,
+                      label="theoretical field" if k == 0 else None)
+    right.set_xlabel("column, relative to the unit")
+    right.set_ylabel("share of |gradient|")
+    right.legend(fontsize=9, loc="upper right")
+    right.grid(True, alpha=0.3)
+    right.set_title("column profiles (thin: one seed)", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+@light_figure
+def plot_field_accuracy(fields, accuracies, labels=None, title: str | None = None):
+    """Test accuracy against receptive field: ``fields`` one size per arm, ``accuracies`` one
+    list of per-seed accuracies (fractions) per arm. Per-seed points, and each arm's mean with
+    a bar of one standard deviation; ``labels`` (one per arm) annotate the means."""
+    import matplotlib.pyplot as plt
+
+    fields = [float(f) for f in fields]
+    accs = [np.asarray(a, dtype=float) for a in accuracies]
+    if len(fields) != len(accs) or not fields or any(a.size == 0 for a in accs):
+        raise ValueError("one non-empty list of accuracies per field is needed")
+    if labels is not None and len(labels) != len(fields):
+        raise ValueError("one label per arm")
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for k, (f, a) in enumerate(zip(fields, accs)):
+        ax.plot([f] * a.size, 100 * a, "o", color="#1f77b4", alpha=0.55, ms=5,
+                label="one seed" if k == 0 else None)
+        sd = a.std(ddof=1) if a.size > 1 else 0.0
+        ax.errorbar([f], [100 * a.mean()], yerr=[100 * sd], fmt="s", color="#d62728", ms=7,
+                    capsize=4, lw=1.5, label="mean ± sd" if k == 0 else None)
+        if labels is not None:
+            ax.annotate(labels[k], (f, 100 * a.mean()), xytext=(8, -3),
+                        textcoords="offset points", fontsize=9)
+    ax.set_xticks(fields)
+    ax.set_xlim(min(fields) - 3, max(fields) + 7)
+    ax.set_xlabel("receptive field of the last convolution (pixels per side)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=9, loc="lower right")
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()

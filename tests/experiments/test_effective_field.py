@@ -187,3 +187,68 @@ def test_stride_on_first_conv_moves_the_strides_and_keeps_the_output():
     assert small(x).shape == one_channel_copy(resnet50().features)(x).shape
     with pytest.raises(ValueError):
         stride_on_first_conv(resnet18())                        # basic blocks: no bottleneck
+
+
+@pytest.mark.parametrize("dilations", [(1, 1, 1), (1, 1, 2), (1, 2, 2), (1, 2, 4), (3,)])
+def test_dilated_gap_net_field_is_3_plus_4_sum_d_and_its_weights_do_not_depend_on_it(dilations):
+    from helpers.experiments.effective_field import dilated_gap_net
+    torch.manual_seed(0)
+    net = dilated_gap_net(dilations)
+    assert net(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    trunk = net[:-3]
+    assert trunk(torch.zeros(1, 1, 28, 28)).shape == (1, 16, 14, 14)
+    expected = 3 + 4 * sum(dilations)
+    assert receptive_field(trunk).size == expected
+    side = expected + 6
+    assert measured_receptive_field(trunk, (1, side, side)).size == expected
+    same_depth = dilated_gap_net((1,) * len(dilations))
+    assert [p.shape for p in net.parameters()] == [p.shape for p in same_depth.parameters()]
+
+
+def test_dilated_gap_net_rejects_bad_settings():
+    from helpers.experiments.effective_field import dilated_gap_net
+    for bad in [(), (0, 1), (1.5,)]:
+        with pytest.raises(ValueError, match="dilations"):
+            dilated_gap_net(bad)
+    with pytest.raises(ValueError, match="channels"):
+        dilated_gap_net((1,), channels=0)
+
+
+def test_input_gradient_field_of_one_conv_is_the_absolute_kernel_and_matches_noise_version():
+    from helpers.experiments.effective_field import input_gradient_field
+    conv = nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.arange(-4.0, 5.0).reshape(1, 1, 3, 3))
+    images = torch.rand(3, 1, 7, 7)
+    g = input_gradient_field(conv, images)
+    np.testing.assert_allclose(g[2:5, 2:5], np.abs(np.arange(-4.0, 5.0)).reshape(3, 3))
+    assert (g[[0, 1, 5, 6]] == 0).all()
+    assert conv.weight.dtype == torch.float32                    # the module is not changed
+    torch.manual_seed(0)
+    net = conv_stack(3, channels=2, relu=True)
+    noise = torch.randn(4, 1, 11, 11, generator=torch.Generator().manual_seed(0))
+    assert input_gradient_field(net, noise).shape == (11, 11)
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        input_gradient_field(conv, torch.zeros(7, 7))
+    with pytest.raises(ValueError, match="N, K, H', W'"):
+        input_gradient_field(nn.Sequential(conv, nn.Flatten()), images)
+
+
+def test_erf_before_after_measures_the_same_network_twice_per_seed():
+    from helpers.experiments.effective_field import erf_before_after
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(64, 28, 28), dtype=np.uint8)
+    y = np.arange(64) % 10
+    probe = torch.randn(4, 1, 28, 28)
+    out = erf_before_after(x, y, probe, seeds=(0, 1), steps=2, n_noise=2, progress=False)
+    for key in ("images", "noise"):
+        before, after = out[key]
+        assert len(before) == len(after) == 2
+        assert all(m.shape == (28, 28) and m.sum() > 0 for m in before + after)
+        assert not np.array_equal(before[0], after[0])           # the weights moved
+        assert not np.array_equal(before[0], before[1])          # another seed, other weights
+    assert len(out["train_acc"]) == 2
+    again = erf_before_after(x, y, probe, seeds=(0,), steps=2, n_noise=2, progress=False)
+    np.testing.assert_array_equal(again["images"][0][0], out["images"][0][0])
+    with pytest.raises(ValueError, match="seed"):
+        erf_before_after(x, y, probe, seeds=(), steps=2)

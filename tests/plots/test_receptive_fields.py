@@ -82,3 +82,37 @@ def test_field_diagram_1d_states_the_recurrence():
         field_diagram_1d([])
     with pytest.raises(ValueError):
         field_diagram_1d([(3, 1, 0)] * 10, n_input=8)
+
+
+def test_erf_before_after_draws_two_maps_and_per_seed_profiles():
+    from helpers.plots.receptive_fields import plot_erf_before_after
+    rng = np.random.default_rng(0)
+    before = [rng.random((28, 28)) for _ in range(3)]
+    after = [rng.random((28, 28)) for _ in range(3)]
+    fig = plot_erf_before_after(before, after, 15, (12, 12), title="t")
+    _is_white_and_closed(fig)
+    right = fig.axes[2]
+    assert len(right.lines) == 2 * (3 + 1) + 2                 # seeds, means, two field edges
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes[:2]] == ["at initialisation",
+                                                                     "after training"]
+    with pytest.raises(ValueError, match="non-zero"):
+        plot_erf_before_after([], after, 15, (12, 12))
+    with pytest.raises(ValueError, match="non-zero"):
+        plot_erf_before_after([np.zeros((28, 28))], after, 15, (12, 12))
+    with pytest.raises(ValueError, match="same shape"):
+        plot_erf_before_after([rng.random((20, 20))], after, 15, (12, 12))
+
+
+def test_field_accuracy_draws_every_seed_and_a_mean_per_arm():
+    from helpers.plots.receptive_fields import plot_field_accuracy
+    fig = plot_field_accuracy([15, 31], [[0.9, 0.91, 0.92], [0.95, 0.96, 0.97]],
+                              labels=["a", "b"], title="t")
+    _is_white_and_closed(fig)
+    ax = fig.axes[0]
+    seeds = [ln for ln in ax.lines if ln.get_marker() == "o"]
+    assert sum(len(ln.get_xdata()) for ln in seeds) == 6
+    assert [t.get_text() for t in ax.texts] == ["a", "b"]
+    with pytest.raises(ValueError, match="one non-empty"):
+        plot_field_accuracy([15], [[0.9], [0.8]])
+    with pytest.raises(ValueError, match="one label"):
+        plot_field_accuracy([15], [[0.9]], labels=["a", "b"])

@@ -111,25 +111,29 @@ def integrated_gradients(model: nn.Module, x: torch.Tensor, target, *,
 
 
 def occlusion(model: nn.Module, x: torch.Tensor, target, *, patch: int = 8, stride: int = 4,
-              fill: float = 0.0) -> torch.Tensor:
+              fill: float = 0.0, batch_size: int = 1024) -> torch.Tensor:
     """(N, C, H, W) -> (N, H', W'), H' = (H - patch) // stride + 1: how much the target's
     probability drops when a ``patch`` x ``patch`` square at each position is set to ``fill``
-    (Zeiler & Fergus 2014). Positive: the square mattered for the answer."""
+    (Zeiler & Fergus 2014). Positive: the square mattered for the answer. The occluded copies
+    go through the model about ``batch_size`` images at a time."""
     target = _check(x, target)
     H, W = x.shape[-2:]
     if not 1 <= patch <= min(H, W) or stride < 1:
         raise ValueError(f"patch must be in 1..{min(H, W)} and stride >= 1, got {patch}, {stride}")
     rows, cols = range(0, H - patch + 1, stride), range(0, W - patch + 1, stride)
+    positions = [(r, c) for r in rows for c in cols]
     with torch.no_grad():
         base = model(x).softmax(1).gather(1, target[:, None])[:, 0]
-        drop = torch.empty(x.shape[0], len(rows), len(cols), dtype=x.dtype, device=x.device)
-        for i, r in enumerate(rows):
-            for j, c in enumerate(cols):
-                hidden = x.clone()
-                hidden[..., r:r + patch, c:c + patch] = fill
-                p = model(hidden).softmax(1).gather(1, target[:, None])[:, 0]
-                drop[:, i, j] = base - p
-    return drop
+        drop = torch.empty(x.shape[0], len(positions), dtype=x.dtype, device=x.device)
+        chunk = max(1, batch_size // x.shape[0])          # positions per forward pass
+        for start in range(0, len(positions), chunk):
+            block = positions[start:start + chunk]
+            hidden = x.repeat(len(block), 1, 1, 1)        # (len(block) * N, C, H, W)
+            for b, (r, c) in enumerate(block):
+                hidden[b * x.shape[0]:(b + 1) * x.shape[0], :, r:r + patch, c:c + patch] = fill
+            p = model(hidden).softmax(1).gather(1, target.repeat(len(block))[:, None])[:, 0]
+            drop[:, start:start + len(block)] = base[None].sub(p.view(len(block), -1)).T
+    return drop.view(x.shape[0], len(rows), len(cols))
 
 
 def _gap_head(model: nn.Module) -> nn.Linear:

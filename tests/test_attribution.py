@@ -80,6 +80,8 @@ def test_occlusion_matches_a_loop(net, x):
         p = net(hidden).softmax(1)
     expected = p0[torch.arange(3), target] - p[torch.arange(3), target]
     torch.testing.assert_close(drop[:, 1, 2], expected, **F64)
+    one_at_a_time = A.occlusion(net, x, target, patch=4, stride=3, fill=0.5, batch_size=1)
+    torch.testing.assert_close(drop, one_at_a_time, **F64)       # chunking changes nothing
 
 
 def test_cam_is_grad_cam_at_the_last_layer_of_a_gap_network(net, x):

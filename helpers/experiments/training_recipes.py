@@ -4,6 +4,7 @@ steps to a training error) and dropout and random shifts (test accuracy of a sma
     shifted = AugmentedLoader(loader, max_shift=2, **MNIST_NORM)  # random shifts, black border
     steps_to_error(lambda: lenet5(activation="relu"), x, y, threshold=0.3, lr=0.03)
     steps_to_error(lambda: he_init(lenet5(activation="relu")), x, y, threshold=0.3, lr=0.03)
+    steps_to_errors(build, x, y, thresholds=(0.2, 0.1), lr=0.03)   # both from one run
     train_and_score(build, x, y, x_test, y_test, epochs=10, max_shift=2)
 
 Every run is seeded, so the same arguments give the same numbers on the same machine.
@@ -122,6 +123,26 @@ def steps_to_error(build: Callable[[], nn.Module], x, y, *, threshold: float, lr
     most ``threshold`` (None if not within ``max_steps``): SGD with momentum 0.9 at learning rate
     ``lr``, batches of ``batch_size`` from ``(x, y)`` in a seeded order, model seeded too.
     ``progress=False`` hides the progress bar."""
+    return steps_to_errors(build, x, y, thresholds=(threshold,), lr=lr, max_steps=max_steps,
+                           seed=seed, batch_size=batch_size, window=window, mean=mean, std=std,
+                           device=device, progress=progress)[threshold]
+
+
+def steps_to_errors(build: Callable[[], nn.Module], x, y, *, thresholds, lr: float,
+                    max_steps: int = 160, seed: int = 0, batch_size: int = 64, window: int = 20,
+                    mean=None, std=None, device=None,
+                    progress: bool = True) -> dict[float, int | None]:
+    """:func:`steps_to_error` for several thresholds from one training run: ``{threshold:
+    steps}`` (None: not within ``max_steps``), the run stopping once the lowest threshold is
+    reached (or the loss is no longer finite). The steps to a threshold do not depend on the
+    other thresholds asked for, so an easy and a hard finish line come from the same
+    trajectory."""
+    thresholds = tuple(float(t) for t in thresholds)
+    if not thresholds or any(not 0.0 <= t <= 1.0 for t in thresholds):
+        raise ValueError(f"thresholds must be error rates in [0, 1], got {thresholds}")
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    lowest = min(thresholds)
     seed_everything(seed)
     model = build()
     loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed, mean=mean,
@@ -130,11 +151,11 @@ def steps_to_error(build: Callable[[], nn.Module], x, y, *, threshold: float, lr
     epochs = -(-max_steps // len(loader))
 
     def reached(step, loss):             # stop as soon as the answer is known (or diverged)
-        return watch.window_error(window) <= threshold or not isfinite(loss)   # diverged
+        return watch.window_error(window) <= lowest or not isfinite(loss)   # diverged
 
     history = fit(watch, watch, epochs=epochs, max_steps=max_steps, lr=lr, optimizer="sgd",
                   momentum=0.9, device=device, on_step=reached, progress=progress)
-    return steps_to_reach(history, threshold, window=window)
+    return {t: steps_to_reach(history, t, window=window) for t in thresholds}
 
 
 class _ErrorWatch(nn.Module):

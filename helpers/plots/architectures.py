@@ -60,10 +60,11 @@ def _label(module: nn.Module) -> tuple[str, str] | None:
     return None
 
 
-def layer_boxes(model: nn.Module, input_size) -> list[Box]:
+def layer_boxes(model: nn.Module, input_size, merge: bool = True) -> list[Box]:
     """The boxes of ``model`` run on zeros of ``input_size`` ((C, H, W)), in forward order.
     A pooling that leaves the shape unchanged (an adaptive pool at its native size) is left
-    out; consecutive convolutions with the same label and output shape become one box."""
+    out; consecutive convolutions with the same label and output shape become one box
+    (``merge=False``: one box per convolution)."""
     x = example_input(model, input_size)
     seen: list[tuple[str, str, tuple, tuple]] = []
 
@@ -86,7 +87,7 @@ def layer_boxes(model: nn.Module, input_size) -> list[Box]:
         if kind == "pool" and before == after:
             continue
         last = boxes[-1] if boxes else None
-        if (kind == "conv" and last is not None and last.kind == "conv"
+        if (merge and kind == "conv" and last is not None and last.kind == "conv"
                 and last.label == label and last.shape == after):
             last.repeat += 1
             continue
@@ -321,4 +322,136 @@ def volume_diagram(model: nn.Module, input_size, title: str = "", width: float =
     if title:
         ax.set_title(title, loc="left", fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def _block_convs(block: nn.Module) -> list[nn.Module]:
+    convs = [m for m in block.modules() if is_conv(m)]
+    if not convs:
+        raise ValueError("the block has no convolution")
+    for m in convs:
+        k, s, p = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
+        if s != 1 or 2 * p != k - 1:
+            raise ValueError(f"vgg_block_figure needs size-keeping convolutions (stride 1, "
+                             f"padding (k - 1) / 2), got kernel {k}, stride {s}, padding {p}")
+    return convs
+
+
+def stacked_field_footprints(kernels, side: int = 9):
+    """Where one unit at the centre of the last of a stack of size-keeping convolutions
+    (square kernels ``kernels``, stride 1, padding (k - 1) / 2) reads from, on a ``side`` x
+    ``side`` grid: a list of boolean (side, side) arrays, the input's first and the unit itself
+    (one True) last. Measured by backpropagation (:func:`helpers.receptive_field.
+    measured_receptive_field`), one stack per tensor, so the square after n of m layers has
+    side 1 + sum of (k - 1) over the m - n layers above it (5 for two 3x3 above)."""
+    import numpy as np
+
+    from helpers.receptive_field import measured_receptive_field
+
+    kernels = [int(k) for k in kernels]
+    if not kernels or any(k < 1 or k % 2 == 0 for k in kernels):
+        raise ValueError(f"kernels must be odd and positive, got {kernels}")
+    if side < 1 + sum(k - 1 for k in kernels):
+        raise ValueError(f"side {side} is smaller than the stack's field "
+                         f"{1 + sum(k - 1 for k in kernels)}")
+    footprints = []
+    for start in range(len(kernels)):
+        stack = nn.Sequential(*[nn.Conv2d(1, 1, k, padding=(k - 1) // 2)
+                                for k in kernels[start:]])
+        footprints.append(measured_receptive_field(stack, (1, side, side)).footprint.numpy())
+    unit = np.zeros((side, side), dtype=bool)
+    unit[(side - 1) // 2, (side - 1) // 2] = True
+    return footprints + [unit]
+
+
+@light_figure
+def vgg_block_figure(block: nn.Module, input_size, title: str = "", side: int = 9,
+                     width: float = 7.5):
+    """One VGG block in two panels. Top: the tensors as volumes, drawn to scale (front face
+    side proportional to the maps' height, depth to the channels), each labelled with its layer
+    and its shape C×H×W. Bottom: the receptive field the stacked convolutions build, as grids of
+    ``side`` x ``side`` units (input, then after each convolution) with the part each tensor
+    contributes to one unit of the last convolution shaded (measured by
+    :func:`stacked_field_footprints`), and the weights per pair of input and output channels
+    beside those of one convolution with the same field. ``block``: an ``nn.Module`` of
+    size-keeping convolutions (and ReLUs, a pooling); ``input_size`` (C, H, W); build a big
+    one on ``torch.device("meta")``. Type is 9 pt or larger at ``width`` inches."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import ConnectionPatch, Polygon, Rectangle
+
+    convs = _block_convs(block)
+    kernels = [_pair(m.kernel_size) for m in convs]
+    boxes = [Box("input", "input", tuple(input_size))] + layer_boxes(block, input_size,
+                                                                       merge=False)
+    footprints = stacked_field_footprints(kernels, side)
+    fig = plt.figure(figsize=(width, 6.4))
+    top = fig.add_axes((0.01, 0.5, 0.98, 0.43))
+    c_max = max(b.shape[0] for b in boxes)
+    h_max = max(b.shape[1] for b in boxes)
+    slot = 2.3
+    for i, box in enumerate(boxes):
+        ch, h = box.shape[0], box.shape[1]
+        face = 1.5 * h / h_max
+        depth = 1.3 * ch / c_max
+        dx, dy = 0.55 * depth, 0.4 * depth
+        x0, y0 = i * slot + 0.15, 0.9
+        front = [(x0, y0), (x0 + face, y0), (x0 + face, y0 + face), (x0, y0 + face)]
+        roof = [(x0, y0 + face), (x0 + face, y0 + face), (x0 + face + dx, y0 + face + dy),
+                (x0 + dx, y0 + face + dy)]
+        right = [(x0 + face, y0), (x0 + face + dx, y0 + dy), (x0 + face + dx, y0 + face + dy),
+                 (x0 + face, y0 + face)]
+        colour = KIND_COLOURS.get(box.kind, "#f0f0f0")
+        for poly, shade in ((front, 1.0), (roof, 0.85), (right, 0.7)):
+            rgb = [shade * v for v in plt.matplotlib.colors.to_rgb(colour)]
+            top.add_patch(Polygon(poly, closed=True, facecolor=rgb, edgecolor="black", lw=0.7))
+        label = box.label + (" + ReLU" if box.kind == "conv" else "")
+        middle = x0 + (face + dx) / 2
+        top.text(middle, 0.72, label, ha="center", va="top", fontsize=9.5)
+        top.text(middle, 0.38, "×".join(map(str, box.shape)), ha="center", va="top",
+                 fontsize=9.5)
+        if i:
+            top.annotate("", xy=(x0 - 0.08, y0 + 0.4), xytext=(x0 - slot + 1.75, y0 + 0.4),
+                         arrowprops={"arrowstyle": "->", "lw": 0.9})
+    top.set_xlim(0, len(boxes) * slot)
+    top.set_ylim(0, 3.6)
+    top.set_axis_off()
+    top.set_title(title or "A VGG block: tensors drawn to scale (channels × height × width)",
+                  loc="left", fontsize=10)
+
+    n = len(footprints)
+    grids = [fig.add_axes((0.03 + j * 0.96 / n, 0.13, 0.96 / n - 0.05, 0.27)) for j in range(n)]
+    names = ["input"] + [f"after conv {j + 1}" for j in range(n - 1)]
+    fig.text(0.02, 0.455, f"The units one unit after conv {n - 1} reads, tensor by tensor "
+             f"({side} × {side} units of each map shown)", fontsize=10)
+    for j, (ax, foot) in enumerate(zip(grids, footprints)):
+        rows, cols = foot.nonzero()
+        size = int(rows.max() - rows.min() + 1)
+        ax.imshow(foot, cmap="Blues", vmin=0, vmax=1.6, origin="upper")
+        ax.set_xticks([x - 0.5 for x in range(side + 1)], minor=True)
+        ax.set_yticks([y - 0.5 for y in range(side + 1)], minor=True)
+        ax.grid(which="minor", color="#888888", linewidth=0.5)
+        ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        what = "one unit" if size == 1 else f"{size}×{size} units"
+        ax.set_title(f"{names[j]}\n{what}", fontsize=9.5)
+        if j:
+            prev = footprints[j - 1].nonzero()
+            for corner_prev, corner_here in (((prev[1].max() + 0.5, prev[0].min() - 0.5),
+                                              (cols.min() - 0.5, rows.min() - 0.5)),
+                                             ((prev[1].max() + 0.5, prev[0].max() + 0.5),
+                                              (cols.min() - 0.5, rows.max() + 0.5))):
+                fig.add_artist(ConnectionPatch(corner_prev, corner_here, "data", "data",
+                                               axesA=grids[j - 1], axesB=ax, color="#555555",
+                                               lw=0.7))
+        ax.add_patch(Rectangle((cols.min() - 0.5, rows.min() - 0.5), size, size, fill=False,
+                               edgecolor="#08306b", lw=1.4))
+    fields = [1 + sum(k - 1 for k in kernels[:m]) for m in range(1, len(kernels) + 1)]
+    weights = [sum(k * k for k in kernels[:m]) for m in range(1, len(kernels) + 1)]
+    words = {2: "Two", 3: "Three", 4: "Four"}
+    parts = [f"{words.get(m, m)} convolutions ({' + '.join(f'{k}×{k}' for k in kernels[:m])}): "
+             f"{f}×{f} field, {' + '.join(str(k * k) for k in kernels[:m])} = {w} weights per "
+             f"channel pair (one {f}×{f}: {f * f})"
+             for m, (f, w) in enumerate(zip(fields, weights), 1) if m > 1]
+    fig.text(0.02, 0.02, "\n".join(parts), fontsize=9.5, va="bottom")
     return fig

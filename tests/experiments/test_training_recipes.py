@@ -15,6 +15,7 @@ from helpers.experiments.training_recipes import (
     he_init,
     random_shift,
     steps_to_error,
+    steps_to_errors,
     train_and_score,
 )
 from helpers.train import fit, make_loader, steps_to_reach
@@ -150,6 +151,26 @@ def test_steps_to_error_stops_early_with_the_answer_of_a_full_run():
     history = fit(model, loader, epochs=-(-60 // len(loader)), max_steps=60, lr=0.05,
                   optimizer="sgd", momentum=0.9, device="cpu")
     assert early == steps_to_reach(history, 0.3, window=4)
+
+
+def test_steps_to_errors_gives_each_threshold_what_steps_to_error_gives():
+    x, y = _tiny_data()
+    kwargs = dict(lr=0.05, max_steps=60, batch_size=16, window=4, device="cpu", progress=False)
+    both = steps_to_errors(_tiny_cnn, x, y, thresholds=(0.4, 0.2), **kwargs)
+    assert set(both) == {0.4, 0.2}
+    for threshold in (0.4, 0.2):
+        assert both[threshold] == steps_to_error(_tiny_cnn, x, y, threshold=threshold, **kwargs)
+    assert both[0.4] <= both[0.2]               # the easier line is never crossed later
+    never = steps_to_errors(_tiny_cnn, x, y, thresholds=(0.4, 0.0), **{**kwargs, "max_steps": 3})
+    assert never[0.0] is None
+
+
+@pytest.mark.parametrize("bad", [dict(thresholds=()), dict(thresholds=(0.2, 1.5)),
+                                 dict(thresholds=(0.2,), max_steps=0)])
+def test_steps_to_errors_rejects_bad_input(bad):
+    x, y = _tiny_data()
+    with pytest.raises(ValueError):
+        steps_to_errors(_tiny_cnn, x, y, **{"lr": 0.05, **bad})
 
 
 def test_he_init_gives_relu_variance_and_zero_biases():

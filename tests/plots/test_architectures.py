@@ -128,3 +128,50 @@ def test_race_chart_draws_a_mean_line_per_arm():
     assert [list(m) for m in means] == [[51.0, 101.0], [51.0, 101.0]]
     with pytest.raises(ValueError):
         race_chart(races, ("other",), ("a",), max_steps=100)
+
+
+def test_layer_boxes_can_keep_every_convolution():
+    block = small_vgg(channels=(8,), convs_per_stage=3).features
+    merged = layer_boxes(block, (1, 28, 28))
+    single = layer_boxes(block, (1, 28, 28), merge=False)
+    assert [b.repeat for b in merged if b.kind == "conv"] == [3]
+    assert [b.kind for b in single] == ["conv", "conv", "conv", "pool"]
+    assert all(b.repeat == 1 for b in single)
+
+
+@pytest.mark.parametrize("kernels", [(3,), (3, 3), (3, 3, 3), (5, 3)])
+def test_stacked_field_footprints_are_the_fields_of_the_layers_above(kernels):
+    import numpy as np
+
+    from helpers.plots.architectures import stacked_field_footprints
+    from helpers.receptive_field import receptive_field
+    prints = stacked_field_footprints(kernels, side=11)
+    assert len(prints) == len(kernels) + 1 and prints[-1].sum() == 1
+    for start, footprint in enumerate(prints[:-1]):
+        stack = nn.Sequential(*[nn.Conv2d(1, 1, k, padding=(k - 1) // 2) for k in kernels[start:]])
+        side = receptive_field(stack).size
+        rows, cols = np.nonzero(footprint)
+        assert footprint.sum() == side * side               # a full square ...
+        assert rows.min() + rows.max() == cols.min() + cols.max() == 10   # ... centred
+    with pytest.raises(ValueError):
+        stacked_field_footprints((3, 3, 3), side=5)
+    with pytest.raises(ValueError):
+        stacked_field_footprints((2,))
+
+
+def test_vgg_block_figure_draws_the_block_and_its_field_readably():
+    from helpers.plots.architectures import vgg_block_figure
+    with torch.device("meta"):
+        block = vgg16().features[10:17]
+    fig = vgg_block_figure(block, (128, 56, 56))
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+    assert "128×56×56" in texts and texts.count("256×56×56") == 3 and "256×28×28" in texts
+    assert any("7×7 field" in t and "27 weights" in t and "(one 7×7: 49)" in t for t in texts)
+    titles = [ax.get_title() for ax in fig.axes[1:]]
+    assert titles == ["input\n7×7 units", "after conv 1\n5×5 units", "after conv 2\n3×3 units",
+                      "after conv 3\none unit"]
+    sizes = [t.get_fontsize() for ax in fig.axes for t in [*ax.texts, ax.title]
+             if t.get_text()] + [t.get_fontsize() for t in fig.texts]
+    assert min(sizes) >= 9
+    with pytest.raises(ValueError):
+        vgg_block_figure(nn.Sequential(nn.Conv2d(1, 1, 3)), (1, 8, 8))   # shrinks the maps

@@ -36,12 +36,12 @@ Chapter 6  LeNet, AlexNet, VGG
 Chapter 7  Residual networks
     models.resnet (BasicBlock, PlainBlock, PreActBlock, Bottleneck, cifar_resnet, plain_net);
     experiments.depth; plots.blocks (block diagrams drawn from the zoo's blocks)
-Chapter 8  Vision transformers
+Chapter 9  Vision transformers
     attention       scaled_dot_product_attention, MultiHeadSelfAttention
     memory          largest_tensor_bytes: the largest tensor a call creates (fused attention)
     models.vit, models.mobilenet, models.convnext; experiments.scaling, experiments.data_size;
     plots.vit_diagram (the ViT pipeline, attention maps, accuracy against data)
-Chapter 9  Summary
+Chapter 10 Summary
     models          get_model, MODEL_NAMES: the whole zoo by name; summary.parameter_breakdown
 
 ``helpers.experiments`` holds code that exists to run one chapter's experiment;
@@ -74,11 +74,11 @@ from helpers.layers import (
 # chapter 5: receptive fields
 from helpers.receptive_field import ReceptiveField, measured_receptive_field, receptive_field
 
-# chapters 6-9: the model zoo; chapter 6: a drawn digit made MNIST-like
+# chapters 6-10: the model zoo; chapter 6: a drawn digit made MNIST-like
 from helpers.models import MODEL_NAMES, get_model
 from helpers.digits import preprocess_digit
 
-# chapter 8: attention
+# chapter 9: attention
 from helpers.attention import MultiHeadSelfAttention, scaled_dot_product_attention
 
 __all__ = [
@@ -91,8 +91,8 @@ __all__ = [
     "conv2d_naive_backward", "conv_output_size", "im2col", "max_pool2d",
     # chapter 5
     "ReceptiveField", "measured_receptive_field", "receptive_field",
-    # chapters 6-9
+    # chapters 6-10
     "MODEL_NAMES", "get_model", "preprocess_digit",
-    # chapter 8
+    # chapter 9
     "MultiHeadSelfAttention", "scaled_dot_product_attention",
 ]

@@ -39,7 +39,8 @@ LINKS_TAG = "exercise-links"              # a chapter's "run it yourself" cell (
 
 
 def budget_for(number: int) -> int:
-    """CPU budget on 2 cores: 60 s for chapters 1-5, 90 s for the architecture chapters 6-9."""
+    """CPU budget on 2 cores: 60 s for chapters 1-5, 90 s for chapters 6-10 (the architectures,
+    what a trained network sees, the summary)."""
     return 60 if number <= 5 else 90
 
 

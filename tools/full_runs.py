@@ -611,7 +611,7 @@ def run_translation_long(smoke: bool = False) -> Result:
 
 
 def run_cnn_vs_vit(smoke: bool = False) -> Result:
-    """Chapter 8's small CNN against its tiny ViT on 400, 1,600 and 6,400 Fashion-MNIST
+    """Chapter 9's small CNN against its tiny ViT on 400, 1,600 and 6,400 Fashion-MNIST
     images, every run trained for the same large number of steps; each model's learning rate
     chosen per size by the mean validation accuracy of seeds 0 and 1 on held-out training
     images (never more than the training images), the grid widened until the choice is inside
@@ -649,7 +649,7 @@ def run_cnn_vs_vit(smoke: bool = False) -> Result:
             for name in acc)
             + f", gap {100 * gap:.1f} ± {100 * sd:.1f} points")
     params = {name: count_parameters(build()) for name, build in ds.MODELS.items()}
-    return Result("cnn-vs-vit-seeds", "08_vision_transformers",
+    return Result("cnn-vs-vit-seeds", "09_vision_transformers",
                   f"small CNN ({params['small CNN']:,} parameters) and tiny ViT",
                   params["tiny ViT"],
                   f"Fashion-MNIST, {'/'.join(f'{n:,}' for n in sizes)} training images, as many "

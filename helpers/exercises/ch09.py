@@ -1,18 +1,18 @@
-"""Chapter 8 exercises: Vision Transformers and modern CNNs.
+"""Chapter 9 exercises: Vision Transformers and modern CNNs.
 
 ====  ===============================================  ==========================================
-8.1   ``patchify(images, patch_size)``                  cut (N, C, H, W) images into the ViT's
+9.1   ``patchify(images, patch_size)``                  cut (N, C, H, W) images into the ViT's
                                                         token sequence (N, T, C·p·p),
                                                         T = (H / p)(W / p), patches row by row
-8.2   ``attention(q, k, v)``                            softmax(q kᵀ / √d) v for (..., T, d)
+9.2   ``attention(q, k, v)``                            softmax(q kᵀ / √d) v for (..., T, d)
                                                         queries and keys, (..., T, d_v) values
-8.3   ``separable_params(in_channels, out_channels,     parameters of a depthwise (groups = C)
+9.3   ``separable_params(in_channels, out_channels,     parameters of a depthwise (groups = C)
       kernel_size, bias=True)``                         k×k conv followed by a 1×1 conv
 ====  ===============================================  ==========================================
 
-The references are checked against the course's helpers in tests/exercises/test_ch08.py:
-8.1 against the ViT's patch embedding (a conv with kernel = stride = p), 8.2 against
-:func:`helpers.attention.scaled_dot_product_attention`, 8.3 against counted parameters of
+The references are checked against the course's helpers in tests/exercises/test_ch09.py:
+9.1 against the ViT's patch embedding (a conv with kernel = stride = p), 9.2 against
+:func:`helpers.attention.scaled_dot_product_attention`, 9.3 against counted parameters of
 :class:`helpers.models.mobilenet.DepthwiseSeparableConv`.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ __all__ = ["check_attention", "check_multi_head_attention", "check_patchify",
            "check_separable_params"]
 
 
-# --------------------------------------------------------------------------- 8.1 patchify
+# --------------------------------------------------------------------------- 9.1 patchify
 
 def patchify(images, patch_size):
     """(N, C, H, W) -> (N, T, C·p·p), T = (H / p)(W / p): patches left to right, top to bottom;
@@ -87,7 +87,7 @@ def _patchify_cases(rng) -> list[Case]:
 
 
 PATCHIFY = Exercise(
-    number="8.1", title="Cut images into patch tokens", reference=patchify,
+    number="9.1", title="Cut images into patch tokens", reference=patchify,
     cases=_patchify_cases, shape_hint="(N, (H / p)·(W / p), C·p·p)",
     mistakes=[
         Mistake("you reshaped straight to (N, T, C·p·p) without moving the axes: the values of a "
@@ -117,7 +117,7 @@ PATCHIFY = Exercise(
 check_patchify = checker(PATCHIFY, "check_patchify")
 
 
-# --------------------------------------------------------------------------- 8.2 attention
+# --------------------------------------------------------------------------- 9.2 attention
 
 def attention(q, k, v):
     """softmax(q kᵀ / √d) v: q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv) -> (..., Tq, dv)."""
@@ -187,7 +187,7 @@ def _attention_error(case, exc) -> str | None:
 
 
 ATTENTION = Exercise(
-    number="8.2", title="Scaled dot-product attention", reference=attention,
+    number="9.2", title="Scaled dot-product attention", reference=attention,
     cases=_attention_cases, shape_hint="(..., Tq, dv)", diagnose=_attention_diagnose,
     forbidden=("scaled_dot_product_attention", "multi_head_attention_forward"),
     forbidden_reason="the statement asks you to write softmax(q kᵀ / √d) v yourself",
@@ -226,7 +226,7 @@ ATTENTION = Exercise(
 check_attention = checker(ATTENTION, "check_attention")
 
 
-# --------------------------------------------------------------------------- 8.3 parameters
+# --------------------------------------------------------------------------- 9.3 parameters
 
 def separable_params(in_channels, out_channels, kernel_size, bias=True):
     """Depthwise k×k conv (C filters of k×k, one per channel) + pointwise 1×1 conv (K filters of
@@ -256,7 +256,7 @@ def _params_mistake(weights, biases):
 
 
 SEPARABLE_PARAMS = Exercise(
-    number="8.3", title="Parameters of a depthwise separable convolution",
+    number="9.3", title="Parameters of a depthwise separable convolution",
     reference=separable_params, cases=_params_cases,
     mistakes=[
         Mistake("you counted a standard k×k convolution (C·K·k² + K); the separable version "
@@ -280,7 +280,7 @@ SEPARABLE_PARAMS = Exercise(
 )
 check_separable_params = checker(SEPARABLE_PARAMS, "check_separable_params")
 
-# --------------------------------------------------------------------------- 8.4 multi-head
+# --------------------------------------------------------------------------- 9.4 multi-head
 
 def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads):
     """Multi-head self-attention without biases: x (N, T, D), weights (D, D) used as ``x @ w``.
@@ -335,7 +335,7 @@ def _mha_cases(rng) -> list[Case]:
 
 
 MULTI_HEAD = Exercise(
-    number="8.4", title="Multi-head attention: split, attend, merge",
+    number="9.4", title="Multi-head attention: split, attend, merge",
     reference=multi_head_attention, cases=_mha_cases, shape_hint="(N, T, D)",
     forbidden=("scaled_dot_product_attention", "multi_head_attention_forward"),
     forbidden_reason="the statement asks you to split, attend and merge the heads yourself",

@@ -1,25 +1,25 @@
-"""Chapter 9 exercises: the course's measures together.
+"""Chapter 10 exercises: the course's measures together.
 
 ====  ===============================================  ==========================================
-9.1   ``stack_profile(layers, in_channels,              ``{"parameters", "macs", "field"}`` of a
+10.1  ``stack_profile(layers, in_channels,              ``{"parameters", "macs", "field"}`` of a
       input_size)``                                     stack of ``("conv", K, k, s, p)`` and
                                                         ``("pool", k, s)`` layers on a square
                                                         input of side ``input_size``
-9.2   ``design(in_channels, image_size,                 a model from ``helpers.models`` that
+10.2  ``design(in_channels, image_size,                 a model from ``helpers.models`` that
       num_classes)``                                    meets :data:`DESIGN_BRIEF`: (N, C, n, n)
                                                         -> (N, num_classes), convolutional, within
                                                         the parameter and multiply-add budgets,
                                                         its last spatial layer seeing the image
-9.3   ``field_per_million(model)``                      receptive field of the last spatial layer
+10.3  ``field_per_million(model)``                      receptive field of the last spatial layer
                                                         (pixels per side) per million parameters
                                                         of the whole model
 ====  ===============================================  ==========================================
 
-9.1 gathers chapter 4's parameter count, chapter 6's multiply-adds and chapter 5's receptive
+10.1 gathers chapter 4's parameter count, chapter 6's multiply-adds and chapter 5's receptive
 field in one pass over a stack (tests check the reference against ``count_parameters``,
 ``count_macs`` and ``receptive_field`` of the same stack built with ``torch.nn``).
 
-9.2 has many right answers, so it is checked against the brief, not against the reference
+10.2 has many right answers, so it is checked against the brief, not against the reference
 model: :func:`brief_violations` measures a model with the course's tools and returns the
 constraints it breaks, each with by how much. Two designs "agree" when they break the same
 constraints, so each Mistake is a design that breaks exactly one of them, and its message says
@@ -52,7 +52,7 @@ from helpers.summary import count_macs, count_parameters
 __all__ = ["check_design", "check_field_per_million", "check_stack_profile"]
 
 
-# --------------------------------------------------------------------------- 9.1 one pass
+# --------------------------------------------------------------------------- 10.1 one pass
 
 def stack_profile(layers, in_channels, input_size):
     """Parameters (weights and biases), multiply-adds per image and receptive field (pixels per
@@ -146,7 +146,7 @@ def _profile_cases(rng) -> list[Case]:
 
 
 STACK_PROFILE = Exercise(
-    number="9.1", title="Parameters, multiply-adds and field in one pass",
+    number="10.1", title="Parameters, multiply-adds and field in one pass",
     reference=stack_profile, cases=_profile_cases,
     mistakes=[
         Mistake("the parameters miss the biases: each convolution has one bias per output "
@@ -174,7 +174,7 @@ STACK_PROFILE = Exercise(
 check_stack_profile = checker(STACK_PROFILE, "check_stack_profile")
 
 
-# --------------------------------------------------------------------------- 9.2 a design brief
+# --------------------------------------------------------------------------- 10.2 a design brief
 
 @dataclass(frozen=True)
 class Brief:
@@ -321,7 +321,7 @@ _ADVICE = {
              "neighbourhoods (3×3, 5×5), well below the image, and the field should grow by "
              "stacking and pooling (chapters 2 and 5).",
     "attention": "with about a thousand labelled images, a Vision Transformer has to learn "
-                 "locality from too little data (chapter 8); choose a convolutional network, "
+                 "locality from too little data (chapter 9); choose a convolutional network, "
                  "which has it built in.",
     "parameters": "too many parameters. A convolution costs K·C·k² + K (chapter 4) and a dense "
                   "layer on a flattened map far more (chapter 6): narrow the widest stage, and "
@@ -365,7 +365,7 @@ def _brief_case(rng) -> list[Case]:
 
 
 DESIGN = Exercise(
-    number="9.2", title="A network for a design brief", reference=design, cases=_brief_case,
+    number="10.2", title="A network for a design brief", reference=design, cases=_brief_case,
     compare=_compare_designs, diagnose=_design_hint, time_limit=20.0,
     mistakes=[
         Mistake(_ADVICE["runs"], lambda c, n, k: lenet5()),
@@ -383,7 +383,7 @@ check_design = checker(DESIGN, "check_design")
 
 
 
-# --------------------------------------------------------------------------- 9.3 field per weight
+# --------------------------------------------------------------------------- 10.3 field per weight
 
 def field_per_million(model):
     """``receptive_field(model).size`` (the field of the last spatial layer, pixels per side)
@@ -411,7 +411,7 @@ def _zoo_cases(rng) -> list[Case]:
 
 
 FIELD_PER_MILLION = Exercise(
-    number="9.3", title="Receptive field per parameter", reference=field_per_million,
+    number="10.3", title="Receptive field per parameter", reference=field_per_million,
     cases=_zoo_cases, rtol=1e-9, allow_inplace=True,  # meta tensors have no values to compare
     mistakes=[
         Mistake("you divided by the number of parameters, not by millions of them: divide "

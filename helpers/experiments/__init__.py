@@ -4,7 +4,7 @@ training) live one level up, in :mod:`helpers`.
 
     chapter 1  translation       digits moved around a canvas: does a network still see them?
                locality          how strongly a pixel predicts its neighbours, by distance
-               scaling           fit y = c * x**a to measured costs (also chapter 8)
+               scaling           fit y = c * x**a to measured costs (also chapter 9)
     chapter 3  invariance        how much a feature map changes when the input shifts 1-3 px
     chapter 4  learned_filters   how much structure (orientation, smoothness) is in filters
                patch_ica         filters learned without labels from colour photo patches (ICA)

@@ -1,4 +1,4 @@
-"""Accuracy against training-set size, done fairly: chapter 8's CNN-versus-ViT experiment.
+"""Accuracy against training-set size, done fairly: chapter 9's CNN-versus-ViT experiment.
 
     pool, validation = hold_out(x_train, y_train, N_VALIDATION)   # never the test set
     x, y = subset(*pool, 400)

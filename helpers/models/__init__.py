@@ -3,19 +3,19 @@ models for CPU experiments on 28x28 images, one family per module, each small va
 its family:
 
     mlp.py        MultiLayerPerceptron, mlp                          chapter 1 (and 9)
-    small_cnn.py  SmallCNN, small_cnn                                chapters 1, 8
+    small_cnn.py  SmallCNN, small_cnn                                chapters 1, 9
     lenet.py      LeNet5, lenet5                                     chapter 6
     alexnet.py    AlexNet, alexnet, alexnet2012 (the 2012 paper's)    chapters 5, 6
     vgg.py        VGG, vgg11..vgg19; SmallVGG, small_vgg             chapters 4-6
     resnet.py     BasicBlock, PlainBlock, PreActBlock, Bottleneck, ResNet, resnet18..152;
                   CifarResNet, cifar_resnet, plain_net               chapters 5, 7
     vit.py        PatchEmbedding, ClassToken, PositionEmbedding, EncoderBlock, MLPHead,
-                  VisionTransformer, vit_b_16, tiny_vit              chapter 8
-    mobilenet.py  DepthwiseSeparableConv, separable_ratio,           chapters 8, 9
+                  VisionTransformer, vit_b_16, tiny_vit              chapter 9
+    mobilenet.py  DepthwiseSeparableConv, separable_ratio,           chapters 9, 10
                   SeparableBlock, MobileNetV1, mobilenet_v1
-    efficientnet.py  SqueezeExcitation, MBConv, EfficientNet,        chapter 9
+    efficientnet.py  SqueezeExcitation, MBConv, EfficientNet,        chapter 10
                   efficientnet_b0
-    convnext.py   ConvNeXtBlock, LayerNorm2d, convnext_block_params,  chapters 8, 9
+    convnext.py   ConvNeXtBlock, LayerNorm2d, convnext_block_params,  chapters 9, 10
                   ConvNeXt, convnext_tiny
     base.py       FeaturesClassifier, resolve_layers (what every family shares)
 

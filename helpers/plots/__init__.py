@@ -16,7 +16,7 @@
     blocks.py     block_layout, draw_blocks: residual-block diagrams from the
                   zoo's modules                                     chapter 7
     vit_diagram.py  plot_vit_pipeline, plot_attention_maps, plot_attention_share,
-                  plot_accuracy_vs_data                             chapter 8
+                  plot_accuracy_vs_data                             chapter 9
     style.py      LIGHT, RF_COLOURS, light_figure: the look every figure shares
 
     >>> from helpers.plots import image_grid, plot_curve

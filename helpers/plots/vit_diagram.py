@@ -1,4 +1,4 @@
-"""Chapter 8's figures: the ViT pipeline as a diagram, attention maps on one colour scale,
+"""Chapter 9's figures: the ViT pipeline as a diagram, attention maps on one colour scale,
 accuracy against data with the spread over seeds, and where attention's cost takes over.
 
     plot_vit_pipeline(image, grid=4, depth=2)

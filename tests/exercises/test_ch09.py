@@ -1,4 +1,4 @@
-"""Chapter 8 exercises: references agree with the course's helpers and PyTorch; learner-style
+"""Chapter 9 exercises: references agree with the course's helpers and PyTorch; learner-style
 mutants (written the way a learner would, not copies of the Mistake functions) get the right
 diagnosis. (Broken code of every kind is tested for all exercises in test_every_exercise.py.)
 """
@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers.exercises import (
-    ch08,
+    ch09,
     check_attention,
     check_separable_params,
     run_check,
@@ -22,7 +22,7 @@ from helpers.models.vit import PatchEmbedding
 from helpers.summary import count_parameters
 from tests.exercises.harness import checkers_of, hands_back_reference, mutant_tests
 
-CHECKERS = checkers_of(chapter=8)
+CHECKERS = checkers_of(chapter=9)
 
 
 # --------------------------------------------------------------------------- references
@@ -31,31 +31,31 @@ def test_patchify_times_flattened_filters_is_the_patch_embedding():
     torch.manual_seed(0)
     embed = PatchEmbedding(in_channels=3, dim=8, patch_size=4)
     x = torch.randn(2, 3, 12, 8)
-    tokens = ch08.patchify(x, 4) @ embed.proj.weight.reshape(8, -1).T + embed.proj.bias
+    tokens = ch09.patchify(x, 4) @ embed.proj.weight.reshape(8, -1).T + embed.proj.bias
     torch.testing.assert_close(tokens, embed(x), atol=1e-5, rtol=1e-5)
 
 
 def test_patchify_matches_unfold():
     x = torch.randn(2, 3, 8, 12)
-    torch.testing.assert_close(ch08.patchify(x, 4), F.unfold(x, 4, stride=4).transpose(1, 2))
+    torch.testing.assert_close(ch09.patchify(x, 4), F.unfold(x, 4, stride=4).transpose(1, 2))
 
 
 def test_attention_matches_torch():
-    for case in ch08.ATTENTION.make_cases():
+    for case in ch09.ATTENTION.make_cases():
         q, k, v = case.args
-        torch.testing.assert_close(ch08.attention(q, k, v),
+        torch.testing.assert_close(ch09.attention(q, k, v),
                                    F.scaled_dot_product_attention(q, k, v))
 
 
 def test_separable_params_counts_the_module():
-    for case in ch08.SEPARABLE_PARAMS.make_cases():
+    for case in ch09.SEPARABLE_PARAMS.make_cases():
         c, k_out, k = case.args
         bias = case.kwargs.get("bias", True)
         module = DepthwiseSeparableConv(in_channels=c, out_channels=k_out, kernel_size=k, bias=bias)
-        assert ch08.separable_params(c, k_out, k, bias=bias) == count_parameters(module)
+        assert ch09.separable_params(c, k_out, k, bias=bias) == count_parameters(module)
 
 
-# --------------------------------------------------------------------------- 8.1 mutants
+# --------------------------------------------------------------------------- 9.1 mutants
 
 def patchify_loops(images, patch_size, col_major=False, channels_last=False, col_first=False):
     """A learner's loop version with switches for typical slips."""
@@ -111,7 +111,7 @@ def patchify_learner_ok(images, patch_size):
     return patchify_loops(images, patch_size)
 
 
-# --------------------------------------------------------------------------- 8.2 mutants
+# --------------------------------------------------------------------------- 9.2 mutants
 
 def attention_unscaled(q, k, v):
     weights = torch.softmax(torch.matmul(q, k.transpose(-1, -2)), dim=-1)
@@ -162,7 +162,7 @@ def attention_learner_ok(q, k, v):
     return torch.einsum("...qk,...kd->...qd", weights, v)
 
 
-# --------------------------------------------------------------------------- 8.3 mutants
+# --------------------------------------------------------------------------- 9.3 mutants
 
 def params_standard(in_channels, out_channels, kernel_size, bias=True):
     return in_channels * out_channels * kernel_size ** 2 + (out_channels if bias else 0)
@@ -207,28 +207,28 @@ def params_with_modules(in_channels, out_channels, kernel_size, bias=True):
 
 
 MUTANTS = [
-    ("8.1", patchify_plain_reshape, "wrong", "without moving the axes"),
-    ("8.1", patchify_column_major, "wrong", "column order"),
-    ("8.1", patchify_channels_last, "wrong", "channels-last"),
-    ("8.1", patchify_columns_first, "wrong", "column by column"),
-    ("8.1", patchify_unfold, "wrong", "layout F.unfold gives"),
-    ("8.1", patchify_numpy, "bad_type", "returned a NumPy array"),
-    ("8.1", patchify_square_only, "error", "raised RuntimeError"),
-    ("8.2", attention_unscaled, "wrong", "the scores are not scaled"),
-    ("8.2", attention_divided_by_d, "wrong", "you divided the scores by d"),
-    ("8.2", attention_value_scale, "wrong", "size of the values"),
-    ("8.2", attention_softmax_wrong_axis, "wrong", "softmax runs over the wrong axis"),
-    ("8.2", attention_returns_weights, "wrong", "returned the attention weights"),
-    ("8.2", attention_returns_tuple, "bad_type", "return only the output"),
-    ("8.2", attention_without_softmax, "wrong", "the softmax is missing"),
-    ("8.2", attention_float32, "bad_type", "dtype torch.float32"),
-    ("8.3", params_standard, "wrong", "standard k×k convolution"),
-    ("8.3", params_full_depthwise, "wrong", "full C→C convolution"),
-    ("8.3", params_no_bias, "wrong", "the biases are missing"),
-    ("8.3", params_one_bias, "wrong", "only one bias vector"),
-    ("8.3", params_k_not_squared, "wrong", "not squared"),
-    ("8.3", params_no_pointwise, "wrong", "pointwise convolution is missing"),
-    ("8.3", params_float, "bad_type", "float"),
+    ("9.1", patchify_plain_reshape, "wrong", "without moving the axes"),
+    ("9.1", patchify_column_major, "wrong", "column order"),
+    ("9.1", patchify_channels_last, "wrong", "channels-last"),
+    ("9.1", patchify_columns_first, "wrong", "column by column"),
+    ("9.1", patchify_unfold, "wrong", "layout F.unfold gives"),
+    ("9.1", patchify_numpy, "bad_type", "returned a NumPy array"),
+    ("9.1", patchify_square_only, "error", "raised RuntimeError"),
+    ("9.2", attention_unscaled, "wrong", "the scores are not scaled"),
+    ("9.2", attention_divided_by_d, "wrong", "you divided the scores by d"),
+    ("9.2", attention_value_scale, "wrong", "size of the values"),
+    ("9.2", attention_softmax_wrong_axis, "wrong", "softmax runs over the wrong axis"),
+    ("9.2", attention_returns_weights, "wrong", "returned the attention weights"),
+    ("9.2", attention_returns_tuple, "bad_type", "return only the output"),
+    ("9.2", attention_without_softmax, "wrong", "the softmax is missing"),
+    ("9.2", attention_float32, "bad_type", "dtype torch.float32"),
+    ("9.3", params_standard, "wrong", "standard k×k convolution"),
+    ("9.3", params_full_depthwise, "wrong", "full C→C convolution"),
+    ("9.3", params_no_bias, "wrong", "the biases are missing"),
+    ("9.3", params_one_bias, "wrong", "only one bias vector"),
+    ("9.3", params_k_not_squared, "wrong", "not squared"),
+    ("9.3", params_no_pointwise, "wrong", "pointwise convolution is missing"),
+    ("9.3", params_float, "bad_type", "float"),
 ]
 
 
@@ -326,21 +326,21 @@ def mha_one_head_for_all(x, w_q, w_k, w_v, w_o, num_heads):
 
 
 MUTANTS += [
-    ("8.1", patchify_with_class_token, "wrong", "prepended a token"),
-    ("8.2", attention_library, "wrong", "without F.scaled_dot_product_attention"),
-    ("8.2", attention_scaled_by_queries, "wrong", "√(number of queries)"),
-    ("8.2", attention_k_dot_t, "error", "use `k.transpose(-2, -1)`"),
-    ("8.2", attention_bmm, "error", "use `k.transpose(-2, -1)`"),
-    ("8.3", params_pointwise_k_squared, "wrong", "wrong result"),
-    ("8.4", mha_split_without_transpose, "wrong", "mixing tokens into heads"),
-    ("8.4", mha_merge_without_transpose, "wrong", "merged the heads with a plain reshape"),
-    ("8.4", mha_interleaved_heads, "wrong", "every num_heads-th feature"),
-    ("8.4", mha_scaled_by_model_width, "wrong", "you scaled by √D"),
-    ("8.4", mha_unscaled, "wrong", "not scaled"),
-    ("8.4", mha_no_output_projection, "wrong", "output projection is missing"),
-    ("8.4", mha_softmax_over_queries, "wrong", "wrong result"),
-    ("8.4", mha_library, "wrong", "without F.scaled_dot_product_attention"),
-    ("8.4", mha_one_head_for_all, "wrong", "wrong result"),
+    ("9.1", patchify_with_class_token, "wrong", "prepended a token"),
+    ("9.2", attention_library, "wrong", "without F.scaled_dot_product_attention"),
+    ("9.2", attention_scaled_by_queries, "wrong", "√(number of queries)"),
+    ("9.2", attention_k_dot_t, "error", "use `k.transpose(-2, -1)`"),
+    ("9.2", attention_bmm, "error", "use `k.transpose(-2, -1)`"),
+    ("9.3", params_pointwise_k_squared, "wrong", "wrong result"),
+    ("9.4", mha_split_without_transpose, "wrong", "mixing tokens into heads"),
+    ("9.4", mha_merge_without_transpose, "wrong", "merged the heads with a plain reshape"),
+    ("9.4", mha_interleaved_heads, "wrong", "every num_heads-th feature"),
+    ("9.4", mha_scaled_by_model_width, "wrong", "you scaled by √D"),
+    ("9.4", mha_unscaled, "wrong", "not scaled"),
+    ("9.4", mha_no_output_projection, "wrong", "output projection is missing"),
+    ("9.4", mha_softmax_over_queries, "wrong", "wrong result"),
+    ("9.4", mha_library, "wrong", "without F.scaled_dot_product_attention"),
+    ("9.4", mha_one_head_for_all, "wrong", "wrong result"),
 ]
 
 
@@ -348,9 +348,9 @@ MUTANTS += [
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 
 
-@pytest.mark.parametrize("number, solution", [("8.1", patchify_learner_ok),
-                                              ("8.2", attention_learner_ok),
-                                              ("8.3", params_with_modules)])
+@pytest.mark.parametrize("number, solution", [("9.1", patchify_learner_ok),
+                                              ("9.2", attention_learner_ok),
+                                              ("9.3", params_with_modules)])
 def test_other_correct_solutions_pass(number, solution):
     assert run_check(CHECKERS[number].exercise, solution).passed
 
@@ -367,5 +367,5 @@ def test_checks_are_deterministic(capsys):
 
 
 def test_a_failing_check_returns_the_reference():
-    assert hands_back_reference(check_attention(attention_unscaled), ch08.ATTENTION)
+    assert hands_back_reference(check_attention(attention_unscaled), ch09.ATTENTION)
     np.testing.assert_equal(check_separable_params(params_standard)(32, 64, 3), 2432)

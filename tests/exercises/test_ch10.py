@@ -1,7 +1,7 @@
-"""Chapter 9 exercises: the references pass; typical learner mistakes get the right diagnosis.
+"""Chapter 10 exercises: the references pass; typical learner mistakes get the right diagnosis.
 
 The mutants are written the way a learner would write them (not copies of the Mistake
-functions in helpers/exercises/ch09.py), so each diagnosis is proven by behaviour.
+functions in helpers/exercises/ch10.py), so each diagnosis is proven by behaviour.
 """
 from __future__ import annotations
 
@@ -12,20 +12,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers.exercises import ch09
+from helpers.exercises import ch10
 from helpers.models import cifar_resnet, small_cnn, small_vgg, tiny_vit, vgg16
 from helpers.receptive_field import receptive_field
 from helpers.summary import count_macs, count_parameters
 from tests.exercises.harness import checkers_of, mutant_tests
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-CHECKERS = checkers_of(chapter=9)
+CHECKERS = checkers_of(chapter=10)
 
 
 # --------------------------------------------------------------------------- the references
 
 def as_module(layers, in_channels):
-    """The stack of 9.1 built with torch.nn."""
+    """The stack of 10.1 built with torch.nn."""
     modules, channels = [], in_channels
     for kind, *spec in layers:
         if kind == "conv":
@@ -42,9 +42,9 @@ def as_module(layers, in_channels):
 def test_stack_profile_agrees_with_the_course_tools(seed):
     rng = np.random.default_rng(seed)
     side = int(rng.integers(16, 65))
-    layers, channels = ch09._random_stack(rng, side), int(rng.integers(1, 5))
+    layers, channels = ch10._random_stack(rng, side), int(rng.integers(1, 5))
     model = as_module(layers, channels)
-    assert ch09.stack_profile(layers, channels, side) == {
+    assert ch10.stack_profile(layers, channels, side) == {
         "parameters": count_parameters(model), "macs": count_macs(model, (channels, side, side)),
         "field": receptive_field(model).size}
 
@@ -54,29 +54,29 @@ def test_stack_profile_of_vgg16_trunk():
     layers = [("conv", 64, 3, 1, 1)]
     for conv in convs[1:]:
         layers.append(("conv", conv.out_channels, 3, 1, 1))
-    profile = ch09.stack_profile(layers, 3, 224)
+    profile = ch10.stack_profile(layers, 3, 224)
     assert profile["parameters"] == count_parameters(nn.Sequential(*convs))
     assert profile["field"] == 1 + 2 * len(convs)
 
 
 def test_the_reference_design_meets_the_brief_and_the_mistakes_break_one_constraint_each():
-    b = ch09.DESIGN_BRIEF
-    assert ch09.brief_violations(ch09.design(b.in_channels, b.image_size, b.num_classes)) == {}
-    broken = [set(ch09.brief_violations(m.fn(1, 28, 10))) for m in ch09.DESIGN.mistakes]
+    b = ch10.DESIGN_BRIEF
+    assert ch10.brief_violations(ch10.design(b.in_channels, b.image_size, b.num_classes)) == {}
+    broken = [set(ch10.brief_violations(m.fn(1, 28, 10))) for m in ch10.DESIGN.mistakes]
     assert [len(s) for s in broken] == [1] * len(broken)
     assert len({frozenset(s) for s in broken}) == len(broken)
 
 
 def test_brief_violations_say_by_how_much():
-    found = ch09.brief_violations(small_cnn(channels=(16, 32, 64)))
+    found = ch10.brief_violations(small_cnn(channels=(16, 32, 64)))
     assert set(found) == {"parameters", "macs", "field"}
     assert "23,946 parameters, 13,946 over the budget of 10,000" in found["parameters"]
     assert "22×22 pixels, 6 short" in found["field"]
     with pytest.raises(TypeError):
-        ch09.brief_violations("a model")
+        ch10.brief_violations("a model")
 
 
-# --------------------------------------------------------------------------- 9.1 mutants
+# --------------------------------------------------------------------------- 10.1 mutants
 
 def profile_no_bias(layers, in_channels, input_size):
     c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
@@ -160,7 +160,7 @@ def profile_pools_not_in_field(layers, in_channels, input_size):
 
 
 def profile_as_tuple(layers, in_channels, input_size):
-    profile = ch09.stack_profile(layers, in_channels, input_size)
+    profile = ch10.stack_profile(layers, in_channels, input_size)
     return profile["parameters"], profile["macs"], profile["field"]
 
 
@@ -181,7 +181,7 @@ def profile_float_sides(layers, in_channels, input_size):
     return {"parameters": params, "macs": macs, "field": field}
 
 
-# --------------------------------------------------------------------------- 9.2 mutants
+# --------------------------------------------------------------------------- 10.2 mutants
 
 def design_vgg(in_channels, image_size, num_classes):
     return small_vgg(channels=(8, 16, 32), hidden=32, in_channels=in_channels,
@@ -219,7 +219,7 @@ def design_forgot_to_build(in_channels, image_size, num_classes):
     return small_cnn
 
 
-# --------------------------------------------------------------------------- 9.3 mutants
+# --------------------------------------------------------------------------- 10.3 mutants
 
 def per_parameter(model):
     return receptive_field(model).size / count_parameters(model)
@@ -248,27 +248,27 @@ def per_million_as_tensor(model):
 
 
 MUTANTS = [
-    ("9.1", profile_no_bias, "wrong", "miss the biases"),
-    ("9.1", profile_macs_before_resizing, "wrong", "OUTPUT position"),
-    ("9.1", profile_fixed_channels, "wrong", "keep the channel count"),
-    ("9.1", profile_field_without_jump, "wrong", "ignores the strides"),
-    ("9.1", profile_pools_not_in_field, "wrong", "missing from your field"),
-    ("9.1", profile_as_tuple, "bad_type", "dict"),
-    ("9.1", profile_float_sides, "bad_type", "int"),
-    ("9.2", design_vgg, "wrong", "constraints are broken"),
-    ("9.2", design_vit, "wrong", "Vision Transformer"),
-    ("9.2", design_shallow, "wrong", "do not see the whole image"),
-    ("9.2", design_wide_first, "wrong", "too many multiply-adds"),
-    ("9.2", design_big_last_stage, "wrong", "too many parameters"),
-    ("9.2", design_colour_resnet, "wrong", "pass in_channels"),
-    ("9.2", design_dense, "wrong", "fully connected first layer"),
-    ("9.2", design_forgot_to_build, "wrong", "expected a model"),
-    ("9.3", per_parameter, "wrong", "not by millions"),
-    ("9.3", per_million_area, "wrong", "area"),
-    ("9.3", per_million_jump, "wrong", "`.stride` is the jump"),
-    ("9.3", per_million_trunk, "wrong", "count the whole model"),
-    ("9.3", millions_per_pixel, "wrong", "the other way round"),
-    ("9.3", per_million_as_tensor, "bad_type", ".item()"),
+    ("10.1", profile_no_bias, "wrong", "miss the biases"),
+    ("10.1", profile_macs_before_resizing, "wrong", "OUTPUT position"),
+    ("10.1", profile_fixed_channels, "wrong", "keep the channel count"),
+    ("10.1", profile_field_without_jump, "wrong", "ignores the strides"),
+    ("10.1", profile_pools_not_in_field, "wrong", "missing from your field"),
+    ("10.1", profile_as_tuple, "bad_type", "dict"),
+    ("10.1", profile_float_sides, "bad_type", "int"),
+    ("10.2", design_vgg, "wrong", "constraints are broken"),
+    ("10.2", design_vit, "wrong", "Vision Transformer"),
+    ("10.2", design_shallow, "wrong", "do not see the whole image"),
+    ("10.2", design_wide_first, "wrong", "too many multiply-adds"),
+    ("10.2", design_big_last_stage, "wrong", "too many parameters"),
+    ("10.2", design_colour_resnet, "wrong", "pass in_channels"),
+    ("10.2", design_dense, "wrong", "fully connected first layer"),
+    ("10.2", design_forgot_to_build, "wrong", "expected a model"),
+    ("10.3", per_parameter, "wrong", "not by millions"),
+    ("10.3", per_million_area, "wrong", "area"),
+    ("10.3", per_million_jump, "wrong", "`.stride` is the jump"),
+    ("10.3", per_million_trunk, "wrong", "count the whole model"),
+    ("10.3", millions_per_pixel, "wrong", "the other way round"),
+    ("10.3", per_million_as_tensor, "bad_type", ".item()"),
 ]
 
 # ----------------------------------------------------------------------- more mutants (issue 28)
@@ -339,12 +339,12 @@ def per_million_rounded(model):
 
 
 MUTANTS += [
-    ("9.1", profile_forgot_plus_one, "wrong", "wrong result"),
-    ("9.2", design_single_big_conv, "wrong", "locality built in"),
-    ("9.2", design_own_attention, "wrong", "Vision Transformer"),
-    ("9.2", design_torch_attention, "wrong", "Vision Transformer"),
-    ("9.3", per_million_trainable_area, "wrong", "area"),
-    ("9.3", per_million_rounded, "wrong", "wrong result"),
+    ("10.1", profile_forgot_plus_one, "wrong", "wrong result"),
+    ("10.2", design_single_big_conv, "wrong", "locality built in"),
+    ("10.2", design_own_attention, "wrong", "Vision Transformer"),
+    ("10.2", design_torch_attention, "wrong", "Vision Transformer"),
+    ("10.3", per_million_trainable_area, "wrong", "area"),
+    ("10.3", per_million_rounded, "wrong", "wrong result"),
 ]
 
 

@@ -473,7 +473,7 @@ class BottleneckLoop(BottleneckSequential):
         return torch.clamp(y + self.shortcut(x), min=0)
 
 
-# --------------------------------------------------------------------------- chapter 8
+# --------------------------------------------------------------------------- chapter 9
 
 def patchify_unfold(images, patch_size):
     return F.unfold(images, patch_size, stride=patch_size).transpose(1, 2)
@@ -509,7 +509,7 @@ def separable_params_factored(in_channels, out_channels, kernel_size, bias=True)
     return in_channels * (kernel_size ** 2 + out_channels + bias) + bias * out_channels
 
 
-# --------------------------------------------------------------------------- chapter 9
+# --------------------------------------------------------------------------- chapter 10
 
 def mha_einsum(x, w_q, w_k, w_v, w_o, num_heads):
     n, t, d = x.shape
@@ -611,13 +611,13 @@ EQUIVALENTS = {
     "7.2": [ResidualBlockSequential, ResidualBlockZoo],
     "7.3": [batch_norm_functional, batch_norm_by_hand],
     "7.4": [BottleneckSequential, BottleneckLoop],
-    "8.1": [patchify_unfold, patchify_loops],
-    "8.2": [attention_einsum, attention_stable_exp],
-    "8.3": [separable_params_modules, separable_params_factored],
-    "8.4": [mha_einsum, mha_head_loop],
-    "9.1": [stack_profile_by_layer, stack_profile_torch],
-    "9.2": [design_deeper_cnn, design_small_resnet],
-    "9.3": [field_per_million_from_table, field_per_million_numpy],
+    "9.1": [patchify_unfold, patchify_loops],
+    "9.2": [attention_einsum, attention_stable_exp],
+    "9.3": [separable_params_modules, separable_params_factored],
+    "9.4": [mha_einsum, mha_head_loop],
+    "10.1": [stack_profile_by_layer, stack_profile_torch],
+    "10.2": [design_deeper_cnn, design_small_resnet],
+    "10.3": [field_per_million_from_table, field_per_million_numpy],
 }
 
 

@@ -1,4 +1,4 @@
-"""helpers.plots.vit_diagram: chapter 8's figures draw, and show what they claim to."""
+"""helpers.plots.vit_diagram: chapter 9's figures draw, and show what they claim to."""
 from __future__ import annotations
 
 import numpy as np

@@ -36,6 +36,10 @@ Chapter 6  LeNet, AlexNet, VGG
 Chapter 7  Residual networks
     models.resnet (BasicBlock, PlainBlock, PreActBlock, Bottleneck, cifar_resnet, plain_net);
     experiments.depth; plots.blocks (block diagrams drawn from the zoo's blocks)
+Chapter 8  What a trained network sees
+    attribution     occlusion, saliency, smoothgrad, integrated_gradients, class_activation_map,
+                    grad_cam, rank_correlation, randomize_top_layers (sanity checks), fgsm, pgd,
+                    visualise_unit, top_patches; plots.attribution (maps, cascade, robustness)
 Chapter 9  Vision transformers
     attention       scaled_dot_product_attention, MultiHeadSelfAttention
     memory          largest_tensor_bytes: the largest tensor a call creates (fused attention)

@@ -15,6 +15,8 @@
     architectures.py  architecture_diagram, cost_chart, layer_boxes  chapter 6
     blocks.py     block_layout, draw_blocks: residual-block diagrams from the
                   zoo's modules                                     chapter 7
+    attribution.py  image_table, cascade_plot, robustness_plot: maps beside their
+                  images, the sanity check, accuracy under attack   chapter 8
     vit_diagram.py  plot_vit_pipeline, plot_attention_maps, plot_attention_share,
                   plot_accuracy_vs_data                             chapter 9
     style.py      LIGHT, RF_COLOURS, light_figure: the look every figure shares

@@ -455,3 +455,66 @@ def vgg_block_figure(block: nn.Module, input_size, title: str = "", side: int = 
              for m, (f, w) in enumerate(zip(fields, weights), 1) if m > 1]
     fig.text(0.02, 0.02, "\n".join(parts), fontsize=9.5, va="bottom")
     return fig
+
+
+@light_figure
+def race_threshold_chart(summary: dict, arms=("tanh", "ReLU"), max_steps: int | None = None,
+                         reference: float | None = None, reference_label: str = "",
+                         ratio_label: str = "first arm's steps / second arm's", title: str = ""):
+    """A race to several finish lines, one per key of ``summary`` (in order, e.g. "20%" ...
+    "6%"), each value a record of ``tools.full_runs.race_speedups``: per seed the steps of the
+    two arms at their chosen rates (``tanh_steps``, ``relu_steps``) and ``speedups``. Left:
+    steps to each line, a dot per seed (open: not reached within ``max_steps``), the mean as a
+    line and mean ± sd as a band, per arm (``arms``: the two legend names). Right: the speed-up
+    (first arm's steps / second arm's, the y label ``ratio_label``) per seed, mean line and
+    ± sd band, a dotted line at 1 and, if given, a dashed line at ``reference``
+    (``reference_label``)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if not summary:
+        raise ValueError("summary is empty: nothing to draw")
+    lines = list(summary)
+    for line in lines:
+        missing = {"tanh_steps", "relu_steps", "speedups"} - set(summary[line])
+        if missing:
+            raise ValueError(f"summary[{line!r}] lacks {sorted(missing)}")
+    x = np.arange(len(lines))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.6))
+    colours = ("#1f77b4", "#d62728")
+
+    def band(ax, values, colour, label, offset):
+        values = np.asarray(values, dtype=float)          # (lines, seeds)
+        mean = values.mean(axis=1)
+        sd = values.std(axis=1, ddof=1) if values.shape[1] > 1 else np.zeros_like(mean)
+        ax.fill_between(x, mean - sd, mean + sd, color=colour, alpha=0.18, lw=0)
+        ax.plot(x, mean, color=colour, lw=1.6, label=label)
+        for j in range(values.shape[1]):
+            xs = x + offset + 0.05 * (j - (values.shape[1] - 1) / 2)
+            done = (values[:, j] <= max_steps) if max_steps else np.ones(len(x), bool)
+            ax.scatter(xs[done], values[done, j], color=colour, s=16, zorder=3)
+            ax.scatter(xs[~done], values[~done, j], facecolor="white", edgecolor=colour, s=16,
+                       zorder=3)
+
+    for k, (key, label) in enumerate((("tanh_steps", arms[0]), ("relu_steps", arms[1]))):
+        band(left, [summary[line][key] for line in lines], colours[k], label, 0.08 * (k - 0.5))
+    left.set_yscale("log")
+    left.set_ylabel("steps to the line (log scale)", fontsize=10)
+    left.legend(fontsize=9, frameon=False)
+    band(right, [summary[line]["speedups"] for line in lines], "#333333",
+         "mean ± sd over the seeds", 0.0)
+    right.axhline(1.0, color="#888888", lw=0.8, ls=":")
+    if reference is not None:
+        right.axhline(reference, color="#2ca02c", lw=1.2, ls="--", label=reference_label or None)
+        right.set_ylim(0, reference * 1.45)
+    right.set_ylabel(ratio_label, fontsize=10)
+    right.legend(fontsize=9, frameon=False, loc="upper left")
+    for ax in (left, right):
+        ax.set_xticks(x, lines)
+        ax.set_xlabel("training error to reach", fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -175,3 +175,26 @@ def test_vgg_block_figure_draws_the_block_and_its_field_readably():
     assert min(sizes) >= 9
     with pytest.raises(ValueError):
         vgg_block_figure(nn.Sequential(nn.Conv2d(1, 1, 3)), (1, 8, 8))   # shrinks the maps
+
+
+def test_race_threshold_chart_draws_means_and_the_reference():
+    import numpy as np
+
+    from helpers.plots.architectures import race_threshold_chart
+    summary = {"20%": {"tanh_steps": [10, 20, 30], "relu_steps": [20, 20, 20],
+                       "speedups": [0.5, 1.0, 1.5]},
+               "10%": {"tanh_steps": [100, 200, 301], "relu_steps": [50, 50, 50],
+                       "speedups": [2.0, 4.0, 6.02]}}
+    fig = race_threshold_chart(summary, ("tanh", "ReLU"), max_steps=300, reference=6.0,
+                               reference_label="paper", ratio_label="tanh / ReLU")
+    left, right = fig.axes
+    means = {line.get_label(): list(line.get_ydata()) for line in left.lines}
+    assert means["tanh"] == [20.0, 601 / 3] and means["ReLU"] == [20.0, 50.0]
+    ratio = [line for line in right.lines if line.get_label() == "mean ± sd over the seeds"][0]
+    assert np.allclose(ratio.get_ydata(), [1.0, 12.02 / 3], rtol=0, atol=1e-9)
+    assert any(np.allclose(line.get_ydata(), 6.0) for line in right.lines)
+    assert [t.get_text() for t in left.get_xticklabels()] == ["20%", "10%"]
+    with pytest.raises(ValueError):
+        race_threshold_chart({})
+    with pytest.raises(ValueError):
+        race_threshold_chart({"20%": {"tanh_steps": [1]}})

@@ -10,9 +10,11 @@
                                                         -> (N, num_classes), convolutional, within
                                                         the parameter and multiply-add budgets,
                                                         its last spatial layer seeing the image
-10.3  ``field_per_million(model)``                      receptive field of the last spatial layer
-                                                        (pixels per side) per million parameters
-                                                        of the whole model
+10.3  ``choose_scaling(candidates, max_parameters,      of a base trunk scaled deeper, wider or
+      max_macs)``                                       sharper (:func:`scaling_candidates`), the
+                                                        one within both budgets whose field
+                                                        covers the image that spends the most
+                                                        multiply-adds, with its three numbers
 ====  ===============================================  ==========================================
 
 10.1 gathers chapter 4's parameter count, chapter 6's multiply-adds and chapter 5's receptive
@@ -24,6 +26,12 @@ model: :func:`brief_violations` measures a model with the course's tools and ret
 constraints it breaks, each with by how much. Two designs "agree" when they break the same
 constraints, so each Mistake is a design that breaks exactly one of them, and its message says
 how to fix that one.
+
+10.3 is checked on candidate sets built by :func:`scaling_candidates` (10.2's reference trunk,
+a strided trunk and random stacks), with budgets under which each slip in counting (FLOPs for
+multiply-adds, biases as multiply-adds, sizes taken before the stride) still leaves a candidate
+that fits, so that the slip shows in the numbers returned; the side not carried from layer to
+layer usually leaves none, and the error hint says so.
 """
 from __future__ import annotations
 
@@ -36,20 +44,11 @@ from torch import nn
 from helpers.attention import MultiHeadSelfAttention
 from helpers.exercises.core import CallRecorder, Case, Exercise, Mistake, _function_name, checker
 from helpers.layers import conv_output_size
-from helpers.models import (
-    alexnet,
-    cifar_resnet,
-    lenet5,
-    mlp,
-    small_cnn,
-    small_vgg,
-    tiny_vit,
-    vgg16,
-)
+from helpers.models import lenet5, mlp, small_cnn, tiny_vit
 from helpers.receptive_field import receptive_field
 from helpers.summary import count_macs, count_parameters
 
-__all__ = ["check_design", "check_field_per_million", "check_stack_profile"]
+__all__ = ["check_choose_scaling", "check_design", "check_stack_profile"]
 
 
 # --------------------------------------------------------------------------- 10.1 one pass
@@ -383,51 +382,196 @@ check_design = checker(DESIGN, "check_design")
 
 
 
-# --------------------------------------------------------------------------- 10.3 field per weight
+# --------------------------------------------------------------------------- 10.3 a scaling budget
 
-def field_per_million(model):
-    """``receptive_field(model).size`` (the field of the last spatial layer, pixels per side)
-    divided by the model's parameters in millions (all of them, head included), a float."""
-    return receptive_field(model).size / (count_parameters(model) / 1e6)
+def _numbers(layers, in_channels, input_size, *, macs_per=1, bias_macs=False, carry_side=True,
+             macs_at_input=False, biases=True):
+    """Parameters, multiply-adds and field of a stack (10.1's format); the keywords inject one
+    slip each (for the mistakes below). Never raises."""
+    channels, side = in_channels, input_size
+    parameters = macs = 0
+    field, jump = 1, 1
+    for kind, *spec in layers:
+        if kind == "conv":
+            out_channels, k, s, p = spec
+        else:
+            (k, s), out_channels, p = spec, channels, 0
+        before = side
+        side = ((side if carry_side else input_size) + 2 * p - k) // s + 1
+        if kind == "conv":
+            weights = out_channels * channels * k * k
+            parameters += weights + (out_channels if biases else 0)
+            at = before if macs_at_input else side
+            macs += macs_per * weights * at * at + (out_channels * at * at if bias_macs else 0)
+        field += (k - 1) * jump
+        jump *= s
+        channels = out_channels
+    return {"parameters": parameters, "macs": macs, "field": field}
 
 
-def _per_million(model, *, value="size", params="all", scale=1e6):
-    rf = receptive_field(model)
-    numerator = {"size": rf.size, "area": rf.size ** 2, "jump": rf.stride}[value]
-    counted = model.features if params == "trunk" else model
-    return numerator / (count_parameters(counted) / scale)
+def choose_scaling(candidates, max_parameters, max_macs):
+    """The candidate to build: of those within both budgets (parameters <= max_parameters,
+    multiply-adds per image <= max_macs) whose last layer sees the whole image (field >= the
+    input side), the one that spends the most multiply-adds. ``candidates``: ``{name: (layers,
+    in_channels, input_size)}``, each stack in Exercise 10.1's format. Returns ``{"choice":
+    name, "parameters": int, "macs": int, "field": int}`` of the chosen candidate."""
+    return _choose(candidates, max_parameters, max_macs)
 
 
-def _zoo_cases(rng) -> list[Case]:
-    """ImageNet models on the meta device (shapes only, no weights: fast), small ones real (on
-    the meta device their random initialisers would load torch's compiler stack: slow)."""
-    torch.manual_seed(int(rng.integers(2**31)))
-    with torch.device("meta"):
-        big = [(lenet5(), "LeNet-5"), (alexnet(), "AlexNet"), (vgg16(), "VGG-16")]
-    small = [(small_cnn(), "small CNN"), (small_vgg(), "small VGG"),
-             (cifar_resnet(20), "ResNet-20 for 28×28 images"),
-             (cifar_resnet(8, width=4), "ResNet-8, 4 channels wide"), (tiny_vit(), "tiny ViT")]
-    return [Case((model,), label=label) for model, label in big + small]
+def _choose(candidates, max_parameters, max_macs, *, rank="macs", parameter_budget=True,
+            mac_budget=True, needs_field=True, strict=False, field_beyond=False, **slips):
+    """The reference with one thing done wrong (for the mistakes below); never raises."""
+    fits = []
+    for name, (layers, in_channels, input_size) in candidates.items():
+        numbers = _numbers(layers, in_channels, input_size, **slips)
+        within = (lambda v, limit: v < limit) if strict else (lambda v, limit: v <= limit)
+        if parameter_budget and not within(numbers["parameters"], max_parameters):
+            continue
+        if mac_budget and not within(numbers["macs"], max_macs):
+            continue
+        if needs_field and (numbers["field"] <= input_size if field_beyond
+                            else numbers["field"] < input_size):
+            continue
+        fits.append((name, numbers))
+    if not fits:
+        return None
+    if rank == "fewest macs":
+        name, numbers = min(fits, key=lambda item: item[1]["macs"])
+    else:
+        name, numbers = max(fits, key=lambda item: item[1][rank])
+    return {"choice": name, **numbers}
 
 
-FIELD_PER_MILLION = Exercise(
-    number="10.3", title="Receptive field per parameter", reference=field_per_million,
-    cases=_zoo_cases, rtol=1e-9, allow_inplace=True,  # meta tensors have no values to compare
+def scaling_candidates(layers, in_channels, input_size, *, width=1.5, side=1.5):
+    """``{name: (layers, in_channels, input_size)}``: a base stack (10.1's format) and the ways
+    of scaling it up. "deeper": every convolution followed by a 3×3 convolution of the same
+    width (stride 1, padding 1); "wider": every convolution ``width`` times as many filters;
+    "sharper": the input side ``side`` times larger; "deeper and sharper"; "all three"."""
+    if not (width > 0 and side > 0):
+        raise ValueError(f"scaling_candidates: width and side must be > 0, got {width}, {side}")
+
+    def deeper(stack):
+        out = []
+        for layer in stack:
+            out.append(layer)
+            if layer[0] == "conv":
+                out.append(("conv", layer[1], 3, 1, 1))
+        return out
+
+    def wider(stack):
+        return [("conv", max(1, round(layer[1] * width)), *layer[2:]) if layer[0] == "conv"
+                else layer for layer in stack]
+
+    big = round(input_size * side)
+    return {"base": (list(layers), in_channels, input_size),
+            "deeper": (deeper(layers), in_channels, input_size),
+            "wider": (wider(layers), in_channels, input_size),
+            "sharper": (list(layers), in_channels, big),
+            "deeper and sharper": (deeper(layers), in_channels, big),
+            "all three": (deeper(wider(layers)), in_channels, big)}
+
+
+BRIEF_BASE = [("conv", 4, 5, 1, 2), ("pool", 2, 2), ("conv", 8, 5, 1, 2), ("pool", 2, 2),
+              ("conv", 16, 5, 1, 2), ("pool", 2, 2)]
+STRIDED_BASE = [("conv", 8, 3, 2, 1), ("conv", 16, 3, 2, 1), ("conv", 32, 3, 2, 1),
+                ("conv", 32, 3, 1, 1)]
+
+
+_SLIPS_THAT_STILL_FIT = ({"macs_per": 2}, {"bias_macs": True}, {"macs_at_input": True},
+                         {"biases": False})
+
+
+def _scaling_cases(rng) -> list[Case]:
+    """Candidate sets where at least one candidate fits, no two spend the same multiply-adds,
+    and a slip in counting (except the side not carried along) still leaves one that fits."""
+    def case(base, channels, input_size, max_parameters, max_macs, label="", **scale):
+        return Case((scaling_candidates(base, channels, input_size, **scale), max_parameters,
+                     max_macs), label=label)
+
+    brief = scaling_candidates(BRIEF_BASE, 1, 28)
+    deeper = _numbers(*brief["deeper"])["parameters"]
+    cases = [case(BRIEF_BASE, 1, 28, 10_000, 1_000_000, label="10.2's brief"),
+             case(BRIEF_BASE, 1, 28, 8_000, 1_000_000, label="fewer parameters"),
+             case(BRIEF_BASE, 1, 28, deeper, 1_000_000, label="deeper exactly at the budget"),
+             case(BRIEF_BASE, 1, 36, 10_000, 1_500_000, label="a field exactly the image"),
+             case(BRIEF_BASE, 1, 20, 12_000, 600_000, label="20×20 images"),
+             case(STRIDED_BASE, 3, 32, 40_000, 2_000_000, label="strided convolutions"),
+             case(STRIDED_BASE, 3, 24, 30_000, 2_000_000, label="strided, 24×24",
+                  width=1.25, side=2.0)]
+    while len(cases) < 13:
+        side = int(rng.integers(16, 49))
+        base = _random_stack(rng, side)
+        channels = int(rng.integers(1, 4))
+        cands = scaling_candidates(base, channels, side, width=float(rng.choice([1.25, 1.5, 2])),
+                                   side=float(rng.choice([1.25, 1.5, 2])))
+        numbers = [_numbers(*args) for args in cands.values()]
+        limits = (int(numbers[0]["parameters"] * rng.uniform(1.2, 3)),
+                  int(numbers[0]["macs"] * rng.uniform(2.5, 5)))
+        macs = [n["macs"] for n in numbers]
+        if len(set(macs)) == len(macs) and _choose(cands, *limits) is not None and \
+                all(_choose(cands, *limits, **slip) for slip in _SLIPS_THAT_STILL_FIT):
+            cases.append(Case((cands, *limits)))
+    return cases
+
+
+def _slip(**slips):
+    """A mistake: the reference with one slip; an empty choice (never None) when nothing fits
+    by the slipped counts, so that it never matches a function that forgot to return."""
+    def wrong(candidates, max_parameters, max_macs):
+        found = _choose(candidates, max_parameters, max_macs, **slips)
+        return found or {"choice": None, "parameters": 0, "macs": 0, "field": 0}
+    return wrong
+
+
+def _scaling_error(case, exc) -> str | None:
+    text = str(exc)
+    if (isinstance(exc, ValueError) and "empty" in text) or \
+            (isinstance(exc, TypeError) and "NoneType" in text):
+        return ("no candidate fits by your counts, yet at least one does: check your "
+                "multiply-adds (one per weight per OUTPUT position, biases not counted, the "
+                "map shrunk by every earlier stride and pooling).")
+    return None
+
+
+SCALING = Exercise(
+    number="10.3", title="Scaling up within a budget", reference=choose_scaling,
+    cases=_scaling_cases, explain_error=_scaling_error, time_limit=30.0,
     mistakes=[
-        Mistake("you divided by the number of parameters, not by millions of them: divide "
-                "count_parameters(model) by 1e6 first.",
-                lambda m: _per_million(m, scale=1.0)),
-        Mistake("you used the field's area; the exercise asks for its side, "
-                "receptive_field(model).size, in pixels.", lambda m: _per_million(m, value="area")),
-        Mistake("`.stride` is the jump between neighbouring units' fields, not the field "
-                "itself: use `.size`.", lambda m: _per_million(m, value="jump")),
-        Mistake("you counted only the parameters of `model.features`; count the whole model, "
-                "head included: what a design costs is all of its parameters.",
-                lambda m: _per_million(m, params="trunk")),
-        Mistake("you divided the other way round: pixels of field per million parameters is "
-                "field / (parameters / 1e6).", lambda m: 1.0 / field_per_million(m)),
+        Mistake("you counted FLOPs, two per multiply-add (FlopCounterMode's convention in "
+                "chapter 2); the budget is in multiply-adds, K·C·k² per output position of "
+                "a convolution.", _slip(macs_per=2)),
+        Mistake("you counted each bias as a multiply-add; adding a bias is one addition per "
+                "output value, not a multiply-add, and count_macs leaves it out: K·C·k²·H'·W' "
+                "per convolution.", _slip(bias_macs=True)),
+        Mistake("every layer's map size starts from the input image's side; a stride or a "
+                "pooling shrinks the map for ALL later layers, so carry the side from layer to "
+                "layer.", _slip(carry_side=False)),
+        Mistake("your multiply-adds use each convolution's INPUT size; its filters are applied "
+                "once per OUTPUT position: compute the new side first, then K·C·k²·H'·W'.",
+                _slip(macs_at_input=True)),
+        Mistake("the parameters miss the biases: a convolution has K·C·k² + K.",
+                _slip(biases=False)),
+        Mistake("your choice breaks the multiply-add budget: a candidate must fit BOTH "
+                "budgets.", _slip(mac_budget=False)),
+        Mistake("your choice breaks the parameter budget: a candidate must fit BOTH budgets "
+                "(width costs parameters, resolution does not).", _slip(parameter_budget=False)),
+        Mistake("your choice's last layer does not see the whole image (field < its input "
+                "side): a larger input needs a larger field, which the deeper candidates "
+                "have.", _slip(needs_field=False)),
+        Mistake("you chose the cheapest candidate that fits; the rule spends as much of the "
+                "budget as it can: the one with the MOST multiply-adds.",
+                _slip(rank="fewest macs")),
+        Mistake("you ranked the candidates by parameters; the rule ranks those that fit by "
+                "multiply-adds.", _slip(rank="parameters")),
+        Mistake("a field exactly as wide as the image covers it: the condition is field >= "
+                "input side, not >.", _slip(field_beyond=True)),
+        Mistake("you ranked the candidates by receptive field; the field only has to cover the "
+                "image, and among those that do the rule picks the most multiply-adds.",
+                _slip(rank="field")),
+        Mistake("a candidate exactly at a budget fits it: compare with <=, not <.",
+                _slip(strict=True)),
     ],
 )
-check_field_per_million = checker(FIELD_PER_MILLION, "check_field_per_million")
+check_choose_scaling = checker(SCALING, "check_choose_scaling")
 
-EXERCISES = [STACK_PROFILE, DESIGN, FIELD_PER_MILLION]
+EXERCISES = [STACK_PROFILE, DESIGN, SCALING]

@@ -49,6 +49,28 @@ def test_stack_profile_agrees_with_the_course_tools(seed):
         "field": receptive_field(model).size}
 
 
+def test_choose_scaling_agrees_with_the_course_tools():
+    cases = ch10.SCALING.make_cases()
+    for case in cases:
+        candidates, max_parameters, max_macs = case.args
+        measured = {}
+        for name, (layers, channels, side) in candidates.items():
+            model = as_module(layers, channels)
+            measured[name] = {"parameters": count_parameters(model),
+                              "macs": count_macs(model, (channels, side, side)),
+                              "field": receptive_field(model).size}
+            assert ch10._numbers(layers, channels, side) == measured[name]
+        fits = {n: m for n, m in measured.items() if m["parameters"] <= max_parameters
+                and m["macs"] <= max_macs and m["field"] >= candidates[n][2]}
+        best = max(fits, key=lambda n: fits[n]["macs"])
+        assert ch10.choose_scaling(*case.args) == {"choice": best, **fits[best]}
+        assert len({m["macs"] for m in measured.values()}) == len(measured)
+    chosen = {ch10.choose_scaling(*case.args)["choice"] for case in cases}
+    assert {"base", "deeper", "wider", "sharper"} <= chosen
+    with pytest.raises(ValueError, match="must be > 0"):
+        ch10.scaling_candidates(ch10.BRIEF_BASE, 1, 28, width=0)
+
+
 def test_stack_profile_of_vgg16_trunk():
     convs = [c for c in vgg16().features if isinstance(c, nn.Conv2d)]
     layers = [("conv", 64, 3, 1, 1)]
@@ -221,30 +243,154 @@ def design_forgot_to_build(in_channels, image_size, num_classes):
 
 # --------------------------------------------------------------------------- 10.3 mutants
 
-def per_parameter(model):
-    return receptive_field(model).size / count_parameters(model)
+def _measure(layers, in_channels, input_size):
+    """A learner's count by hand, one pass (Exercise 10.1), with no slip."""
+    c, side, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
+    for kind, *spec in layers:
+        if kind == "conv":
+            k_out, k, s, p = spec
+            side = (side + 2 * p - k) // s + 1
+            params += k_out * c * k * k + k_out
+            macs += k_out * c * k * k * side * side
+            c = k_out
+        else:
+            k, s = spec
+            side = (side - k) // s + 1
+        field += (k - 1) * jump
+        jump *= s
+    return params, macs, field
 
 
-def per_million_area(model):
-    side = receptive_field(model).size
-    return side * side / (count_parameters(model) / 1_000_000)
+def _pick(candidates, max_parameters, max_macs, measure=_measure, key=lambda n: n[1],
+          fits=lambda n, side, mp, mm: n[0] <= mp and n[1] <= mm and n[2] >= side):
+    best = None
+    for name, (layers, c, side) in candidates.items():
+        numbers = measure(layers, c, side)
+        if fits(numbers, side, max_parameters, max_macs) and \
+                (best is None or key(numbers) > key(best[1])):
+            best = (name, numbers)
+    name, (params, macs, field) = best
+    return {"choice": name, "parameters": params, "macs": macs, "field": field}
 
 
-def per_million_jump(model):
-    return receptive_field(model).stride / (count_parameters(model) / 1e6)
+def scaling_right(candidates, max_parameters, max_macs):
+    return _pick(candidates, max_parameters, max_macs)
 
 
-def per_million_trunk(model):
-    return receptive_field(model.features).size / (count_parameters(model.features) / 1e6)
+def _modules(layers, in_channels):
+    modules, c = [], in_channels
+    for kind, *spec in layers:
+        if kind == "conv":
+            modules += [nn.Conv2d(c, spec[0], *spec[1:], device="meta"), nn.ReLU()]
+            c = spec[0]
+        else:
+            modules.append(nn.MaxPool2d(*spec))
+    return nn.Sequential(*modules)
 
 
-def millions_per_pixel(model):
-    return count_parameters(model) / 1e6 / receptive_field(model).size
+def scaling_with_flop_counter(candidates, max_parameters, max_macs):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def measure(layers, c, side):
+        net = _modules(layers, c)
+        with FlopCounterMode(display=False) as counter:
+            net(torch.empty(1, c, side, side, device="meta"))
+        return count_parameters(net), counter.get_total_flops(), receptive_field(net).size
+
+    return _pick(candidates, max_parameters, max_macs, measure=measure)
 
 
-def per_million_as_tensor(model):
-    n = sum(p.numel() for p in model.parameters())
-    return torch.tensor(receptive_field(model).size / (n / 1e6))
+def scaling_bias_as_macs(candidates, max_parameters, max_macs):
+    def measure(layers, c, side):
+        params, macs, field = _measure(layers, c, side)
+        s = side
+        for kind, *spec in layers:                     # one more "multiply-add" per output
+            if kind == "conv":
+                s = (s + 2 * spec[3] - spec[1]) // spec[2] + 1
+                macs += spec[0] * s * s
+            else:
+                s = (s - spec[0]) // spec[1] + 1
+        return params, macs, field
+
+    return _pick(candidates, max_parameters, max_macs, measure=measure)
+
+
+def scaling_side_not_carried(candidates, max_parameters, max_macs):
+    def measure(layers, c, side):
+        params = macs = 0
+        field, jump = 1, 1
+        for kind, *spec in layers:
+            if kind == "conv":
+                k_out, k, s, p = spec
+                out = (side + 2 * p - k) // s + 1       # from the image's side every time
+                params += k_out * c * k * k + k_out
+                macs += k_out * c * k * k * out * out
+                c = k_out
+            else:
+                k, s = spec
+            field += (k - 1) * jump
+            jump *= s
+        return params, macs, field
+
+    fits = []
+    for name, (layers, c, side) in candidates.items():
+        p, m, f = measure(layers, c, side)
+        if p <= max_parameters and m <= max_macs and f >= side:
+            fits.append((m, name, p, f))
+    m, name, p, f = max(fits)
+    return {"choice": name, "parameters": p, "macs": m, "field": f}
+
+
+def scaling_macs_at_input(candidates, max_parameters, max_macs):
+    def measure(layers, c, side):
+        params, _, field = _measure(layers, c, side)
+        macs, s, ch = 0, side, c
+        for kind, *spec in layers:
+            if kind == "conv":
+                macs += spec[0] * ch * spec[1] ** 2 * s * s
+                s, ch = (s + 2 * spec[3] - spec[1]) // spec[2] + 1, spec[0]
+            else:
+                s = (s - spec[0]) // spec[1] + 1
+        return params, macs, field
+
+    return _pick(candidates, max_parameters, max_macs, measure=measure)
+
+
+def scaling_mac_budget_ignored(candidates, max_parameters, max_macs):
+    return _pick(candidates, max_parameters, max_macs,
+                 fits=lambda n, side, mp, mm: n[0] <= mp and n[2] >= side)
+
+
+def scaling_parameter_budget_ignored(candidates, max_parameters, max_macs):
+    return _pick(candidates, max_parameters, max_macs,
+                 fits=lambda n, side, mp, mm: n[1] <= mm and n[2] >= side)
+
+
+def scaling_field_ignored(candidates, max_parameters, max_macs):
+    return _pick(candidates, max_parameters, max_macs,
+                 fits=lambda n, side, mp, mm: n[0] <= mp and n[1] <= mm)
+
+
+def scaling_cheapest(candidates, max_parameters, max_macs):
+    return _pick(candidates, max_parameters, max_macs, key=lambda n: -n[1])
+
+
+def scaling_most_parameters(candidates, max_parameters, max_macs):
+    return _pick(candidates, max_parameters, max_macs, key=lambda n: n[0])
+
+
+def scaling_strict_budgets(candidates, max_parameters, max_macs):
+    return _pick(candidates, max_parameters, max_macs,
+                 fits=lambda n, side, mp, mm: n[0] < mp and n[1] < mm and n[2] >= side)
+
+
+def scaling_name_only(candidates, max_parameters, max_macs):
+    return scaling_right(candidates, max_parameters, max_macs)["choice"]
+
+
+def scaling_field_over_side(candidates, max_parameters, max_macs):
+    return _pick(candidates, max_parameters, max_macs,
+                 fits=lambda n, side, mp, mm: n[0] <= mp and n[1] <= mm and n[2] > side)
 
 
 MUTANTS = [
@@ -263,12 +409,18 @@ MUTANTS = [
     ("10.2", design_colour_resnet, "wrong", "pass in_channels"),
     ("10.2", design_dense, "wrong", "fully connected first layer"),
     ("10.2", design_forgot_to_build, "wrong", "expected a model"),
-    ("10.3", per_parameter, "wrong", "not by millions"),
-    ("10.3", per_million_area, "wrong", "area"),
-    ("10.3", per_million_jump, "wrong", "`.stride` is the jump"),
-    ("10.3", per_million_trunk, "wrong", "count the whole model"),
-    ("10.3", millions_per_pixel, "wrong", "the other way round"),
-    ("10.3", per_million_as_tensor, "bad_type", ".item()"),
+    ("10.3", scaling_with_flop_counter, "wrong", "you counted FLOPs, two per multiply-add"),
+    ("10.3", scaling_bias_as_macs, "wrong", "you counted each bias as a multiply-add"),
+    ("10.3", scaling_side_not_carried, "error", "no candidate fits by your counts"),
+    ("10.3", scaling_macs_at_input, "wrong", "each convolution's INPUT size"),
+    ("10.3", scaling_mac_budget_ignored, "wrong", "breaks the multiply-add budget"),
+    ("10.3", scaling_parameter_budget_ignored, "wrong", "breaks the parameter budget"),
+    ("10.3", scaling_field_ignored, "wrong", "does not see the whole image"),
+    ("10.3", scaling_cheapest, "wrong", "you chose the cheapest candidate"),
+    ("10.3", scaling_most_parameters, "wrong", "ranked the candidates by parameters"),
+    ("10.3", scaling_strict_budgets, "wrong", "compare with <=, not <"),
+    ("10.3", scaling_field_over_side, "wrong", "the condition is field >= input side"),
+    ("10.3", scaling_name_only, "bad_type", "returned a str; expected a dict"),
 ]
 
 # ----------------------------------------------------------------------- more mutants (issue 28)
@@ -329,13 +481,16 @@ def design_torch_attention(in_channels, image_size, num_classes):
     return _WithMHA(in_channels, num_classes)
 
 
-def per_million_trainable_area(model):
-    field = receptive_field(model)
-    return field.size ** 2 / (count_parameters(model) / 1e6)
+def scaling_first_that_fits(candidates, max_parameters, max_macs):
+    for name, (layers, c, side) in candidates.items():
+        params, macs, field = _measure(layers, c, side)
+        if params <= max_parameters and macs <= max_macs and field >= side:
+            return {"choice": name, "parameters": params, "macs": macs, "field": field}
 
 
-def per_million_rounded(model):
-    return round(receptive_field(model).size / (count_parameters(model) / 1e6))
+def scaling_float_macs(candidates, max_parameters, max_macs):
+    found = scaling_right(candidates, max_parameters, max_macs)
+    return {**found, "macs": found["macs"] / 1.0}
 
 
 MUTANTS += [
@@ -343,8 +498,8 @@ MUTANTS += [
     ("10.2", design_single_big_conv, "wrong", "locality built in"),
     ("10.2", design_own_attention, "wrong", "Vision Transformer"),
     ("10.2", design_torch_attention, "wrong", "Vision Transformer"),
-    ("10.3", per_million_trainable_area, "wrong", "area"),
-    ("10.3", per_million_rounded, "wrong", "wrong result"),
+    ("10.3", scaling_first_that_fits, "wrong", "wrong result"),
+    ("10.3", scaling_float_macs, "bad_type", "expected an int"),
 ]
 
 

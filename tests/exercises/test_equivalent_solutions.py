@@ -71,12 +71,22 @@ def correlation_torch(image, d):
 
 # --------------------------------------------------------------------------- chapter 2
 
-def output_size_positions(n, kernel_size, stride=1, padding=0):
-    return len(range(0, n + 2 * padding - kernel_size + 1, stride))
+def _as_pairs(*settings):
+    return [s if isinstance(s, tuple) else (s, s) for s in settings]
 
 
-def output_size_floor(n, kernel_size, stride=1, padding=0):
-    return math.floor((n + 2 * padding - kernel_size) / stride) + 1
+def output_size_positions(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    """List the first tap's positions: those that keep the last tap inside the padded axis."""
+    k, s, p, d = _as_pairs(kernel_size, stride, padding, dilation)
+    return tuple(len(range(0, n + 2 * p[a] - d[a] * (k[a] - 1), s[a]))
+                 for a, n in enumerate((height, width)))
+
+
+def output_size_ceil(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    """The chapter's stride-1 count, then keep every s-th position: ⌈count / s⌉."""
+    k, s, p, d = _as_pairs(kernel_size, stride, padding, dilation)
+    return tuple(math.ceil((n + 2 * p[a] - d[a] * (k[a] - 1)) / s[a])
+                 for a, n in enumerate((height, width)))
 
 
 def by_hand_einsum():
@@ -190,19 +200,36 @@ def blur_downsample_torch(x):
 
 # --------------------------------------------------------------------------- chapter 4
 
-def conv_volume_torch(x, w, b):
-    x, w, b = (torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (x, w, b))
-    return F.conv2d(x[None], w, b)[0].numpy()
+def activation_counts_shapes(input_shape, layers):
+    """Keep the shape as a tuple; a pool or a conv maps (C, H, W) to the next (C, H, W)."""
+    shape, counts = tuple(input_shape), []
+    for kind, *settings in layers:
+        if kind == "conv":
+            k_out, k, p = settings
+            shape = (k_out, *(n + 2 * p - k + 1 for n in shape[1:]))
+        elif kind == "pool":
+            shape = (shape[0], *(n // settings[0] for n in shape[1:]))
+        else:
+            shape = (settings[0],)
+        counts.append(math.prod(shape))
+    return counts
 
 
-def conv_volume_taps(x, w, b):
-    k, c, kh, kw = w.shape
-    h, wd = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-    out = np.broadcast_to(b[:, None, None], (k, h, wd)).astype(np.float64)
-    for u in range(kh):                     # one shifted copy of the input per tap
-        for v in range(kw):
-            out = out + np.einsum("fc,cij->fij", w[:, :, u, v], x[:, u:u + h, v:v + wd])
-    return out
+def activation_counts_formula(input_shape, layers):
+    """Use the course's output-size formula (padding per side) for convs and pools alike."""
+    from helpers.layers import conv_output_size
+    c, h, w = input_shape
+    counts = []
+    for layer in layers:
+        if layer[0] == "linear":
+            c, h, w = layer[1], 1, 1
+        else:
+            k = layer[2] if layer[0] == "conv" else layer[1]
+            stride, pad = (1, layer[3]) if layer[0] == "conv" else (layer[1], 0)
+            c = layer[1] if layer[0] == "conv" else c
+            h, w = (conv_output_size(n, k, stride, pad) for n in (h, w))
+        counts.append(c * h * w)
+    return counts
 
 
 def conv_stack_parameters_modules(in_channels, layers):
@@ -572,15 +599,48 @@ def design_small_resnet(in_channels, image_size, num_classes):
     return cifar_resnet(14, width=2, in_channels=in_channels, num_classes=num_classes)
 
 
-def field_per_million_from_table(model):
-    """The last row of the layer-by-layer table, and parameters summed by hand."""
-    last = receptive_field(model).layers[-1]
-    return last.size * 1e6 / sum(p.numel() for p in model.parameters())
+def _stack_numbers_by_hand(layers, channels, side):
+    params = macs = 0
+    field, jump = 1, 1
+    for kind, *spec in layers:
+        k_out, k, s, p = spec if kind == "conv" else (channels, *spec, 0)
+        side = (side + 2 * p - k) // s + 1
+        if kind == "conv":
+            params += k_out * (channels * k * k + 1)
+            macs += k_out * channels * k * k * side * side
+            channels = k_out
+        field, jump = field + (k - 1) * jump, jump * s
+    return {"parameters": params, "macs": macs, "field": field}
 
 
-def field_per_million_numpy(model):
-    sizes = np.array([p.numel() for p in model.parameters()], dtype=np.float64)
-    return float(receptive_field(model).size / (sizes.sum() / 1e6))
+def choose_scaling_sorted(candidates, max_parameters, max_macs):
+    """Every candidate measured by hand, sorted by multiply-adds, the first that fits."""
+    measured = [(name, _stack_numbers_by_hand(*args), args[2]) for name, args in candidates.items()]
+    for name, numbers, side in sorted(measured, key=lambda item: -item[1]["macs"]):
+        if numbers["parameters"] <= max_parameters and numbers["macs"] <= max_macs and \
+                numbers["field"] >= side:
+            return {"choice": name, **numbers}
+    return None
+
+
+def choose_scaling_tools(candidates, max_parameters, max_macs):
+    """Each stack built from torch.nn on the meta device and measured with the course's tools."""
+    fits = {}
+    for name, (layers, channels, side) in candidates.items():
+        modules, c = [], channels
+        for kind, *spec in layers:
+            modules.append(nn.Conv2d(c, *spec, device="meta") if kind == "conv"
+                           else nn.MaxPool2d(*spec))
+            c = spec[0] if kind == "conv" else c
+        net = nn.Sequential(*modules)
+        numbers = {"parameters": count_parameters(net),
+                   "macs": count_macs(net, (channels, side, side)),
+                   "field": receptive_field(net).size}
+        if numbers["parameters"] <= max_parameters and numbers["macs"] <= max_macs and \
+                numbers["field"] >= side:
+            fits[name] = numbers
+    best = max(fits, key=lambda name: fits[name]["macs"])
+    return {"choice": best, **fits[best]}
 
 
 EQUIVALENTS = {
@@ -588,7 +648,7 @@ EQUIVALENTS = {
     "1.2": [image_to_vector_flatten, image_to_vector_stack],
     "1.3": [place_on_canvas_indices, place_on_canvas_pad],
     "1.4": [correlation_corrcoef, correlation_torch],
-    "2.1": [output_size_positions, output_size_floor],
+    "2.1": [output_size_positions, output_size_ceil],
     "2.2": [by_hand_einsum, by_hand_typed],
     "2.3": [conv2d_im2col_loops, conv2d_im2col_strided],
     "2.4": [diagonal_edge_sobel, diagonal_edge_from_indices],
@@ -596,7 +656,7 @@ EQUIVALENTS = {
     "3.2": [max_pool_backward_autograd, max_pool_backward_scatter],
     "3.3": [stack_shapes_real_layers, stack_shapes_formula],
     "3.4": [blur_downsample_loops, blur_downsample_torch],
-    "4.1": [conv_volume_torch, conv_volume_taps],
+    "4.1": [activation_counts_shapes, activation_counts_formula],
     "4.2": [conv_stack_parameters_modules, conv_stack_parameters_zip],
     "4.3": [mean_aware_score_centred, mean_aware_score_flat],
     "5.1": [receptive_field_top_down, receptive_field_sum],
@@ -617,7 +677,7 @@ EQUIVALENTS = {
     "9.4": [mha_einsum, mha_head_loop],
     "10.1": [stack_profile_by_layer, stack_profile_torch],
     "10.2": [design_deeper_cnn, design_small_resnet],
-    "10.3": [field_per_million_from_table, field_per_million_numpy],
+    "10.3": [choose_scaling_sorted, choose_scaling_tools],
 }
 
 

@@ -17,6 +17,16 @@ from helpers.models import cifar_resnet, small_cnn
 from helpers.receptive_field import receptive_field
 from helpers.summary import count_macs, count_parameters
 from tests.exercises.harness import checkers_of
+from tests.exercises.test_ch08 import (  # chapter 8's other right answers, written there
+    fgsm_log_softmax,
+    fgsm_sum_loss,
+    gradcam_autograd_grad,
+    gradcam_backward_module_hook,
+    occlusion_batched,
+    occlusion_unfold_positions,
+    sanity_average_ranks_by_hand,
+    sanity_numpy_pearson_of_ranks,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 CHECKERS = checkers_of()
@@ -671,6 +681,10 @@ EQUIVALENTS = {
     "7.2": [ResidualBlockSequential, ResidualBlockZoo],
     "7.3": [batch_norm_functional, batch_norm_by_hand],
     "7.4": [BottleneckSequential, BottleneckLoop],
+    "8.1": [occlusion_batched, occlusion_unfold_positions],
+    "8.2": [gradcam_backward_module_hook, gradcam_autograd_grad],
+    "8.3": [sanity_average_ranks_by_hand, sanity_numpy_pearson_of_ranks],
+    "8.4": [fgsm_sum_loss, fgsm_log_softmax],
     "9.1": [patchify_unfold, patchify_loops],
     "9.2": [attention_einsum, attention_stable_exp],
     "9.3": [separable_params_modules, separable_params_factored],

@@ -399,11 +399,12 @@ def compare_fields(smoke: bool = False, log=print, arms=None) -> dict:
         def at(lr, build=build):
             return [ps.train_one(build, s, lr, epochs, data, steps) for s in seeds]
 
-        def score(lr):
-            return float(np.mean([r["val"] for r in tried[lr]]))
-
         rates = sorted(lrs)
         tried = {lr: at(lr) for lr in rates}
+
+        def score(lr, tried=tried):
+            return float(np.mean([r["val"] for r in tried[lr]]))
+
         for _ in range(2):
             best = max(rates, key=score)
             if len(rates) < 3 or best not in (rates[0], rates[-1]):
@@ -430,9 +431,9 @@ def compare_fields(smoke: bool = False, log=print, arms=None) -> dict:
 
 def erf_before_after(x, y, probe, seeds=(0, 1, 2), steps: int = 500, lr: float = 3e-3,
                      dilations=(1, 1, 1), n_noise: int = 64, mean=None, std=None,
-                     progress: bool = True) -> dict:
+                     progress: bool = True, batch_size: int = 64) -> dict:
     """The effective receptive field of :func:`dilated_gap_net` (``dilations``) at
-    initialisation and after ``steps`` steps of Adam (``lr``, batch 64) on the uint8 images
+    initialisation and after ``steps`` steps of Adam (``lr``, ``batch_size``) on the uint8 images
     ``x`` (N, H, W) and labels ``y``, once per seed. Measured on the trunk's centre unit twice,
     before and after, on the same inputs: the float images ``probe`` (M, 1, H, W), normalised
     as the training images (``mean``, ``std``), and ``n_noise`` standard-normal images.
@@ -452,8 +453,8 @@ def erf_before_after(x, y, probe, seeds=(0, 1, 2), steps: int = 500, lr: float =
         trunk = net[:-3]
         for when in (0, 1):
             if when:
-                loader = make_loader(x, y, batch_size=64, shuffle=True, seed=seed, mean=mean,
-                                     std=std)
+                loader = make_loader(x, y, batch_size=batch_size, shuffle=True, seed=seed,
+                                     mean=mean, std=std)
                 history = fit(net, loader, epochs=-(-steps // len(loader)), max_steps=steps,
                               lr=lr, optimizer="adam", progress=progress)
                 out["train_acc"].append(history.train_acc[-1])

@@ -291,8 +291,13 @@ def plot_field_accuracy(fields, accuracies, labels=None, title: str | None = Non
     if labels is not None and len(labels) != len(fields):
         raise ValueError("one label per arm")
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    shift = 0.8                                   # seeds just left of the mean, to be seen
+    if len({a.size for a in accs}) == 1:          # the same seeds in every arm: join their runs
+        for s in range(accs[0].size):
+            ax.plot([f - shift for f in fields], [100 * a[s] for a in accs], color="#1f77b4",
+                    lw=0.8, alpha=0.4, label="the same seed" if s == 0 else None)
     for k, (f, a) in enumerate(zip(fields, accs)):
-        ax.plot([f] * a.size, 100 * a, "o", color="#1f77b4", alpha=0.55, ms=5,
+        ax.plot([f - shift] * a.size, 100 * a, "o", color="#1f77b4", alpha=0.7, ms=5,
                 label="one seed" if k == 0 else None)
         sd = a.std(ddof=1) if a.size > 1 else 0.0
         ax.errorbar([f], [100 * a.mean()], yerr=[100 * sd], fmt="s", color="#d62728", ms=7,

@@ -110,6 +110,7 @@ def test_field_accuracy_draws_every_seed_and_a_mean_per_arm():
     _is_white_and_closed(fig)
     ax = fig.axes[0]
     seeds = [ln for ln in ax.lines if ln.get_marker() == "o"]
+    assert len([ln for ln in ax.lines if ln.get_label() == "the same seed"]) == 1
     assert sum(len(ln.get_xdata()) for ln in seeds) == 6
     assert [t.get_text() for t in ax.texts] == ["a", "b"]
     with pytest.raises(ValueError, match="one non-empty"):

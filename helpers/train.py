@@ -161,7 +161,10 @@ def _optimizer(model: nn.Module, name: str, lr, momentum: float, weight_decay: f
     if name == "adam":
         return torch.optim.Adam(params, lr=1e-3 if lr is None else lr,
                                 weight_decay=weight_decay)
-    raise ValueError(f"optimizer={name!r}: choose 'sgd' or 'adam'")
+    if name == "adamw":           # decoupled weight decay (Loshchilov & Hutter), as DeiT trains
+        return torch.optim.AdamW(params, lr=1e-3 if lr is None else lr,
+                                 weight_decay=weight_decay)
+    raise ValueError(f"optimizer={name!r}: choose 'sgd', 'adam' or 'adamw'")
 
 
 def _scheduler(optimizer, name, total_steps: int):
@@ -190,7 +193,8 @@ def fit(model: nn.Module, train_loader, epochs: int = 1, lr: float | None = None
         seed: int | None = None, max_steps: int | None = None, on_step=None) -> History:
     """Train ``model`` with cross-entropy on ``train_loader``'s ``(x, y)`` batches.
 
-    ``lr`` defaults to 0.01 for SGD (with ``momentum``) and 1e-3 for Adam; ``scheduler``
+    ``lr`` defaults to 0.01 for SGD (with ``momentum``) and 1e-3 for Adam and AdamW
+    (``optimizer="adamw"``: ``weight_decay`` decoupled from the gradient); ``scheduler``
     ("onecycle" or "cosine") is stepped per batch. ``seed`` (if given) seeds everything first.
     Training stops after ``epochs`` or ``max_steps`` optimizer steps, whichever comes first, or
     when ``on_step(step, loss)`` (called after every step with a float loss) returns True.

@@ -118,6 +118,27 @@ def test_fit_stops_at_max_steps_or_when_on_step_says_so():
     assert h.steps == 3 and len(seen) == 3 and isinstance(seen[0], float)
     with pytest.raises(ValueError, match="optimizer"):
         fit(model, train, optimizer="lbfgs", device="cpu")
+
+
+def test_adamw_decays_the_weights_apart_from_the_gradient():
+    x, y = blobs(64)
+    train = make_loader(x, y, batch_size=64, device="cpu")
+    for wd in (0.0, 0.5):
+        seed_everything(1)
+        model = mlp(in_features=64, hidden=(), num_classes=2)
+        reference = [p.detach().clone() for p in model.parameters()]
+        seed_everything(1)
+        expected = mlp(in_features=64, hidden=(), num_classes=2)
+        torch_opt = torch.optim.AdamW(expected.parameters(), lr=0.01, weight_decay=wd)
+        for xb, yb in train:
+            torch_opt.zero_grad()
+            torch.nn.functional.cross_entropy(expected(xb), yb).backward()
+            torch_opt.step()
+        fit(model, train, epochs=1, lr=0.01, optimizer="adamw", weight_decay=wd, device="cpu",
+            progress=False)
+        for got, want, before in zip(model.parameters(), expected.parameters(), reference):
+            torch.testing.assert_close(got, want)
+            assert not torch.equal(got, before)
     with pytest.raises(ValueError, match="scheduler"):
         fit(model, train, scheduler="step", device="cpu")
 

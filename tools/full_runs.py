@@ -749,6 +749,171 @@ def run_cnn_vs_vit(smoke: bool = False) -> Result:
                          "at_edge": {f"{name} {n}": done[name, n]["at_edge"] for name, n in jobs}})
 
 
+def _vit_task(name: str, n: int, steps: int, recipe: str, lr: float, seed: int, smoke: bool,
+              threads: int):
+    """One training of a ViT follow-up run (a process of its own): ``name`` (a model of
+    ``data_size.MODELS`` or ``"tiny ViT, patch 4"``) with ``recipe`` (``data_size.RECIPES``) on
+    the ``n`` images that ``seed`` draws from the experiment's pool, for ``steps`` steps at peak
+    rate ``lr``: ``(validation curve, test accuracy)``, as :func:`run_cnn_vs_vit` trains."""
+    torch.set_num_threads(threads)
+    ds, cfg = data_size, _cnn_vs_vit_settings(smoke)
+    build = {**ds.MODELS, "tiny ViT, patch 4": ds.make_vit_patch4}[name]
+    x_tr, y_tr, x_te, y_te = load_fashion_mnist()
+    pool, validation = ds.hold_out(x_tr, y_tr, cfg["n_val"])
+    model, curve = ds.train(build, *subset(*pool, n, seed=seed), lr=lr, seed=seed, steps=steps,
+                            curve=ds.validation_for(validation, n), **ds.RECIPES[recipe])
+    return curve, ds.accuracy(model, x_te[:cfg["n_test"]], y_te[:cfg["n_test"]])
+
+
+def _vit_followup(arms: list[tuple], smoke: bool, workers: int = 6) -> dict:
+    """``{(model, n, steps, recipe): record}`` for each arm, trained as :func:`run_cnn_vs_vit`
+    trains and tunes: every rate of the grid with every seed (each training a task of its own,
+    so that they run side by side), the rate chosen by the mean validation accuracy of the
+    tuning seeds alone, the grid widened by a factor of 3 while the choice is at its edge; the
+    record holds the chosen rate, the rates' validation scores and each seed's test accuracy
+    and validation curve at the chosen rate."""
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    class InProcess:                  # smoke runs: no processes to start, each task at once
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def submit(self, fn, *args):
+            future = Future()
+            future.set_result(fn(*args))
+            return future
+
+    cfg, threads = _cnn_vs_vit_settings(smoke), torch.get_num_threads()
+    tried = {a: sorted(cfg["lrs"]) for a in arms}
+    done, todo = {}, [(a, lr) for a in arms for lr in tried[a]]
+    best, scores = {}, {}
+    with InProcess() if smoke else ProcessPoolExecutor(max_workers=workers) as pool:
+        for round_ in range(cfg["widen"] + 1):
+            futures = {(a, lr, s): pool.submit(_vit_task, *a, lr, s, smoke, threads)
+                       for a, lr in todo for s in cfg["seeds"]}
+            for key, future in futures.items():
+                done[key] = future.result()
+                print(f"[full-runs] {key}: test {done[key][1]:.4f}", flush=True)
+            todo = []
+            for a in arms:
+                scores[a] = {lr: float(np.mean([done[a, lr, s][0][-1][1]
+                                                for s in cfg["tune_seeds"]])) for lr in tried[a]}
+                best[a] = max(sorted(scores[a]), key=lambda lr, a=a: scores[a][lr])
+                lo, hi = min(tried[a]), max(tried[a])
+                if best[a] in (lo, hi) and round_ < cfg["widen"]:
+                    new = float(f"{lo / 3:.3g}") if best[a] == lo else float(f"{hi * 3:.3g}")
+                    tried[a].append(new)
+                    tried[a].sort()
+                    todo.append((a, new))
+            if not todo:
+                break
+    return {a: {"lr": best[a], "at_edge": best[a] in (min(tried[a]), max(tried[a])),
+                "validation": {f"{lr:g}": round(v, 4) for lr, v in sorted(scores[a].items())},
+                "accuracy": [done[a, best[a], s][1] for s in cfg["seeds"]],
+                "curves": [[[step, round(v, 4)] for step, v in done[a, best[a], s][0]]
+                           for s in cfg["seeds"]]} for a in arms}
+
+
+def _pct(values) -> str:
+    mean, sd = data_size.mean_sd(values)
+    return f"{100 * mean:.1f} ± {100 * sd:.1f} %"
+
+
+def _vit_followup_extra(done: dict, smoke: bool) -> dict:
+    cfg = _cnn_vs_vit_settings(smoke)
+    return {"seeds": list(cfg["seeds"]), "tune_seeds": list(cfg["tune_seeds"]),
+            "arms": [{"model": name, "n": n, "steps": steps, "recipe": recipe, **rec}
+                     for (name, n, steps, recipe), rec in done.items()]}
+
+
+def _arm_details(done: dict) -> str:
+    return "; ".join(f"{name}, {recipe}, {n:,} images, {steps:,} steps: {_pct(r['accuracy'])} "
+                     f"(lr {r['lr']:g} of {list(r['validation'])})"
+                     for (name, n, steps, recipe), r in done.items())
+
+
+def run_vit_longer(smoke: bool = False) -> Result:
+    """Chapter 9's CNN and tiny ViT on the largest set (6,400 images) trained for twice the
+    experiment's steps (2,000), learning rates tuned again for that length as in
+    :func:`run_cnn_vs_vit`, seeds 0, 1, 2: what does doubling the steps once more add to the
+    ViT, which was still gaining from 500 to 1,000 steps, and does it catch the CNN?"""
+    cfg = _cnn_vs_vit_settings(smoke)
+    n, steps = cfg["sizes"][-1], 2 * cfg["steps"]
+    start = time.perf_counter()
+    done = _vit_followup([(name, n, steps, "plain") for name in data_size.MODELS], smoke)
+    acc = {name: done[name, n, steps, "plain"]["accuracy"] for name in data_size.MODELS}
+    gap, gap_sd = data_size.mean_sd([c - v for c, v in zip(acc["small CNN"], acc["tiny ViT"])])
+    return Result("vit-longer", "09_vision_transformers",
+                  "small CNN (9,098 parameters) and tiny ViT",
+                  count_parameters(data_size.make_vit()),
+                  f"Fashion-MNIST, {n:,} training images, as many held-out training images "
+                  f"(at most {cfg['n_val']:,}) to choose the learning rate, {cfg['n_test']:,} "
+                  "test images", 0,
+                  f"as cnn-vs-vit-seeds but {steps:,} steps (Adam, one-cycle over the whole run, "
+                  f"batch {data_size.BATCH}); peak learning rate per model chosen again from "
+                  f"{list(cfg['lrs'])} by the mean validation accuracy of seeds "
+                  f"{', '.join(map(str, cfg['tune_seeds']))}, widened until the choice is inside "
+                  "the grid",
+                  f"test-accuracy gap after {steps:,} steps, CNN minus ViT (points)", 100 * gap,
+                  "the gap after 1,000 steps (cnn-vs-vit-seeds)", time.perf_counter() - start,
+                  display=f"{100 * gap:+.1f} ± {100 * gap_sd:.1f} points",
+                  details=_arm_details(done), extra=_vit_followup_extra(done, smoke))
+
+
+def run_vit_patch4(smoke: bool = False) -> Result:
+    """Chapter 9's tiny ViT with 4x4 patches (49 patches and a class token, the same 27,978
+    parameters) at 400 images, 1,000 steps, its own learning rate tuned as in
+    :func:`run_cnn_vs_vit`, seeds 0, 1, 2: the same split, seeds and budget as the 7x7-patch
+    ViT of cnn-vs-vit-seeds, which it is compared with."""
+    cfg = _cnn_vs_vit_settings(smoke)
+    n, steps = cfg["sizes"][0], cfg["steps"]
+    start = time.perf_counter()
+    arm = ("tiny ViT, patch 4", n, steps, "plain")
+    done = _vit_followup([arm], smoke)
+    mean, sd = data_size.mean_sd(done[arm]["accuracy"])
+    return Result("vit-patch4", "09_vision_transformers", "tiny ViT with 4x4 patches",
+                  count_parameters(data_size.make_vit_patch4()),
+                  f"Fashion-MNIST, {n:,} training images, {n:,} held-out training images to "
+                  f"choose the learning rate, {cfg['n_test']:,} test images", 0,
+                  f"as cnn-vs-vit-seeds: Adam, one-cycle, {steps:,} steps of "
+                  f"{data_size.BATCH}; peak learning rate chosen from {list(cfg['lrs'])}, "
+                  "widened until the choice is inside the grid",
+                  "test accuracy", mean,
+                  "the 7x7-patch tiny ViT at 400 images (cnn-vs-vit-seeds)",
+                  time.perf_counter() - start, display=f"{100 * mean:.1f} ± {100 * sd:.1f} %",
+                  details=_arm_details(done), extra=_vit_followup_extra(done, smoke))
+
+
+def run_vit_recipe(smoke: bool = False) -> Result:
+    """Chapter 9's small CNN and tiny ViT at 1,600 images with a stronger training recipe than
+    the plain one of cnn-vs-vit-seeds (the last of ``data_size.RECIPES``: random shifts of up
+    to 2 pixels, left-right flips and AdamW's weight decay 0.1), each model with its own tuned
+    learning rate, 1,000 steps, seeds 0, 1, 2: what does the recipe buy each model, compared
+    with their plain runs in cnn-vs-vit-seeds?"""
+    cfg = _cnn_vs_vit_settings(smoke)
+    n, steps = cfg["sizes"][1], cfg["steps"]
+    recipes = list(data_size.RECIPES)[1:]
+    start = time.perf_counter()
+    arms = [(name, n, steps, recipes[-1]) for name in data_size.MODELS]
+    done = _vit_followup(arms, smoke)
+    mean, sd = data_size.mean_sd(done["tiny ViT", n, steps, recipes[-1]]["accuracy"])
+    return Result("vit-recipe", "09_vision_transformers",
+                  "small CNN (9,098 parameters) and tiny ViT",
+                  count_parameters(data_size.make_vit()),
+                  f"Fashion-MNIST, {n:,} training images, {n:,} held-out training images to "
+                  f"choose the learning rate, {cfg['n_test']:,} test images", 0,
+                  f"as cnn-vs-vit-seeds ({steps:,} steps of {data_size.BATCH}, one-cycle) with "
+                  f"random shifts of up to {data_size.AUGMENT_SHIFT} pixels, left-right flips "
+                  "and AdamW, weight decay 0.1; peak learning rate per model chosen from "
+                  f"{list(cfg['lrs'])}, widened until the choice is inside the grid",
+                  f"tiny ViT test accuracy with '{recipes[-1]}'", mean,
+                  "the plain runs at 1,600 images (cnn-vs-vit-seeds)",
+                  time.perf_counter() - start, display=f"{100 * mean:.1f} ± {100 * sd:.1f} %",
+                  details=_arm_details(done), extra=_vit_followup_extra(done, smoke))
+
 def run_pool_vs_stride(smoke: bool = False) -> Result:
     """Chapter 3's pooled and strided networks trained to a plateau (30 epochs instead of 4),
     learning rate chosen per network on held-out training images, seeds 0, 1, 2
@@ -848,6 +1013,9 @@ RUNS: dict[str, Callable[[bool], Result]] = {
     "degradation-seeds": run_degradation_seeds,
     "degradation-14px": run_degradation,
     "cnn-vs-vit-seeds": run_cnn_vs_vit,
+    "vit-longer": run_vit_longer,
+    "vit-patch4": run_vit_patch4,
+    "vit-recipe": run_vit_recipe,
     "pool-vs-stride": run_pool_vs_stride,
     "pool-vs-avg": run_pool_vs_avg,
     "field-vs-accuracy": run_field_vs_accuracy,

@@ -10,6 +10,7 @@ accuracy against data with the spread over seeds, and where attention's cost tak
     plot_position_similarity(similarity)                # ViT Fig. 7 centre
     plot_attention_distance(distances, uniform)         # ViT Fig. 7 right
     plot_attention_overlay(images, maps, labels)        # one column per head
+    plot_arms([("400 images", {"patch 7": [...], "patch 4": [...]}), ...])  # per-seed arms
 """
 from __future__ import annotations
 
@@ -388,4 +389,39 @@ def plot_attention_overlay(images, maps, labels, columns=None, title: str | None
     bar.ax.tick_params(labelsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
+    return fig
+
+
+@light_figure
+def plot_arms(panels, ylabel: str = "test accuracy (%)", title: str | None = None):
+    """One panel per experiment, side by side: ``panels = [(panel title, {arm: [value per
+    seed]}), ...]``; each arm's seeds as points and their mean ± sd as a bar, arms along the x
+    axis in the order given (labels may hold a line break)."""
+    import matplotlib.pyplot as plt
+
+    if not panels:
+        raise ValueError("no panels")
+    widths = [max(1, len(arms)) for _, arms in panels]
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.4 + 1.1 * sum(widths), 3.8),
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    for ax, (name, arms) in zip(axes[0], panels):
+        if not arms:
+            raise ValueError(f"panel {name!r} has no arms")
+        for i, values in enumerate(arms.values()):
+            v = np.asarray(values, dtype=float)
+            ax.plot(np.full(v.size, i), v, linestyle="none", marker="o", color="C0", alpha=0.6,
+                    label="one seed" if i == 0 else None)
+            ax.errorbar([i], [v.mean()], yerr=[v.std(ddof=1) if v.size > 1 else 0], marker="_",
+                        markersize=18, capsize=5, color="C3",
+                        label="mean ± sd" if i == 0 else None)
+        ax.set_xticks(range(len(arms)), list(arms), fontsize=9)
+        ax.set_xlim(-0.6, len(arms) - 0.4)
+        ax.set_title(name, fontsize=10)
+        ax.tick_params(labelsize=9)
+        ax.grid(True, axis="y", alpha=0.4)
+    axes[0][0].set_ylabel(ylabel, fontsize=9)
+    axes[0][0].legend(fontsize=9, loc="lower left")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig

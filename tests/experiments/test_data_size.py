@@ -134,3 +134,27 @@ def test_mean_sd():
     assert mean_sd([4.0]) == (4.0, 0.0)
     with pytest.raises(ValueError):
         mean_sd([])
+
+
+def test_recipes_train_reproducibly_and_change_the_training():
+    x, y = _data(32)
+    models = {}
+    for recipe, kwargs in data_size.RECIPES.items():
+        a = train(data_size.make_cnn, x, y, steps=4, lr=1e-2, batch_size=16, seed=3, **kwargs)
+        b = train(data_size.make_cnn, x, y, steps=4, lr=1e-2, batch_size=16, seed=3, **kwargs)
+        for p, q in zip(a.parameters(), b.parameters()):
+            assert torch.equal(p, q), recipe
+        models[recipe] = torch.cat([p.detach().flatten() for p in a.parameters()])
+    plain, shifted, decayed = models.values()
+    assert not torch.equal(plain, shifted) and not torch.equal(shifted, decayed)
+    with pytest.raises(ValueError, match="optimizer"):
+        train(data_size.make_cnn, x, y, steps=1, lr=1e-3, optimizer="lbfgs")
+
+
+def test_the_patch_4_vit_has_more_tokens_and_the_same_parameters():
+    from helpers.summary import count_parameters
+    vit4, vit7 = data_size.make_vit_patch4(), data_size.make_vit()
+    assert count_parameters(vit4) == count_parameters(vit7)
+    assert vit4.features.position_embedding.embedding.shape[1] == 7 * 7 + 1
+    assert vit7.features.position_embedding.embedding.shape[1] == 4 * 4 + 1
+    assert vit4(torch.zeros(2, 1, 28, 28)).shape == (2, 10)

@@ -111,3 +111,18 @@ def test_new_chapter_8_figures_draw_and_check_their_inputs():
     assert [ax.get_title() for ax in fig.axes[:4]] == ["image", "p", "q", "r"]
     with pytest.raises(ValueError):
         plot_attention_overlay(np.zeros((2, 28, 28)), np.ones((2, 3, 4, 4)), ["x"])
+
+
+def test_plot_arms_draws_every_seed_and_checks_its_input():
+    from helpers.plots.vit_diagram import plot_arms
+    fig = plot_arms([("a", {"x": [1.0, 2.0, 3.0], "y\nz": [2.0, 3.0, 4.0]}),
+                     ("b", {"w": [5.0, 6.0, 7.0]})], title="T")
+    assert len(fig.axes) == 2
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["x", "y\nz"]
+    points = [line for line in fig.axes[0].lines if line.get_linestyle() == "None"]
+    assert sum(len(line.get_ydata()) for line in points) >= 6      # three seeds per arm
+    with pytest.raises(ValueError, match="no panels"):
+        plot_arms([])
+    with pytest.raises(ValueError, match="no arms"):
+        plot_arms([("a", {})])
+

@@ -76,6 +76,11 @@ CONV_MACS = Exercise(
         Mistake("a k×k kernel has k² weights per channel, not k: square the kernel size.",
                 lambda c, ko, k, n, stride=1, padding=0: _macs(c, ko, k, n, stride, padding,
                                                                per_pos=ko * c * k)),
+        Mistake("the + 1 is inside the division: (n + 2·padding − k + 1) // stride counts the "
+                "positions wrongly for stride > 1; the formula is (n + 2·padding − k) // stride "
+                "+ 1 (the first window, plus one for every stride step that still fits).",
+                lambda c, ko, k, n, stride=1, padding=0: _macs(
+                    c, ko, k, n, side=(n + 2 * padding - k + 1) // stride)),
         Mistake("you added the padding once; it is added on BOTH sides: n + 2·padding.",
                 lambda c, ko, k, n, stride=1, padding=0: _macs(
                     c, ko, k, n, side=(n + padding - k) // stride + 1)),
@@ -202,6 +207,43 @@ def _conv_without_in_channels(model, input_size):
     return _costs_with(model, input_size, macs=macs)
 
 
+def _costs_explain_error(case, exc) -> str | None:
+    """A shape error inside the model's own layers: most likely the input had no batch axis."""
+    text = str(exc)
+    if any(s in text for s in ("cannot be multiplied", "size mismatch", "shapes not aligned",
+                               "Expected 3D (unbatched) or 4D (batched)", "must match the size")):
+        size = tuple(case.args[1])
+        return (f"the model's own layers raised a shape error, so the input was not what a "
+                f"model expects: a BATCH of images. `torch.zeros(*input_size)` has shape {size}, "
+                f"with no batch dimension (the convolutions then read it as one unbatched image "
+                f"and `Flatten` merges the wrong axes); run `model(torch.zeros(1, *input_size))`,"
+                f" a batch of one, shape {(1, *size)}.")
+    return None
+
+
+def _costs_diagnose(case, got, expected) -> str | None:
+    """Every multiply-add count the same whole multiple N ≥ 2 of the right one, parameters
+    right: the model ran on a batch of N images."""
+    if not isinstance(got, dict) or set(got) != set(expected):
+        return None
+    try:
+        if any(int(got[k][0]) != expected[k][0] for k in expected):
+            return None
+        factors = {int(got[k][1]) / expected[k][1] for k in expected if expected[k][1]}
+    except (TypeError, IndexError, ValueError):
+        return None
+    if len(factors) != 1:
+        return None
+    factor = factors.pop()
+    if factor >= 2 and factor == int(factor):
+        n = int(factor)
+        flops = " or counted a multiply and an add apart" if n == 2 else ""
+        return (f"every multiply-add count is {n} times the right one: you ran a batch of {n} "
+                f"images (`output.numel()` counts every image of the batch){flops}. "
+                f"Count for ONE input: `model(torch.zeros(1, *input_size))`.")
+    return None
+
+
 LAYER_COSTS = Exercise(
     number="6.2", title="Where the parameters live, and where the work is done",
     reference=layer_costs, cases=_cost_cases,
@@ -225,7 +267,7 @@ LAYER_COSTS = Exercise(
                 "multiply-adds per output value (AlexNet's towers: 724 M, not 1,135 M).",
                 _groups_ignored),
     ],
-    side_effects=("hooks",),
+    side_effects=("hooks",), explain_error=_costs_explain_error, diagnose=_costs_diagnose,
 )
 check_layer_costs = checker(LAYER_COSTS, "check_layer_costs")
 
@@ -267,6 +309,12 @@ def _no_rescale(x, p, training=True, seed=0):
     return torch.where(_mask(x, p, seed), x, torch.zeros_like(x)) if training else x
 
 
+def _original_dropout(x, p, training=True, seed=0):
+    if not training:
+        return x * (1 - p)
+    return torch.where(_mask(x, p, seed), x, torch.zeros_like(x))
+
+
 def _times_keep(x, p, training=True, seed=0):
     return torch.where(_mask(x, p, seed), x * (1 - p), torch.zeros_like(x)) if training else x
 
@@ -297,6 +345,10 @@ def _nan_at_one(x, p, training=True, seed=0):
 DROPOUT = Exercise(
     number="6.3", title="Inverted dropout", reference=dropout, cases=_dropout_cases,
     mistakes=[
+        Mistake("you scaled at test time, as AlexNet did (survivors unchanged in training, "
+                "x·(1 − p) in evaluation); INVERTED dropout scales in training, dividing the "
+                "survivors by (1 − p), and returns x unchanged in evaluation (`training=False`).",
+                _original_dropout),
         Mistake("the surviving units are not rescaled, so the layer's output is smaller on "
                 "average in training than in evaluation: make each unit's expected value what it "
                 "was without dropout.", _no_rescale),
@@ -324,6 +376,8 @@ def shift_images(images, dy, dx):
     up / left); the pixels moved in are 0 and those moved out are lost; dtype kept."""
     n, h, w = images.shape
     out = np.zeros_like(images)
+    if abs(dy) >= h or abs(dx) >= w:              # everything moved out
+        return out
     src = images[:, max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
     out[:, max(dy, 0):max(dy, 0) + src.shape[1], max(dx, 0):max(dx, 0) + src.shape[2]] = src
     return out
@@ -343,6 +397,10 @@ def _shift_cases(rng) -> list[Case]:
     for _ in range(3):
         dy, dx = (int(v) for v in rng.integers(-3, 4, size=2))
         cases.append(Case((batch(2, 9, 8), dy, dx)))
+    # shifts larger than the image (last, so that an ordinary mistake is named first)
+    cases += [Case((batch(2, 5, 6), 8, 1), label="shifted further down than the image is tall"),
+              Case((batch(1, 6, 5), -1, 9), label="shifted further right than the image is wide"),
+              Case((batch(1, 5, 5), -7, -6), label="shifted further up and left than the image")]
     return cases
 
 
@@ -372,9 +430,19 @@ def _from_a_copy(images, dy, dx):
     return out
 
 
+def _shift_explain_error(case, exc) -> str | None:
+    images, dy, dx = case.args
+    _, h, w = images.shape
+    if abs(dy) > h or abs(dx) > w:
+        return (f"this shift ({dy}, {dx}) is larger than the image ({h}×{w}): a slice end such as "
+                f"`h - dy` is then NEGATIVE, and Python counts it from the end instead of giving "
+                f"an empty slice. When |dy| ≥ H or |dx| ≥ W every pixel moves out: return zeros.")
+    return None
+
+
 SHIFT_IMAGES = Exercise(
     number="6.4", title="Shift images for data augmentation", reference=shift_images,
-    cases=_shift_cases, shape_hint="(N, H, W)",
+    cases=_shift_cases, shape_hint="(N, H, W)", explain_error=_shift_explain_error,
     mistakes=[
         Mistake("`np.roll` wraps around: what leaves at the bottom comes back at the top. Fill "
                 "the uncovered rows and columns with zeros instead.", _rolled),
@@ -422,37 +490,50 @@ def compare_blocks(got, expected) -> str | None:
     wanted = [tuple(q.shape) for q in theirs]
     if shapes != wanted:
         return f"parameter shapes {shapes}, expected {wanted}"
-    got = copy.deepcopy(got)
+    got, expected = copy.deepcopy(got), copy.deepcopy(expected)
+    c = _first_conv(expected).in_channels
     with torch.no_grad():
         for q, r in zip(got.parameters(), theirs):
             q.copy_(r)
-        c = _first_conv(expected).in_channels
-        x = torch.randn(2, c, 8, 8, generator=torch.Generator().manual_seed(0))
-        try:
-            a, b = got.eval()(x.clone()), expected.eval()(x.clone())
-        except Exception as error:   # noqa: BLE001  (the learner's module may raise anything)
-            return f"running your block on a (2, {c}, 8, 8) input raised {error!r}"
-    if a.shape != b.shape:
-        return f"with the same weights, output shape {tuple(a.shape)} for a (2, {c}, 8, 8) " \
-               f"input, expected {tuple(b.shape)}"
-    if not torch.allclose(a, b, rtol=1e-5, atol=1e-6):
-        return f"with the same weights, the outputs differ by up to {(a - b).abs().max():.3g}"
+        # inputs of about ±10 (conv outputs well beyond 6), an even and an odd size, in
+        # evaluation and in training mode (the same random state for both blocks)
+        for side in (8, 7):
+            x = 10 * torch.randn(2, c, side, side, generator=torch.Generator().manual_seed(side))
+            for mode in ("evaluation", "training"):
+                try:
+                    with torch.random.fork_rng(devices=[]):
+                        torch.manual_seed(0)
+                        a = got.train(mode == "training")(x.clone())
+                        torch.manual_seed(0)
+                        b = expected.train(mode == "training")(x.clone())
+                except Exception as error:   # noqa: BLE001  (the learner's module may raise anything)
+                    return (f"running your block on a (2, {c}, {side}, {side}) input raised "
+                            f"{error!r}")
+                if a.shape != b.shape:
+                    return (f"with the same weights, output shape {tuple(a.shape)} for a "
+                            f"(2, {c}, {side}, {side}) input, expected {tuple(b.shape)}")
+                if not torch.allclose(a, b, rtol=1e-5, atol=1e-5):
+                    return (f"with the same weights, in {mode} mode, the outputs for a "
+                            f"(2, {c}, {side}, {side}) input differ by up to "
+                            f"{(a - b).abs().max():.3g}")
     return None
 
 
 def _block(in_channels, out_channels, num_convs, *, padding=1, relu=True, pool="end",
-           kernel=3, first_in=True):
+           kernel=3, first_in=True, unit=nn.ReLU, dropout=0.0, ceil_mode=False):
     layers = []
     channels = in_channels
     for _ in range(num_convs):
         layers.append(nn.Conv2d(channels, out_channels, kernel, padding=padding))
         if relu:
-            layers.append(nn.ReLU())
+            layers.append(unit())
+        if dropout:
+            layers.append(nn.Dropout(dropout))
         if pool == "each":
-            layers.append(nn.MaxPool2d(2))
+            layers.append(nn.MaxPool2d(2, ceil_mode=ceil_mode))
         channels = out_channels if first_in else in_channels
     if pool == "end":
-        layers.append(nn.MaxPool2d(2))
+        layers.append(nn.MaxPool2d(2, ceil_mode=ceil_mode))
     return nn.Sequential(*layers)
 
 
@@ -472,6 +553,14 @@ VGG_BLOCK = Exercise(
                 "convolution of the block.", lambda c, k, n: _block(c, k, n, pool="each")),
         Mistake("you used 5×5 filters; VGG uses only 3×3 (two of them see a 5×5 patch).",
                 lambda c, k, n: _block(c, k, n, kernel=5, padding=2)),
+        Mistake("there is a dropout in your block; VGG's dropout sits in the first two fully "
+                "connected layers, not in the convolutional stages (it changes the output in "
+                "training mode).", lambda c, k, n: _block(c, k, n, dropout=0.5)),
+        Mistake("`nn.ReLU6` clips at 6; VGG uses the plain `nn.ReLU`, which does not clip "
+                "large activations.", lambda c, k, n: _block(c, k, n, unit=nn.ReLU6)),
+        Mistake("`ceil_mode=True` keeps the half window at the edge of an odd-sized map "
+                "(7×7 → 4×4); VGG's pooling drops it (7×7 → 3×3): `nn.MaxPool2d(2, 2)` with "
+                "the default `ceil_mode=False`.", lambda c, k, n: _block(c, k, n, ceil_mode=True)),
     ],
 )
 check_vgg_block = checker(VGG_BLOCK, "check_vgg_block")

@@ -385,16 +385,17 @@ def vgg_block_figure(block: nn.Module, input_size, title: str = "", side: int = 
                                                                        merge=False)
     footprints = stacked_field_footprints(kernels, side)
     fig = plt.figure(figsize=(width, 6.4))
-    top = fig.add_axes((0.01, 0.5, 0.98, 0.43))
+    top = fig.add_axes((0.01, 0.58, 0.98, 0.35))
     c_max = max(b.shape[0] for b in boxes)
     h_max = max(b.shape[1] for b in boxes)
-    slot = 2.3
+    slot = 2.5
+    previous_right = None
     for i, box in enumerate(boxes):
         ch, h = box.shape[0], box.shape[1]
-        face = 1.5 * h / h_max
-        depth = 1.3 * ch / c_max
+        face = 1.35 * h / h_max
+        depth = 1.0 * ch / c_max
         dx, dy = 0.55 * depth, 0.4 * depth
-        x0, y0 = i * slot + 0.15, 0.9
+        x0, y0 = i * slot + 0.15, 1.55
         front = [(x0, y0), (x0 + face, y0), (x0 + face, y0 + face), (x0, y0 + face)]
         roof = [(x0, y0 + face), (x0 + face, y0 + face), (x0 + face + dx, y0 + face + dy),
                 (x0 + dx, y0 + face + dy)]
@@ -404,25 +405,27 @@ def vgg_block_figure(block: nn.Module, input_size, title: str = "", side: int = 
         for poly, shade in ((front, 1.0), (roof, 0.85), (right, 0.7)):
             rgb = [shade * v for v in plt.matplotlib.colors.to_rgb(colour)]
             top.add_patch(Polygon(poly, closed=True, facecolor=rgb, edgecolor="black", lw=0.7))
-        label = box.label + (" + ReLU" if box.kind == "conv" else "")
+        label = box.label + ("\n+ ReLU" if box.kind == "conv" else "")
         middle = x0 + (face + dx) / 2
-        top.text(middle, 0.72, label, ha="center", va="top", fontsize=9.5)
-        top.text(middle, 0.38, "×".join(map(str, box.shape)), ha="center", va="top",
-                 fontsize=9.5)
-        if i:
-            top.annotate("", xy=(x0 - 0.08, y0 + 0.4), xytext=(x0 - slot + 1.75, y0 + 0.4),
-                         arrowprops={"arrowstyle": "->", "lw": 0.9})
+        top.text(middle, 0.8, label, ha="center", va="bottom", fontsize=12, linespacing=1.1)
+        top.text(middle, 0.72, "×".join(map(str, box.shape)), ha="center", va="top",
+                 fontsize=12)
+        if previous_right is not None:     # from outside the last box's side face to this one
+            top.annotate("", xy=(x0 - 0.06, y0 + 1.05), xytext=(previous_right + 0.06, y0 + 1.05),
+                         arrowprops={"arrowstyle": "->", "lw": 1.0})
+        previous_right = x0 + face + dx
     top.set_xlim(0, len(boxes) * slot)
-    top.set_ylim(0, 3.6)
+    top.set_ylim(0.2, 3.45)
     top.set_axis_off()
     top.set_title(title or "A VGG block: tensors drawn to scale (channels × height × width)",
-                  loc="left", fontsize=10)
+                  loc="left", fontsize=12)
 
     n = len(footprints)
-    grids = [fig.add_axes((0.03 + j * 0.96 / n, 0.13, 0.96 / n - 0.05, 0.27)) for j in range(n)]
-    names = ["input"] + [f"after conv {j + 1}" for j in range(n - 1)]
-    fig.text(0.02, 0.455, f"The units one unit after conv {n - 1} reads, tensor by tensor "
-             f"({side} × {side} units of each map shown)", fontsize=10)
+    grids = [fig.add_axes((0.03 + j * 0.96 / n, 0.15, 0.96 / n - 0.05, 0.23)) for j in range(n)]
+    shape = "×".join(map(str, input_size))
+    names = [f"block input\n({shape})"] + [f"after conv {j + 1}" for j in range(n - 1)]
+    fig.text(0.02, 0.535, f"What one unit after conv {n - 1} reads, layer by layer\n"
+             f"({side} × {side} units of each map shown)", fontsize=12, va="center")
     for j, (ax, foot) in enumerate(zip(grids, footprints)):
         rows, cols = foot.nonzero()
         size = int(rows.max() - rows.min() + 1)
@@ -434,7 +437,7 @@ def vgg_block_figure(block: nn.Module, input_size, title: str = "", side: int = 
         ax.set_xticks([])
         ax.set_yticks([])
         what = "one unit" if size == 1 else f"{size}×{size} units"
-        ax.set_title(f"{names[j]}\n{what}", fontsize=9.5)
+        ax.set_title(f"{names[j]}\n{what}", fontsize=11.5)
         if j:
             prev = footprints[j - 1].nonzero()
             for corner_prev, corner_here in (((prev[1].max() + 0.5, prev[0].min() - 0.5),
@@ -450,10 +453,10 @@ def vgg_block_figure(block: nn.Module, input_size, title: str = "", side: int = 
     weights = [sum(k * k for k in kernels[:m]) for m in range(1, len(kernels) + 1)]
     words = {2: "Two", 3: "Three", 4: "Four"}
     parts = [f"{words.get(m, m)} convolutions ({' + '.join(f'{k}×{k}' for k in kernels[:m])}): "
-             f"{f}×{f} field, {' + '.join(str(k * k) for k in kernels[:m])} = {w} weights per "
+             f"{f}×{f} field,\n    {' + '.join(str(k * k) for k in kernels[:m])} = {w} weights per "
              f"channel pair (one {f}×{f}: {f * f})"
              for m, (f, w) in enumerate(zip(fields, weights), 1) if m > 1]
-    fig.text(0.02, 0.02, "\n".join(parts), fontsize=9.5, va="bottom")
+    fig.text(0.02, 0.01, "\n".join(parts), fontsize=11, va="bottom")
     return fig
 
 
@@ -480,7 +483,7 @@ def race_threshold_chart(summary: dict, arms=("tanh", "ReLU"), max_steps: int | 
         if missing:
             raise ValueError(f"summary[{line!r}] lacks {sorted(missing)}")
     x = np.arange(len(lines))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.6))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(6.4, 8.0))     # stacked: phone-readable
     colours = ("#1f77b4", "#d62728")
 
     def band(ax, values, colour, label, offset):
@@ -492,29 +495,40 @@ def race_threshold_chart(summary: dict, arms=("tanh", "ReLU"), max_steps: int | 
         for j in range(values.shape[1]):
             xs = x + offset + 0.05 * (j - (values.shape[1] - 1) / 2)
             done = (values[:, j] <= max_steps) if max_steps else np.ones(len(x), bool)
-            ax.scatter(xs[done], values[done, j], color=colour, s=16, zorder=3)
-            ax.scatter(xs[~done], values[~done, j], facecolor="white", edgecolor=colour, s=16,
+            ax.scatter(xs[done], values[done, j], color=colour, s=24, zorder=3)
+            ax.scatter(xs[~done], values[~done, j], facecolor="white", edgecolor=colour, s=24,
                        zorder=3)
 
     for k, (key, label) in enumerate((("tanh_steps", arms[0]), ("relu_steps", arms[1]))):
         band(left, [summary[line][key] for line in lines], colours[k], label, 0.08 * (k - 0.5))
     left.set_yscale("log")
-    left.set_ylabel("steps to the line (log scale)", fontsize=10)
-    left.legend(fontsize=9, frameon=False)
+    steps_seen = np.asarray([summary[line][key] for line in lines
+                             for key in ("tanh_steps", "relu_steps")], dtype=float)
+    low, high = steps_seen.min(), steps_seen.max()
+    ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
+             if low / 1.5 <= t <= high * 1.5]
+    if ticks:
+        left.yaxis.set_major_locator(plt.matplotlib.ticker.FixedLocator(ticks))
+        left.yaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{v:,.0f}"))
+        left.yaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
+    left.set_ylabel("steps to the line (log scale)", fontsize=12)
+    left.legend(fontsize=12, frameon=False)
     band(right, [summary[line]["speedups"] for line in lines], "#333333",
          "mean ± sd over the seeds", 0.0)
-    right.axhline(1.0, color="#888888", lw=0.8, ls=":")
+    right.axhline(1.0, color="#888888", lw=1.0, ls=":", label="1: both equally fast")
     if reference is not None:
         right.axhline(reference, color="#2ca02c", lw=1.2, ls="--", label=reference_label or None)
         right.set_ylim(0, reference * 1.45)
-    right.set_ylabel(ratio_label, fontsize=10)
-    right.legend(fontsize=9, frameon=False, loc="upper left")
+    right.set_ylabel(ratio_label, fontsize=12)
+    right.legend(fontsize=12, frameon=False, loc="upper left")
     for ax in (left, right):
         ax.set_xticks(x, lines)
-        ax.set_xlabel("training error to reach", fontsize=10)
-        ax.tick_params(labelsize=9)
+        ax.set_xlabel("training error to reach", fontsize=12)
+        ax.tick_params(labelsize=12)
         ax.grid(axis="y", alpha=0.3)
     if title:
-        fig.suptitle(title, fontsize=10)
+        import textwrap
+        fig.suptitle(textwrap.fill(title, 60), fontsize=12)
     fig.tight_layout()
     return fig

@@ -456,11 +456,121 @@ MUTANTS += [
     ("6.2", costs_groups_ignored, "wrong", "you ignored `groups`"),
     ("6.2", costs_hooks_left, "wrong", "left hooks registered"),
     ("6.3", dropout_reseeds_global, "wrong", "changed the global torch random state"),
-    ("6.4", shift_positive_only, "wrong", "wrong result"),
+    ("6.4", shift_positive_only, "error", "larger than the image"),   # breaks on dy > H first
     ("6.4", shift_height_for_width, "error", "could not broadcast"),
     ("6.4", shift_clipped_by_slicing, "error", "could not broadcast"),
     ("6.5", block_strided_conv, "wrong", "wrong"),
 ]
+
+
+# ------------------------------------------------------------- the reviewer's wrong answers
+
+def macs_plus_one_inside(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0):
+    side = (input_size + 2 * padding - kernel_size + 1) // stride
+    return out_channels * in_channels * kernel_size ** 2 * side ** 2
+
+
+def costs_no_batch_dimension(model, input_size):
+    costs = {}
+
+    def record(name, m, i, o):
+        costs[name] = (sum(p.numel() for p in m.parameters()), o.numel() * m.weight[0].numel())
+    _hooked_unbatched(model, input_size, record)
+    return costs
+
+
+def _hooked_unbatched(model, input_size, record):
+    handles = [m.register_forward_hook(lambda mod, i, o, name=name: record(name, mod, i, o))
+               for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(*input_size))
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def costs_batch_of_eight(model, input_size):
+    costs, handles = {}, []
+    for name, m in model.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            handles.append(m.register_forward_hook(
+                lambda mod, i, o, name=name: costs.__setitem__(
+                    name, (sum(p.numel() for p in mod.parameters()),
+                           o.numel() * mod.weight[0].numel()))))
+    with torch.no_grad():
+        model(torch.zeros(8, *input_size))
+    for h in handles:
+        h.remove()
+    return costs
+
+
+def dropout_original_2012(x, p, training=True, seed=0):
+    if not training:
+        return x * (1 - p)
+    u = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed))
+    return x * (u >= p)
+
+
+def shift_negative_slice_ends(images, dy, dx):
+    n, h, w = images.shape
+    out = np.zeros_like(images)
+    src = images[:, max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    out[:, max(dy, 0):max(dy, 0) + src.shape[1], max(dx, 0):max(dx, 0) + src.shape[2]] = src
+    return out
+
+
+def _learner_block(in_channels, out_channels, num_convs, unit=nn.ReLU, extra=(), pool=None):
+    layers, c = [], in_channels
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(c, out_channels, kernel_size=3, padding=1), unit(), *extra]
+        c = out_channels
+    layers.append(pool or nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
+
+
+def block_dropout_after_relu(in_channels, out_channels, num_convs):
+    layers, c = [], in_channels
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(c, out_channels, 3, padding=1), nn.ReLU(), nn.Dropout(0.5)]
+        c = out_channels
+    return nn.Sequential(*layers, nn.MaxPool2d(2, 2))
+
+
+def block_relu6(in_channels, out_channels, num_convs):
+    return _learner_block(in_channels, out_channels, num_convs, unit=nn.ReLU6)
+
+
+def block_ceil_mode(in_channels, out_channels, num_convs):
+    return _learner_block(in_channels, out_channels, num_convs,
+                          pool=nn.MaxPool2d(2, ceil_mode=True))
+
+
+MUTANTS += [
+    ("6.1", macs_plus_one_inside, "wrong", "+ 1 is inside the division"),
+    ("6.2", costs_no_batch_dimension, "error", "torch.zeros(1, *input_size)"),
+    ("6.2", costs_batch_of_eight, "wrong", "you ran a batch of 8"),
+    ("6.3", dropout_original_2012, "wrong", "you scaled at test time, as AlexNet did"),
+    ("6.4", shift_negative_slice_ends, "error", "larger than the image"),
+    ("6.5", block_dropout_after_relu, "wrong", "dropout in your block"),
+    ("6.5", block_relu6, "wrong", "ReLU6"),
+    ("6.5", block_ceil_mode, "wrong", "ceil_mode=True"),
+]
+
+
+def test_the_padding_once_cause_is_not_given_for_the_plus_one_inside():
+    verdict = verdict_of("6.1", macs_plus_one_inside)
+    assert "padding once" not in verdict.message, verdict.message
+
+
+def test_missing_batch_dimension_gets_no_transpose_advice():
+    verdict = verdict_of("6.2", costs_no_batch_dimension)
+    assert "transpose" not in verdict.message and "batch" in verdict.message, verdict.message
+
+
+def test_original_dropout_names_evaluation_mode():
+    verdict = verdict_of("6.3", dropout_original_2012)
+    assert "partly explains" not in verdict.message and "evaluation" in verdict.message
 
 
 (test_mutant_is_rejected_with_the_right_diagnosis,

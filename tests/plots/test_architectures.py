@@ -168,8 +168,8 @@ def test_vgg_block_figure_draws_the_block_and_its_field_readably():
     assert "128×56×56" in texts and texts.count("256×56×56") == 3 and "256×28×28" in texts
     assert any("7×7 field" in t and "27 weights" in t and "(one 7×7: 49)" in t for t in texts)
     titles = [ax.get_title() for ax in fig.axes[1:]]
-    assert titles == ["input\n7×7 units", "after conv 1\n5×5 units", "after conv 2\n3×3 units",
-                      "after conv 3\none unit"]
+    assert titles == ["block input\n(128×56×56)\n7×7 units", "after conv 1\n5×5 units",
+                      "after conv 2\n3×3 units", "after conv 3\none unit"]
     sizes = [t.get_fontsize() for ax in fig.axes for t in [*ax.texts, ax.title]
              if t.get_text()] + [t.get_fontsize() for t in fig.texts]
     assert min(sizes) >= 9

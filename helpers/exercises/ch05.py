@@ -147,12 +147,17 @@ def _resnet_cases(rng) -> list[Case]:
 
 
 def _built(blocks_per_stage, version, *, swap=False, every_block=False, first_stage=False,
-           stem=(7, 2, 3, 2), shortcut=False):
-    """resnet_layers with one thing done wrong (for the Mistakes below)."""
+           stem=(7, 2, 3, 2), shortcut=False, slim=False):
+    """resnet_layers with one thing done wrong (for the Mistakes below). ``slim``: "v1" in
+    TensorFlow-Slim's layout (stride 2 in the 3×3 of the LAST block of every stage but the last)."""
     v1 = (version == "v1") != swap
     layers = [(stem[i], stem[i + 1]) for i in range(0, len(stem), 2)]
     for stage, blocks in enumerate(blocks_per_stage):
         for block in range(blocks):
+            if slim and v1:
+                s = 2 if stage < len(blocks_per_stage) - 1 and block == blocks - 1 else 1
+                layers += [(1, 1), (3, s), (1, 1)]
+                continue
             down = (stage > 0 or first_stage) and (block == 0 or every_block)
             s = 2 if down else 1
             layers += [(1, s), (3, 1), (1, 1)] if v1 else [(1, 1), (3, s), (1, 1)]
@@ -165,6 +170,13 @@ RESNET_LAYERS = Exercise(
     number="5.2", title="ResNet-50 v1 versus v1.5", reference=resnet_layers,
     cases=_resnet_cases,
     mistakes=[
+        Mistake("both versions give the v1 layout — check how you test the version: "
+                "`\"v1\" in version` is also true for \"v1.5\"; compare with `version == \"v1\"`.",
+                lambda b, v: _built(b, "v1")),
+        Mistake("that is TensorFlow-Slim's layout (the stride in the 3×3 of each stage's LAST "
+                "block): it ends with the same field as v1, but the exercise asks for v1 as He et "
+                "al. built it, the stride on the first 1×1 of each stage's FIRST block.",
+                lambda b, v: _built(b, v, slim=True)),
         Mistake("your v1 and v1.5 are swapped: v1 (He et al.) strides on the FIRST 1×1 "
                 "convolution of the block, v1.5 (torchvision) on the 3×3.",
                 lambda b, v: _built(b, v, swap=True)),

@@ -296,7 +296,30 @@ def box_padding_once_per_side_jumpless(layers, i):
     return i * jump - offset, i * jump - offset + size - 1
 
 
+def version_tested_with_in(blocks_per_stage, version):
+    layers = [(7, 2), (3, 2)]
+    for stage, blocks in enumerate(blocks_per_stage):
+        for block in range(blocks):
+            s = 2 if stage > 0 and block == 0 else 1
+            layers += [(1, s), (3, 1), (1, 1)] if "v1" in version else [(1, 1), (3, s), (1, 1)]
+    return layers
+
+
+def slim_layout_for_v1(blocks_per_stage, version):
+    layers = [(7, 2), (3, 2)]
+    for stage, blocks in enumerate(blocks_per_stage):
+        for block in range(blocks):
+            if version == "v1":                          # TF-Slim: stride at the end of a stage
+                s = 2 if stage < len(blocks_per_stage) - 1 and block == blocks - 1 else 1
+            else:
+                s = 2 if stage > 0 and block == 0 else 1
+            layers += [(1, 1), (3, s), (1, 1)]
+    return layers
+
+
 MUTANTS += [
+    ("5.2", version_tested_with_in, "wrong", "both versions give the v1 layout"),
+    ("5.2", slim_layout_for_v1, "wrong", "TensorFlow-Slim's layout"),
     ("5.1", jump_is_the_stride, "wrong", "set the jump to the layer's own stride"),
     ("5.1", strides_summed, "wrong", "wrong result"),
     ("5.2", stride_on_every_block_3x3, "wrong", "v1 and v1.5 are swapped"),

@@ -215,37 +215,46 @@ def field_diagram_1d(layers, n_input: int = 16, unit: int | None = None, title: 
 
 
 @light_figure
-def plot_erf_before_after(before, after, size: int, centre, title: str | None = None):
+def plot_erf_before_after(before, after, size: int, centre, title: str | None = None,
+                          after_label: str = "after training", control=None,
+                          control_label: str = "after training on shuffled labels"):
     """The effective receptive field of the same networks at initialisation and after training.
 
     ``before`` and ``after`` are lists (one per seed) of (H, W) maps of |d unit / d input|;
     ``size`` is the theoretical field's side and ``centre`` (row, column) its centre pixel.
-    Left and middle: the mean over seeds of the maps, each map normalised to sum 1, on one
-    colour scale, with the theoretical field outlined. Right: the column profiles (share of the
-    gradient per column), one thin line per seed and the seeds' mean in bold."""
+    Top: the mean over seeds of the maps, each map normalised to sum 1, on one colour scale,
+    with the theoretical field outlined. Bottom: the column profiles (share of the gradient per
+    column), one thin line per seed and the seeds' mean in bold. ``control``, optional, is a
+    list of (H, W) maps of the same shape (networks trained otherwise, e.g. on shuffled
+    labels): its mean column profile is drawn dashed, labelled ``control_label``."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
     maps = {}
-    for label, group in (("at initialisation", before), ("after training", after)):
+    groups = [("at initialisation", before), (after_label, after)]
+    if control is not None:
+        groups.append((control_label, control))
+    for label, group in groups:
         group = [np.abs(np.asarray(g, dtype=np.float64)) for g in group]
         if not group or any(g.ndim != 2 or g.shape != group[0].shape or g.sum() <= 0
                             for g in group):
-            raise ValueError("before and after must be non-empty lists of non-zero (H, W) "
-                             "maps of one shape")
+            raise ValueError("before, after and control must be non-empty lists of non-zero "
+                             "(H, W) maps of one shape")
         maps[label] = [g / g.sum() for g in group]
-    if next(iter(maps.values()))[0].shape != list(maps.values())[1][0].shape:
-        raise ValueError("before and after maps must have the same shape")
+    if len({group[0].shape for group in maps.values()}) != 1:
+        raise ValueError("before, after and control maps must have the same shape")
     ci, cj = centre
     r = (size - 1) // 2
-    fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.6), layout="constrained",
-                             gridspec_kw={"width_ratios": [1, 1, 1.5]})
-    top = max(np.mean(group, axis=0).max() for group in maps.values())
+    fig = plt.figure(figsize=(5.0, 6.2), layout="constrained")
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.1])
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])]
+    shown = list(maps.items())[:2]                            # the maps: before and after
+    top = max(np.mean(group, axis=0).max() for _, group in shown)
     h, w = next(iter(maps.values()))[0].shape
     rows = slice(max(ci - r - 2, 0), min(ci + r + 3, h))       # the field and 2 pixels around it
     cols = slice(max(cj - r - 2, 0), min(cj + r + 3, w))
-    colours = {"at initialisation": "#555555", "after training": "#d62728"}
-    for ax, (label, group) in zip(axes[:2], maps.items()):
+    colours = {"at initialisation": "#555555", after_label: "#d62728", control_label: "#2ca02c"}
+    for ax, (label, group) in zip(axes[:2], shown):
         image = ax.imshow(np.mean(group, axis=0)[rows, cols], cmap="magma", vmin=0, vmax=top,
                           interpolation="nearest")
         ax.add_patch(Rectangle((cj - r - 0.5 - cols.start, ci - r - 0.5 - rows.start), size,
@@ -253,23 +262,29 @@ def plot_erf_before_after(before, after, size: int, centre, title: str | None = 
         ax.set_title(f"{label}\n(mean of {len(group)} seeds)", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    bar = fig.colorbar(image, ax=axes[1], fraction=0.046, pad=0.03)
-    bar.set_label("share of |gradient| per pixel", fontsize=9)
+    bar = fig.colorbar(image, ax=axes[:2], fraction=0.046, pad=0.03, shrink=0.9)
+    bar.set_label("share of |gradient|\nper pixel", fontsize=9)
     bar.ax.tick_params(labelsize=9)
     right = axes[2]
     for label, group in maps.items():
         profiles = np.array([g.sum(axis=0) for g in group])
         xs = np.arange(profiles.shape[1]) - cj
+        if label == control_label and control is not None:
+            right.plot(xs, profiles.mean(axis=0), color=colours[label], lw=2.0, ls="--",
+                       label=f"{label} (mean)")
+            continue
         for p in profiles:
             right.plot(xs, p, color=colours[label], lw=0.8, alpha=0.6)
-        right.plot(xs, profiles.mean(axis=0), color=colours[label], lw=2.2,
-                   label=f"{label}")
+        right.plot(xs, profiles.mean(axis=0), color=colours[label], lw=2.2, label=label)
     for k, edge in enumerate((-r - 0.5, r + 0.5)):
         right.axvline(edge, color="#1f77b4", ls="--", lw=1,
                       label="theoretical field" if k == 0 else None)
-    right.set_xlabel("column, relative to the unit")
-    right.set_ylabel("share of |gradient|")
-    right.legend(fontsize=9, loc="upper right")
+    right.set_xlabel("column, relative to the unit", fontsize=9)
+    right.set_ylabel("share of |gradient|", fontsize=9)
+    right.tick_params(labelsize=9)
+    low, high = right.get_ylim()
+    right.set_ylim(low, high + 0.45 * (high - low))             # room for the legend
+    right.legend(fontsize=9, loc="upper left")
     right.grid(True, alpha=0.3)
     right.set_title("column profiles (thin: one seed)", fontsize=9)
     if title:
@@ -290,12 +305,14 @@ def plot_field_accuracy(fields, accuracies, labels=None, title: str | None = Non
         raise ValueError("one non-empty list of accuracies per field is needed")
     if labels is not None and len(labels) != len(fields):
         raise ValueError("one label per arm")
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = plt.subplots(figsize=(4.5, 3.6))
     shift = 0.8                                   # seeds just left of the mean, to be seen
     if len({a.size for a in accs}) == 1:          # the same seeds in every arm: join their runs
+        words = {2: "two", 3: "three", 4: "four", 5: "five"}
+        joined = f"lines join one seed's {words.get(len(fields), len(fields))} arms"
         for s in range(accs[0].size):
             ax.plot([f - shift for f in fields], [100 * a[s] for a in accs], color="#1f77b4",
-                    lw=0.8, alpha=0.4, label="the same seed" if s == 0 else None)
+                    lw=0.8, alpha=0.4, label=joined if s == 0 else None)
     for k, (f, a) in enumerate(zip(fields, accs)):
         ax.plot([f - shift] * a.size, 100 * a, "o", color="#1f77b4", alpha=0.7, ms=5,
                 label="one seed" if k == 0 else None)

@@ -95,6 +95,15 @@ def test_erf_before_after_draws_two_maps_and_per_seed_profiles():
     assert len(right.lines) == 2 * (3 + 1) + 2                 # seeds, means, two field edges
     assert [ax.get_title().split("\n")[0] for ax in fig.axes[:2]] == ["at initialisation",
                                                                      "after training"]
+    fig = plot_erf_before_after(before, after, 15, (12, 12), after_label="after 500 steps",
+                                control=[rng.random((28, 28)) for _ in range(3)])
+    _is_white_and_closed(fig)
+    right = fig.axes[2]
+    assert len(right.lines) == 2 * (3 + 1) + 1 + 2               # plus the control's mean
+    assert [ln for ln in right.lines if ln.get_linestyle() == "--" and ln.get_color() == "#2ca02c"]
+    assert fig.axes[1].get_title().startswith("after 500 steps")
+    with pytest.raises(ValueError, match="same shape"):
+        plot_erf_before_after(before, after, 15, (12, 12), control=[rng.random((20, 20))])
     with pytest.raises(ValueError, match="non-zero"):
         plot_erf_before_after([], after, 15, (12, 12))
     with pytest.raises(ValueError, match="non-zero"):
@@ -110,7 +119,7 @@ def test_field_accuracy_draws_every_seed_and_a_mean_per_arm():
     _is_white_and_closed(fig)
     ax = fig.axes[0]
     seeds = [ln for ln in ax.lines if ln.get_marker() == "o"]
-    assert len([ln for ln in ax.lines if ln.get_label() == "the same seed"]) == 1
+    assert len([ln for ln in ax.lines if ln.get_label() == "lines join one seed's two arms"]) == 1
     assert sum(len(ln.get_xdata()) for ln in seeds) == 6
     assert [t.get_text() for t in ax.texts] == ["a", "b"]
     with pytest.raises(ValueError, match="one non-empty"):

@@ -30,6 +30,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from helpers.device import shifted_seed
+
 __all__ = ["input_gradient", "occlusion", "saliency", "smoothgrad", "integrated_gradients",
            "class_activation_map", "grad_cam", "fgsm", "pgd", "rank_correlation",
            "randomize_top_layers", "unit_activation", "visualise_unit", "top_patches"]
@@ -247,14 +249,20 @@ def _parametrised(model: nn.Module) -> list[nn.Module]:
 
 def randomize_top_layers(model: nn.Module, k: int, *, seed: int = 0) -> nn.Module:
     """A copy of ``model`` whose last ``k`` layers with weights are re-initialised (the
-    cascading randomisation of Adebayo et al. 2018, from the output down)."""
+    cascading randomisation of Adebayo et al. 2018, from the output down): fresh draws from
+    each layer's own initialisation scheme (``reset_parameters``; a batch norm goes back to
+    weight 1, bias 0 and its running statistics to 0 and 1). "Last" means last in the order
+    the layers were registered in the model (``model.modules()``), which for a sequential
+    network is the order of the forward pass. The draws use ``shifted_seed(seed)`` inside
+    ``torch.random.fork_rng``: the global random state is left as it was."""
     layers = _parametrised(model)
     if not 0 <= k <= len(layers):
         raise ValueError(f"k must be in 0..{len(layers)} for this model, got {k}")
     copied = copy.deepcopy(model)
-    torch.manual_seed(seed)
-    for layer in _parametrised(copied)[len(layers) - k:]:
-        layer.reset_parameters()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(shifted_seed(seed))
+        for layer in _parametrised(copied)[len(layers) - k:]:
+            layer.reset_parameters()
     return copied
 
 
@@ -307,11 +315,12 @@ def visualise_unit(model: nn.Module, layer: nn.Module, channel: int, *,
     ``jitter`` > 0 shifts the image by a random offset of up to ``jitter`` pixels (a circular
     roll) before every step, so the unit must respond wherever the pattern lies; ``blur`` > 0
     smooths it with a Gaussian of that sd every ``blur_every`` steps, damping the highest
-    frequencies that the gradient alone piles up."""
+    frequencies that the gradient alone piles up. The noise and the jitter come from a
+    generator seeded with ``shifted_seed(seed)``."""
     if steps < 1 or lr <= 0 or jitter < 0 or blur < 0 or blur_every < 1:
         raise ValueError(f"need steps >= 1, lr > 0, jitter >= 0, blur >= 0, blur_every >= 1; got "
                          f"{steps}, {lr}, {jitter}, {blur}, {blur_every}")
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(shifted_seed(seed))
     lo, hi = bounds
     dtype = next(model.parameters()).dtype
     x = ((lo + hi) / 2 + 0.01 * (hi - lo) * torch.randn(1, *shape, generator=g)).to(dtype)

@@ -150,6 +150,19 @@ def test_randomize_top_layers_changes_only_the_top(net):
         A.randomize_top_layers(net, 99)
 
 
+def test_randomize_top_layers_leaves_the_global_rng_and_follows_the_seed_shift(net, monkeypatch):
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    first = A.randomize_top_layers(net, 2, seed=5)
+    torch.testing.assert_close(torch.rand(3), expected)        # global state untouched
+    again = A.randomize_top_layers(net, 2, seed=5)
+    assert torch.equal(A._parametrised(first)[-1].weight, A._parametrised(again)[-1].weight)
+    monkeypatch.setenv("CNN_COURSE_SEED_SHIFT", "1")
+    shifted = A.randomize_top_layers(net, 2, seed=4)            # shifted_seed(4) == 5
+    assert torch.equal(A._parametrised(first)[-1].weight, A._parametrised(shifted)[-1].weight)
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda m: A.saliency(m, torch.zeros(1, 28, 28), [0]), "N, C, H, W"),
     (lambda m: A.saliency(m, torch.zeros(2, 1, 28, 28), [0]), "one class per image"),

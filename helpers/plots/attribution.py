@@ -12,6 +12,7 @@ import numpy as np
 from helpers.plots.style import light_figure
 
 FONT = 10   # points, at the saved size: readable on a phone
+WIDTH = 4.2  # inches, the widest figure: a phone shows it without shrinking the text
 
 
 def _array(a) -> np.ndarray:
@@ -26,7 +27,8 @@ def image_table(cells, col_titles, row_titles=None, *, cmaps=None, extents=None,
     drawn with ``cmaps[c]`` (default gray for column 0, magma after), over ``extents[c]``
     (matplotlib's (left, right, bottom, top) in the first column's pixels: a coarse map laid
     over the image it explains) and, where ``signed[c]``, a colour scale symmetric about 0.
-    Each map is scaled on its own (their units differ)."""
+    Each map is scaled on its own (their units differ). The figure is at most ``WIDTH``
+    inches wide: ``cell`` shrinks to fit."""
     import matplotlib.pyplot as plt
 
     rows, cols = len(cells), len(col_titles)
@@ -35,7 +37,10 @@ def image_table(cells, col_titles, row_titles=None, *, cmaps=None, extents=None,
     cmaps = cmaps or ["gray"] + ["magma"] * (cols - 1)
     extents = extents or [None] * cols
     signed = signed or [False] * cols
-    fig, axes = plt.subplots(rows, cols, figsize=(cell * cols + 0.4, cell * rows + 0.5),
+    if cell <= 0:
+        raise ValueError(f"cell must be > 0, got {cell}")
+    cell = min(cell, (WIDTH - 0.4) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cell * cols + 0.4, cell * rows + 0.9),
                              squeeze=False)
     first = _array(cells[0][0])
     for r in range(rows):
@@ -71,7 +76,7 @@ def cascade_plot(labels, results, *, passes_below: float | None = None,
     through the seeds' mean, each seed a point; a dashed line at ``passes_below``."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.2, 3.9))
+    fig, ax = plt.subplots(figsize=(WIDTH, 4.2))
     xs = np.arange(len(labels))
     markers = "osD^vP"
     for i, (name, values) in enumerate(results.items()):
@@ -84,25 +89,26 @@ def cascade_plot(labels, results, *, passes_below: float | None = None,
                     alpha=0.7)
     if passes_below is not None:
         ax.axhline(passes_below, color="gray", ls="--", lw=1)
-    ax.set_xticks(xs, labels, fontsize=FONT)
+    ax.set_xticks(xs, labels, fontsize=FONT, rotation=20)
     ax.set_ylabel(ylabel, fontsize=FONT)
-    ax.set_xlabel("layers re-drawn at random, from the output down", fontsize=FONT)
+    ax.set_xlabel("layers re-drawn, from the output down", fontsize=FONT)
     ax.set_ylim(-0.25, 1.05)
     ax.tick_params(labelsize=FONT)
-    ax.legend(fontsize=FONT - 0.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(fontsize=FONT, loc="upper center", bbox_to_anchor=(0.5, -0.36), ncol=2,
+              handlelength=1.2, columnspacing=0.8, frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
 @light_figure
-def robustness_plot(eps, curves, *, xlabel: str = "ε (largest change of a pixel, in [0, 1])",
+def robustness_plot(eps, curves, *, xlabel: str = "ε (largest change of a pixel)",
                     ylabel: str = "test accuracy"):
     """``curves``: {name: (seeds, len(eps)) accuracies}. The mean over seeds as a line, a band
     from the worst to the best seed, each seed a point."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
     eps = np.asarray(eps, dtype=float)
     for name, values in curves.items():
         values = np.asarray(values, dtype=float)
@@ -114,7 +120,7 @@ def robustness_plot(eps, curves, *, xlabel: str = "ε (largest change of a pixel
     ax.set_ylabel(ylabel, fontsize=FONT)
     ax.set_ylim(-0.02, 1.02)
     ax.tick_params(labelsize=FONT)
-    ax.legend(fontsize=FONT)
+    ax.legend(fontsize=FONT, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -14,8 +14,9 @@
                                                         edge, dark top-left / bright bottom-right
 ====  ===============================================  ==========================================
 
-The references of 2.1 and 2.3 are the course's own :func:`helpers.layers.conv_output_size` (per
-axis) and :func:`helpers.layers.im2col`; 2.2's is :func:`helpers.layers.conv2d_naive` on the example
+The reference of 2.1 is the formula of :func:`helpers.layers.conv_output_size` (per axis,
+written out: the exercise forbids calling the helper); 2.3's is :func:`helpers.layers.im2col`;
+2.2's is :func:`helpers.layers.conv2d_naive` on the example
 (``EXAMPLE_X``, ``EXAMPLE_W``). Exercise 2.4 has many right answers, so it is checked by
 behaviour: the kernel is slid over step edges in eight directions and over a flat image, and
 what it responds to most is compared with what the exercise asks for.
@@ -26,7 +27,15 @@ import numpy as np
 import torch
 
 from helpers.device import to_numpy
-from helpers.exercises.core import Case, Exercise, Mistake, checker
+from helpers.exercises.core import (
+    Case,
+    Exercise,
+    Mistake,
+    _Problem,
+    _type_name,
+    checker,
+    compare_outputs,
+)
 from helpers.layers import conv2d_naive, conv_output_size, im2col
 
 __all__ = ["check_conv2d_im2col", "check_diagonal_edge_filter", "check_multichannel_by_hand",
@@ -40,12 +49,18 @@ def _pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
+def _right_count(n, k, s, p, d):
+    """One axis, as :func:`helpers.layers.conv_output_size` computes it (tests check they
+    agree); written out because the exercise forbids calling that helper."""
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
 def output_size(height, width, kernel_size, stride=1, padding=0, dilation=1):
     """(H', W') of a convolution on an H×W input; each setting an int or a (rows, columns) pair,
     as in ``nn.Conv2d``: per axis n' = (n + 2p - d(k - 1) - 1) // s + 1, the dilated kernel
     spanning d(k - 1) + 1 cells and ``padding`` p added on EACH side."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(_pair, (kernel_size, stride, padding, dilation))
-    return (conv_output_size(height, kh, sh, ph, dh), conv_output_size(width, kw, sw, pw, dw))
+    return (_right_count(height, kh, sh, ph, dh), _right_count(width, kw, sw, pw, dw))
 
 
 def _per_axis(count):
@@ -55,10 +70,6 @@ def _per_axis(count):
                                                              dilation))
         return count(height, kh, sh, ph, dh), count(width, kw, sw, pw, dw)
     return wrong
-
-
-def _right_count(n, k, s, p, d):
-    return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 def _height_for_width(height, width, kernel_size, stride=1, padding=0, dilation=1):
@@ -100,6 +111,19 @@ def _output_size_cases(rng) -> list[Case]:
     return cases
 
 
+def _compare_sizes(got, expected) -> str | None:
+    """The default comparison, and each size a Python int (not a NumPy integer or a bool)."""
+    problem = compare_outputs(got, expected)
+    if problem is not None:
+        return problem
+    for i, value in enumerate(got):
+        if type(value) is not int:
+            return _Problem(
+                "type", f"element [{i}]: returned {_type_name(value)} ({value}); expected a "
+                        "Python int — wrap it in `int(...)`")
+    return None
+
+
 def _output_size_error(case, exc) -> str | None:
     text = str(exc)
     if isinstance(exc, TypeError) and ("tuple" in text or "non-iterable int" in text
@@ -134,6 +158,10 @@ OUTPUT_SIZE = Exercise(
                 "down; the first position always counts, and then one more per s cells of the "
                 "remaining free room: (n + 2p − d(k − 1) − 1) // s + 1.",
                 _per_axis(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1)) // s)),
+        Mistake("you added the padding after dividing by the stride (… // s + 1 + 2p // s); "
+                "the padding widens the axis BEFORE the windows are counted: "
+                "(n + 2p − d(k − 1) − 1) // s + 1.",
+                _per_axis(lambda n, k, s, p, d: (n - d * (k - 1) - 1) // s + 1 + 2 * p // s)),
         Mistake("you forgot the + 1: the first window position counts too (a dilated kernel "
                 "exactly as long as the padded axis still gives one output).",
                 _per_axis(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s)),
@@ -155,7 +183,8 @@ OUTPUT_SIZE = Exercise(
                 "last two axes of an (N, C, H, W) tensor.", _width_first),
     ],
     explain_error=_output_size_error,
-    forbidden=("conv2d",),
+    compare=_compare_sizes,
+    forbidden=("conv2d", "conv1d", "unfold", "max_pool2d", "avg_pool2d", conv_output_size),
     forbidden_reason="the statement asks you to derive the shape from the settings",
 )
 check_output_size = checker(OUTPUT_SIZE, "check_output_size")

@@ -124,7 +124,10 @@ def _activation_cases(rng) -> list[Case]:
              Case(((1, 5, 7), [("conv", 3, 3, 2), ("conv", 2, 1, 1)]),
                   label="padding that grows the map"),
              Case(((4, 20, 12), [("pool", 3), ("conv", 6, 3, 0), ("linear", 7)]),
-                  label="a 3×3 pool first")]
+                  label="a 3×3 pool first"),
+             Case(((3, 11, 10), [("conv", 4, 2, 0), ("conv", 5, 4, 1)]), label="even kernels"),
+             Case(((2, 16, 13), [("conv", 6, 4, 2), ("pool", 2), ("conv", 3, 2, 1)]),
+                  label="even kernels with padding")]
     for _ in range(4):
         c, h, w = int(rng.integers(1, 5)), int(rng.integers(12, 40)), int(rng.integers(12, 40))
         layers, hh, ww = [], h, w
@@ -167,6 +170,11 @@ ACTIVATIONS = Exercise(
         Mistake("you added the padding once; it is added on BOTH sides: H + 2p − k + 1.",
                 _counts_with(conv=lambda sh, k_out, k, p: (k_out, sh[1] + p - k + 1,
                                                            sh[2] + p - k + 1))),
+        Mistake("you took k // 2 off each side (H + 2p − 2·(k // 2)); that holds for odd k "
+                "only: a k×k window fits in H + 2p − k + 1 positions, so an even kernel loses "
+                "k − 1 rows in all, not k.",
+                _counts_with(conv=lambda sh, k_out, k, p: (k_out, sh[1] + 2 * p - 2 * (k // 2),
+                                                           sh[2] + 2 * p - 2 * (k // 2)))),
         Mistake("you kept every convolution's map at its input size, as VGG's 3×3 convolutions "
                 "with padding 1 do; in general it is H + 2p − k + 1.",
                 _counts_with(conv=lambda sh, k_out, k, p: (k_out, sh[1], sh[2]))),

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from helpers.attribution import rank_correlation
-from helpers.exercises.core import Case, Exercise, Mistake, checker
+from helpers.exercises.core import Case, Exercise, Mistake, checker, compare_outputs
 
 __all__ = ["check_fgsm", "check_grad_cam", "check_occlusion_map", "check_sanity_check"]
 
@@ -101,9 +101,29 @@ def _occlusion_cases(rng) -> list[Case]:
     return cases
 
 
+def _compare_occlusion(got, expected):
+    """The default comparison, any floating dtype accepted (compared after casting)."""
+    if isinstance(got, torch.Tensor) and got.is_floating_point() and got.dtype != expected.dtype:
+        got = got.detach().to(expected.dtype)
+    return compare_outputs(got, expected, check_dtype=True, shape_hint=_OCCLUSION_SHAPE)
+
+
+def _occlusion_hint(case, got, expected):
+    """A map of zeros: the probability never changed, the sign of a softmax over the batch."""
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and \
+            bool((got == 0).all()) and not bool((expected == 0).all()):
+        return ("your probabilities do not change (every drop is 0): take the softmax over "
+                "the class axis, `softmax(1)` / `softmax(-1)`; over axis 0, a batch of one "
+                "image gives probability 1 whatever the patch hides.")
+    return None
+
+
+_OCCLUSION_SHAPE = "(H', W') with H' = (H - patch) // stride + 1, W' = (W - patch) // stride + 1"
+
 OCCLUSION_MAP = Exercise(
     number="8.1", title="An occlusion map", reference=occlusion_map, cases=_occlusion_cases,
-    shape_hint="(H', W') with H' = (H - patch) // stride + 1, W' = (W - patch) // stride + 1",
+    compare=_compare_occlusion, diagnose=_occlusion_hint,
+    shape_hint=_OCCLUSION_SHAPE,
     mistakes=[
         Mistake("you measured the drop of the *logit*; the map is the drop of the target's "
                 "probability, `model(x).softmax(1)[0, target]`.",
@@ -203,7 +223,7 @@ def _grad_cam_cases(rng) -> list[Case]:
 GRAD_CAM = Exercise(
     number="8.2", title="Grad-CAM from hooks", reference=grad_cam, cases=_grad_cam_cases,
     shape_hint="(N, h, w): the layer's output size", side_effects=("hooks",), rtol=1e-7,
-    atol=1e-9,
+    atol=1e-9, detached=True,
     mistakes=[
         Mistake("no ReLU at the end: Grad-CAM keeps only the positive part, "
                 "`torch.relu(...)`.",
@@ -275,7 +295,7 @@ def _fgsm_cases(rng) -> list[Case]:
 
 FGSM = Exercise(
     number="8.4", title="The fast gradient sign method", reference=fgsm, cases=_fgsm_cases,
-    shape_hint="(N, C, H, W): the input's shape", rtol=0, atol=1e-9,
+    shape_hint="(N, C, H, W): the input's shape", rtol=0, atol=1e-9, detached=True,
     mistakes=[
         Mistake("you stepped *down* the loss (x − ε·sign): an attack moves up it, "
                 "x + ε·sign(∇ₓ loss).",
@@ -286,8 +306,9 @@ FGSM = Exercise(
         Mistake("you scaled the gradient to a largest entry of 1; FGSM takes its sign, so every "
                 "pixel moves by ε.",
                 lambda m, x, y, e: _fgsm_variant(m, x, y, e, use="scaled")),
-        Mistake("the result is not clipped: pixel values must stay in [0, 1], "
-                "`.clamp(0, 1)`.",
+        Mistake("the result is not clipped to [0, 1] (clipping x BEFORE the step does "
+                "nothing, it is already in [0, 1]): clip the result after the step, "
+                "(x + ε·sign).clamp(0, 1).",
                 lambda m, x, y, e: _fgsm_variant(m, x, y, e, clip=False)),
         Mistake("you attacked the network's own predictions; the loss uses the true labels "
                 "`y`.",
@@ -344,6 +365,19 @@ def _sanity_variant(trained, randomised, image, threshold=0.5, *, corr="spearman
     return result
 
 
+def _pair_near(g, shape, target, tol=0.02):
+    """Two positive maps whose mean rank correlation lies within ``tol`` of ``target`` (between
+    the thresholds 0.4, 0.5 and 0.6, so that a threshold fixed at 0.5 gives another verdict)."""
+    for _ in range(200):
+        a = torch.randn(shape, generator=g, dtype=torch.float64)
+        b = torch.randn(shape, generator=g, dtype=torch.float64)
+        for mix in (0.3, 0.4, 0.5, 0.6, 0.7):
+            other = mix * a + (1 - mix ** 2) ** 0.5 * b
+            if abs(rank_correlation(a, other).mean().item() - target) <= tol:
+                return a.exp(), other.exp()
+    raise RuntimeError("no pair of maps near the target correlation")
+
+
 def _sanity_cases(rng) -> list[Case]:
     cases = []
     for k, (n, h, w) in enumerate([(3, 10, 7), (2, 6, 12), (4, 9, 9)]):
@@ -358,6 +392,8 @@ def _sanity_cases(rng) -> list[Case]:
         randomised = {"image-like": img * (1 + 0.2 * noise()).abs(),
                       "model-like": noise().abs(),
                       "partly": (img + 0.6 * noise()).abs()}
+        for name, target in (("borderline-low", 0.45), ("borderline-high", 0.55)):
+            trained[name], randomised[name] = _pair_near(g, (n, h, w), target)
         cases.append(Case((trained, randomised, img), {"threshold": [0.5, 0.4, 0.6][k]},
                           label=f"{n} maps of {h} x {w}"))
     return cases
@@ -370,6 +406,9 @@ SANITY_CHECK = Exercise(
         Mistake("passing means the map *changes* when the network is randomised: a low "
                 "correlation, `rho_random <= threshold`.",
                 lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, threshold, passes="high")),
+        Mistake("your verdict ignores `threshold` (a fixed 0.5?): a method passes when "
+                "rho_random <= threshold, the argument.",
+                lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, 0.5)),
         Mistake("you used Pearson's correlation of the values; the test uses Spearman's, the "
                 "correlation of their *ranks* (`rank_correlation`).",
                 lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, threshold,

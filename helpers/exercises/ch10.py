@@ -191,7 +191,7 @@ DESIGN_BRIEF = Brief()
 
 
 def design(in_channels, image_size, num_classes):
-    """(N, in_channels, image_size, image_size) -> (N, num_classes): a small CNN whose four
+    """(N, in_channels, image_size, image_size) -> (N, num_classes): a small CNN whose three
     5×5 stages give its last spatial layer a field wider than the image."""
     return small_cnn(channels=(4, 8, 16), kernel_size=5, in_channels=in_channels,
                      input_size=image_size, num_classes=num_classes)
@@ -205,28 +205,52 @@ _ATTENTION_CALLS = ("scaled_dot_product_attention", "multi_head_attention_forwar
 _PRODUCTS = ("matmul", "bmm", "einsum", "Tensor.matmul", "Tensor.bmm", "baddbmm")
 
 
+_ELEMENTWISE_PRODUCTS = ("mul", "Tensor.mul", "Tensor.__mul__", "Tensor.__rmul__")
+_SOFTMAXES = ("softmax", "log_softmax", "Tensor.softmax", "Tensor.log_softmax")
+
+
 class _TokenMixing(CallRecorder):
-    """Records attention calls of any implementation: the library's attention functions, and
+    """Records attention calls of any implementation: the library's attention functions;
     products of two activations (neither operand a parameter of the model), which is what
-    q kᵀ and (weights) v are."""
+    q kᵀ and (weights) v are; and attention written by broadcasting, a softmax whose input
+    derives from an elementwise product of two activations that is larger than either (an
+    outer product over tokens, such as ``(q[:, :, None] * k[:, None]).sum(-1)``)."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
         self.mixing: list[str] = []
+        self._derived: list[torch.Tensor] = []    # kept alive, so that their ids stay theirs
+        self._derived_ids: set[int] = set()
+
+    def _activation(self, t) -> bool:
+        return isinstance(t, torch.Tensor) and \
+            t.untyped_storage().data_ptr() not in self.weights
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         name = _function_name(func)
+        tensors = [a for a in (*args, *(kwargs or {}).values()) if isinstance(a, torch.Tensor)]
         if name in _ATTENTION_CALLS:
             self.mixing.append(name)
         elif name in _PRODUCTS:
-            tensors = [a for a in args if isinstance(a, torch.Tensor)]
+            operands = tensors
             if name.endswith("einsum") and args and isinstance(args[-1], (list, tuple)):
-                tensors = [a for a in args[-1] if isinstance(a, torch.Tensor)]
-            if len(tensors) >= 2 and all(t.untyped_storage().data_ptr() not in self.weights
-                                         for t in tensors):
+                operands = [a for a in args[-1] if isinstance(a, torch.Tensor)]
+            if len(operands) >= 2 and all(self._activation(t) for t in operands):
                 self.mixing.append(f"a product of two activations ({name})")
-        return super().__torch_function__(func, types, args, kwargs)
+        elif name in _SOFTMAXES and tensors and id(tensors[0]) in self._derived_ids:
+            self.mixing.append("a softmax of an elementwise product of two activations, "
+                               "attention written by broadcasting")
+        out = super().__torch_function__(func, types, args, kwargs)
+        outer = name in _ELEMENTWISE_PRODUCTS and len(tensors) == 2 and \
+            all(self._activation(t) for t in tensors) and isinstance(out, torch.Tensor) and \
+            out.numel() > max(t.numel() for t in tensors)
+        if outer or any(id(t) in self._derived_ids for t in tensors):
+            for t in (out if isinstance(out, (tuple, list)) else (out,)):
+                if isinstance(t, torch.Tensor):
+                    self._derived.append(t)
+                    self._derived_ids.add(id(t))
+        return out
 
 
 def _first_conv_kernel(model: nn.Module) -> int | None:
@@ -235,6 +259,11 @@ def _first_conv_kernel(model: nn.Module) -> int | None:
 
 
 _MEASURED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _max_first_kernel(n: int) -> int:
+    """The largest first kernel the brief allows on an n×n image: a quarter of its side."""
+    return n // 4
 
 
 def brief_violations(model, brief: Brief = DESIGN_BRIEF) -> dict[str, str]:
@@ -286,9 +315,11 @@ def _measure(model: nn.Module, brief: Brief) -> dict[str, str]:
         how = f" ({mixing.mixing[0]})" if mixing.mixing else ""
         found["attention"] = f"it mixes tokens by attention{how}"
     kernel = _first_conv_kernel(model)
-    if kernel is not None and field is not None and field.layers and 2 * kernel > n:
+    if kernel is not None and field is not None and field.layers and \
+            kernel > _max_first_kernel(n):
         found["local"] = (f"its first convolution sees {kernel}×{kernel} pixels of the "
-                          f"{n}×{n} image at once: that is a dense layer in disguise, not a "
+                          f"{n}×{n} image at once, more than a quarter of its side "
+                          f"({_max_first_kernel(n)}×{_max_first_kernel(n)} at most): not a "
                           "local feature detector")
     params = count_parameters(model, trainable_only=False)
     if params > brief.max_parameters:
@@ -307,18 +338,17 @@ def _measure(model: nn.Module, brief: Brief) -> dict[str, str]:
 
 
 _ADVICE = {
-    "runs": "the model must take the brief's images, (N, "
-            f"{DESIGN_BRIEF.in_channels}, {DESIGN_BRIEF.image_size}, {DESIGN_BRIEF.image_size}),"
-            f" and return (N, {DESIGN_BRIEF.num_classes}) class scores: pass in_channels, "
-            "num_classes (and input_size where the "
-            "constructor has one) on to the zoo's constructor; LeNet-5 as built in chapter 6 "
-            "expects 32×32 images.",
+    "runs": "the model must take the images your arguments describe, (N, in_channels, "
+            "image_size, image_size), and return (N, num_classes) class scores: pass "
+            "in_channels, num_classes (and input_size where the constructor has one) on to "
+            "the zoo's constructor; LeNet-5 as built in chapter 6 expects 32×32 images.",
     "dense": "a fully connected first layer ties each weight to one pixel position, so a digit "
              "in a place it was not trained on is new to it (chapter 1): start with "
              "convolutions.",
-    "local": "the brief asks for locality built in: the first layers should see small "
-             "neighbourhoods (3×3, 5×5), well below the image, and the field should grow by "
-             "stacking and pooling (chapters 2 and 5).",
+    "local": "the brief asks for locality built in: the first convolution's kernel may be at "
+             "most a quarter of the image's side (7×7 on 28×28); small neighbourhoods (3×3, "
+             "5×5) are usual, and the field should grow by stacking and pooling (chapters 2 "
+             "and 5).",
     "attention": "with about a thousand labelled images, a Vision Transformer has to learn "
                  "locality from too little data (chapter 9); choose a convolutional network, "
                  "which has it built in.",
@@ -334,13 +364,25 @@ _ADVICE = {
 }
 
 
-def _compare_designs(got, expected) -> str | None:
-    """None when ``got`` breaks the same constraints as ``expected`` (none, for the reference),
-    else what ``got`` breaks, by how much."""
+def _case_brief(case) -> Brief:
+    """The brief of a case: its (in_channels, image_size, num_classes), the budgets of
+    :data:`DESIGN_BRIEF`."""
+    if case is None:
+        return DESIGN_BRIEF
+    in_channels, image_size, num_classes = case.args
+    return Brief(in_channels=in_channels, image_size=image_size, num_classes=num_classes,
+                 train_images=DESIGN_BRIEF.train_images,
+                 max_parameters=DESIGN_BRIEF.max_parameters, max_macs=DESIGN_BRIEF.max_macs)
+
+
+def _compare_designs(got, expected, case=None) -> str | None:
+    """None when ``got`` breaks the same constraints as ``expected`` (none, for the reference)
+    under the case's brief, else what ``got`` breaks, by how much."""
     if not isinstance(got, nn.Module):
         return (f"returned a {type(got).__name__}; expected a model (a torch.nn.Module), such "
                 "as one built by a constructor of helpers.models")
-    mine, theirs = brief_violations(got), brief_violations(expected)
+    brief = _case_brief(case)
+    mine, theirs = brief_violations(got, brief), brief_violations(expected, brief)
     if set(mine) == set(theirs):
         return None
     return "; ".join(mine.values()) if mine else "it meets the brief"
@@ -350,7 +392,7 @@ def _design_hint(case, got, expected) -> str | None:
     """For a design that breaks several constraints: the first one's advice."""
     if not isinstance(got, nn.Module):
         return None
-    broken = list(brief_violations(got))
+    broken = list(brief_violations(got, _case_brief(case)))
     if not broken:
         return None
     if len(broken) == 1:
@@ -358,9 +400,18 @@ def _design_hint(case, got, expected) -> str | None:
     return f"{len(broken)} constraints are broken; one at a time — first, {_ADVICE[broken[0]]}"
 
 
+def _large_first_kernel(c, n, k):
+    """A design that meets the brief but for a first kernel one wider than it allows."""
+    return nn.Sequential(nn.Conv2d(c, 4, _max_first_kernel(n) + 1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(8, 16, 5, padding=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(16, k))
+
+
 def _brief_case(rng) -> list[Case]:
     b = DESIGN_BRIEF
-    return [Case((b.in_channels, b.image_size, b.num_classes))]
+    return [Case((b.in_channels, b.image_size, b.num_classes), label="the brief"),
+            Case((3, 32, 5), label="colour 32×32 images, 5 classes: the same budgets")]
 
 
 DESIGN = Exercise(
@@ -368,14 +419,18 @@ DESIGN = Exercise(
     compare=_compare_designs, diagnose=_design_hint, time_limit=20.0,
     mistakes=[
         Mistake(_ADVICE["runs"], lambda c, n, k: lenet5()),
-        Mistake(_ADVICE["dense"], lambda c, n, k: mlp(hidden=(12,))),
-        Mistake(_ADVICE["local"], lambda c, n, k: nn.Sequential(nn.Conv2d(c, k, n),
-                                                                nn.Flatten())),
-        Mistake(_ADVICE["attention"], lambda c, n, k: tiny_vit(dim=16, depth=1, heads=2,
-                                                               mlp_ratio=2)),
-        Mistake(_ADVICE["parameters"], lambda c, n, k: small_cnn(channels=(4, 8, 16, 64))),
-        Mistake(_ADVICE["macs"], lambda c, n, k: small_cnn(channels=(48, 8, 16, 16))),
-        Mistake(_ADVICE["field"], lambda c, n, k: small_cnn(channels=(8, 16, 32))),
+        Mistake(_ADVICE["dense"], lambda c, n, k: mlp(in_features=c * n * n, hidden=(3,),
+                                                      num_classes=k)),
+        Mistake(_ADVICE["local"], _large_first_kernel),
+        Mistake(_ADVICE["attention"], lambda c, n, k: tiny_vit(
+            patch=4, dim=16, depth=1, heads=2, mlp_ratio=2, in_channels=c, image_size=n,
+            num_classes=k)),
+        Mistake(_ADVICE["parameters"], lambda c, n, k: small_cnn(
+            channels=(4, 8, 16, 64), in_channels=c, input_size=n, num_classes=k)),
+        Mistake(_ADVICE["macs"], lambda c, n, k: small_cnn(
+            channels=(48, 8, 16, 16), in_channels=c, input_size=n, num_classes=k)),
+        Mistake(_ADVICE["field"], lambda c, n, k: small_cnn(
+            channels=(8, 16, 32), in_channels=c, input_size=n, num_classes=k)),
     ],
 )
 check_design = checker(DESIGN, "check_design")
@@ -536,6 +591,10 @@ def _scaling_error(case, exc) -> str | None:
 SCALING = Exercise(
     number="10.3", title="Scaling up within a budget", reference=choose_scaling,
     cases=_scaling_cases, explain_error=_scaling_error, time_limit=30.0,
+    none_hint=("returned None: no candidate fits by your counts, yet at least one does: check "
+               "your multiply-adds (one per weight per OUTPUT position, biases not counted, the "
+               "map shrunk by every earlier stride and pooling) and your field (the jump "
+               "multiplied by every stride, poolings included)"),
     mistakes=[
         Mistake("you counted FLOPs, two per multiply-add (FlopCounterMode's convention in "
                 "chapter 2); the budget is in multiply-adds, K·C·k² per output position of "

@@ -154,8 +154,10 @@ class Exercise:
 
     ``cases``: a list of :class:`Case`, or a function ``rng -> list[Case]`` (seeded with
     ``seed``). ``compare(got, expected) -> str | None``: optional replacement for the default
-    comparison (return a description of the difference, or None when equal). ``diagnose(case,
-    got, expected) -> str | None``: optional extra hint for the first failing case.
+    comparison (return a description of the difference, or None when equal); a ``compare``
+    with a third parameter also gets the :class:`Case` (None where it is not known).
+    ``diagnose(case, got, expected) -> str | None``: optional extra hint for the first failing
+    case.
     ``time_limit``: seconds for all cases together. ``shape_hint``: the output shape formula,
     e.g. ``"(N, K, H', W')"``. ``check_dtype``: require the reference's dtype exactly.
     ``allow_inplace``: the function is meant to modify its arguments.
@@ -169,6 +171,10 @@ class Exercise:
     global module hooks), ``"rng"`` (the global random states of torch, NumPy and Python).
     ``explain_error(case, exc) -> str | None``: a hint for an exception raised by the learner's
     code (e.g. which matrix product has mismatched shapes, and the shapes expected).
+    ``detached``: the statement asks for a result that does not require gradients; a tensor
+    result still attached to the autograd graph is rejected ("detach it: `.detach()`").
+    ``none_hint``: what a ``None`` result means when the statement allows none to be found
+    (replaces "did you forget `return`?").
     """
 
     number: str
@@ -189,6 +195,8 @@ class Exercise:
     forbidden_reason: str = ""
     side_effects: tuple[str, ...] = ()
     explain_error: Callable[[Case, BaseException], str | None] | None = None
+    detached: bool = False
+    none_hint: str | None = None
 
     def __post_init__(self):
         if not re.fullmatch(r"\d+\.\d+", str(self.number)):
@@ -360,9 +368,11 @@ def _run_check(ex: Exercise, fn) -> Verdict:
         return _verdict(number, "error", _error_lines(ex, fn, run, cases), len(cases))
 
     problems = {i: p for i, (got, exp) in enumerate(zip(run.outputs, expected))
-                if (p := _compare(ex, got, exp)) is not None}
+                if (p := _compare(ex, got, exp, cases[i])) is not None}
     modified = None if ex.allow_inplace else _first_modified(ex, cases, run.calls)
     extra = _side_effect_lines(ex, run)
+    if extra is None and ex.detached:
+        extra = _attached_lines(run.outputs)
     if extra and not problems:
         head, diagnosis = extra
         return _verdict(number, "wrong", [f"❌ Exercise {number}: {head}"] + diagnosis[1:],
@@ -599,6 +609,17 @@ def _side_effect_lines(ex: Exercise, run: _Run):
     return None
 
 
+def _attached_lines(outputs):
+    """The verdict lines for a result that still requires gradients (``detached`` exercises)."""
+    for i, out in enumerate(outputs):
+        if isinstance(out, torch.Tensor) and out.requires_grad:
+            text = ("your result still requires gradients (it is attached to the autograd "
+                    "graph), but the statement asks for one that does not: detach it: "
+                    "`.detach()`")
+            return text + ".", [text, f"   (seen on case #{i + 1}.)"]
+    return None
+
+
 @dataclass
 class Diagnosis:
     """The likely cause of a failure: ``text`` (None when nothing fits), the :class:`Mistake`
@@ -640,12 +661,13 @@ def diagnose(ex: Exercise, cases, outputs, expected, failing: list[int]) -> Diag
             return Diagnosis(f"{mistake.message} (This partly explains {counts[best]} of the "
                              f"{n} failing cases.)", mistake, counts[best], n)
     i = failing[0]
-    hint = _hint(ex, cases[i], outputs[i], expected[i], _compare(ex, outputs[i], expected[i]),
-                 hook_only=True)
+    hint = _hint(ex, cases[i], outputs[i], expected[i],
+                 _compare(ex, outputs[i], expected[i], cases[i]), hook_only=True)
     if hint:                # the exercise's own hook states a fact about this case's output
         return Diagnosis(hint, failing=n)
-    hints = [_hint(ex, cases[i], outputs[i], expected[i], _compare(ex, outputs[i], expected[i]),
-                   generic_only=True) for i in failing]
+    hints = [_hint(ex, cases[i], outputs[i], expected[i],
+                   _compare(ex, outputs[i], expected[i], cases[i]), generic_only=True)
+             for i in failing]
     if hints[0] and all(h == hints[0] for h in hints):
         return Diagnosis(hints[0], failing=n)
     return Diagnosis(None, failing=n)
@@ -654,7 +676,7 @@ def diagnose(ex: Exercise, cases, outputs, expected, failing: list[int]) -> Diag
 def _reproduces(ex: Exercise, mistake: Mistake, case: Case, got) -> bool:
     """Does ``mistake`` give the learner's output ``got`` on ``case``? (A raise means no.)"""
     try:
-        return _compare(ex, got, _call(mistake.fn, case)) is None
+        return _compare(ex, got, _call(mistake.fn, case), case) is None
     except Exception:
         return False
 
@@ -784,16 +806,26 @@ def _same(a, b) -> bool:
 
 # --------------------------------------------------------------------------- comparison
 
-def _compare(ex: Exercise, got, expected) -> _Problem | None:
+def _compare(ex: Exercise, got, expected, case: Case | None = None) -> _Problem | None:
     if got is None and expected is not None:
-        return _Problem("type", "returned None — did you forget `return`?")
+        return _Problem("type", ex.none_hint or "returned None — did you forget `return`?")
     if ex.compare is not None:
-        text = ex.compare(got, expected)
+        text = ex.compare(got, expected, case) if _takes_case(ex.compare) else \
+            ex.compare(got, expected)
         if text is None or isinstance(text, _Problem):
             return text
         return _Problem("value", str(text))
     return compare_outputs(got, expected, rtol=ex.rtol, atol=ex.atol, check_dtype=ex.check_dtype,
                            shape_hint=ex.shape_hint)
+
+
+def _takes_case(compare) -> bool:
+    """Does an Exercise's ``compare`` take the case as a third argument?"""
+    try:
+        inspect.signature(compare).bind(None, None, None)
+        return True
+    except (TypeError, ValueError):
+        return False
 
 
 def compare_outputs(got, expected, *, rtol=1e-5, atol=1e-6, check_dtype=True, shape_hint=None,
@@ -873,7 +905,19 @@ def _compare_number(got, expected, rtol, atol, pre) -> _Problem | None:
     if (math.isnan(g.real) and math.isnan(e.real)) or \
             abs(g - e) <= atol + rtol * abs(e):
         return None
-    return _Problem("value", f"{pre}expected {_short(expected)}, got {_short(got)}")
+    return _Problem("value", f"{pre}{_expected_got(expected, got)}")
+
+
+def _expected_got(expected, got) -> str:
+    """``expected 0.9928, got 0.9931``; with 6 significant digits when 4 print the same, and
+    the difference when 6 still do."""
+    e, g = _num(expected), _num(got)
+    if e == g:
+        e, g = _num(expected, digits=6), _num(got, digits=6)
+    text = f"expected {e}, got {g}"
+    if e == g:
+        text += f" (they differ by {_num(complex(got) - complex(expected), sign=True)})"
+    return text
 
 
 def _shape_text(got_shape, exp_shape, shape_hint, pre) -> str:
@@ -927,7 +971,7 @@ def _compare_values(got: np.ndarray, expected: np.ndarray, rtol, atol, pre):
         idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
         at = f" at index {tuple(int(i) for i in idx)}" if idx else ""
         return _Problem("value", f"{pre}max abs difference {_num(float(np.max(diff)))}{at} "
-                                 f"(expected {_num(e[idx])}, got {_num(g[idx])}); "
+                                 f"({_expected_got(e[idx], g[idx])}); "
                                  f"{int((~ok).sum())} of {ok.size} values differ")
     if np.array_equal(got, expected):
         return None
@@ -989,6 +1033,9 @@ def generic_hint(got, expected, kind: str = "value") -> str | None:
     nz = np.abs(e) > 1e-12
     if e.size > 1 and nz.any() and np.allclose(g[~nz], 0, atol=1e-9):
         r = g[nz] / e[nz]
+        if np.allclose(g, 0, atol=1e-12):
+            return "every value of your output is 0 — a step that cancels out, or a result " \
+                   "never filled in?"
         if np.allclose(r, r[0]) and not np.isclose(r[0], 1):
             return f"every value is off by the same factor (×{_num(r[0])}) — a scale or " \
                    "normalisation missing, or applied twice?"
@@ -1143,14 +1190,14 @@ def _type_name(x) -> str:
     return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
-def _num(x, sign: bool = False) -> str:
+def _num(x, sign: bool = False, digits: int = 4) -> str:
     x = complex(x)
     if x.imag:
-        return f"{x:.4g}"
+        return f"{x:.{digits}g}"
     x = x.real
     if float(x).is_integer() and abs(x) < 1e15:
         return f"{int(x):+,}" if sign else f"{int(x):,}"
-    return f"{x:+.4g}" if sign else f"{x:.4g}"
+    return f"{x:+.{digits}g}" if sign else f"{x:.{digits}g}"
 
 
 def _short(x) -> str:

@@ -300,8 +300,11 @@ class CifarResNet(FeaturesClassifier):
 
 
 def cifar_resnet(depth: int, **kwargs) -> CifarResNet:
-    """ResNet-``depth`` (depth = 6n + 2) with option-B (projection) shortcuts; ``kwargs``
-    (width, num_classes, in_channels, layers) as :class:`CifarResNet`."""
+    """ResNet-``depth`` (depth = 6n + 2) with option-B (projection) shortcuts.
+
+    Keyword arguments (those of :class:`CifarResNet`): ``width=16`` (channels of the first
+    stage; the stages have w, 2w, 4w), ``num_classes=10``, ``in_channels=1``, ``layers=None``.
+    (N, in_channels, H, W) -> (N, num_classes) for any H, W >= 4."""
     return CifarResNet(depth=depth, block=BasicBlock, **kwargs)
 
 

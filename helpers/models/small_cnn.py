@@ -43,5 +43,9 @@ class SmallCNN(FeaturesClassifier):
 
 def small_cnn(**kwargs) -> SmallCNN:
     """Per stage: conv (same padding), ReLU, 2x2 max pool; then global avg pool and linear.
-    ``kwargs`` as :class:`SmallCNN`."""
+
+    Keyword arguments (those of :class:`SmallCNN`): ``channels=(16, 32)`` (filters per stage,
+    one stage each), ``kernel_size=3``, ``in_channels=1``, ``num_classes=10``,
+    ``input_size=28`` (used when ``global_pool=False``), ``global_pool=True``,
+    ``batch_norm=False``, ``layers=None``. (N, in_channels, H, W) -> (N, num_classes)."""
     return SmallCNN(**kwargs)

@@ -116,6 +116,10 @@ class SmallVGG(FeaturesClassifier):
 
 
 def small_vgg(**kwargs) -> SmallVGG:
-    """Stages of ``convs_per_stage`` 3x3 convs + 2x2 max pool, then FC ``hidden``, FC classes;
-    ``kwargs`` as :class:`SmallVGG`."""
+    """Stages of ``convs_per_stage`` 3x3 convs + 2x2 max pool, then FC ``hidden``, FC classes.
+
+    Keyword arguments (those of :class:`SmallVGG`): ``channels=(32, 64)`` (filters per stage),
+    ``convs_per_stage=2``, ``hidden=128``, ``num_classes=10``, ``in_channels=1``,
+    ``input_size=28``, ``batch_norm=False``, ``dropout=0.5``, ``activation="relu"``,
+    ``layers=None``. (N, in_channels, S, S) -> (N, num_classes), S = ``input_size``."""
     return SmallVGG(**kwargs)

@@ -55,7 +55,7 @@ def assert_named_cause_reproduces(exercise, mutant, verdict) -> None:
                 got = _call(mutant, case)
             except Exception:
                 continue
-            if _compare(exercise, got, _call(exercise.reference, case)) is None:
+            if _compare(exercise, got, _call(exercise.reference, case), case) is None:
                 continue
             failing += 1
             explained += _reproduces(exercise, verdict.mistake, case, got)

@@ -408,6 +408,49 @@ MUTANTS += [
 ]
 
 
+# --------------------------------------------------------------------------- review findings (2.1)
+
+def by_the_course_helper(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    from helpers.layers import conv_output_size
+    pair = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
+    return conv_output_size(height, kh, sh, ph, dh), conv_output_size(width, kw, sw, pw, dw)
+
+
+def by_unfold(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    cols = F.unfold(torch.zeros(1, 1, height, width), kernel_size, dilation, padding, stride)
+    pair = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
+    (kh, _), (sh, _), (ph, _), (dh, _) = map(pair, (kernel_size, stride, padding, dilation))
+    rows = (height + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    return rows, cols.shape[-1] // rows
+
+
+def padding_after_stride(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    pair = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
+    return ((height - dh * (kh - 1) - 1) // sh + 1 + 2 * ph // sh,
+            (width - dw * (kw - 1) - 1) // sw + 1 + 2 * pw // sw)
+
+
+def numpy_integers(height, width, kernel_size, stride=1, padding=0, dilation=1):
+    return tuple(np.int64(v) for v in ch02.output_size(height, width, kernel_size, stride,
+                                                       padding, dilation))
+
+
+def test_reference_is_the_helper_formula():
+    from helpers.layers import conv_output_size
+    for n, k, s, p, d in [(7, 3, 2, 0, 2), (64, 2, 1, 0, 8), (17, 4, 3, 0, 3), (30, 3, 2, 2, 2)]:
+        assert ch02._right_count(n, k, s, p, d) == conv_output_size(n, k, s, p, d)
+
+
+MUTANTS += [
+    ("2.1", by_the_course_helper, "wrong", "without helpers.layers.conv_output_size"),
+    ("2.1", by_unfold, "wrong", "without F.unfold"),
+    ("2.1", padding_after_stride, "wrong", "you added the padding after dividing by the stride"),
+    ("2.1", numpy_integers, "bad_type", "expected a Python int"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 

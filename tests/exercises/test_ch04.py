@@ -345,6 +345,28 @@ MUTANTS += [
 ]
 
 
+def counts_half_kernel_per_side(input_shape, layers):
+    c, h, w = input_shape
+    out = []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, k_out, k, p = layer
+            c, h, w = k_out, h + 2 * p - 2 * (k // 2), w + 2 * p - 2 * (k // 2)
+            out.append(c * h * w)
+        elif layer[0] == "pool":
+            h, w = h // layer[1], w // layer[1]
+            out.append(c * h * w)
+        else:
+            c, h, w = layer[1], 1, 1
+            out.append(c)
+    return out
+
+
+MUTANTS += [
+    ("4.1", counts_half_kernel_per_side, "wrong", "you took k // 2 off each side"),
+]
+
+
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)
 

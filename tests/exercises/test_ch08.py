@@ -401,7 +401,7 @@ MUTANTS = [
     ("8.1", occlusion_grey_fill, "wrong", "image's mean"),
     ("8.1", occlusion_patch_minus_one, "wrong", "one pixel short"),
     ("8.1", occlusion_predicted_class, "wrong", "*predicted* class"),
-    ("8.1", occlusion_softmax_wrong_axis, "wrong", "Exercise 8.1"),
+    ("8.1", occlusion_softmax_wrong_axis, "wrong", "your probabilities do not change"),
     ("8.1", occlusion_modifies_image, "wrong", "in place"),
     ("8.2", gradcam_no_relu, "wrong", "no ReLU"),
     ("8.2", gradcam_abs, "wrong", "absolute value"),
@@ -430,6 +430,75 @@ MUTANTS = [
     ("8.3", sanity_per_image, "bad_type", "Exercise 8.3"),
     ("8.3", sanity_list_not_tuple, "bad_type", "Exercise 8.3"),
 ]
+
+# --------------------------------------------------------------------------- review findings
+
+def gradcam_not_detached(model, layer, x, target):
+    kept = {}
+
+    def hook(module, inputs, output):
+        kept["A"] = output
+        output.register_hook(lambda g: kept.__setitem__("g", g))
+
+    handle = layer.register_forward_hook(hook)
+    try:
+        model(x)[torch.arange(len(x)), target].sum().backward(retain_graph=True)
+    finally:
+        handle.remove()
+    return torch.relu((kept["g"].mean((2, 3))[:, :, None, None] * kept["A"]).sum(1))
+
+
+def fgsm_not_detached(model, x, y, eps):
+    x = x.clone().requires_grad_(True)
+    nn.functional.cross_entropy(model(x), y).backward()
+    return (x + eps * x.grad.sign()).clamp(0, 1)
+
+
+def fgsm_clipped_before_step(model, x, y, eps):
+    x = x.clone().requires_grad_(True)
+    nn.functional.cross_entropy(model(x), y).backward()
+    return (x.clamp(0, 1) + eps * x.grad.sign()).detach()
+
+
+def sanity_fixed_threshold(trained, randomised, image, threshold=0.5):
+    out = {}
+    for name in trained:
+        r = A.rank_correlation(trained[name], randomised[name]).mean().item()
+        i = A.rank_correlation(trained[name], image).mean().item()
+        out[name] = (r, i, r <= 0.5)
+    return out
+
+
+def sanity_pooled_over_images(trained, randomised, image, threshold=0.5):
+    out = {}
+    for name in trained:
+        r = A.rank_correlation(trained[name].flatten()[None], randomised[name].flatten()[None])
+        i = A.rank_correlation(trained[name].flatten()[None], image.flatten()[None])
+        out[name] = (r.item(), i.item(), r.item() <= threshold)
+    return out
+
+
+def occlusion_float32(model, image, target, patch, stride):
+    return ch08.occlusion_map(model, image, target, patch, stride).float()
+
+
+def test_a_float32_occlusion_map_passes():
+    assert run_check(ch08.OCCLUSION_MAP, occlusion_float32).passed
+
+
+def test_close_values_are_printed_with_more_digits():
+    message = run_check(ch08.SANITY_CHECK, sanity_pooled_over_images).message
+    assert "expected 0.9928, got 0.9928" not in message and "0.9927" in message, message
+
+
+MUTANTS += [
+    ("8.2", gradcam_not_detached, "wrong", "detach it: `.detach()`"),
+    ("8.4", fgsm_not_detached, "wrong", "detach it: `.detach()`"),
+    ("8.4", fgsm_clipped_before_step, "wrong", "clip the result after the step"),
+    ("8.3", sanity_fixed_threshold, "wrong", "ignores `threshold`"),
+    ("8.3", sanity_pooled_over_images, "wrong", "Exercise 8.3"),
+]
+
 
 (test_mutant_is_rejected_with_the_right_diagnosis,
  test_each_exercise_has_at_least_five_diagnosed_mutants) = mutant_tests(CHECKERS, MUTANTS)

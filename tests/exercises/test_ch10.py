@@ -211,7 +211,7 @@ def design_vgg(in_channels, image_size, num_classes):
 
 
 def design_vit(in_channels, image_size, num_classes):
-    return tiny_vit(patch=7, dim=16, depth=2, heads=2, in_channels=in_channels,
+    return tiny_vit(patch=4, dim=16, depth=2, heads=2, in_channels=in_channels,
                     image_size=image_size, num_classes=num_classes)
 
 
@@ -500,6 +500,87 @@ MUTANTS += [
     ("10.2", design_torch_attention, "wrong", "Vision Transformer"),
     ("10.3", scaling_first_that_fits, "wrong", "wrong result"),
     ("10.3", scaling_float_macs, "bad_type", "expected an int"),
+]
+
+
+# --------------------------------------------------------------------------- review findings
+
+class _BroadcastAttention(nn.Module):
+    def __init__(self, c, k, d=16):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Conv2d(c, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                                   nn.Conv2d(4, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                                   nn.Conv2d(8, d, 5, padding=2), nn.ReLU())
+        self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        self.head = nn.Linear(d, k)
+
+    def forward(self, x):
+        t = self.trunk(x).flatten(2).transpose(1, 2)
+        q, k, v = self.q(t), self.k(t), self.v(t)
+        a = (q[:, :, None, :] * k[:, None, :, :]).sum(-1).softmax(-1)
+        return self.head((a[..., None] * v[:, None]).sum(2).mean(1))
+
+
+def design_broadcast_attention(in_channels, image_size, num_classes):
+    return _BroadcastAttention(in_channels, num_classes)
+
+
+def design_first_conv_half_the_image(in_channels, image_size, num_classes):
+    return nn.Sequential(nn.Conv2d(in_channels, 4, image_size // 2), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 8, 7, padding=3), nn.ReLU(),
+                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(16, num_classes))
+
+
+def design_ignores_its_arguments(in_channels, image_size, num_classes):
+    return small_cnn(channels=(4, 8, 16), kernel_size=5)
+
+
+def scaling_none_when_nothing_fits(candidates, max_parameters, max_macs):
+    best = None
+    for name, (layers, c, side) in candidates.items():
+        params = macs = 0
+        field, jump = 1, 1
+        for kind, *spec in layers:
+            if kind == "conv":
+                k_out, k, s, p = spec
+                out = (side + 2 * p - k) // s + 1       # from the image's side every time
+                params += k_out * c * k * k + k_out
+                macs += k_out * c * k * k * out * out
+                c = k_out
+            else:
+                k, s = spec
+            field += (k - 1) * jump
+            jump *= s
+        if params <= max_parameters and macs <= max_macs and field >= side and \
+                (best is None or macs > best["macs"]):
+            best = {"choice": name, "parameters": params, "macs": macs, "field": field}
+    return best
+
+
+def test_the_broadcast_attention_is_found():
+    found = ch10.brief_violations(_BroadcastAttention(1, 10))
+    assert list(found) == ["attention"] and "broadcasting" in found["attention"], found
+
+
+def test_squeeze_and_excitation_is_not_attention():
+    class SE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = small_cnn(channels=(4, 8, 16), kernel_size=5)
+
+        def forward(self, x):
+            h = self.body.features(x)
+            return self.body.classifier(h * h.mean((2, 3), keepdim=True).softmax(1))
+
+    assert "attention" not in ch10.brief_violations(SE())
+
+
+MUTANTS += [
+    ("10.2", design_broadcast_attention, "wrong", "Vision Transformer"),
+    ("10.2", design_first_conv_half_the_image, "wrong", "at most a quarter of the image's side"),
+    ("10.2", design_ignores_its_arguments, "wrong", "pass in_channels"),
+    ("10.3", scaling_none_when_nothing_fits, "bad_type", "no candidate fits by your counts"),
 ]
 
 

@@ -481,6 +481,17 @@ def _first_conv(block):
     return next((m for m in block.modules() if isinstance(m, nn.Conv2d)), None)
 
 
+def _run_block(block, x, training: bool):
+    """``block(x)`` in training or evaluation mode with a fixed random state; the exception
+    instead of a result when it raises (the learner's module may raise anything)."""
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return block.train(training)(x.clone())
+    except Exception as error:   # noqa: BLE001
+        return error
+
+
 def compare_blocks(got, expected) -> str | None:
     """Same parameter shapes, and the same output once ``got`` has ``expected``'s weights?"""
     if not isinstance(got, nn.Module):
@@ -500,15 +511,15 @@ def compare_blocks(got, expected) -> str | None:
         for side in (8, 7):
             x = 10 * torch.randn(2, c, side, side, generator=torch.Generator().manual_seed(side))
             for mode in ("evaluation", "training"):
-                try:
-                    with torch.random.fork_rng(devices=[]):
-                        torch.manual_seed(0)
-                        a = got.train(mode == "training")(x.clone())
-                        torch.manual_seed(0)
-                        b = expected.train(mode == "training")(x.clone())
-                except Exception as error:   # noqa: BLE001  (the learner's module may raise anything)
-                    return (f"running your block on a (2, {c}, {side}, {side}) input raised "
-                            f"{error!r}")
+                b = _run_block(expected, x, mode == "training")
+                a = _run_block(got, x, mode == "training")
+                if isinstance(a, Exception):
+                    if isinstance(b, Exception) and repr(a) == repr(b):
+                        continue        # both fail the same way (comparing two wrong blocks)
+                    return f"running your block on a (2, {c}, {side}, {side}) input raised {a!r}"
+                if isinstance(b, Exception):
+                    return (f"your block runs on a (2, {c}, {side}, {side}) input where the "
+                            f"expected one raises {b!r}")
                 if a.shape != b.shape:
                     return (f"with the same weights, output shape {tuple(a.shape)} for a "
                             f"(2, {c}, {side}, {side}) input, expected {tuple(b.shape)}")

@@ -300,7 +300,7 @@ def multi_head_attention(x, w_q, w_k, w_v, w_o, num_heads):
 
 
 def _mha_variant(x, w_q, w_k, w_v, w_o, num_heads, *, split="right", merge="right",
-                 scale="head", project=True):
+                 scale="head", project=True, softmax_dim=-1):
     n, t, d = x.shape
     dh = d // num_heads
 
@@ -313,7 +313,7 @@ def _mha_variant(x, w_q, w_k, w_v, w_o, num_heads, *, split="right", merge="righ
 
     q, k, v = cut(x @ w_q), cut(x @ w_k), cut(x @ w_v)
     root = {"head": math.sqrt(dh), "model": math.sqrt(d), "none": 1.0}[scale]
-    out = torch.softmax(q @ k.transpose(-2, -1) / root, dim=-1) @ v      # (N, h, T, dh)
+    out = torch.softmax(q @ k.transpose(-2, -1) / root, dim=softmax_dim) @ v   # (N, h, T, dh)
     out = out.reshape(n, t, d) if merge == "no_transpose" else out.transpose(1, 2).reshape(n, t, d)
     return out @ w_o if project else out
 

@@ -95,20 +95,20 @@ def tolerance(value: float) -> str:
     return power if mantissa == "1" else f"{mantissa}×{power}"
 
 
-def below(difference: float, tolerance_: float) -> str:
+def below(difference: float, bound: float) -> str:
     """A measured difference stated as a bound: ``"below 10⁻⁶"`` when it is under
-    ``tolerance_``, else the value itself and the tolerance it exceeds.
+    ``bound``, else the value itself and the tolerance it exceeds.
 
     The last digits of a rounding-level difference (``3.8e-07`` here, ``7.6e-07`` on another
     processor) depend on the CPU's vector width and the number of threads, so a stored output
     states the bound, never the value: ``print("largest difference", below(err, 1e-6))``.
     """
-    if not tolerance_ > 0:
-        raise ValueError(f"tolerance must be positive, got {tolerance_!r}")
+    if not bound > 0:
+        raise ValueError(f"bound must be a positive tolerance, got {bound!r}")
     difference = float(difference)
-    if difference < tolerance_:
-        return f"below {tolerance(tolerance_)}"
-    return f"{difference:.1e}, above the tolerance {tolerance(tolerance_)}"
+    if difference < bound:
+        return f"below {tolerance(bound)}"
+    return f"{difference:.1e}, above the tolerance {tolerance(bound)}"
 
 
 def strict() -> bool:

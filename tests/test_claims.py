@@ -131,6 +131,12 @@ def test_below_needs_a_positive_tolerance():
         below(1e-7, 0)
 
 
+def test_below_takes_its_bound_by_keyword():
+    from helpers.claims import below
+
+    assert below(2e-6, bound=1e-5) == below(2e-6, 1e-5) == "below 10⁻⁵"
+
+
 def test_computed_number_is_stored_without_a_test(emitted):
     from helpers.claims import COMPUTED, computed
 

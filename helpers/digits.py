@@ -2,6 +2,7 @@
 
     x = preprocess_digit(drawing)          # (H, W) ink in [0, 1] -> (28, 28), normalised
     logits, c1, c3 = lenet_maps(model, x)  # the chapter's LeNet-5: logits and both conv maps
+    grad = lenet_saliency(model, x)        # d (top logit) / d input; the saliency map is |grad|
 
 MNIST's digits were made this way (LeCun et al., 1998): each written digit was scaled to fit a
 20x20 box, keeping its aspect ratio, with anti-aliasing, then placed in a 28x28 image so that
@@ -9,7 +10,9 @@ its centre of mass sits at the centre. :func:`preprocess_digit` does the same to
 drawing (ink bright, background 0), then applies the chapter's normalisation
 (:data:`helpers.data.MNIST_NORM`). The website's "draw a digit" explorer runs the same
 algorithm in JavaScript (``tools/static/explorers/draw_digit.js``, ``preprocess``); the browser
-tests check that both give the same 28x28 input.
+tests check that both give the same 28x28 input. The explorer also shows the gradient saliency
+map (Simonyan et al., 2014) by its own backward pass; :func:`lenet_saliency` is the reference
+it is tested against, computed by PyTorch's autograd.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ import torch
 
 from helpers.data import MNIST_NORM
 
-__all__ = ["BOX", "SIDE", "area_resize", "centre_of_mass", "lenet_maps", "preprocess_digit"]
+__all__ = ["BOX", "SIDE", "area_resize", "centre_of_mass", "lenet_maps", "lenet_saliency",
+           "preprocess_digit"]
 
 SIDE = 28        # MNIST's image side
 BOX = 20         # the side of the box each digit is scaled to fit
@@ -112,11 +116,8 @@ def preprocess_digit(image, normalise: bool = True) -> np.ndarray:
     return out.astype(np.float32)
 
 
-@torch.no_grad()
-def lenet_maps(model, x) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The chapter's LeNet-5 (``helpers.models.lenet5(input_size=28)``) on one normalised
-    28x28 input or a batch (N, 28, 28) / (N, 1, 28, 28): (logits (N, 10), C1's maps after tanh
-    (N, 6, 28, 28), C3's maps after tanh (N, 16, 10, 10)), in evaluation mode."""
+def _as_batch(x) -> torch.Tensor:
+    """One 28x28 input or a batch (N, 28, 28) / (N, 1, 28, 28) -> float32 (N, 1, 28, 28)."""
     t = torch.as_tensor(np.asarray(x, dtype=np.float32))
     if t.ndim == 2:
         t = t[None]
@@ -124,6 +125,15 @@ def lenet_maps(model, x) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         t = t[:, None]
     if t.ndim != 4 or tuple(t.shape[1:]) != (1, SIDE, SIDE):
         raise ValueError(f"LeNet-5 reads (N, 1, 28, 28) inputs, got shape {tuple(t.shape)}")
+    return t
+
+
+@torch.no_grad()
+def lenet_maps(model, x) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The chapter's LeNet-5 (``helpers.models.lenet5(input_size=28)``) on one normalised
+    28x28 input or a batch (N, 28, 28) / (N, 1, 28, 28): (logits (N, 10), C1's maps after tanh
+    (N, 6, 28, 28), C3's maps after tanh (N, 16, 10, 10)), in evaluation mode."""
+    t = _as_batch(x)
     model.eval()
     device = next(model.parameters()).device
     t = t.to(device)
@@ -131,3 +141,39 @@ def lenet_maps(model, x) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     c3 = model.features[2:5](c1)
     logits = model.classifier(model.features[5:](c3))
     return logits.cpu(), c1.cpu(), c3.cpu()
+
+
+def lenet_saliency(model, x, target=None) -> torch.Tensor:
+    """Gradient saliency (Simonyan et al., 2014): the gradient of one class's logit with respect
+    to the input, by PyTorch's autograd, in evaluation mode.
+
+    ``x``: one normalised 28x28 input or a batch, (28, 28), (N, 28, 28) or (N, 1, 28, 28);
+    ``target``: None (each input's largest logit, the predicted class), one class for all, or
+    N classes. Returns the signed gradient d logit[target] / d x, (N, 28, 28) on the CPU, in
+    the dtype of the model's parameters (float32 for the chapter's model; the input, read as
+    float32, is cast to it); the saliency map is its absolute value (one channel, so no
+    maximum over channels is needed), which the explorer scales to its maximum. Raises
+    ValueError for a wrong shape, a non-finite input or a target outside [0, classes).
+    """
+    t = _as_batch(x)
+    if not torch.isfinite(t).all():
+        raise ValueError("the input must not contain NaN or infinity")
+    model.eval()
+    parameter = next(model.parameters())
+    t = t.to(device=parameter.device, dtype=parameter.dtype).requires_grad_(True)
+    logits = model(t)
+    n, classes = logits.shape
+    if target is None:
+        index = logits.detach().argmax(1)
+    else:
+        index = torch.as_tensor(target, dtype=torch.long).reshape(-1).to(logits.device)
+        if index.numel() == 1:
+            index = index.expand(n)
+        if index.numel() != n:
+            raise ValueError(f"target must be one class or {n} classes, got {index.numel()}")
+        if ((index < 0) | (index >= classes)).any():
+            raise ValueError(f"target must lie in [0, {classes - 1}], got {index.tolist()}")
+    # the samples do not interact (evaluation mode), so the gradient of the sum of the chosen
+    # logits is, row by row, each input's own gradient
+    (grad,) = torch.autograd.grad(logits.gather(1, index[:, None]).sum(), t)
+    return grad[:, 0].detach().cpu()

@@ -12,6 +12,7 @@ from helpers.digits import (
     area_resize,
     centre_of_mass,
     lenet_maps,
+    lenet_saliency,
     preprocess_digit,
 )
 from helpers.models import lenet5
@@ -85,3 +86,57 @@ def test_lenet_maps_are_the_models_own_layers():
     assert torch.allclose(single, logits[:1], atol=1e-6)
     with pytest.raises(ValueError, match="28, 28"):
         lenet_maps(model, torch.zeros(32, 32))
+
+
+# Central differences in float64 with step FD_STEP have a truncation error of order FD_STEP**2
+# and a rounding error of order 1e-16 / FD_STEP (together about 3e-10 measured, relative to
+# the map's maximum): the autograd gradient must agree to FD_TOL, relative to that maximum;
+# a wrong backward pass (a tanh derivative or a pooling factor missed) is off by order 1.
+FD_STEP = 1e-4
+FD_TOL = 1e-6
+
+
+def test_lenet_saliency_is_the_finite_difference_gradient_of_the_top_logit():
+    torch.manual_seed(0)
+    model = lenet5(input_size=28).double()
+    x = torch.randn(2, 28, 28).float()            # float32 inputs, as the explorer gives
+    grad = lenet_saliency(model, x)
+    assert grad.shape == (2, 28, 28) and grad.dtype == torch.float64
+    with torch.no_grad():
+        top = model(x[:, None].double()).argmax(1)
+        for n in range(2):
+            base = x[n].double().reshape(1, 784)
+            steps = torch.eye(784, dtype=torch.float64) * FD_STEP
+            up = model((base + steps).reshape(-1, 1, 28, 28))[:, top[n]]
+            down = model((base - steps).reshape(-1, 1, 28, 28))[:, top[n]]
+            numeric = ((up - down) / (2 * FD_STEP)).reshape(28, 28)
+            error = (grad[n] - numeric).abs().max() / numeric.abs().max()
+            assert error <= FD_TOL, f"digit {n}: autograd and finite differences differ by {error}"
+
+
+def test_lenet_saliency_targets_and_shapes():
+    torch.manual_seed(1)
+    model = lenet5(input_size=28)
+    x = torch.randn(3, 28, 28)
+    top = lenet_maps(model, x)[0].argmax(1)
+    grad = lenet_saliency(model, x)
+    assert grad.shape == (3, 28, 28) and grad.dtype == torch.float32
+    assert torch.allclose(grad, lenet_saliency(model, x, target=top))
+    single = lenet_saliency(model, x[1].numpy())            # one (28, 28) input
+    assert single.shape == (1, 28, 28)
+    assert torch.allclose(single[0], grad[1], rtol=0, atol=1e-6)
+    other = lenet_saliency(model, x[:1], target=(int(top[0]) + 1) % 10)
+    assert not torch.allclose(other[0], grad[0])              # another class, another map
+
+
+@pytest.mark.parametrize("x, target, message", [
+    (torch.zeros(32, 32), None, "28, 28"),
+    (torch.zeros(2, 3, 28, 28), None, "28, 28"),
+    (torch.full((28, 28), float("nan")), None, "NaN"),
+    (torch.zeros(2, 28, 28), 10, r"\[0, 9\]"),
+    (torch.zeros(2, 28, 28), [1, 2, 3], "2 classes"),
+])
+def test_lenet_saliency_refuses_bad_input(x, target, message):
+    model = lenet5(input_size=28)
+    with pytest.raises(ValueError, match=message):
+        lenet_saliency(model, x, target=target)

@@ -3,12 +3,15 @@
 Against Python: its preprocessing, normalised with the weights asset's ``normalisation`` (the
 only place the script gets MNIST's mean and std from), equals helpers.digits.preprocess_digit
 on the same raw arrays (max abs difference <= 1e-5 on the normalised input), and its LeNet-5
-forward pass equals
-PyTorch's with the asset's weights on 20 MNIST test digits (logits and both convolutions' maps,
-max abs difference <= 1e-4). In a page laid out like the website's (served from memory): the
-explorer loads its weights from beside its script, strokes drawn with the mouse are classified
-as the PyTorch model classifies the 28x28 input the page built, the keyboard path works, and
-nothing overflows at 400 px. On the built site: chapter 6 mounts it, with a screenshot at
+forward pass equals PyTorch's with the asset's weights on 20 MNIST test digits (logits and both
+convolutions' maps, max abs difference <= 1e-4), and so does its saliency map: on the same 20
+digits, the gradient of the top logit with respect to the input from its hand-written backward
+pass equals helpers.digits.lenet_saliency's (autograd) to 1e-5 of the map's maximum. In a page
+laid out like the website's (served from memory): the explorer loads its weights from beside
+its script, strokes drawn with the mouse are classified as the PyTorch model classifies the
+28x28 input the page built, with the saliency map of that input (as PyTorch computes it)
+painted beside it, the keyboard path works, and nothing overflows at 390 px. On the built site:
+chapter 6 mounts it, with its saliency map drawn, and a screenshot at
 _build/screenshots/draw_digit.png.
 """
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 import pytest
 
 from helpers.data import MNIST_NORM, load_mnist
-from helpers.digits import lenet_maps, preprocess_digit
+from helpers.digits import lenet_maps, lenet_saliency, preprocess_digit
 from tests.site.conftest import SHOTS, open_page
 from tools import book
 from tools.export_lenet import load_model, read_document
@@ -25,6 +28,10 @@ from tools.export_lenet import load_model, read_document
 STATIC = book.EXPLORERS_DIR
 PREPROCESS_TOL = 1e-5
 FORWARD_TOL = 1e-4
+# The JS backward pass runs in float64 from the float32 weights, PyTorch's autograd in float32:
+# they differ by float32 rounding, far below SALIENCY_TOL (a fraction of each map's maximum
+# |gradient|); a mistake in the backward pass is off by order 1.
+SALIENCY_TOL = 1e-5
 N_DIGITS = 20
 FAKE_SITE = "http://book.test/"
 
@@ -126,6 +133,44 @@ def test_forward_equals_pytorch(scripts, mnist_test, model):
     assert (js_logits.argmax(1) == logits.numpy().argmax(1)).all()
 
 
+def test_saliency_equals_pytorch(scripts, mnist_test, model):
+    """The explorer's saliency: the gradient of the top logit with respect to the input, by its
+    hand-written backward pass, equals PyTorch's autograd on the 20 digits of the logits test,
+    relative to each map's maximum; |gradient| scaled to its maximum is what it paints."""
+    x_test = mnist_test[0][:N_DIGITS]
+    inputs = ((x_test / 255.0 - MNIST_NORM["mean"]) / MNIST_NORM["std"]).astype(np.float32)
+    want = lenet_saliency(model, inputs).numpy().reshape(N_DIGITS, -1).astype(np.float64)
+    top = lenet_maps(model, inputs)[0].argmax(1).numpy()
+    got = scripts.evaluate("""([doc, inputs]) => {
+        const net = CnnExplorers.drawDigit;
+        const weights = net.decodeWeights(doc);
+        return inputs.map((x) => {
+          const out = net.saliency(weights, x);
+          return [out.target, Array.from(out.gradient), Array.from(out.saliency)];
+        }); }""", [read_document(), inputs.reshape(N_DIGITS, -1).tolist()])
+    assert [g[0] for g in got] == top.tolist()
+    gradient = np.array([g[1] for g in got])
+    scale = np.abs(want).max(axis=1)
+    relative = (np.abs(gradient - want).max(axis=1) / scale).max()
+    assert relative <= SALIENCY_TOL, f"JS and PyTorch saliency differ by {relative:.2e} of the max"
+    painted = np.array([g[2] for g in got])
+    assert np.abs(painted - np.abs(want) / scale[:, None]).max() <= SALIENCY_TOL
+    assert painted.max(axis=1).tolist() == [1.0] * N_DIGITS
+
+
+def test_saliency_takes_a_target_and_refuses_a_bad_one(scripts, mnist_test, model):
+    x = ((mnist_test[0][0] / 255.0 - MNIST_NORM["mean"]) / MNIST_NORM["std"]).astype(np.float32)
+    want = lenet_saliency(model, x, target=3).numpy().ravel()
+    got = scripts.evaluate("""([doc, x]) => {
+        const net = CnnExplorers.drawDigit;
+        let message = "none";
+        try { net.saliency(doc, x, 10); } catch (error) { message = error.message; }
+        return [Array.from(net.saliency(doc, x, 3).gradient), message]; }""",
+        [read_document(), x.ravel().tolist()])
+    assert np.abs(np.array(got[0]) - want).max() <= SALIENCY_TOL * np.abs(want).max()
+    assert "target" in got[1]
+
+
 # ------------------------------------------------------------------ the mounted explorer
 
 def fake_site(page):
@@ -173,7 +218,37 @@ def draw(page, strokes):
 def page_result(page):
     return page.evaluate("""() => {
         const r = document.querySelector('[data-explorer="draw-digit"]').cnnDrawDigit;
-        return r && {input: Array.from(r.input), predicted: r.predicted}; }""")
+        return r && {input: Array.from(r.input), predicted: r.predicted,
+                     saliency: Array.from(r.saliency), target: r.saliencyTarget}; }""")
+
+
+def overlay_pixels(page) -> np.ndarray:
+    """The saliency canvas as painted: (height, width, 4) RGBA."""
+    width, height, data = page.evaluate("""() => {
+        const canvas = document.querySelector('.cnn-digit-saliency');
+        const context = canvas.getContext('2d');
+        return [canvas.width, canvas.height,
+                Array.from(context.getImageData(0, 0, canvas.width, canvas.height).data)]; }""")
+    return np.array(data, dtype=np.uint8).reshape(height, width, 4)
+
+
+def check_overlay(page, model, result) -> None:
+    """The saliency map the page holds is PyTorch's for the page's input, and its canvas shows
+    it: not blank (many colours), yellow where the map is largest, and the caption names the
+    class."""
+    x = np.array(result["input"], dtype=np.float32).reshape(28, 28)
+    want = np.abs(lenet_saliency(model, x).numpy().ravel())
+    assert result["target"] == result["predicted"]
+    assert np.abs(np.array(result["saliency"]) - want / want.max()).max() <= SALIENCY_TOL
+    pixels = overlay_pixels(page)
+    assert pixels.shape == (224, 224, 4)
+    assert len(np.unique(pixels[..., :3].reshape(-1, 3), axis=0)) > 20, "the overlay is blank"
+    i, j = divmod(int(want.argmax()), 28)
+    centre = pixels[8 * i + 1:8 * i + 7, 8 * j + 1:8 * j + 7, :3].reshape(-1, 3)
+    assert any((c[0] > 200 and c[1] > 200 and c[2] < 80) for c in centre), \
+        "the largest saliency is not painted yellow"
+    caption = page.locator(".cnn-digit-saliency").locator("xpath=..").inner_text()
+    assert f"Saliency of the {result['predicted']}" in caption
 
 
 SKELETONS = {
@@ -192,13 +267,14 @@ def test_drawn_strokes_are_read_as_pytorch_reads_them(blank_page, model, digit):
     torch_class = int(lenet_maps(model, x)[0].argmax())
     assert result["predicted"] == torch_class
     assert torch_class == digit, f"the {digit} drawn was read as {torch_class}"
+    check_overlay(blank_page, model, result)
     status = blank_page.locator(".cnn-digit-status").inner_text()
     assert f"reads a {digit}" in status
     assert not errors, errors
 
 
 def test_keyboard_path_and_narrow_width(blank_page):
-    blank_page.set_viewport_size({"width": 400, "height": 900})
+    blank_page.set_viewport_size({"width": 390, "height": 900})
     errors = fake_site(blank_page)
     buttons = blank_page.locator(".cnn-digit-samples button")
     assert buttons.count() == 10
@@ -216,7 +292,7 @@ def test_keyboard_path_and_narrow_width(blank_page):
     overflow = blank_page.evaluate("""() => {
         const root = document.querySelector('[data-explorer="draw-digit"]');
         return [root.scrollWidth, root.clientWidth, document.documentElement.scrollWidth]; }""")
-    assert overflow[0] <= overflow[1] and overflow[2] <= 400, overflow
+    assert overflow[0] <= overflow[1] and overflow[2] <= 390, overflow
     blank_page.get_by_role("button", name="Clear").click()
     assert "Draw a digit" in status.inner_text()
     assert blank_page.locator(".cnn-digit-best").count() == 0     # no answer left in bold
@@ -244,7 +320,7 @@ def test_it_starts_on_the_first_test_digit_and_a_tap_draws(blank_page, model):
 
 # ------------------------------------------------------------------ on the built site
 
-def test_chapter_6_mounts_it(browser, site):
+def test_chapter_6_mounts_it(browser, site, model):
     page, js_errors, failed = open_page(browser, site + "chapters/06_lenet_alexnet_vgg.html")
     root = page.locator('[data-explorer="draw-digit"]')
     assert root.count() == 1
@@ -255,6 +331,7 @@ def test_chapter_6_mounts_it(browser, site):
     page.locator(".cnn-digit-samples button").first.click()
     draw(page, [[(0.3, 0.3), (0.7, 0.3)]])   # a stroke over the test digit: the reader's turn
     assert "reads a" in page.locator(".cnn-digit-status").inner_text()
+    check_overlay(page, model, page_result(page))
     SHOTS.mkdir(parents=True, exist_ok=True)
     root.screenshot(path=str(SHOTS / "draw_digit.png"))
     page.close()

@@ -14,9 +14,12 @@
  * browsers refuse fetch(). It is loaded only on a page with this explorer.
  *
  * The page shows the 28x28 input, C1's 6 and C3's 16 feature maps (after tanh; red positive,
- * blue negative) and the ten class probabilities. Keyboard readers load MNIST test digits with
+ * blue negative) and the ten class probabilities. Beside the input, the gradient saliency map
+ * (Simonyan et al., 2014): |d logit / d input| of the winning class, by a hand-written
+ * backward pass through the same layers (one pass per drawing), scaled to its maximum, in
+ * viridis, with the ink's outline over it. Keyboard readers load MNIST test digits with
  * buttons. Pure functions are published on CnnExplorers.drawDigit: preprocess, decodeWeights,
- * forward, softmax.
+ * forward, saliency, softmax.
  */
 (function () {
   "use strict";
@@ -255,6 +258,102 @@
     return {logits, c1, s2, c3, f5, f6};
   }
 
+  /* ------------------------------------------------------------------ LeNet-5 backward */
+
+  /* The gradient with respect to the input of a convolution's output (as conv2d above): every
+   * output pixel hands its gradient back to the inputs its kernel read, times the weight.
+   * ``grad`` is (outC, oh, ow) like conv2d's output; returns (inC, x.height, x.width). */
+  function conv2dInputGrad(grad, oh, ow, {shape, data: weight}, inH, inW, padding) {
+    const [outC, inC, k] = shape;
+    const out = new Float64Array(inC * inH * inW);
+    for (let o = 0; o < outC; o++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) {
+          const g = grad[(o * oh + i) * ow + j];
+          if (g === 0) continue;
+          for (let c = 0; c < inC; c++) {
+            for (let u = 0; u < k; u++) {
+              const r = i + u - padding;
+              if (r < 0 || r >= inH) continue;
+              for (let v = 0; v < k; v++) {
+                const s = j + v - padding;
+                if (s < 0 || s >= inW) continue;
+                out[(c * inH + r) * inW + s] += weight[((o * inC + c) * k + u) * k + v] * g;
+              }
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /* The gradient through 2x2 average pooling (stride 2): each input of a window gets a quarter
+   * of its output's gradient (a row or column left over by an odd side gets none). */
+  function avgPool2Grad(grad, channels, height, width) {
+    const h = Math.floor(height / 2);
+    const w = Math.floor(width / 2);
+    const out = new Float64Array(channels * height * width);
+    for (let c = 0; c < channels; c++) {
+      for (let i = 0; i < h; i++) {
+        for (let j = 0; j < w; j++) {
+          const g = grad[(c * h + i) * w + j] / 4;
+          const top = (c * height + 2 * i) * width + 2 * j;
+          out[top] = g; out[top + 1] = g; out[top + width] = g; out[top + width + 1] = g;
+        }
+      }
+    }
+    return out;
+  }
+
+  /* The gradient through y = W x + b: W^T times the output's gradient. */
+  function linearInputGrad(grad, {shape: [outN, inN], data: weight}) {
+    const out = new Float64Array(inN);
+    for (let o = 0; o < outN; o++) {
+      const g = grad[o];
+      for (let i = 0; i < inN; i++) out[i] += weight[o * inN + i] * g;
+    }
+    return out;
+  }
+
+  /* Through tanh: multiply by its derivative, 1 - tanh^2, at the stored activation. */
+  function tanhGrad(grad, activation) {
+    return grad.map((g, k) => g * (1 - activation[k] * activation[k]));
+  }
+
+  /* Gradient saliency (Simonyan et al., 2014) of one normalised 28x28 input (784 values):
+   * the gradient of one class's logit (default: the largest) with respect to every input
+   * value, by the backward pass of forward() above -- one pass, layer by layer in reverse.
+   * Returns {target, logits, gradient (Float64Array of 784, signed), saliency (|gradient| /
+   * its maximum, 784 values in [0, 1]; all 0 where the gradient is 0 everywhere)}.
+   * helpers.digits.lenet_saliency computes the same with PyTorch's autograd. */
+  function saliency(weights, input, target = null) {
+    if (weights.tensors) weights = decodeWeights(weights);
+    const run = forward(weights, input);
+    const w = (name) => weights[name];
+    const classes = run.logits.length;
+    if (target === null) target = run.logits.indexOf(Math.max(...run.logits));
+    if (!(Number.isInteger(target) && target >= 0 && target < classes)) {
+      throw new Error(`saliency: target must be a class in [0, ${classes - 1}], got ${target}`);
+    }
+    const out = w("classifier.5.weight");
+    const inN = out.shape[1];
+    const gF6 = out.data.slice(target * inN, (target + 1) * inN);     // d logit / d f6
+    const gF5 = linearInputGrad(tanhGrad(Float64Array.from(gF6), run.f6),
+                                w("classifier.3.weight"));
+    const gFlat = linearInputGrad(tanhGrad(gF5, run.f5), w("classifier.1.weight"));
+    const {c1, s2, c3} = run;
+    const gC3 = avgPool2Grad(gFlat, c3.channels, c3.height, c3.width);
+    const gS2 = conv2dInputGrad(tanhGrad(gC3, c3.data), c3.height, c3.width,
+                                w("features.3.weight"), s2.height, s2.width, 0);
+    const gC1 = avgPool2Grad(gS2, c1.channels, c1.height, c1.width);
+    const gradient = conv2dInputGrad(tanhGrad(gC1, c1.data), c1.height, c1.width,
+                                     w("features.0.weight"), SIDE, SIDE, 2);
+    const top = gradient.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+    const map = gradient.map((g) => (top > 0 ? Math.abs(g) / top : 0));
+    return {target, logits: run.logits, gradient, saliency: map};
+  }
+
   function softmax(logits) {
     const top = Math.max(...logits);
     const exps = logits.map((z) => Math.exp(z - top));
@@ -288,6 +387,81 @@
   }
 
   const grey = (v) => [255 * v, 255 * v, 255 * v];
+
+  /* matplotlib's viridis at 0, 0.1, ..., 1 (dark blue-purple -> yellow; perceptually uniform
+   * and readable in greyscale and by colour-blind readers), interpolated linearly. */
+  const VIRIDIS = [[68, 1, 84], [72, 36, 117], [65, 68, 135], [53, 95, 141], [42, 120, 142],
+    [33, 145, 140], [34, 168, 132], [68, 191, 112], [122, 209, 81], [189, 223, 38],
+    [253, 231, 37]];
+  function viridis(v) {
+    const t = Math.max(0, Math.min(1, v)) * (VIRIDIS.length - 1);
+    const k = Math.min(VIRIDIS.length - 2, Math.floor(t));
+    const f = t - k;
+    return VIRIDIS[k].map((c, i) => c + (VIRIDIS[k + 1][i] - c) * f);
+  }
+
+  const ZOOM = 8;   // the saliency canvas: 8 of its pixels per input pixel (224 x 224)
+
+  /* The outline of the ink (the 28x28 ink values, level 0.5) as line segments in the saliency
+   * canvas's pixels: marching squares over the pixel centres, zero outside the image. */
+  function inkOutline(ink, level = 0.5) {
+    const at = (i, j) => (i >= 0 && i < SIDE && j >= 0 && j < SIDE ? ink[i * SIDE + j] : 0);
+    const xy = (i, j) => [(j + 0.5) * ZOOM, (i + 0.5) * ZOOM];
+    const cut = (p, q, a, b) => {   // where the level crosses from corner p (a) to q (b)
+      const f = (level - a) / (b - a);
+      return [p[0] + (q[0] - p[0]) * f, p[1] + (q[1] - p[1]) * f];
+    };
+    const segments = [];
+    for (let i = -1; i < SIDE; i++) {
+      for (let j = -1; j < SIDE; j++) {
+        const corners = [[i, j], [i, j + 1], [i + 1, j + 1], [i + 1, j]];   // clockwise
+        const values = corners.map(([r, c]) => at(r, c));
+        const inside = values.map((v) => v >= level);
+        const points = [];                                    // top, right, bottom, left
+        for (let e = 0; e < 4; e++) {
+          if (inside[e] !== inside[(e + 1) % 4]) {
+            points.push(cut(xy(...corners[e]), xy(...corners[(e + 1) % 4]),
+                            values[e], values[(e + 1) % 4]));
+          } else {
+            points.push(null);
+          }
+        }
+        const crossed = points.filter((p) => p !== null);
+        if (crossed.length === 2) {
+          segments.push(crossed);
+        } else if (crossed.length === 4) {   // a saddle: the centre decides the pairing
+          const centre = values.reduce((a, b) => a + b, 0) / 4 >= level;
+          if (inside[0] !== centre) {         // corners 0 and 2 are cut off
+            segments.push([points[3], points[0]], [points[1], points[2]]);
+          } else {                            // corners 1 and 3
+            segments.push([points[0], points[1]], [points[2], points[3]]);
+          }
+        }
+      }
+    }
+    return segments;
+  }
+
+  /* The saliency map (784 values in [0, 1]) in viridis, enlarged ZOOM times, with the outline
+   * of the ink (784 values in [0, 1]) drawn over it in white. */
+  function paintSaliency(canvas, map, ink) {
+    const small = document.createElement("canvas");
+    paint(small, map, SIDE, SIDE, viridis);
+    canvas.width = SIDE * ZOOM;
+    canvas.height = SIDE * ZOOM;
+    const context = canvas.getContext("2d");
+    context.imageSmoothingEnabled = false;
+    context.drawImage(small, 0, 0, canvas.width, canvas.height);
+    context.strokeStyle = "white";
+    context.lineWidth = 2;
+    context.lineCap = "round";
+    context.beginPath();
+    for (const [[x0, y0], [x1, y1]] of inkOutline(ink)) {
+      context.moveTo(x0, y0);
+      context.lineTo(x1, y1);
+    }
+    context.stroke();
+  }
 
   /* ------------------------------------------------------------------ the explorer */
 
@@ -347,6 +521,10 @@
     const context = pad.getContext("2d", {willReadFrequently: true});
     const input = el("canvas", {class: "cnn-digit-input", role: "img",
                                 "aria-label": "The 28 by 28 input the network reads"});
+    const overlay = el("canvas", {class: "cnn-digit-input cnn-digit-saliency", role: "img",
+      "aria-label": "Saliency map: how much each input pixel changes the winning digit's " +
+                    "score, brightest where it changes it most, with the digit's outline"});
+    const overlayTitle = el("figcaption", {}, "Saliency");
     const status = el("p", {class: "cnn-digit-status", "aria-live": "polite"},
       "Loading the network's weights…");
     const listId = uniqueId("probabilities");
@@ -463,6 +641,8 @@
         row.classList.remove("cnn-digit-best");
       });
       paint(input, new Float32Array(SIDE * SIDE), SIDE, SIDE, grey);
+      paint(overlay, new Float32Array(SIDE * SIDE), SIDE, SIDE, viridis);
+      overlayTitle.textContent = "Saliency";
       lastRun = null;
       [...c1.canvases, ...c3.canvases, f5, f6].forEach((canvas) => {
         canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
@@ -485,6 +665,10 @@
       const probabilities = softmax(logits);
       const {mean, std} = network.norm;
       paint(input, x, SIDE, SIDE, (v) => grey(v * std + mean));
+      // one backward pass: the gradient of the winning logit with respect to the input
+      const {target, saliency: map} = saliency(network.weights, x);
+      paintSaliency(overlay, map, x.map((v) => v * std + mean));
+      overlayTitle.textContent = `Saliency of the ${target}`;
       c1.canvases.forEach((canvas, c) => paint(canvas, m1.data, 28, 28, diverging, c * 784));
       c3.canvases.forEach((canvas, c) => paint(canvas, m3.data, 10, 10, diverging, c * 100));
       paint(f5, run.f5, 12, 10, diverging);
@@ -499,7 +683,8 @@
       });
       const order = probabilities.map((p, d) => [p, d]).sort((a, b) => b[0] - a[0]);
       bars.forEach(({row}, d) => row.classList.toggle("cnn-digit-best", d === order[0][1]));
-      root.cnnDrawDigit = {input: x, logits, probabilities, predicted: order[0][1]};
+      root.cnnDrawDigit = {input: x, logits, probabilities, predicted: order[0][1],
+                           saliency: map, saliencyTarget: target};
       if (announce) {
         const [[p1, d1], [p2, d2]] = order;
         status.textContent = `LeNet-5 reads a ${d1} (${(100 * p1).toFixed(1)} %);` +
@@ -588,8 +773,13 @@
         el("div", {class: "cnn-digit-left"}, pad, el("div", {class: "cnn-digit-buttons"}, clear, fill),
           samples),
         el("div", {class: "cnn-digit-right"},
-          el("figure", {class: "cnn-digit-input-figure"},
-            el("figcaption", {}, "What LeNet-5 reads (28×28)"), input),
+          el("div", {class: "cnn-digit-pair"},
+            el("figure", {class: "cnn-digit-input-figure"},
+              el("figcaption", {}, "What LeNet-5 reads (28×28)"), input),
+            el("figure", {class: "cnn-digit-input-figure"}, overlayTitle, overlay)),
+          el("p", {class: "cnn-digit-saliency-note"},
+            "Saliency: how strongly each pixel sways the winning digit's score (|gradient| ",
+            "of its logit, yellow = the most); white line: the digit's outline."),
           status,
           el("p", {class: "cnn-digit-list-title", id: listId}, "Class probabilities"),
           el("ol", {class: "cnn-digit-probabilities", "aria-labelledby": listId},
@@ -625,6 +815,7 @@
   }
 
   window.CnnExplorers = window.CnnExplorers || {};
-  window.CnnExplorers.drawDigit = {preprocess, decodeWeights, forward, softmax, weightsUrl};
+  window.CnnExplorers.drawDigit = {preprocess, decodeWeights, forward, saliency, softmax,
+                                   weightsUrl};
   if (window.CnnExplorers.register) window.CnnExplorers.register("draw-digit", mount);
 })();

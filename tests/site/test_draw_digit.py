@@ -329,8 +329,10 @@ def test_chapter_6_mounts_it(browser, site, model):
     assert fallback.count() >= 1 and not fallback.first.is_visible()
     root.scroll_into_view_if_needed()
     page.locator(".cnn-digit-samples button").first.click()
+    page.locator(".cnn-digit-pad").scroll_into_view_if_needed()
     draw(page, [[(0.3, 0.3), (0.7, 0.3)]])   # a stroke over the test digit: the reader's turn
-    assert "reads a" in page.locator(".cnn-digit-status").inner_text()
+    status = page.locator(".cnn-digit-status").inner_text()
+    assert "reads a" in status and "MNIST test image" not in status, status
     check_overlay(page, model, page_result(page))
     SHOTS.mkdir(parents=True, exist_ok=True)
     root.screenshot(path=str(SHOTS / "draw_digit.png"))

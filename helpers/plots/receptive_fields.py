@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.plots.style import light_figure
+from helpers.plots.style import finish_axes, light_figure
 
 __all__ = ["field_diagram_1d", "plot_effective_growth", "plot_erf_before_after",
            "plot_field_accuracy", "plot_field_by_layer", "plot_version_gap"]
@@ -58,14 +58,8 @@ def plot_field_by_layer(fields: dict, input_size: int | None = None, title: str 
     ax.plot([], [], "o", ms=5, color="#555555", label="downsampling layer (stride > 1)")
     ax.set_xlim(0.5, longest + 2.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("receptive field (pixels per side)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9, loc="upper left")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, xlabel, "receptive field (pixels per side)", legend="upper left",
+                       title=title)
 
 
 @light_figure
@@ -81,19 +75,16 @@ def plot_version_gap(sizes_v1, sizes_v15, title: str | None = None):
     fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.4))
     left.plot(xs, a, "--", lw=1.8, color="#d62728", label=f"v1 (stride on the 1×1): {a[-1]} px")
     left.plot(xs, b, "-", lw=1.8, color="#1f77b4", label=f"v1.5 (stride on the 3×3): {b[-1]} px")
-    left.set_xlabel("layer along the main path")
-    left.set_ylabel("receptive field (pixels)")
-    left.legend(fontsize=9, loc="upper left")
-    left.grid(True, alpha=0.3)
+    finish_axes(left, "layer along the main path", "receptive field (pixels)",
+                legend="upper left", tight=False)
     gap = a - b
     right.step(xs, gap, where="post", color="#555555", lw=1.8)
     for i in np.flatnonzero(np.diff(np.concatenate([[0], gap]))):
         right.annotate(f"+{gap[i] - (gap[i - 1] if i else 0)}", (xs[i], gap[i]),
                        xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=9)
-    right.set_xlabel("layer along the main path")
-    right.set_ylabel("v1 field − v1.5 field (pixels)")
     right.set_ylim(0, max(1, gap.max()) * 1.15)
-    right.grid(True, alpha=0.3)
+    finish_axes(right, "layer along the main path", "v1 field − v1.5 field (pixels)",
+                tight=False)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -134,14 +125,8 @@ def plot_effective_growth(depths, theory, effective, title: str | None = None):
         axis.set_minor_locator(NullLocator())
         axis.set_minor_formatter(NullFormatter())
     ax.set_ylim(yticks[0] * 0.9, yticks[-1] * 1.1)
-    ax.set_xlabel("depth k (stacked 3×3 layers)")
-    ax.set_ylabel("pixels")
-    ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=9, loc="upper left")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, "depth k (stacked 3×3 layers)", "pixels", grid=0.4,
+                       legend="upper left", title=title)
 
 
 @light_figure
@@ -208,10 +193,7 @@ def field_diagram_1d(layers, n_input: int = 16, unit: int | None = None, title: 
     ax.set_xlim(min(lo, -1) - 9.5, n_input + 5.5)
     ax.set_ylim(-0.6, top + 0.6)
     ax.set_axis_off()
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, title=title, grid=None)
 
 
 @light_figure
@@ -279,14 +261,12 @@ def plot_erf_before_after(before, after, size: int, centre, title: str | None = 
     for k, edge in enumerate((-r - 0.5, r + 0.5)):
         right.axvline(edge, color="#1f77b4", ls="--", lw=1,
                       label="theoretical field" if k == 0 else None)
-    right.set_xlabel("column, relative to the unit", fontsize=9)
-    right.set_ylabel("share of |gradient|", fontsize=9)
     right.tick_params(labelsize=9)
     low, high = right.get_ylim()
     right.set_ylim(low, high + 0.45 * (high - low))             # room for the legend
-    right.legend(fontsize=9, loc="upper left")
-    right.grid(True, alpha=0.3)
-    right.set_title("column profiles (thin: one seed)", fontsize=9)
+    finish_axes(right, "column, relative to the unit", "share of |gradient|", label_size=9,
+                legend="upper left", title="column profiles (thin: one seed)", title_size=9,
+                tight=False)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -324,11 +304,5 @@ def plot_field_accuracy(fields, accuracies, labels=None, title: str | None = Non
                         textcoords="offset points", fontsize=9)
     ax.set_xticks(fields)
     ax.set_xlim(min(fields) - 3, max(fields) + 7)
-    ax.set_xlabel("receptive field of the last convolution (pixels per side)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=9, loc="lower right")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, "receptive field of the last convolution (pixels per side)",
+                       "test accuracy (%)", legend="lower right", title=title)

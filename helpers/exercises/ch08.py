@@ -21,6 +21,8 @@ be tight, and images of non-square sizes.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 from torch import nn
 
@@ -38,6 +40,12 @@ def _case_model(seed: int, in_channels: int = 1, classes: int = 4) -> nn.Module:
                                    nn.MaxPool2d(2), nn.Conv2d(5, 6, 3, padding=1), nn.ReLU())
     model.classifier = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, classes))
     return model.double().eval()
+
+
+def _mistakes(variant, rows) -> list[Mistake]:
+    """One :class:`Mistake` per ``(message, options)`` row: ``variant`` called with the
+    exercise's arguments and those keyword options."""
+    return [Mistake(message, partial(variant, **options)) for message, options in rows]
 
 
 def _images(seed: int, n: int, c: int, h: int, w: int) -> torch.Tensor:
@@ -124,31 +132,31 @@ OCCLUSION_MAP = Exercise(
     number="8.1", title="An occlusion map", reference=occlusion_map, cases=_occlusion_cases,
     compare=_compare_occlusion, diagnose=_occlusion_hint,
     shape_hint=_OCCLUSION_SHAPE,
-    mistakes=[
-        Mistake("you measured the drop of the *logit*; the map is the drop of the target's "
-                "probability, `model(x).softmax(1)[0, target]`.",
-                lambda m, x, t, p, s: _occlusion_variant(m, x, t, p, s, score="logit")),
-        Mistake("the sign is reversed: the map is p(original) − p(occluded), positive where "
-                "hiding the square hurts the answer.",
-                lambda m, x, t, p, s: _occlusion_variant(m, x, t, p, s, sign=-1)),
-        Mistake("the last position is missing: a square fits at every start from 0 to H − patch "
-                "*inclusive*, so `range(0, H - patch + 1, stride)`.",
-                lambda m, x, t, p, s: _occlusion_variant(m, x, t, p, s, last=False)),
-        Mistake("the columns use the image's height: the positions across run over "
-                "`W - patch + 1`, which differs from the rows when the image is not square.",
-                lambda m, x, t, p, s: _occlusion_variant(m, x, t, p, s, rows_for_cols=True)),
-        Mistake("the square starts at the map's index (i, j), not at the pixel (i·stride, "
-                "j·stride): multiply by the stride.",
-                lambda m, x, t, p, s: _occlusion_variant(m, x, t, p, s, offset_by_index=True)),
-        Mistake("you filled the square with the image's mean; the statement asks for black (0), "
-                "the MNIST background.",
-                lambda m, x, t, p, s: _occlusion_variant(m, x, t, p, s, fill="mean")),
-        Mistake("the square is one pixel short on each side: `r:r + patch` covers exactly "
-                "`patch` rows.",
-                lambda m, x, t, p, s: _occlusion_variant(m, x, t, p, s, short=1)),
-        Mistake("you followed the *predicted* class; the map is about the `target` class.",
-                lambda m, x, t, p, s: _occlusion_variant(m, x, t, p, s, cls="predicted")),
-    ],
+    mistakes=_mistakes(_occlusion_variant, [
+        ("you measured the drop of the *logit*; the map is the drop of the target's "
+         "probability, `model(x).softmax(1)[0, target]`.",
+         {"score": "logit"}),
+        ("the sign is reversed: the map is p(original) − p(occluded), positive where "
+         "hiding the square hurts the answer.",
+         {"sign": -1}),
+        ("the last position is missing: a square fits at every start from 0 to H − patch "
+         "*inclusive*, so `range(0, H - patch + 1, stride)`.",
+         {"last": False}),
+        ("the columns use the image's height: the positions across run over "
+         "`W - patch + 1`, which differs from the rows when the image is not square.",
+         {"rows_for_cols": True}),
+        ("the square starts at the map's index (i, j), not at the pixel (i·stride, "
+         "j·stride): multiply by the stride.",
+         {"offset_by_index": True}),
+        ("you filled the square with the image's mean; the statement asks for black (0), "
+         "the MNIST background.",
+         {"fill": "mean"}),
+        ("the square is one pixel short on each side: `r:r + patch` covers exactly "
+         "`patch` rows.",
+         {"short": 1}),
+        ("you followed the *predicted* class; the map is about the `target` class.",
+         {"cls": "predicted"}),
+    ]),
 )
 check_occlusion_map = checker(OCCLUSION_MAP, "check_occlusion_map")
 
@@ -159,6 +167,18 @@ def grad_cam(model, layer, x, target):
     """(N, C, H, W) -> (N, h, w): ReLU(sum_k alpha_k A_k), A = ``layer``'s output (N, K, h, w),
     alpha_k = mean over positions of d score_target / d A_k (the logit), from a forward hook
     and a backward (tensor) hook that are removed before returning."""
+    A, dA = layer_output_and_gradient(
+        model, layer, x, lambda scores: scores[torch.arange(len(x)), target].sum())
+    alpha = dA.mean(dim=(2, 3))                                   # (N, K)
+    return torch.relu((alpha[:, :, None, None] * A.detach()).sum(1))
+
+
+def layer_output_and_gradient(model, layer, x, score, **backward):
+    """``layer``'s output A (N, K, h, w), still in the autograd graph, and its gradient dA
+    (N, K, h, w) = d score(model(x)) / dA, caught by a forward hook on ``layer`` and a tensor
+    hook on A; ``score`` maps the model's output to a scalar, ``backward`` goes to
+    ``Tensor.backward`` (``retain_graph=True``). The forward hook is removed before returning,
+    even when the forward or backward pass fails."""
     stored = {}
 
     def forward_hook(module, inputs, output):
@@ -167,33 +187,20 @@ def grad_cam(model, layer, x, target):
 
     handle = layer.register_forward_hook(forward_hook)
     try:
-        scores = model(x)
-        scores[torch.arange(len(x)), target].sum().backward()
+        score(model(x)).backward(**backward)
     finally:
         handle.remove()
-    A, dA = stored["A"].detach(), stored["dA"]
-    alpha = dA.mean(dim=(2, 3))                                   # (N, K)
-    return torch.relu((alpha[:, :, None, None] * A).sum(1))
+    return stored["A"], stored["dA"]
 
 
 def _grad_cam_variant(model, layer, x, target, *, weights="mean", relu="relu", cls="target",
                       score="logit", normalise=False):
-    stored = {}
-
-    def forward_hook(module, inputs, output):
-        stored["A"] = output
-        output.register_hook(lambda grad: stored.__setitem__("dA", grad))
-
-    handle = layer.register_forward_hook(forward_hook)
-    try:
-        out = model(x)
+    def scalar(out):
         c = target if cls == "target" else out.argmax(1)
-        if score == "prob":
-            out = out.softmax(1)
-        out[torch.arange(len(x)), c].sum().backward()
-    finally:
-        handle.remove()
-    A, dA = stored["A"].detach(), stored["dA"]
+        return (out.softmax(1) if score == "prob" else out)[torch.arange(len(x)), c].sum()
+
+    A, dA = layer_output_and_gradient(model, layer, x, scalar)
+    A = A.detach()
     if weights == "mean":
         cam = (dA.mean(dim=(2, 3))[:, :, None, None] * A).sum(1)
     elif weights == "sum":
@@ -224,30 +231,30 @@ GRAD_CAM = Exercise(
     number="8.2", title="Grad-CAM from hooks", reference=grad_cam, cases=_grad_cam_cases,
     shape_hint="(N, h, w): the layer's output size", side_effects=("hooks",), rtol=1e-7,
     atol=1e-9, detached=True,
-    mistakes=[
-        Mistake("no ReLU at the end: Grad-CAM keeps only the positive part, "
-                "`torch.relu(...)`.",
-                lambda m, layer, x, t: _grad_cam_variant(m, layer, x, t, relu="none")),
-        Mistake("you took the absolute value; Grad-CAM keeps the positive part (ReLU) and sets "
-                "negative evidence to 0.",
-                lambda m, layer, x, t: _grad_cam_variant(m, layer, x, t, relu="abs")),
-        Mistake("α_k is the *mean* of the gradient over the h·w positions, not its sum.",
-                lambda m, layer, x, t: _grad_cam_variant(m, layer, x, t, weights="sum")),
-        Mistake("you weighted each position by its own gradient (Σ_k A_k · ∂s/∂A_k); Grad-CAM "
-                "averages the gradient over positions first, one α_k per map.",
-                lambda m, layer, x, t: _grad_cam_variant(m, layer, x, t, weights="position")),
-        Mistake("the weights must come from the gradient of the score; you weighted each map by "
-                "its own mean activation.",
-                lambda m, layer, x, t: _grad_cam_variant(m, layer, x, t, weights="activation")),
-        Mistake("you back-propagated the *predicted* class's score; Grad-CAM explains `target`.",
-                lambda m, layer, x, t: _grad_cam_variant(m, layer, x, t, cls="predicted")),
-        Mistake("you back-propagated the softmax probability; Grad-CAM uses the class score "
-                "before softmax (the logit).",
-                lambda m, layer, x, t: _grad_cam_variant(m, layer, x, t, score="prob")),
-        Mistake("you scaled each map to a maximum of 1; return Grad-CAM itself (scale it only "
-                "to display it).",
-                lambda m, layer, x, t: _grad_cam_variant(m, layer, x, t, normalise=True)),
-    ],
+    mistakes=_mistakes(_grad_cam_variant, [
+        ("no ReLU at the end: Grad-CAM keeps only the positive part, "
+         "`torch.relu(...)`.",
+         {"relu": "none"}),
+        ("you took the absolute value; Grad-CAM keeps the positive part (ReLU) and sets "
+         "negative evidence to 0.",
+         {"relu": "abs"}),
+        ("α_k is the *mean* of the gradient over the h·w positions, not its sum.",
+         {"weights": "sum"}),
+        ("you weighted each position by its own gradient (Σ_k A_k · ∂s/∂A_k); Grad-CAM "
+         "averages the gradient over positions first, one α_k per map.",
+         {"weights": "position"}),
+        ("the weights must come from the gradient of the score; you weighted each map by "
+         "its own mean activation.",
+         {"weights": "activation"}),
+        ("you back-propagated the *predicted* class's score; Grad-CAM explains `target`.",
+         {"cls": "predicted"}),
+        ("you back-propagated the softmax probability; Grad-CAM uses the class score "
+         "before softmax (the logit).",
+         {"score": "prob"}),
+        ("you scaled each map to a maximum of 1; return Grad-CAM itself (scale it only "
+         "to display it).",
+         {"normalise": True}),
+    ]),
 )
 check_grad_cam = checker(GRAD_CAM, "check_grad_cam")
 
@@ -296,27 +303,27 @@ def _fgsm_cases(rng) -> list[Case]:
 FGSM = Exercise(
     number="8.4", title="The fast gradient sign method", reference=fgsm, cases=_fgsm_cases,
     shape_hint="(N, C, H, W): the input's shape", rtol=0, atol=1e-9, detached=True,
-    mistakes=[
-        Mistake("you stepped *down* the loss (x − ε·sign): an attack moves up it, "
-                "x + ε·sign(∇ₓ loss).",
-                lambda m, x, y, e: _fgsm_variant(m, x, y, e, direction=-1)),
-        Mistake("you used the gradient itself; FGSM moves every pixel by exactly ε in the "
-                "direction of the gradient's *sign*.",
-                lambda m, x, y, e: _fgsm_variant(m, x, y, e, use="raw")),
-        Mistake("you scaled the gradient to a largest entry of 1; FGSM takes its sign, so every "
-                "pixel moves by ε.",
-                lambda m, x, y, e: _fgsm_variant(m, x, y, e, use="scaled")),
-        Mistake("the result is not clipped to [0, 1] (clipping x BEFORE the step does "
-                "nothing, it is already in [0, 1]): clip the result after the step, "
-                "(x + ε·sign).clamp(0, 1).",
-                lambda m, x, y, e: _fgsm_variant(m, x, y, e, clip=False)),
-        Mistake("you attacked the network's own predictions; the loss uses the true labels "
-                "`y`.",
-                lambda m, x, y, e: _fgsm_variant(m, x, y, e, labels="predicted")),
-        Mistake("you lowered the true class's logit; FGSM raises the cross-entropy loss, which "
-                "also depends on the other classes' scores.",
-                lambda m, x, y, e: _fgsm_variant(m, x, y, e, objective="logit")),
-    ],
+    mistakes=_mistakes(_fgsm_variant, [
+        ("you stepped *down* the loss (x − ε·sign): an attack moves up it, "
+         "x + ε·sign(∇ₓ loss).",
+         {"direction": -1}),
+        ("you used the gradient itself; FGSM moves every pixel by exactly ε in the "
+         "direction of the gradient's *sign*.",
+         {"use": "raw"}),
+        ("you scaled the gradient to a largest entry of 1; FGSM takes its sign, so every "
+         "pixel moves by ε.",
+         {"use": "scaled"}),
+        ("the result is not clipped to [0, 1] (clipping x BEFORE the step does "
+         "nothing, it is already in [0, 1]): clip the result after the step, "
+         "(x + ε·sign).clamp(0, 1).",
+         {"clip": False}),
+        ("you attacked the network's own predictions; the loss uses the true labels "
+         "`y`.",
+         {"labels": "predicted"}),
+        ("you lowered the true class's logit; FGSM raises the cross-entropy loss, which "
+         "also depends on the other classes' scores.",
+         {"objective": "logit"}),
+    ]),
 )
 check_fgsm = checker(FGSM, "check_fgsm")
 
@@ -348,7 +355,9 @@ def _position_ranks(v):
 
 
 def _sanity_variant(trained, randomised, image, threshold=0.5, *, corr="spearman",
-                    passes="low", against="randomised", ties="mean", image_of="trained"):
+                    passes="low", against="randomised", ties="mean", image_of="trained",
+                    fixed=None):
+    threshold = threshold if fixed is None else fixed
     def rho(a, b):
         if corr == "pearson":
             return _pearson(a, b).mean().item()
@@ -402,30 +411,26 @@ def _sanity_cases(rng) -> list[Case]:
 SANITY_CHECK = Exercise(
     number="8.3", title="Which map passes the sanity check, and why", reference=sanity_check,
     cases=_sanity_cases, rtol=1e-6, atol=1e-9,
-    mistakes=[
-        Mistake("passing means the map *changes* when the network is randomised: a low "
-                "correlation, `rho_random <= threshold`.",
-                lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, threshold, passes="high")),
-        Mistake("your verdict ignores `threshold` (a fixed 0.5?): a method passes when "
-                "rho_random <= threshold, the argument.",
-                lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, 0.5)),
-        Mistake("you used Pearson's correlation of the values; the test uses Spearman's, the "
-                "correlation of their *ranks* (`rank_correlation`).",
-                lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, threshold,
-                                                                corr="pearson")),
-        Mistake("tied values (the zeros of a black background) got ranks by position; ties "
-                "share the mean of their ranks (`rank_correlation` does this).",
-                lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, threshold,
-                                                                ties="position")),
-        Mistake("rho_random compares the trained map with the image; it should compare it with "
-                "the randomised network's map (the image is the second number).",
-                lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, threshold,
-                                                                against="image")),
-        Mistake("rho_image compares the *randomised* map with the image; the question is "
-                "whether the trained network's map merely follows the image.",
-                lambda t, r, i, threshold=0.5: _sanity_variant(t, r, i, threshold,
-                                                                image_of="randomised")),
-    ],
+    mistakes=_mistakes(_sanity_variant, [
+        ("passing means the map *changes* when the network is randomised: a low "
+         "correlation, `rho_random <= threshold`.",
+         {"passes": "high"}),
+        ("your verdict ignores `threshold` (a fixed 0.5?): a method passes when "
+         "rho_random <= threshold, the argument.",
+         {"fixed": 0.5}),
+        ("you used Pearson's correlation of the values; the test uses Spearman's, the "
+         "correlation of their *ranks* (`rank_correlation`).",
+         {"corr": "pearson"}),
+        ("tied values (the zeros of a black background) got ranks by position; ties "
+         "share the mean of their ranks (`rank_correlation` does this).",
+         {"ties": "position"}),
+        ("rho_random compares the trained map with the image; it should compare it with "
+         "the randomised network's map (the image is the second number).",
+         {"against": "image"}),
+        ("rho_image compares the *randomised* map with the image; the question is "
+         "whether the trained network's map merely follows the image.",
+         {"image_of": "randomised"}),
+    ]),
 )
 check_sanity_check = checker(SANITY_CHECK, "check_sanity_check")
 

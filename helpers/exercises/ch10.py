@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import nn
@@ -77,32 +78,38 @@ def stack_profile(layers, in_channels, input_size):
     return {"parameters": parameters, "macs": macs, "field": field}
 
 
-def _profile(layers, in_channels, input_size, *, bias=True, macs_at_input=False,
-             propagate=True, pools_shrink=True, jump_grows=True, pools_in_field=True,
-             padding_sides=2):
-    """The reference with one thing done wrong (for the mistakes below); never raises."""
+def _mistakes(variant, rows) -> list[Mistake]:
+    """One :class:`Mistake` per ``(message, options)`` row: ``variant`` called with the
+    exercise's arguments and those keyword options."""
+    return [Mistake(message, partial(variant, **options)) for message, options in rows]
+
+
+def _numbers(layers, in_channels, input_size, *, biases=True, macs_at_input=False, macs_per=1,
+             bias_macs=False, propagate=True, carry_side=True, pools_shrink=True,
+             padding_sides=2, jump_grows=True, pools_in_field=True):
+    """:func:`stack_profile`, with one slip injected per keyword (for the mistakes of 10.1 and
+    10.3). Never raises."""
     channels, side = in_channels, input_size
     parameters = macs = 0
     field, jump = 1, 1
     for kind, *spec in layers:
         if kind == "conv":
             out_channels, k, s, p = spec
-            before = side
-            side = (side + padding_sides * p - k) // s + 1
-            c = channels if propagate else in_channels
-            weights = out_channels * c * k * k
-            parameters += weights + (out_channels if bias else 0)
-            at = before if macs_at_input else side
-            macs += weights * at * at
-            channels = out_channels
         else:
-            k, s = spec
-            if pools_shrink:
-                side = (side - k) // s + 1
-            if not pools_in_field:
-                continue
+            (k, s), out_channels, p = spec, channels, 0
+        before = side
+        if kind == "conv" or pools_shrink:
+            side = ((side if carry_side else input_size) + padding_sides * p - k) // s + 1
+        if kind == "conv":
+            weights = out_channels * (channels if propagate else in_channels) * k * k
+            parameters += weights + (out_channels if biases else 0)
+            at = before if macs_at_input else side
+            macs += macs_per * weights * at * at + (out_channels * at * at if bias_macs else 0)
+        elif not pools_in_field:
+            continue
         field += (k - 1) * (jump if jump_grows else 1)
         jump *= s
+        channels = out_channels
     return {"parameters": parameters, "macs": macs, "field": field}
 
 
@@ -147,28 +154,34 @@ def _profile_cases(rng) -> list[Case]:
 STACK_PROFILE = Exercise(
     number="10.1", title="Parameters, multiply-adds and field in one pass",
     reference=stack_profile, cases=_profile_cases,
-    mistakes=[
-        Mistake("the parameters miss the biases: each convolution has one bias per output "
-                "channel, K·C·k² + K in all (chapter 4).",
-                lambda *a: _profile(*a, bias=False)),
-        Mistake("your multiply-adds use the size of each convolution's INPUT; its filters are "
-                "applied once per OUTPUT position, so compute the new side first, then "
-                "K·C·k²·H'·W' (chapter 6).", lambda *a: _profile(*a, macs_at_input=True)),
-        Mistake("every convolution gets the stack's in_channels as its input channels; a layer "
-                "reads the channels the layer before it produced: keep the channel count as you "
-                "go.", lambda *a: _profile(*a, propagate=False)),
-        Mistake("the poolings do not shrink your map: a k×k pooling with stride s changes the "
-                "side like a convolution does, (n − k) // s + 1, and the later convolutions run "
-                "on the smaller map.", lambda *a: _profile(*a, pools_shrink=False)),
-        Mistake("your field ignores the strides: after a stride-s layer neighbouring units are "
-                "s times further apart in the input, so keep a jump j (j ← j·s) and grow the "
-                "field by (k − 1)·j (chapter 5).", lambda *a: _profile(*a, jump_grows=False)),
-        Mistake("the poolings are missing from your field: a pooling window is a layer like a "
-                "convolution, with no weights; it grows the field by (k − 1)·j and multiplies "
-                "the jump by its stride.", lambda *a: _profile(*a, pools_in_field=False)),
-        Mistake("you added the padding on one side only; it is added on BOTH sides of the map: "
-                "(n + 2p − k) // s + 1.", lambda *a: _profile(*a, padding_sides=1)),
-    ],
+    mistakes=_mistakes(_numbers, [
+        ("the parameters miss the biases: each convolution has one bias per output "
+         "channel, K·C·k² + K in all (chapter 4).",
+         {"biases": False}),
+        ("your multiply-adds use the size of each convolution's INPUT; its filters are "
+         "applied once per OUTPUT position, so compute the new side first, then "
+         "K·C·k²·H'·W' (chapter 6).",
+         {"macs_at_input": True}),
+        ("every convolution gets the stack's in_channels as its input channels; a layer "
+         "reads the channels the layer before it produced: keep the channel count as you "
+         "go.",
+         {"propagate": False}),
+        ("the poolings do not shrink your map: a k×k pooling with stride s changes the "
+         "side like a convolution does, (n − k) // s + 1, and the later convolutions run "
+         "on the smaller map.",
+         {"pools_shrink": False}),
+        ("your field ignores the strides: after a stride-s layer neighbouring units are "
+         "s times further apart in the input, so keep a jump j (j ← j·s) and grow the "
+         "field by (k − 1)·j (chapter 5).",
+         {"jump_grows": False}),
+        ("the poolings are missing from your field: a pooling window is a layer like a "
+         "convolution, with no weights; it grows the field by (k − 1)·j and multiplies "
+         "the jump by its stride.",
+         {"pools_in_field": False}),
+        ("you added the padding on one side only; it is added on BOTH sides of the map: "
+         "(n + 2p − k) // s + 1.",
+         {"padding_sides": 1}),
+    ]),
 )
 check_stack_profile = checker(STACK_PROFILE, "check_stack_profile")
 
@@ -438,31 +451,6 @@ check_design = checker(DESIGN, "check_design")
 
 
 # --------------------------------------------------------------------------- 10.3 a scaling budget
-
-def _numbers(layers, in_channels, input_size, *, macs_per=1, bias_macs=False, carry_side=True,
-             macs_at_input=False, biases=True):
-    """Parameters, multiply-adds and field of a stack (10.1's format); the keywords inject one
-    slip each (for the mistakes below). Never raises."""
-    channels, side = in_channels, input_size
-    parameters = macs = 0
-    field, jump = 1, 1
-    for kind, *spec in layers:
-        if kind == "conv":
-            out_channels, k, s, p = spec
-        else:
-            (k, s), out_channels, p = spec, channels, 0
-        before = side
-        side = ((side if carry_side else input_size) + 2 * p - k) // s + 1
-        if kind == "conv":
-            weights = out_channels * channels * k * k
-            parameters += weights + (out_channels if biases else 0)
-            at = before if macs_at_input else side
-            macs += macs_per * weights * at * at + (out_channels * at * at if bias_macs else 0)
-        field += (k - 1) * jump
-        jump *= s
-        channels = out_channels
-    return {"parameters": parameters, "macs": macs, "field": field}
-
 
 def choose_scaling(candidates, max_parameters, max_macs):
     """The candidate to build: of those within both budgets (parameters <= max_parameters,

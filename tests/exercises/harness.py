@@ -75,6 +75,28 @@ def hands_back_reference(result, exercise) -> bool:
     return is_reference(result) and getattr(result, "__wrapped__", None) is exercise.reference
 
 
+def named_mutants(number: str, template, rows, status: str = "wrong") -> list:
+    """``MUTANTS`` rows ``(number, mutant, status, text)`` from a table: one per ``(name, text,
+    slips)`` row, the mutant being ``template(**slips)`` (a learner's function with the slips it
+    makes passed in) under the row's name, which is the test's id."""
+    found = []
+    for name, text, slips in rows:
+        mutant = template(**slips)
+        mutant.__name__ = mutant.__qualname__ = name
+        found.append((number, mutant, status, text))
+    return found
+
+
+def with_slips(fn):
+    """A mutant maker for :func:`named_mutants`: ``fn`` is a learner's function that takes the
+    slips it may make as keywords; each mutant calls it with its row's slips."""
+    def make(**slips):
+        def mutant(*args, **kwargs):
+            return fn(*args, **kwargs, **slips)
+        return mutant
+    return make
+
+
 def mutant_tests(checkers: dict, mutants: list):
     """The two tests every chapter runs on its ``MUTANTS`` list of
     ``(number, mutant, status, text)``; assign them to module-level ``test_*`` names."""

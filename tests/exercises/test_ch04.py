@@ -16,7 +16,13 @@ from helpers.exercises import (
     run_check,
 )
 from helpers.experiments.learned_filters import orientation_coherence
-from tests.exercises.harness import checkers_of, hands_back_reference, mutant_tests
+from tests.exercises.harness import (
+    checkers_of,
+    hands_back_reference,
+    mutant_tests,
+    named_mutants,
+    with_slips,
+)
 
 CHECKERS = checkers_of(chapter=4)
 
@@ -80,7 +86,8 @@ def test_mean_aware_score_by_hand():
 # --------------------------------------------------------------------------- 4.1 mutants
 
 def _walk(input_shape, layers, *, pad_sides=2, keep_size=False, pool_shrinks=True,
-          pool_ceil=False, channels=True, conv_channels="out", square=False):
+          pool_ceil=False, channels=True, conv_channels="out", square=False,
+          pool_channels=False, trimmed=lambda k: k - 1):
     """A learner's loop over the layers, keeping (C, H, W); keywords inject one slip each."""
     c, h, w = input_shape
     if square:
@@ -90,12 +97,14 @@ def _walk(input_shape, layers, *, pad_sides=2, keep_size=False, pool_shrinks=Tru
         if layer[0] == "conv":
             _, k_out, k, p = layer
             if not keep_size:
-                h, w = h + pad_sides * p - k + 1, w + pad_sides * p - k + 1
+                h, w = h + pad_sides * p - trimmed(k), w + pad_sides * p - trimmed(k)
             c = k_out if conv_channels == "out" else c
         elif layer[0] == "pool":
             s = layer[1]
             if pool_shrinks:
                 h, w = (-(-h // s), -(-w // s)) if pool_ceil else (h // s, w // s)
+            if pool_channels:
+                c = c // s
         else:
             flat = layer[1]
         counts.append(flat if flat is not None else (c * h * w if channels else h * w))
@@ -104,38 +113,6 @@ def _walk(input_shape, layers, *, pad_sides=2, keep_size=False, pool_shrinks=Tru
 
 def counts_right(input_shape, layers):
     return _walk(input_shape, layers)
-
-
-def counts_without_channels(input_shape, layers):
-    return _walk(input_shape, layers, channels=False)
-
-
-def counts_input_channels(input_shape, layers):
-    return _walk(input_shape, layers, conv_channels="in")
-
-
-def counts_padding_once(input_shape, layers):
-    return _walk(input_shape, layers, pad_sides=1)
-
-
-def counts_no_padding(input_shape, layers):
-    return _walk(input_shape, layers, pad_sides=0)
-
-
-def counts_same_size(input_shape, layers):
-    return _walk(input_shape, layers, keep_size=True)
-
-
-def counts_pool_kept(input_shape, layers):
-    return _walk(input_shape, layers, pool_shrinks=False)
-
-
-def counts_pool_ceil(input_shape, layers):
-    return _walk(input_shape, layers, pool_ceil=True)
-
-
-def counts_square(input_shape, layers):
-    return _walk(input_shape, layers, square=True)
 
 
 def counts_running_total(input_shape, layers):
@@ -182,21 +159,6 @@ def counts_in_mib(input_shape, layers):
 
 def counts_by_running(input_shape, layers):
     return measured_counts(input_shape, layers)
-
-
-def counts_pool_on_channels(input_shape, layers):
-    c, h, w = input_shape
-    out = []
-    for layer in layers:
-        if layer[0] == "conv":
-            _, k_out, k, p = layer
-            c, h, w = k_out, h + 2 * p - k + 1, w + 2 * p - k + 1
-        elif layer[0] == "pool":
-            c, h, w = c // layer[1], h // layer[1], w // layer[1]
-        else:
-            c, h, w = layer[1], 1, 1
-        out.append(c * h * w)
-    return out
 
 
 # --------------------------------------------------------------------------- 4.2 mutants
@@ -278,23 +240,28 @@ def float32_score(w):
     return ch04.mean_aware_score(w).astype(np.float32)
 
 
-MUTANTS = [
+MUTANTS = named_mutants("4.1", with_slips(_walk), [
+    ("counts_without_channels", "your counts leave out the channels", {"channels": False}),
+    ("counts_input_channels", "one map per FILTER", {"conv_channels": "in"}),
+    ("counts_no_padding", "you ignored the padding", {"pad_sides": 0}),
+    ("counts_padding_once", "you added the padding once", {"pad_sides": 1}),
+    ("counts_same_size", "you kept every convolution's map at its input size",
+     {"keep_size": True}),
+    ("counts_pool_kept", "your pools do not shrink the maps", {"pool_shrinks": False}),
+    ("counts_pool_ceil", "you rounded the pooled size up", {"pool_ceil": True}),
+    ("counts_square", "your maps are square", {"square": True}),
+    ("counts_pool_on_channels", "wrong result", {"pool_channels": True}),
+    ("counts_half_kernel_per_side", "you took k // 2 off each side",
+     {"trimmed": lambda k: 2 * (k // 2)}),
+])
+MUTANTS += [
     ("4.1", counts_parameters, "wrong", "you counted each layer's parameters"),
-    ("4.1", counts_without_channels, "wrong", "your counts leave out the channels"),
-    ("4.1", counts_input_channels, "wrong", "one map per FILTER"),
-    ("4.1", counts_no_padding, "wrong", "you ignored the padding"),
-    ("4.1", counts_padding_once, "wrong", "you added the padding once"),
-    ("4.1", counts_same_size, "wrong", "you kept every convolution's map at its input size"),
-    ("4.1", counts_pool_kept, "wrong", "your pools do not shrink the maps"),
-    ("4.1", counts_pool_ceil, "wrong", "you rounded the pooled size up"),
-    ("4.1", counts_square, "wrong", "your maps are square"),
     ("4.1", counts_running_total, "wrong", "you returned running totals"),
     ("4.1", counts_with_input, "wrong", "your list starts with the input image"),
     ("4.1", counts_in_bytes, "wrong", "you returned bytes"),
     ("4.1", counts_as_array, "bad_type", "returned a NumPy array; expected a list"),
     ("4.1", counts_in_mib, "bad_type", "expected an int"),
     ("4.1", counts_by_running, "wrong", "without F.conv2d; your code calls it"),
-    ("4.1", counts_pool_on_channels, "wrong", "wrong result"),
     ("4.2", no_bias, "wrong", "the biases are missing"),
     ("4.2", no_channels, "wrong", "you ignored the input channels"),
     ("4.2", channels_not_chained, "wrong", "first layer's input channels for every layer"),
@@ -342,28 +309,6 @@ MUTANTS += [
     ("4.2", next_channels_first, "wrong", "wrong result"),
     ("4.2", bias_per_input_channel, "wrong", "wrong result"),
     ("4.3", share_counted_twice, "wrong", "a score must lie in [0, 1]"),
-]
-
-
-def counts_half_kernel_per_side(input_shape, layers):
-    c, h, w = input_shape
-    out = []
-    for layer in layers:
-        if layer[0] == "conv":
-            _, k_out, k, p = layer
-            c, h, w = k_out, h + 2 * p - 2 * (k // 2), w + 2 * p - 2 * (k // 2)
-            out.append(c * h * w)
-        elif layer[0] == "pool":
-            h, w = h // layer[1], w // layer[1]
-            out.append(c * h * w)
-        else:
-            c, h, w = layer[1], 1, 1
-            out.append(c)
-    return out
-
-
-MUTANTS += [
-    ("4.1", counts_half_kernel_per_side, "wrong", "you took k // 2 off each side"),
 ]
 
 

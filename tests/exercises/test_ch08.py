@@ -2,7 +2,8 @@
 right answers written another way pass too.
 
 The mutants are written the way a learner would write them (not copies of the Mistake
-functions in helpers/exercises/ch08.py), so each diagnosis is proven by behaviour.
+functions in helpers/exercises/ch08.py), so each diagnosis is proven by behaviour: one learner's
+loop per exercise, and a table of the slips each mutant makes in it.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from torch import nn
 
 from helpers import attribution as A
 from helpers.exercises import ch08, run_check
-from tests.exercises.harness import checkers_of, mutant_tests
+from tests.exercises.harness import checkers_of, mutant_tests, named_mutants
 
 CHECKERS = checkers_of(chapter=8)
 
@@ -40,141 +41,56 @@ def test_sanity_check_reference_separates_image_like_maps():
     assert verdict["model-like"][2] is True
 
 
+# --------------------------------------------------------------------------- the mutants
+#
+# Each exercise has one learner's loop, written the usual way and independently of the Mistake
+# functions of helpers/exercises/ch08.py; a mutant is that loop with the expressions the learner
+# got wrong swapped in, one row of a table: (name, the diagnosis its verdict must name, slips).
+
 # --------------------------------------------------------------------------- 8.1 mutants
 
-def occlusion_logit(model, image, target, patch, stride):
-    C, H, W = image.shape
-    out = torch.zeros((H - patch) // stride + 1, (W - patch) // stride + 1, dtype=image.dtype)
-    with torch.no_grad():
-        base = model(image.unsqueeze(0))[0, target]
-        for i in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                x = image.clone()
-                x[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = 0
-                out[i, j] = base - model(x.unsqueeze(0))[0, target]
-    return out
+def _occlusion_loop(*, score=lambda model, x, c: model(x[None]).softmax(1)[0, c],
+                    cls=lambda model, image, target: target,
+                    grid=lambda H, W, patch, stride: ((H - patch) // stride + 1,
+                                                      (W - patch) // stride + 1),
+                    square=lambda i, j, patch, stride: (slice(i * stride, i * stride + patch),
+                                                        slice(j * stride, j * stride + patch)),
+                    fill=lambda image: 0, drop=lambda base, p: base - p, copy=True):
+    def mutant(model, image, target, patch, stride):
+        C, H, W = image.shape
+        out = torch.zeros(*grid(H, W, patch, stride), dtype=image.dtype)
+        with torch.no_grad():
+            c = cls(model, image, target)
+            base = score(model, image, c)
+            for i in range(out.shape[0]):
+                for j in range(out.shape[1]):
+                    x = image.clone() if copy else image
+                    x[(slice(None), *square(i, j, patch, stride))] = fill(image)
+                    out[i, j] = drop(base, score(model, x, c))
+        return out
+    return mutant
 
 
-def occlusion_reversed(model, image, target, patch, stride):
-    C, H, W = image.shape
-    out = torch.zeros((H - patch) // stride + 1, (W - patch) // stride + 1, dtype=image.dtype)
-    with torch.no_grad():
-        base = torch.softmax(model(image.unsqueeze(0)), dim=1)[0, target]
-        for i in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                x = image.clone()
-                x[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = 0
-                out[i, j] = torch.softmax(model(x.unsqueeze(0)), dim=1)[0, target] - base
-    return out
-
-
-def occlusion_range_too_short(model, image, target, patch, stride):
-    C, H, W = image.shape
-    rows = list(range(0, H - patch, stride))
-    cols = list(range(0, W - patch, stride))
-    out = torch.zeros(len(rows), len(cols), dtype=image.dtype)
-    with torch.no_grad():
-        base = model(image[None]).softmax(1)[0, target]
-        for i, r in enumerate(rows):
-            for j, c in enumerate(cols):
-                x = image.clone()
-                x[:, r:r + patch, c:c + patch] = 0
-                out[i, j] = base - model(x[None]).softmax(1)[0, target]
-    return out
-
-
-def occlusion_square_size(model, image, target, patch, stride):
-    C, H, W = image.shape
-    n = (H - patch) // stride + 1                    # assumes a square image
-    out = torch.zeros(n, n, dtype=image.dtype)
-    with torch.no_grad():
-        base = model(image[None]).softmax(1)[0, target]
-        for i in range(n):
-            for j in range(n):
-                x = image.clone()
-                x[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = 0
-                out[i, j] = base - model(x[None]).softmax(1)[0, target]
-    return out
-
-
-def occlusion_forgets_stride(model, image, target, patch, stride):
-    C, H, W = image.shape
-    out = torch.zeros((H - patch) // stride + 1, (W - patch) // stride + 1, dtype=image.dtype)
-    with torch.no_grad():
-        base = model(image[None]).softmax(1)[0, target]
-        for i in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                x = image.clone()
-                x[:, i:i + patch, j:j + patch] = 0
-                out[i, j] = base - model(x[None]).softmax(1)[0, target]
-    return out
-
-
-def occlusion_grey_fill(model, image, target, patch, stride):
-    C, H, W = image.shape
-    out = torch.zeros((H - patch) // stride + 1, (W - patch) // stride + 1, dtype=image.dtype)
-    with torch.no_grad():
-        base = model(image[None]).softmax(1)[0, target]
-        for i in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                x = image.clone()
-                x[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = image.mean()
-                out[i, j] = base - model(x[None]).softmax(1)[0, target]
-    return out
-
-
-def occlusion_patch_minus_one(model, image, target, patch, stride):
-    C, H, W = image.shape
-    out = torch.zeros((H - patch) // stride + 1, (W - patch) // stride + 1, dtype=image.dtype)
-    with torch.no_grad():
-        base = model(image[None]).softmax(1)[0, target]
-        for i in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                x = image.clone()
-                x[:, i * stride:i * stride + patch - 1, j * stride:j * stride + patch - 1] = 0
-                out[i, j] = base - model(x[None]).softmax(1)[0, target]
-    return out
-
-
-def occlusion_predicted_class(model, image, target, patch, stride):
-    C, H, W = image.shape
-    out = torch.zeros((H - patch) // stride + 1, (W - patch) // stride + 1, dtype=image.dtype)
-    with torch.no_grad():
-        probs = model(image[None]).softmax(1)[0]
-        c = int(probs.argmax())
-        for i in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                x = image.clone()
-                x[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = 0
-                out[i, j] = probs[c] - model(x[None]).softmax(1)[0, c]
-    return out
-
-
-def occlusion_softmax_wrong_axis(model, image, target, patch, stride):
-    C, H, W = image.shape
-    out = torch.zeros((H - patch) // stride + 1, (W - patch) // stride + 1, dtype=image.dtype)
-    with torch.no_grad():
-        base = model(image[None]).softmax(0)[0, target]
-        for i in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                x = image.clone()
-                x[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = 0
-                out[i, j] = base - model(x[None]).softmax(0)[0, target]
-    return out
-
-
-def occlusion_modifies_image(model, image, target, patch, stride):
-    C, H, W = image.shape
-    out = torch.zeros((H - patch) // stride + 1, (W - patch) // stride + 1, dtype=image.dtype)
-    with torch.no_grad():
-        base = model(image[None]).softmax(1)[0, target]
-        for i in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                saved = image.clone()
-                image[:, i * stride:i * stride + patch, j * stride:j * stride + patch] = 0
-                out[i, j] = base - model(image[None]).softmax(1)[0, target]
-                image = saved
-    return out
+MUTANTS = named_mutants("8.1", _occlusion_loop, [
+    ("occlusion_logit", "*logit*", {"score": lambda model, x, c: model(x[None])[0, c]}),
+    ("occlusion_reversed", "sign is reversed", {"drop": lambda base, p: p - base}),
+    ("occlusion_range_too_short", "last position is missing",
+     {"grid": lambda H, W, patch, stride: (len(range(0, H - patch, stride)),
+                                           len(range(0, W - patch, stride)))}),
+    ("occlusion_square_size", "image's height",               # assumes a square image
+     {"grid": lambda H, W, patch, stride: ((H - patch) // stride + 1,) * 2}),
+    ("occlusion_forgets_stride", "multiply by the stride",
+     {"square": lambda i, j, patch, stride: (slice(i, i + patch), slice(j, j + patch))}),
+    ("occlusion_grey_fill", "image's mean", {"fill": lambda image: image.mean()}),
+    ("occlusion_patch_minus_one", "one pixel short",
+     {"square": lambda i, j, patch, stride: (slice(i * stride, i * stride + patch - 1),
+                                             slice(j * stride, j * stride + patch - 1))}),
+    ("occlusion_predicted_class", "*predicted* class",
+     {"cls": lambda model, image, target: int(model(image[None]).argmax())}),
+    ("occlusion_softmax_wrong_axis", "your probabilities do not change",
+     {"score": lambda model, x, c: model(x[None]).softmax(0)[0, c]}),
+    ("occlusion_modifies_image", "in place", {"copy": False}),     # forgot the .clone()
+])
 
 
 # --------------------------------------------------------------------------- 8.2 mutants
@@ -190,113 +106,80 @@ def _hooked(model, layer, x):
     return out, store, h
 
 
-def gradcam_no_relu(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)
-    out[range(len(x)), target].sum().backward()
-    h.remove()
-    w = store["G"].mean(dim=(2, 3), keepdim=True)
-    return (w * store["A"]).sum(1).detach()
-
-
-def gradcam_abs(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)
-    out[range(len(x)), target].sum().backward()
-    h.remove()
-    w = store["G"].mean(dim=(2, 3), keepdim=True)
-    return (w * store["A"]).sum(1).abs().detach()
-
-
-def gradcam_sum_of_gradients(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)
-    out[range(len(x)), target].sum().backward()
-    h.remove()
-    w = store["G"].sum(dim=(2, 3), keepdim=True)
-    return torch.relu((w * store["A"]).sum(1)).detach()
-
-
-def gradcam_elementwise(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)
-    out[range(len(x)), target].sum().backward()
-    h.remove()
-    return torch.relu((store["G"] * store["A"]).sum(1)).detach()
-
-
-def gradcam_predicted(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)
-    out[range(len(x)), out.argmax(1)].sum().backward()
-    h.remove()
-    w = store["G"].mean(dim=(2, 3), keepdim=True)
-    return torch.relu((w * store["A"]).sum(1)).detach()
-
-
-def gradcam_softmax(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)
-    out.softmax(1)[range(len(x)), target].sum().backward()
-    h.remove()
-    w = store["G"].mean(dim=(2, 3), keepdim=True)
-    return torch.relu((w * store["A"]).sum(1)).detach()
-
-
-def gradcam_normalised(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)
-    out[range(len(x)), target].sum().backward()
-    h.remove()
-    w = store["G"].mean(dim=(2, 3), keepdim=True)
-    cam = torch.relu((w * store["A"]).sum(1)).detach()
+def _normalised(cam):
+    cam = torch.relu(cam)
     return cam / cam.flatten(1).max(1).values[:, None, None]
 
 
-def gradcam_leaves_hook(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)        # never removed
-    out[range(len(x)), target].sum().backward()
-    w = store["G"].mean(dim=(2, 3), keepdim=True)
-    return torch.relu((w * store["A"]).sum(1)).detach()
+def _gradcam_loop(*, score=lambda out, target: out[range(len(out)), target],
+                  weights=lambda G, A: G.mean(dim=(2, 3), keepdim=True), post=torch.relu,
+                  remove=True):
+    def mutant(model, layer, x, target):
+        out, store, h = _hooked(model, layer, x)
+        score(out, target).sum().backward()
+        if remove:
+            h.remove()
+        return post((weights(store["G"], store["A"]) * store["A"]).sum(1)).detach()
+    return mutant
 
 
-def gradcam_mean_activation_weights(model, layer, x, target):
-    out, store, h = _hooked(model, layer, x)
-    h.remove()
-    A = store["A"].detach()
-    return torch.relu((A.mean(dim=(2, 3), keepdim=True) * A).sum(1))
+MUTANTS += named_mutants("8.2", _gradcam_loop, [
+    ("gradcam_no_relu", "no ReLU", {"post": lambda cam: cam}),
+    ("gradcam_abs", "absolute value", {"post": torch.abs}),
+    ("gradcam_sum_of_gradients", "not its sum",
+     {"weights": lambda G, A: G.sum(dim=(2, 3), keepdim=True)}),
+    ("gradcam_elementwise", "each position by its own gradient", {"weights": lambda G, A: G}),
+    ("gradcam_predicted", "*predicted* class",
+     {"score": lambda out, target: out[range(len(out)), out.argmax(1)]}),
+    ("gradcam_softmax", "softmax probability",
+     {"score": lambda out, target: out.softmax(1)[range(len(out)), target]}),
+    ("gradcam_normalised", "maximum of 1", {"post": _normalised}),
+    ("gradcam_leaves_hook", "hook", {"remove": False}),
+    ("gradcam_mean_activation_weights", "mean activation",
+     {"weights": lambda G, A: A.detach().mean(dim=(2, 3), keepdim=True)}),
+])
+
+
+def gradcam_not_detached(model, layer, x, target):
+    """The reference's own hooks (imported), its result left in the autograd graph."""
+    A, dA = ch08.layer_output_and_gradient(
+        model, layer, x, lambda out: out[torch.arange(len(x)), target].sum(), retain_graph=True)
+    return torch.relu((dA.mean((2, 3))[:, :, None, None] * A).sum(1))
+
+
+MUTANTS += [("8.2", gradcam_not_detached, "wrong", "detach it: `.detach()`")]
 
 
 # --------------------------------------------------------------------------- 8.4 mutants
 
-def fgsm_descends(model, x, y, eps):
-    x = x.clone().requires_grad_()
-    nn.functional.cross_entropy(model(x), y).backward()
-    return (x - eps * x.grad.sign()).clamp(0, 1).detach()
+def _fgsm_loop(*, loss=lambda out, y: nn.functional.cross_entropy(out, y),
+               step=lambda x, g, eps: x + eps * g.sign(), clip=lambda a, eps: a.clamp(0, 1),
+               detach=True):
+    def mutant(model, x, y, eps):
+        x = x.clone().requires_grad_()
+        loss(model(x), y).backward()
+        adv = clip(step(x, x.grad, eps), eps)
+        return adv.detach() if detach else adv
+    return mutant
 
 
-def fgsm_raw_gradient(model, x, y, eps):
-    x = x.clone().requires_grad_()
-    nn.functional.cross_entropy(model(x), y).backward()
-    return (x + eps * x.grad).clamp(0, 1).detach()
-
-
-def fgsm_scaled_gradient(model, x, y, eps):
-    x = x.clone().requires_grad_()
-    nn.functional.cross_entropy(model(x), y).backward()
-    return (x + eps * x.grad / x.grad.abs().max()).clamp(0, 1).detach()
-
-
-def fgsm_unclipped(model, x, y, eps):
-    x = x.clone().requires_grad_()
-    nn.functional.cross_entropy(model(x), y).backward()
-    return (x + eps * x.grad.sign()).detach()
-
-
-def fgsm_predicted_labels(model, x, y, eps):
-    x = x.clone().requires_grad_()
-    out = model(x)
-    nn.functional.cross_entropy(out, out.argmax(1)).backward()
-    return (x + eps * x.grad.sign()).clamp(0, 1).detach()
-
-
-def fgsm_logit(model, x, y, eps):
-    x = x.clone().requires_grad_()
-    model(x)[torch.arange(len(y)), y].sum().backward()
-    return (x - eps * x.grad.sign()).clamp(0, 1).detach()
+MUTANTS += named_mutants("8.4", _fgsm_loop, [
+    ("fgsm_descends", "stepped *down*", {"step": lambda x, g, eps: x - eps * g.sign()}),
+    ("fgsm_raw_gradient", "gradient itself", {"step": lambda x, g, eps: x + eps * g}),
+    ("fgsm_scaled_gradient", "largest entry of 1",
+     {"step": lambda x, g, eps: x + eps * g / g.abs().max()}),
+    ("fgsm_unclipped", "not clipped", {"clip": lambda a, eps: a}),
+    ("fgsm_predicted_labels", "own predictions",
+     {"loss": lambda out, y: nn.functional.cross_entropy(out, out.argmax(1))}),
+    ("fgsm_logit", "true class's logit",
+     {"loss": lambda out, y: out[torch.arange(len(y)), y].sum(),
+      "step": lambda x, g, eps: x - eps * g.sign()}),
+    ("fgsm_clip_to_eps", "Exercise 8.4",
+     {"clip": lambda a, eps: a.clamp(-eps, 1 + eps).clamp(0, 1 - eps)}),
+    ("fgsm_not_detached", "detach it: `.detach()`", {"detach": False}),
+    ("fgsm_clipped_before_step", "clip the result after the step",
+     {"step": lambda x, g, eps: x.clamp(0, 1) + eps * g.sign(), "clip": lambda a, eps: a}),
+])
 
 
 def fgsm_no_step(model, x, y, eps):
@@ -307,10 +190,8 @@ def fgsm_random_sign(model, x, y, eps):
     return (x + eps * torch.randn_like(x).sign()).clamp(0, 1)
 
 
-def fgsm_clip_to_eps(model, x, y, eps):
-    x = x.clone().requires_grad_()
-    nn.functional.cross_entropy(model(x), y).backward()
-    return (x + eps * x.grad.sign()).clamp(-eps, 1 + eps).clamp(0, 1 - eps).detach()
+MUTANTS += [("8.4", fgsm_no_step, "wrong", "Exercise 8.4"),
+            ("8.4", fgsm_random_sign, "wrong", "Exercise 8.4")]
 
 
 # --------------------------------------------------------------------------- 8.3 mutants
@@ -319,164 +200,58 @@ def _spearman(a, b):
     return A.rank_correlation(a, b).mean().item()
 
 
-def sanity_high_passes(trained, randomised, image, threshold=0.5):
-    out = {}
-    for name in trained:
-        r = _spearman(trained[name], randomised[name])
-        out[name] = (r, _spearman(trained[name], image), r >= threshold)
-    return out
+def _pearson(a, b):
+    return float(torch.stack([torch.corrcoef(torch.stack([u.flatten(), v.flatten()]))[0, 1]
+                              for u, v in zip(a, b)]).mean())
 
 
-def sanity_pearson(trained, randomised, image, threshold=0.5):
-    def pearson(a, b):
-        return float(torch.stack([torch.corrcoef(torch.stack([u.flatten(), v.flatten()]))[0, 1]
-                                  for u, v in zip(a, b)]).mean())
-    out = {}
-    for name in trained:
-        r = pearson(trained[name], randomised[name])
-        out[name] = (r, pearson(trained[name], image), r <= threshold)
-    return out
+def _ranks_by_position(a, b):
+    ra = a.flatten(1).argsort(1).argsort(1).double()
+    rb = b.flatten(1).argsort(1).argsort(1).double()
+    ra, rb = ra - ra.mean(1, keepdim=True), rb - rb.mean(1, keepdim=True)
+    return float(((ra * rb).sum(1) / (ra.norm(dim=1) * rb.norm(dim=1))).mean())
 
 
-def sanity_argsort_ranks(trained, randomised, image, threshold=0.5):
-    def rho(a, b):
-        ra = a.flatten(1).argsort(1).argsort(1).double()
-        rb = b.flatten(1).argsort(1).argsort(1).double()
-        ra, rb = ra - ra.mean(1, keepdim=True), rb - rb.mean(1, keepdim=True)
-        return float(((ra * rb).sum(1) / (ra.norm(dim=1) * rb.norm(dim=1))).mean())
-    out = {}
-    for name in trained:
-        r = rho(trained[name], randomised[name])
-        out[name] = (r, rho(trained[name], image), r <= threshold)
-    return out
+def _sanity_loop(*, rho=_spearman, compared=lambda randomised, image: randomised,
+                 source=lambda trained, randomised: trained,
+                 entry=lambda r, i, threshold: (r, i, r <= threshold)):
+    def mutant(trained, randomised, image, threshold=0.5):
+        out = {}
+        for name in trained:
+            r = rho(trained[name], compared(randomised[name], image))
+            out[name] = entry(r, rho(source(trained[name], randomised[name]), image), threshold)
+        return out
+    return mutant
 
 
-def sanity_against_image(trained, randomised, image, threshold=0.5):
-    out = {}
-    for name in trained:
-        r = _spearman(trained[name], image)
-        out[name] = (r, r, r <= threshold)
-    return out
+MUTANTS += named_mutants("8.3", _sanity_loop, [
+    ("sanity_high_passes", "low correlation",
+     {"entry": lambda r, i, threshold: (r, i, r >= threshold)}),
+    ("sanity_pearson", "Pearson", {"rho": _pearson}),
+    ("sanity_argsort_ranks", "mean of their ranks", {"rho": _ranks_by_position}),
+    ("sanity_against_image", "randomised network's map",
+     {"compared": lambda randomised, image: image}),
+    ("sanity_image_of_randomised", "merely follows the image",
+     {"source": lambda trained, randomised: randomised}),
+    ("sanity_fixed_threshold", "ignores `threshold`",
+     {"entry": lambda r, i, threshold: (r, i, r <= 0.5)}),
+    ("sanity_pooled_over_images", "Exercise 8.3",
+     {"rho": lambda a, b: A.rank_correlation(a.flatten()[None], b.flatten()[None]).item()}),
+])
+MUTANTS += named_mutants("8.3", _sanity_loop, [
+    ("sanity_tensors", "Exercise 8.3",
+     {"rho": lambda a, b: A.rank_correlation(a, b).mean(),
+      "entry": lambda r, i, threshold: (r, i, bool(r <= threshold))}),
+    ("sanity_per_image", "Exercise 8.3",
+     {"rho": A.rank_correlation,
+      "entry": lambda r, i, threshold: (r.tolist(), i.tolist(), bool(r.mean() <= threshold))}),
+    ("sanity_list_not_tuple", "Exercise 8.3",
+     {"entry": lambda r, i, threshold: [r, i, r <= threshold]}),
+], status="bad_type")
+MUTANT = {mutant.__name__: mutant for _, mutant, _, _ in MUTANTS}
 
-
-def sanity_image_of_randomised(trained, randomised, image, threshold=0.5):
-    out = {}
-    for name in trained:
-        r = _spearman(trained[name], randomised[name])
-        out[name] = (r, _spearman(randomised[name], image), r <= threshold)
-    return out
-
-
-def sanity_tensors(trained, randomised, image, threshold=0.5):
-    out = {}
-    for name in trained:
-        r = A.rank_correlation(trained[name], randomised[name]).mean()
-        out[name] = (r, A.rank_correlation(trained[name], image).mean(), bool(r <= threshold))
-    return out
-
-
-def sanity_per_image(trained, randomised, image, threshold=0.5):
-    out = {}
-    for name in trained:
-        r = A.rank_correlation(trained[name], randomised[name])
-        out[name] = (r.tolist(), A.rank_correlation(trained[name], image).tolist(),
-                     bool(r.mean() <= threshold))
-    return out
-
-
-def sanity_list_not_tuple(trained, randomised, image, threshold=0.5):
-    out = {}
-    for name in trained:
-        r = _spearman(trained[name], randomised[name])
-        out[name] = [r, _spearman(trained[name], image), r <= threshold]
-    return out
-
-
-MUTANTS = [
-    ("8.1", occlusion_logit, "wrong", "*logit*"),
-    ("8.1", occlusion_reversed, "wrong", "sign is reversed"),
-    ("8.1", occlusion_range_too_short, "wrong", "last position is missing"),
-    ("8.1", occlusion_square_size, "wrong", "image's height"),
-    ("8.1", occlusion_forgets_stride, "wrong", "multiply by the stride"),
-    ("8.1", occlusion_grey_fill, "wrong", "image's mean"),
-    ("8.1", occlusion_patch_minus_one, "wrong", "one pixel short"),
-    ("8.1", occlusion_predicted_class, "wrong", "*predicted* class"),
-    ("8.1", occlusion_softmax_wrong_axis, "wrong", "your probabilities do not change"),
-    ("8.1", occlusion_modifies_image, "wrong", "in place"),
-    ("8.2", gradcam_no_relu, "wrong", "no ReLU"),
-    ("8.2", gradcam_abs, "wrong", "absolute value"),
-    ("8.2", gradcam_sum_of_gradients, "wrong", "not its sum"),
-    ("8.2", gradcam_elementwise, "wrong", "each position by its own gradient"),
-    ("8.2", gradcam_predicted, "wrong", "*predicted* class"),
-    ("8.2", gradcam_softmax, "wrong", "softmax probability"),
-    ("8.2", gradcam_normalised, "wrong", "maximum of 1"),
-    ("8.2", gradcam_leaves_hook, "wrong", "hook"),
-    ("8.2", gradcam_mean_activation_weights, "wrong", "mean activation"),
-    ("8.4", fgsm_descends, "wrong", "stepped *down*"),
-    ("8.4", fgsm_raw_gradient, "wrong", "gradient itself"),
-    ("8.4", fgsm_scaled_gradient, "wrong", "largest entry of 1"),
-    ("8.4", fgsm_unclipped, "wrong", "not clipped"),
-    ("8.4", fgsm_predicted_labels, "wrong", "own predictions"),
-    ("8.4", fgsm_logit, "wrong", "true class's logit"),
-    ("8.4", fgsm_no_step, "wrong", "Exercise 8.4"),
-    ("8.4", fgsm_random_sign, "wrong", "Exercise 8.4"),
-    ("8.4", fgsm_clip_to_eps, "wrong", "Exercise 8.4"),
-    ("8.3", sanity_high_passes, "wrong", "low correlation"),
-    ("8.3", sanity_pearson, "wrong", "Pearson"),
-    ("8.3", sanity_argsort_ranks, "wrong", "mean of their ranks"),
-    ("8.3", sanity_against_image, "wrong", "randomised network's map"),
-    ("8.3", sanity_image_of_randomised, "wrong", "merely follows the image"),
-    ("8.3", sanity_tensors, "bad_type", "Exercise 8.3"),
-    ("8.3", sanity_per_image, "bad_type", "Exercise 8.3"),
-    ("8.3", sanity_list_not_tuple, "bad_type", "Exercise 8.3"),
-]
 
 # --------------------------------------------------------------------------- review findings
-
-def gradcam_not_detached(model, layer, x, target):
-    kept = {}
-
-    def hook(module, inputs, output):
-        kept["A"] = output
-        output.register_hook(lambda g: kept.__setitem__("g", g))
-
-    handle = layer.register_forward_hook(hook)
-    try:
-        model(x)[torch.arange(len(x)), target].sum().backward(retain_graph=True)
-    finally:
-        handle.remove()
-    return torch.relu((kept["g"].mean((2, 3))[:, :, None, None] * kept["A"]).sum(1))
-
-
-def fgsm_not_detached(model, x, y, eps):
-    x = x.clone().requires_grad_(True)
-    nn.functional.cross_entropy(model(x), y).backward()
-    return (x + eps * x.grad.sign()).clamp(0, 1)
-
-
-def fgsm_clipped_before_step(model, x, y, eps):
-    x = x.clone().requires_grad_(True)
-    nn.functional.cross_entropy(model(x), y).backward()
-    return (x.clamp(0, 1) + eps * x.grad.sign()).detach()
-
-
-def sanity_fixed_threshold(trained, randomised, image, threshold=0.5):
-    out = {}
-    for name in trained:
-        r = A.rank_correlation(trained[name], randomised[name]).mean().item()
-        i = A.rank_correlation(trained[name], image).mean().item()
-        out[name] = (r, i, r <= 0.5)
-    return out
-
-
-def sanity_pooled_over_images(trained, randomised, image, threshold=0.5):
-    out = {}
-    for name in trained:
-        r = A.rank_correlation(trained[name].flatten()[None], randomised[name].flatten()[None])
-        i = A.rank_correlation(trained[name].flatten()[None], image.flatten()[None])
-        out[name] = (r.item(), i.item(), r.item() <= threshold)
-    return out
-
 
 def occlusion_float32(model, image, target, patch, stride):
     return ch08.occlusion_map(model, image, target, patch, stride).float()
@@ -487,17 +262,8 @@ def test_a_float32_occlusion_map_passes():
 
 
 def test_close_values_are_printed_with_more_digits():
-    message = run_check(ch08.SANITY_CHECK, sanity_pooled_over_images).message
+    message = run_check(ch08.SANITY_CHECK, MUTANT["sanity_pooled_over_images"]).message
     assert "expected 0.9928, got 0.9928" not in message and "0.9927" in message, message
-
-
-MUTANTS += [
-    ("8.2", gradcam_not_detached, "wrong", "detach it: `.detach()`"),
-    ("8.4", fgsm_not_detached, "wrong", "detach it: `.detach()`"),
-    ("8.4", fgsm_clipped_before_step, "wrong", "clip the result after the step"),
-    ("8.3", sanity_fixed_threshold, "wrong", "ignores `threshold`"),
-    ("8.3", sanity_pooled_over_images, "wrong", "Exercise 8.3"),
-]
 
 
 (test_mutant_is_rejected_with_the_right_diagnosis,

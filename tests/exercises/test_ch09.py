@@ -21,7 +21,13 @@ from helpers.exercises.ch09 import _mha_variant
 from helpers.models.mobilenet import DepthwiseSeparableConv
 from helpers.models.vit import PatchEmbedding
 from helpers.summary import count_parameters
-from tests.exercises.harness import checkers_of, hands_back_reference, mutant_tests
+from tests.exercises.harness import (
+    checkers_of,
+    hands_back_reference,
+    mutant_tests,
+    named_mutants,
+    with_slips,
+)
 
 CHECKERS = checkers_of(chapter=9)
 
@@ -83,18 +89,6 @@ def patchify_plain_reshape(images, patch_size):
 
 def patchify_unfold(images, patch_size):
     return F.unfold(images, kernel_size=patch_size, stride=patch_size)
-
-
-def patchify_column_major(images, patch_size):
-    return patchify_loops(images, patch_size, col_major=True)
-
-
-def patchify_channels_last(images, patch_size):
-    return patchify_loops(images, patch_size, channels_last=True)
-
-
-def patchify_columns_first(images, patch_size):
-    return patchify_loops(images, patch_size, col_first=True)
 
 
 def patchify_numpy(images, patch_size):
@@ -207,11 +201,13 @@ def params_with_modules(in_channels, out_channels, kernel_size, bias=True):
 # --------------------------------------------------------------------------- broken code
 
 
-MUTANTS = [
+MUTANTS = named_mutants("9.1", with_slips(patchify_loops), [
+    ("patchify_column_major", "column order", {"col_major": True}),
+    ("patchify_channels_last", "channels-last", {"channels_last": True}),
+    ("patchify_columns_first", "column by column", {"col_first": True}),
+])
+MUTANTS += [
     ("9.1", patchify_plain_reshape, "wrong", "without moving the axes"),
-    ("9.1", patchify_column_major, "wrong", "column order"),
-    ("9.1", patchify_channels_last, "wrong", "channels-last"),
-    ("9.1", patchify_columns_first, "wrong", "column by column"),
     ("9.1", patchify_unfold, "wrong", "layout F.unfold gives"),
     ("9.1", patchify_numpy, "bad_type", "returned a NumPy array"),
     ("9.1", patchify_square_only, "error", "raised RuntimeError"),
@@ -266,37 +262,6 @@ def params_pointwise_k_squared(in_channels, out_channels, kernel_size, bias=True
         ((in_channels + out_channels) if bias else 0)
 
 
-_mha = _mha_variant      # the checker's own variants of multi-head attention
-
-
-def mha_split_without_transpose(x, w_q, w_k, w_v, w_o, num_heads):
-    return _mha(x, w_q, w_k, w_v, w_o, num_heads, split="no_transpose")
-
-
-def mha_merge_without_transpose(x, w_q, w_k, w_v, w_o, num_heads):
-    return _mha(x, w_q, w_k, w_v, w_o, num_heads, merge="no_transpose")
-
-
-def mha_interleaved_heads(x, w_q, w_k, w_v, w_o, num_heads):
-    return _mha(x, w_q, w_k, w_v, w_o, num_heads, split="interleaved")
-
-
-def mha_scaled_by_model_width(x, w_q, w_k, w_v, w_o, num_heads):
-    return _mha(x, w_q, w_k, w_v, w_o, num_heads, scale="model")
-
-
-def mha_unscaled(x, w_q, w_k, w_v, w_o, num_heads):
-    return _mha(x, w_q, w_k, w_v, w_o, num_heads, scale="none")
-
-
-def mha_no_output_projection(x, w_q, w_k, w_v, w_o, num_heads):
-    return _mha(x, w_q, w_k, w_v, w_o, num_heads, project=False)
-
-
-def mha_softmax_over_queries(x, w_q, w_k, w_v, w_o, num_heads):
-    return _mha(x, w_q, w_k, w_v, w_o, num_heads, softmax_dim=-2)
-
-
 def mha_library(x, w_q, w_k, w_v, w_o, num_heads):
     n, t, d = x.shape
     split = [(x @ w).reshape(n, t, num_heads, -1).transpose(1, 2) for w in (w_q, w_k, w_v)]
@@ -317,16 +282,22 @@ MUTANTS += [
     ("9.2", attention_k_dot_t, "error", "use `k.transpose(-2, -1)`"),
     ("9.2", attention_bmm, "error", "use `k.transpose(-2, -1)`"),
     ("9.3", params_pointwise_k_squared, "wrong", "wrong result"),
-    ("9.4", mha_split_without_transpose, "wrong", "mixing tokens into heads"),
-    ("9.4", mha_merge_without_transpose, "wrong", "merged the heads with a plain reshape"),
-    ("9.4", mha_interleaved_heads, "wrong", "every num_heads-th feature"),
-    ("9.4", mha_scaled_by_model_width, "wrong", "you scaled by √D"),
-    ("9.4", mha_unscaled, "wrong", "not scaled"),
-    ("9.4", mha_no_output_projection, "wrong", "output projection is missing"),
-    ("9.4", mha_softmax_over_queries, "wrong", "wrong result"),
     ("9.4", mha_library, "wrong", "without F.scaled_dot_product_attention"),
     ("9.4", mha_one_head_for_all, "wrong", "wrong result"),
 ]
+
+
+# the checker's own variants of multi-head attention
+MUTANTS += named_mutants("9.4", with_slips(_mha_variant), [
+    ("mha_split_without_transpose", "mixing tokens into heads", {"split": "no_transpose"}),
+    ("mha_merge_without_transpose", "merged the heads with a plain reshape",
+     {"merge": "no_transpose"}),
+    ("mha_interleaved_heads", "every num_heads-th feature", {"split": "interleaved"}),
+    ("mha_scaled_by_model_width", "you scaled by √D", {"scale": "model"}),
+    ("mha_unscaled", "not scaled", {"scale": "none"}),
+    ("mha_no_output_projection", "output projection is missing", {"project": False}),
+    ("mha_softmax_over_queries", "wrong result", {"softmax_dim": -2}),
+])
 
 
 (test_mutant_is_rejected_with_the_right_diagnosis,

@@ -16,7 +16,7 @@ from helpers.exercises import ch10
 from helpers.models import cifar_resnet, small_cnn, small_vgg, tiny_vit, vgg16
 from helpers.receptive_field import receptive_field
 from helpers.summary import count_macs, count_parameters
-from tests.exercises.harness import checkers_of, mutant_tests
+from tests.exercises.harness import checkers_of, mutant_tests, named_mutants
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 CHECKERS = checkers_of(chapter=10)
@@ -100,107 +100,54 @@ def test_brief_violations_say_by_how_much():
 
 # --------------------------------------------------------------------------- 10.1 mutants
 
-def profile_no_bias(layers, in_channels, input_size):
+def _count_by_hand(layers, in_channels, input_size, *, bias=True, macs_at_input=False,
+                   propagate=True, carry_side=True, jump_grows=True, pools_in_field=True,
+                   divide=lambda a, b: a // b, plus_one=1):
+    """A learner's count by hand, one pass (Exercise 10.1): (parameters, multiply-adds, field);
+    each keyword is a slip the learner may make."""
     c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
     for layer in layers:
         if layer[0] == "conv":
             _, out, k, s, p = layer
-            n = (n + 2 * p - k) // s + 1
-            params += out * c * k * k
-            macs += out * c * k * k * n * n
+            before = n
+            n = divide((n if carry_side else input_size) + 2 * p - k, s) + plus_one
+            weights = out * (c if propagate else in_channels) * k * k
+            params += weights + (out if bias else 0)
+            macs += weights * (before if macs_at_input else n) ** 2
             c = out
         else:
             _, k, s = layer
-            n = (n - k) // s + 1
-        field += (k - 1) * jump
+            n = divide(n - k, s) + plus_one
+            if not pools_in_field:
+                continue
+        field += (k - 1) * (jump if jump_grows else 1)
         jump *= s
-    return {"parameters": params, "macs": macs, "field": field}
+    return params, macs, field
 
 
-def profile_macs_before_resizing(layers, in_channels, input_size):
-    c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            params += out * c * k * k + out
-            macs += out * c * k * k * n * n
-            n = (n + 2 * p - k) // s + 1
-            c = out
-        else:
-            _, k, s = layer
-            n = (n - k) // s + 1
-        field += (k - 1) * jump
-        jump *= s
-    return {"parameters": params, "macs": macs, "field": field}
+def _profile_by_hand(**slips):
+    def profile(layers, in_channels, input_size):
+        params, macs, field = _count_by_hand(layers, in_channels, input_size, **slips)
+        return {"parameters": params, "macs": macs, "field": field}
+    return profile
 
 
-def profile_fixed_channels(layers, in_channels, input_size):
-    n, params, macs, field, jump = input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            n = (n + 2 * p - k) // s + 1
-            params += out * in_channels * k * k + out
-            macs += out * in_channels * k * k * n * n
-        else:
-            _, k, s = layer
-            n = (n - k) // s + 1
-        field += (k - 1) * jump
-        jump *= s
-    return {"parameters": params, "macs": macs, "field": field}
-
-
-def profile_field_without_jump(layers, in_channels, input_size):
-    c, n, params, macs = in_channels, input_size, 0, 0
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            n = (n + 2 * p - k) // s + 1
-            params += out * c * k * k + out
-            macs += out * c * k * k * n * n
-            c = out
-        else:
-            n = (n - layer[1]) // layer[2] + 1
-    field = 1 + sum(layer[2 if layer[0] == "conv" else 1] - 1 for layer in layers)
-    return {"parameters": params, "macs": macs, "field": field}
-
-
-def profile_pools_not_in_field(layers, in_channels, input_size):
-    c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "pool":
-            n = (n - layer[1]) // layer[2] + 1
-            continue
-        _, out, k, s, p = layer
-        n = (n + 2 * p - k) // s + 1
-        params += out * c * k * k + out
-        macs += out * c * k * k * n * n
-        field += (k - 1) * jump
-        jump *= s
-        c = out
-    return {"parameters": params, "macs": macs, "field": field}
+MUTANTS = named_mutants("10.1", _profile_by_hand, [
+    ("profile_no_bias", "miss the biases", {"bias": False}),
+    ("profile_macs_before_resizing", "OUTPUT position", {"macs_at_input": True}),
+    ("profile_fixed_channels", "keep the channel count", {"propagate": False}),
+    ("profile_field_without_jump", "ignores the strides", {"jump_grows": False}),
+    ("profile_pools_not_in_field", "missing from your field", {"pools_in_field": False}),
+    ("profile_forgot_plus_one", "wrong result", {"plus_one": 0}),
+])
+MUTANTS += named_mutants("10.1", _profile_by_hand, [
+    ("profile_float_sides", "int", {"divide": lambda a, b: a / b}),
+], status="bad_type")
 
 
 def profile_as_tuple(layers, in_channels, input_size):
     profile = ch10.stack_profile(layers, in_channels, input_size)
     return profile["parameters"], profile["macs"], profile["field"]
-
-
-def profile_float_sides(layers, in_channels, input_size):
-    c, n, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for layer in layers:
-        if layer[0] == "conv":
-            _, out, k, s, p = layer
-            n = (n + 2 * p - k) / s + 1
-            params += out * c * k * k + out
-            macs += out * c * k * k * n * n
-            c = out
-        else:
-            _, k, s = layer
-            n = (n - k) / s + 1
-        field += (k - 1) * jump
-        jump *= s
-    return {"parameters": params, "macs": macs, "field": field}
 
 
 # --------------------------------------------------------------------------- 10.2 mutants
@@ -243,25 +190,7 @@ def design_forgot_to_build(in_channels, image_size, num_classes):
 
 # --------------------------------------------------------------------------- 10.3 mutants
 
-def _measure(layers, in_channels, input_size):
-    """A learner's count by hand, one pass (Exercise 10.1), with no slip."""
-    c, side, params, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for kind, *spec in layers:
-        if kind == "conv":
-            k_out, k, s, p = spec
-            side = (side + 2 * p - k) // s + 1
-            params += k_out * c * k * k + k_out
-            macs += k_out * c * k * k * side * side
-            c = k_out
-        else:
-            k, s = spec
-            side = (side - k) // s + 1
-        field += (k - 1) * jump
-        jump *= s
-    return params, macs, field
-
-
-def _pick(candidates, max_parameters, max_macs, measure=_measure, key=lambda n: n[1],
+def _pick(candidates, max_parameters, max_macs, measure=_count_by_hand, key=lambda n: n[1],
           fits=lambda n, side, mp, mm: n[0] <= mp and n[1] <= mm and n[2] >= side):
     best = None
     for name, (layers, c, side) in candidates.items():
@@ -302,7 +231,7 @@ def scaling_with_flop_counter(candidates, max_parameters, max_macs):
 
 def scaling_bias_as_macs(candidates, max_parameters, max_macs):
     def measure(layers, c, side):
-        params, macs, field = _measure(layers, c, side)
+        params, macs, field = _count_by_hand(layers, c, side)
         s = side
         for kind, *spec in layers:                     # one more "multiply-add" per output
             if kind == "conv":
@@ -316,25 +245,9 @@ def scaling_bias_as_macs(candidates, max_parameters, max_macs):
 
 
 def scaling_side_not_carried(candidates, max_parameters, max_macs):
-    def measure(layers, c, side):
-        params = macs = 0
-        field, jump = 1, 1
-        for kind, *spec in layers:
-            if kind == "conv":
-                k_out, k, s, p = spec
-                out = (side + 2 * p - k) // s + 1       # from the image's side every time
-                params += k_out * c * k * k + k_out
-                macs += k_out * c * k * k * out * out
-                c = k_out
-            else:
-                k, s = spec
-            field += (k - 1) * jump
-            jump *= s
-        return params, macs, field
-
     fits = []
     for name, (layers, c, side) in candidates.items():
-        p, m, f = measure(layers, c, side)
+        p, m, f = _count_by_hand(layers, c, side, carry_side=False)
         if p <= max_parameters and m <= max_macs and f >= side:
             fits.append((m, name, p, f))
     m, name, p, f = max(fits)
@@ -342,18 +255,8 @@ def scaling_side_not_carried(candidates, max_parameters, max_macs):
 
 
 def scaling_macs_at_input(candidates, max_parameters, max_macs):
-    def measure(layers, c, side):
-        params, _, field = _measure(layers, c, side)
-        macs, s, ch = 0, side, c
-        for kind, *spec in layers:
-            if kind == "conv":
-                macs += spec[0] * ch * spec[1] ** 2 * s * s
-                s, ch = (s + 2 * spec[3] - spec[1]) // spec[2] + 1, spec[0]
-            else:
-                s = (s - spec[0]) // spec[1] + 1
-        return params, macs, field
-
-    return _pick(candidates, max_parameters, max_macs, measure=measure)
+    return _pick(candidates, max_parameters, max_macs,
+                 measure=lambda *stack: _count_by_hand(*stack, macs_at_input=True))
 
 
 def scaling_mac_budget_ignored(candidates, max_parameters, max_macs):
@@ -393,14 +296,8 @@ def scaling_field_over_side(candidates, max_parameters, max_macs):
                  fits=lambda n, side, mp, mm: n[0] <= mp and n[1] <= mm and n[2] > side)
 
 
-MUTANTS = [
-    ("10.1", profile_no_bias, "wrong", "miss the biases"),
-    ("10.1", profile_macs_before_resizing, "wrong", "OUTPUT position"),
-    ("10.1", profile_fixed_channels, "wrong", "keep the channel count"),
-    ("10.1", profile_field_without_jump, "wrong", "ignores the strides"),
-    ("10.1", profile_pools_not_in_field, "wrong", "missing from your field"),
+MUTANTS += [
     ("10.1", profile_as_tuple, "bad_type", "dict"),
-    ("10.1", profile_float_sides, "bad_type", "int"),
     ("10.2", design_vgg, "wrong", "constraints are broken"),
     ("10.2", design_vit, "wrong", "Vision Transformer"),
     ("10.2", design_shallow, "wrong", "do not see the whole image"),
@@ -424,23 +321,6 @@ MUTANTS = [
 ]
 
 # ----------------------------------------------------------------------- more mutants (issue 28)
-
-def profile_forgot_plus_one(layers, in_channels, input_size):
-    channels, side, parameters, macs, field, jump = in_channels, input_size, 0, 0, 1, 1
-    for kind, *spec in layers:
-        if kind == "conv":
-            out_channels, k, s, p = spec
-        else:
-            (k, s), out_channels, p = spec, channels, 0
-        side = (side + 2 * p - k) // s
-        if kind == "conv":
-            parameters += out_channels * (channels * k * k + 1)
-            macs += out_channels * channels * k * k * side * side
-        field += (k - 1) * jump
-        jump *= s
-        channels = out_channels
-    return {"parameters": parameters, "macs": macs, "field": field}
-
 
 def design_single_big_conv(in_channels, image_size, num_classes):
     return nn.Sequential(nn.Conv2d(in_channels, num_classes, image_size), nn.Flatten())
@@ -483,7 +363,7 @@ def design_torch_attention(in_channels, image_size, num_classes):
 
 def scaling_first_that_fits(candidates, max_parameters, max_macs):
     for name, (layers, c, side) in candidates.items():
-        params, macs, field = _measure(layers, c, side)
+        params, macs, field = _count_by_hand(layers, c, side)
         if params <= max_parameters and macs <= max_macs and field >= side:
             return {"choice": name, "parameters": params, "macs": macs, "field": field}
 
@@ -494,7 +374,6 @@ def scaling_float_macs(candidates, max_parameters, max_macs):
 
 
 MUTANTS += [
-    ("10.1", profile_forgot_plus_one, "wrong", "wrong result"),
     ("10.2", design_single_big_conv, "wrong", "locality built in"),
     ("10.2", design_own_attention, "wrong", "Vision Transformer"),
     ("10.2", design_torch_attention, "wrong", "Vision Transformer"),
@@ -539,19 +418,7 @@ def design_ignores_its_arguments(in_channels, image_size, num_classes):
 def scaling_none_when_nothing_fits(candidates, max_parameters, max_macs):
     best = None
     for name, (layers, c, side) in candidates.items():
-        params = macs = 0
-        field, jump = 1, 1
-        for kind, *spec in layers:
-            if kind == "conv":
-                k_out, k, s, p = spec
-                out = (side + 2 * p - k) // s + 1       # from the image's side every time
-                params += k_out * c * k * k + k_out
-                macs += k_out * c * k * k * out * out
-                c = k_out
-            else:
-                k, s = spec
-            field += (k - 1) * jump
-            jump *= s
+        params, macs, field = _count_by_hand(layers, c, side, carry_side=False)
         if params <= max_parameters and macs <= max_macs and field >= side and \
                 (best is None or macs > best["macs"]):
             best = {"choice": name, "parameters": params, "macs": macs, "field": field}

@@ -35,7 +35,7 @@ import nbformat
 
 from helpers.claims import CLAIM_MIME, COMPUTED, GLUE_PREFIX, KINDS, format_value
 from tools import book
-from tools.seed_sweep import code_hash
+from tools.seed_sweep import NOT_RESEEDED, code_hash
 
 LEDGER = book.CHAPTERS_DIR / "ledger.md"
 SWEEP = book.CHAPTERS_DIR / "seed_sweep.json"   # written by python -m tools.seed_sweep
@@ -85,13 +85,16 @@ class Spread:
 
     ``values`` and ``margins``: one per seed that produced the claim (the stored chapter
     first); ``failed``: the seed shifts with which it did not hold; ``stale``: the sweep's
-    shift-0 record is not the stored one (the chapter changed since: re-run the sweep).
+    shift-0 record is not the stored one (the chapter changed since: re-run the sweep);
+    ``recorded``: the value is read from a recorded full run, so the sweep did not re-seed it
+    (the sweep's ``not_reseeded``).
     """
 
     values: tuple[float, ...]
     margins: tuple[float, ...]
     failed: tuple[int, ...]
     stale: bool = False
+    recorded: bool = False
 
     @property
     def n(self) -> int:
@@ -293,7 +296,12 @@ def spread(row: Row, sweep: dict) -> Spread | None:
     kept = [(v, m, h, s) for v, m, h, s in zip(values, margins, holds, shifts)
             if v is not None and m is not None]
     return Spread(tuple(float(v) for v, *_ in kept), tuple(float(m) for _, m, *_ in kept),
-                  tuple(s for *_, h, s in kept if h is False), stale)
+                  tuple(s for *_, h, s in kept if h is False), stale, recorded(row, sweep))
+
+
+def recorded(row: Row, sweep: dict) -> bool:
+    """Is the claim read from a recorded full run, and so not re-seeded by the sweep?"""
+    return row.key in sweep.get("not_reseeded", {})
 
 
 def seed_holds(row: Row, sweep: dict) -> tuple[int, tuple[int, ...]] | None:
@@ -453,6 +461,9 @@ def seeds_text(s: Spread | None, places: int | None) -> tuple[str, str, str]:
         return "sweep out of date", "—", "—"
     if s.n < MIN_SEEDS:
         return f"{s.n} seed{'s' if s.n != 1 else ''} only", "—", "—"
+    if s.recorded:
+        return (NOT_RESEEDED, "not measured: its seeds and their spread are on the "
+                "[full runs](full_runs.md) page", "—")
     held = "yes" if not s.failed else f"{FLAG} no (shift {', '.join(map(str, s.failed))})"
     if s.sd == 0:
         return (f"{number(s.mean, places)} with all {s.n} seed shifts",
@@ -485,7 +496,7 @@ def exact_table(rows: list[Row], sweep: dict) -> list[str]:
     lines = ["| Claim | Computed in | Test | Measured | Every seed held |", "|---|---|---|---|---|"]
     for r in rows:
         seeds = seed_holds(r, sweep) if _numeric(r.value) else None
-        held = "—" if seeds is None else (
+        held = "—" if seeds is None else NOT_RESEEDED if recorded(r, sweep) else (
             f"yes ({seeds[0]} seeds)" if not seeds[1]
             else f"{FLAG} no (shift {', '.join(map(str, seeds[1]))})")
         lines.append(f"| {target(r)}{md_escape(r.sentence)} | {section_link(r)} | "
@@ -546,6 +557,7 @@ def summary(rows: list[Row], chapters: list[book.Chapter], sweep: dict) -> list[
         return lines + ["", "No seed sweep is recorded yet (`python -m tools.seed_sweep`).", ""]
     flagged = [r for r in usable if spreads[r.key].flagged]
     constant = [r for r in usable if spreads[r.key].sd == 0 and not spreads[r.key].failed]
+    from_runs = [r for r in constant if spreads[r.key].recorded]
     stale = [r for r in empirical if spreads[r.key] is not None and spreads[r.key].stale]
     missing = len(empirical) - len(usable) - len(stale)
     shifts = ", ".join(map(str, sweep.get("shifts", [])))
@@ -555,9 +567,14 @@ def summary(rows: list[Row], chapters: list[book.Chapter], sweep: dict) -> list[
               f"seeds; {len(flagged)} of them are flagged {FLAG} (less than {FLAG_SD:g} sd "
               "from the threshold, or failed with some seed). The other "
               f"{len(constant)} come out the same with every seed shift, so the sweep says "
-              "nothing about them: they are computed from fixed inputs (a photo, a worked "
-              "example), or read from the [full runs](full_runs.md), whose own seeds and spread "
-              "that page reports"
+              "nothing about them: "
+              + (f"{len(from_runs)} are read from the [full runs](full_runs.md) and marked "
+                 f"“{NOT_RESEEDED}” (that page reports their own seeds and spread), the "
+                 f"other {len(constant) - len(from_runs)} are computed from fixed inputs (a "
+                 "photo, a worked example)" if from_runs else
+                 "they are computed from fixed inputs (a photo, a worked example), or read "
+                 "from the [full runs](full_runs.md), whose own seeds and spread that page "
+                 "reports")
               + (f"; {len(stale)} are out of date (the chapter changed since the sweep)"
                  if stale else "")
               + (f"; {missing} are not in it" if missing else "") + "."]

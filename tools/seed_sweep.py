@@ -16,6 +16,7 @@ shift 0. The result is ``chapters/seed_sweep.json``::
      "margins": {key: [m0, m1, m2]},        # the claim's margin (empirical claims), or null
      "holds":   {key: [h0, h1, h2]},        # whether the claim held with that shift
      "tests":   {key: "≥ 0.9"},             # the claim's test in the stored chapter
+     "not_reseeded": {key: "not re-seeded (recorded full run)"},
      "chapters": {notebook: {"code": fingerprint, "shifts": {k: "ok" | "error: ..."},
                              "seconds": {k: s}}}}
 
@@ -23,6 +24,16 @@ shift 0. The result is ``chapters/seed_sweep.json``::
 test are unchanged, the ledger takes shift 0 from the stored chapter as it is now (a chapter
 re-run with the same seed need not repeat its last bits, and then its trajectory) and the
 other shifts from this file; otherwise it reports the sweep out of date.
+
+A claim whose value is read from a recorded full run (``helpers.full_runs.load_results``) does
+not change with ``CNN_COURSE_SEED_SHIFT``: re-running the chapter re-reads the same record, so
+the sweep says nothing about how that claim holds with other seeds (the full runs' own seeds
+and spread are on their page). Such a claim is listed in ``not_reseeded`` with the mark
+:data:`NOT_RESEEDED`, and the sweep's report and the ledger show the mark instead of "held with
+every seed". A claim is recognised as record-based when both hold (:func:`not_reseeded`): its
+value expression in the chapter's code derives from ``load_results(...)`` (names assigned from
+it, followed through later assignments: :func:`record_based_keys`), and its value is the same
+with every shift that produced it.
 
 Only claims (exact and empirical, not computed numbers) with a numeric value (an int or a
 float) are recorded: a bool, a string or a tuple is left out. A value that a shift did not
@@ -38,6 +49,7 @@ import argparse
 import ast
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -52,6 +64,8 @@ RECORD = GLUE_PREFIX + CLAIM_MIME
 DEFAULT_SHIFTS = (1, 2)
 KEYS = ("values", "margins", "holds")
 CHECKS_TAG = "claims"     # the cells that call claim() / computed()
+NOT_RESEEDED = "not re-seeded (recorded full run)"
+RECORD_READERS = ("load_results",)   # helpers.full_runs: a recorded run, not this run's seed
 
 
 def numeric(value) -> bool:
@@ -130,6 +144,166 @@ def code_hash(nb) -> str:
     sources = [_computing(c.source) for c in nb.cells if c.cell_type == "code"
                and not skip & set(c.get("metadata", {}).get("tags", []))]
     return hashlib.sha256("\n\0".join(sources).encode("utf-8")).hexdigest()[:16]
+
+
+def _parsed_cells(nb) -> list[ast.Module]:
+    """The code cells' syntax trees (IPython magics blanked; a cell that does not parse is
+    skipped)."""
+    trees = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = ["" if ln.lstrip().startswith(("%", "!")) else ln
+                 for ln in cell.source.splitlines()]
+        try:
+            trees.append(ast.parse("\n".join(lines)))
+        except SyntaxError:
+            continue
+    return trees
+
+
+def _reads_record(node: ast.AST, tainted: set[str]) -> bool:
+    """Does the expression call a record reader or use a name derived from one? A call's
+    keyword arguments are settings, not data (``fit(model, lr=record["lr"])`` trains this run
+    with a recorded setting; its result is this run's), so they are not followed."""
+    if isinstance(node, ast.Name):
+        return node.id in tainted
+    if isinstance(node, ast.Call):
+        func = node.func
+        if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) \
+                in RECORD_READERS:
+            return True
+        return any(_reads_record(n, tainted) for n in (func, *node.args))
+    return any(_reads_record(n, tainted) for n in ast.iter_child_nodes(node))
+
+
+def _bound(target: ast.AST) -> tuple[set[str], set[str]]:
+    """(names an assignment to ``target`` rebinds, names whose object it changes in place)."""
+    if isinstance(target, ast.Name):
+        return {target.id}, set()
+    if isinstance(target, (ast.Tuple, ast.List)):
+        rebound, changed = set(), set()
+        for element in target.elts:
+            r, c = _bound(element)
+            rebound |= r
+            changed |= c
+        return rebound, changed
+    if isinstance(target, ast.Starred):
+        return _bound(target.value)
+    base = target
+    while isinstance(base, (ast.Subscript, ast.Attribute)):
+        base = base.value                     # d[k] = ..., obj.attr = ...: d, obj changed
+    return set(), ({base.id} if isinstance(base, ast.Name) else set())
+
+
+def _is_claim(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and (getattr(node.func, "id", None) == "claim"
+                                           or getattr(node.func, "attr", None) == "claim")
+
+
+def _follow(statements, tainted: set[str], claims: list) -> None:
+    """Walk ``statements`` in order, keeping ``tainted`` (the names that hold values derived
+    from a recorded run) up to date, and append each ``claim(...)`` call met to ``claims`` with
+    whether its value is derived at that point."""
+    for st in statements:
+        if isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
+                           ast.ImportFrom)):
+            tainted.discard(getattr(st, "name", None))
+            continue
+        if isinstance(st, (ast.For, ast.AsyncFor)):
+            rebound, changed = _bound(st.target)
+            if _reads_record(st.iter, tainted):
+                tainted |= rebound | changed
+            else:
+                tainted -= rebound
+            for _ in range(2):                # a second pass: what one iteration hands on
+                _follow(st.body, tainted, claims if _ else [])
+            _follow(st.orelse, tainted, claims)
+            continue
+        if isinstance(st, (ast.With, ast.AsyncWith)):
+            for item in st.items:
+                if item.optional_vars is not None:
+                    rebound, changed = _bound(item.optional_vars)
+                    if _reads_record(item.context_expr, tainted):
+                        tainted |= rebound | changed
+                    else:
+                        tainted -= rebound
+            _follow(st.body, tainted, claims)
+            continue
+        if isinstance(st, (ast.If, ast.While)):
+            _follow(st.body, tainted, claims)
+            _follow(st.orelse, tainted, claims)
+            continue
+        if isinstance(st, ast.Try):
+            for block in (st.body, *(h.body for h in st.handlers), st.orelse, st.finalbody):
+                _follow(block, tainted, claims)
+            continue
+        for node in ast.walk(st):
+            if _is_claim(node):
+                value = node.args[2] if len(node.args) > 2 else next(
+                    (k.value for k in node.keywords if k.arg == "value"), None)
+                claims.append((node, value is not None and _reads_record(value, tainted)))
+        if isinstance(st, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and st.value is not None:
+            derived = _reads_record(st.value, tainted)
+            for target in (st.targets if isinstance(st, ast.Assign) else [st.target]):
+                rebound, changed = _bound(target)
+                if derived:
+                    tainted |= rebound | changed
+                elif not isinstance(st, ast.AugAssign):
+                    tainted -= rebound
+        elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Call):
+            call = st.value                   # results.append(record[...]): results derived
+            if isinstance(call.func, ast.Attribute) and _reads_record(
+                    ast.Tuple([*call.args, *(k.value for k in call.keywords)]), tainted):
+                tainted |= _bound(call.func)[1]
+
+
+def _key_pattern(node: ast.AST) -> re.Pattern | None:
+    """A claim's key as a pattern: a string literal exactly, an f-string with ``.+`` for each
+    formatted part (a claim made in a loop); None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.compile(re.escape(node.value) + r"\Z")
+    if isinstance(node, ast.JoinedStr):
+        parts = [re.escape(v.value) if isinstance(v, ast.Constant) else ".+"
+                 for v in node.values]
+        return re.compile("".join(parts) + r"\Z")
+    return None
+
+
+def record_based_keys(nb) -> set[str]:
+    """Keys of the claims (among those stored in ``nb``'s outputs) whose checked value
+    (``claim(key, sentence, value, ...)``) derives from a recorded full run where the claim is
+    made: the code cells are followed in order, a name being derived from the moment it is
+    assigned from an expression that calls ``load_results`` or uses a derived name (``=``,
+    ``+=``, a ``for`` or ``with`` target; a container changed in place, ``d[k] = ...`` or
+    ``d.append(...)``) until it is assigned something else. A static reading, so
+    :func:`not_reseeded` also asks that the value did not change with the seed shift."""
+    tainted: set[str] = set()
+    claims: list = []
+    for tree in _parsed_cells(nb):
+        _follow(tree.body, tainted, claims)
+    patterns = [p for call, derived in claims if derived and call.args
+                and (p := _key_pattern(call.args[0])) is not None]
+    return {key for key in claim_records(nb) if any(p.match(key) for p in patterns)}
+
+
+def not_reseeded(nb, measured: dict[int, dict[str, tuple]]) -> dict[str, str]:
+    """``{key: NOT_RESEEDED}`` for the claims of the stored chapter ``nb`` that are read from a
+    recorded full run (:func:`record_based_keys`) and whose value is the same with every shift
+    that produced it (``measured[shift][key] = (value, margin, holds)``)."""
+    marks = {}
+    for key in sorted(record_based_keys(nb)):
+        values = [m[key][0] for m in measured.values() if key in m]
+        if values and all(v == values[0] for v in values):
+            marks[key] = NOT_RESEEDED
+    return marks
+
+
+def merge_marks(sweep: dict, notebook: str, marks: dict[str, str]) -> dict:
+    """``sweep`` with one chapter's ``not_reseeded`` marks replaced by ``marks``."""
+    prefix = f"ch{book.number_of(notebook):02d}."
+    kept = {k: v for k, v in sweep.get("not_reseeded", {}).items() if not k.startswith(prefix)}
+    return {**sweep, "not_reseeded": dict(sorted((kept | marks).items()))}
 
 
 def tests(nb) -> dict[str, str]:
@@ -228,7 +402,7 @@ def dumps(sweep: dict) -> str:
 
 
 def save(sweep: dict, path: Path = SWEEP) -> None:
-    order = ["how", "shifts", *KEYS, "tests", "chapters"]
+    order = ["how", "shifts", *KEYS, "tests", "not_reseeded", "chapters"]
     ordered = {k: sweep[k] for k in order if k in sweep}
     ordered.update({k: v for k, v in sweep.items() if k not in ordered})
     Path(path).write_text(dumps(ordered), encoding="utf-8")
@@ -263,6 +437,11 @@ def main(argv: list[str] | None = None) -> int:
         sweep["tests"] = dict(sorted(
             ({k: v for k, v in sweep.get("tests", {}).items() if not k.startswith(prefix)}
              | tests(stored)).items()))
+        marks = not_reseeded(stored, measured)
+        sweep = merge_marks(sweep, Path(path).name, marks)
+        if marks:
+            print(f"{Path(path).name}: {len(marks)} claims {NOT_RESEEDED}, the same with "
+                  f"every shift: {', '.join(marks)}")
         sweep["chapters"][Path(path).name] = {
             "code": code_hash(stored), "shifts": {str(s): status[s] for s in shifts},
             "seconds": {str(s): seconds[s] for s in shifts}}

@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from helpers import claims
 from tests.tools.conftest import write_notebook
-from tools import book, ledger
+from tools import book, ledger, seed_sweep
 
 
 def _output(monkeypatch, publish, key, sentence, value, **kwargs):
@@ -346,3 +346,26 @@ def test_plain_glued_values_get_a_row_with_the_computed_numbers(tmp_path):
     rows = ledger.notebook_rows(path)
     assert [(r.key, r.kind, r.value, r.sentence, r.section.title) for r in rows] == [
         ("ch01.x", claims.COMPUTED, 3, ledger.GLUED, "A part")]
+
+
+def test_claims_read_from_a_recorded_run_are_marked_not_reseeded(chapter):
+    sweep = {**sweep_of(**{
+        "ch03.acc": ((0.95, 0.95, 0.95), (0.05, 0.05, 0.05), (True,) * 3),   # a recorded run
+        "ch03.slope": ((2.4, 2.4, 2.4), (0.1, 0.1, 0.1), (True,) * 3),       # a fixed input
+        "ch03.out-size": ((128, 128, 128), (None,) * 3, (True,) * 3)}),
+        "not_reseeded": {k: seed_sweep.NOT_RESEEDED for k in ("ch03.acc", "ch03.out-size")}}
+    rows = {r.key: r for r in ledger.notebook_rows(chapter)}
+    assert ledger.spread(rows["ch03.acc"], sweep).recorded
+    assert not ledger.spread(rows["ch03.slope"], sweep).recorded
+    page = ledger.build([chapter], sweep=sweep)
+    line = lambda key: next(ln for ln in page.split("## 3. Strides")[1].splitlines()  # noqa: E731
+                            if f"claim-{key.replace('.', '-')}" in ln)
+    acc = line("ch03.acc")
+    assert "| not re-seeded (recorded full run) | not measured" in acc and "| yes |" not in acc
+    assert " with all 3 seed shifts | not measured: the value does not" in line("ch03.slope")
+    assert line("ch03.slope").endswith("| yes |")
+    size = line("ch03.out-size")                                             # exact
+    assert size.endswith("| not re-seeded (recorded full run) |") and "yes (" not in size
+    summary = page.split("## 3. Strides")[0]
+    assert ("1 are read from the [full runs](full_runs.md) and marked “not re-seeded "
+            "(recorded full run)”") in summary and "the other 1 are computed from fixed" in summary

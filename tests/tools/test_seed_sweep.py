@@ -180,3 +180,65 @@ def test_a_chapter_runs_with_another_seed(tmp_path, monkeypatch):
     assert measured[2]["ch03.small"] == (3, -2.0, False), "a failing claim only warns"
     assert "ch03.never" not in measured[2]
     assert status[2].startswith("error: ") and "stop" in status[2]
+
+
+# --------------------------------------------------------------------------- recorded full runs
+
+def _chapter_with_full_runs(monkeypatch, tmp_path):
+    """Code cells that read a recorded full run, and the claims they make (their records in
+    the checks cell's outputs)."""
+    out = lambda *a, **k: record_output(monkeypatch, *a, **k)  # noqa: E731
+    code = [
+        "from helpers.full_runs import PAGE, load_results\n"
+        "run = load_results(PAGE)['cnn-seeds']\n"
+        "accs = run.extra['accuracy']                 # derived: read from the record\n"
+        "lrs = run.extra['lr']\n"
+        "model, mine = train(seed=0, lr=lrs['cnn'])   # a recorded setting: this run's result\n"
+        "per_seed = []\n"
+        "for a in accs:\n"
+        "    per_seed.append(100 * a)\n"
+        "x = accs[0]\n"
+        "x = mine['test']                             # rebound: no longer from the record",
+        "claim('ch03.full-mean', 'The full runs reach 90 %', sum(accs) / 3, at_least=0.9)\n"
+        "claim('ch03.mine', 'This run reaches 90 %', mine['test'], at_least=0.9)\n"
+        "claim('ch03.rebound', 'This run, again', x, at_least=0.9)\n"
+        "for k, a in enumerate(accs):\n"
+        "    claim(f'ch03.seed-{k}', 'Every seed reaches 90 %', a, at_least=0.9)\n"
+        "claim('ch03.min-seed', 'The worst seed', min(per_seed), at_least=90)\n"
+        "claims.claim('ch03.attr', 'Called as an attribute', value=accs[1], at_least=0.9)"]
+    cells = [new_markdown_cell("# 3. Strides"), *map(new_code_cell, code[:1])]
+    checks = claims_cell(*(out(key, "s", v, at_least=0.9) for key, v in (
+        ("ch03.full-mean", 0.95), ("ch03.mine", 0.93), ("ch03.rebound", 0.93),
+        ("ch03.seed-0", 0.94), ("ch03.seed-1", 0.96), ("ch03.min-seed", 94.0),
+        ("ch03.attr", 0.96))))
+    checks.source = code[1]
+    return nbformat.read(write_notebook(tmp_path / "03_strides.ipynb", [*cells, checks]),
+                         as_version=4)
+
+
+def test_claims_read_from_a_recorded_run_are_recognised(monkeypatch, tmp_path):
+    nb = _chapter_with_full_runs(monkeypatch, tmp_path)
+    assert seed_sweep.record_based_keys(nb) == {
+        "ch03.full-mean", "ch03.seed-0", "ch03.seed-1", "ch03.min-seed", "ch03.attr"}
+
+
+def test_only_record_based_claims_that_do_not_move_are_marked(monkeypatch, tmp_path):
+    nb = _chapter_with_full_runs(monkeypatch, tmp_path)
+    stored = seed_sweep.measurements(nb)
+    moved = {**stored, "ch03.seed-1": (0.97, 0.07, True), "ch03.mine": (0.91, 0.01, True)}
+    marks = seed_sweep.not_reseeded(nb, {0: stored, 1: moved, 2: stored})
+    # seed-1 changed with a shift: something in it is re-seeded, so it is not marked
+    assert marks == dict.fromkeys(["ch03.attr", "ch03.full-mean", "ch03.min-seed",
+                                   "ch03.seed-0"], seed_sweep.NOT_RESEEDED)
+    sweep = seed_sweep.merge_marks({"not_reseeded": {"ch03.old": "x", "ch04.kept": "y"}},
+                                   "03_strides.ipynb", marks)
+    assert list(sweep["not_reseeded"]) == ["ch03.attr", "ch03.full-mean", "ch03.min-seed",
+                                           "ch03.seed-0", "ch04.kept"]
+    path = tmp_path / "sweep.json"
+    seed_sweep.save({"how": "", "shifts": [0], **sweep, "chapters": {}}, path)
+    assert list(json.loads(path.read_text()))[-2:] == ["not_reseeded", "chapters"]
+
+
+def test_a_chapter_without_full_runs_has_no_record_based_claims(executed):
+    nb = nbformat.read(executed, as_version=4)
+    assert seed_sweep.record_based_keys(nb) == set()

@@ -4,6 +4,7 @@ claim its spread.
     python -m tools.seed_sweep                       # chapters of the book, shifts 1 and 2
     python -m tools.seed_sweep --shifts 1 2 3        # other seed shifts
     python -m tools.seed_sweep chapters/07_*.ipynb   # a subset, merged into the existing file
+    python -m tools.seed_sweep --marks-only          # only the not_reseeded marks, no run
 
 Each chapter is executed (a copy in memory, never the notebook in place; cwd = the chapters
 folder) with ``tools.book.kernel_env()`` and ``CNN_COURSE_SEED_SHIFT=k``, not strict: a claim
@@ -306,6 +307,19 @@ def merge_marks(sweep: dict, notebook: str, marks: dict[str, str]) -> dict:
     return {**sweep, "not_reseeded": dict(sorted((kept | marks).items()))}
 
 
+def recorded_measurements(sweep: dict, nb) -> dict[int, dict[str, tuple]]:
+    """``measured[shift][key]`` as the sweep file recorded it for the claims of ``nb`` (the
+    stored chapter as shift 0), for :func:`not_reseeded` without re-running the chapter."""
+    shifts = sweep.get("shifts") or [0]
+    measured = {0: measurements(nb)}
+    for i, shift in enumerate(shifts):
+        if shift == 0:
+            continue
+        measured[shift] = {key: (row[i], None, None) for key, row in sweep["values"].items()
+                           if key in measured[0] and row[i] is not None}
+    return measured
+
+
 def tests(nb) -> dict[str, str]:
     """The test of every claim with a numeric value (``"≥ 0.9"``), by key."""
     return {key: r["test"] for key, r in claim_records(nb).items() if numeric(r.get("value"))}
@@ -419,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shifts", type=int, nargs="+", default=list(DEFAULT_SHIFTS),
                         help="seed shifts to run (default: 1 2); 0 is the stored chapter")
     parser.add_argument("--out", type=Path, default=SWEEP, help="sweep file (seed_sweep.json)")
+    parser.add_argument("--marks-only", action="store_true",
+                        help="recompute only the not_reseeded marks from the stored chapters "
+                             "and the values already in the file (runs nothing)")
     parser.add_argument("notebooks", nargs="*", type=Path,
                         help="chapter notebooks (default: the book's chapters); merged into "
                              "the existing file")
@@ -427,6 +444,17 @@ def main(argv: list[str] | None = None) -> int:
     if any(s < 0 for s in shifts):
         parser.error("seed shifts are non-negative")
     paths = args.notebooks or book.chapter_paths()
+    if args.marks_only:
+        sweep = load(args.out)
+        for path in paths:
+            stored = nbformat.read(path, as_version=4)
+            marks = not_reseeded(stored, recorded_measurements(sweep, stored))
+            sweep = merge_marks(sweep, Path(path).name, marks)
+            print(f"{Path(path).name}: {len(marks)} claims {NOT_RESEEDED}"
+                  + (f": {', '.join(marks)}" if marks else ""))
+        save(sweep, args.out)
+        print(f"wrote {book.relative(args.out)}")
+        return 0
     failed = []
     for path in paths:
         stored = nbformat.read(path, as_version=4)

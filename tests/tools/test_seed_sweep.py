@@ -242,3 +242,15 @@ def test_only_record_based_claims_that_do_not_move_are_marked(monkeypatch, tmp_p
 def test_a_chapter_without_full_runs_has_no_record_based_claims(executed):
     nb = nbformat.read(executed, as_version=4)
     assert seed_sweep.record_based_keys(nb) == set()
+
+
+def test_marks_can_be_recomputed_from_the_values_already_recorded(monkeypatch, tmp_path):
+    nb = _chapter_with_full_runs(monkeypatch, tmp_path)
+    sweep = {"shifts": [0, 1, 2], "values": {"ch03.full-mean": [0.9, 0.95, 0.95],
+                                              "ch03.seed-1": [0.96, 0.97, None],
+                                              "ch04.other": [1.0, 2.0, 3.0]}}
+    measured = seed_sweep.recorded_measurements(sweep, nb)
+    assert measured[1]["ch03.full-mean"][0] == 0.95 and "ch04.other" not in measured[1]
+    assert "ch03.seed-1" not in measured[2], "a shift that did not produce it"
+    marks = seed_sweep.not_reseeded(nb, measured)
+    assert "ch03.full-mean" in marks and "ch03.seed-1" not in marks   # 0.96 then 0.97

@@ -36,12 +36,13 @@ def light_figure(func):
 
 def finish_axes(ax, xlabel: str | None = None, ylabel: str | None = None, *,
                 title: str | None = None, legend: str | None = None, grid: float | None = 0.3,
-                label_size: float | None = None, title_size: float = 10,
+                label_size: float | None = None, title_size: float | None = 10,
                 legend_size: float = 9, tight: bool = True):
     """The lines that end most of the course's plots, in one call: axis labels (at
     ``label_size``, or matplotlib's size when None), a grid at opacity ``grid`` (None: no
-    grid), a legend at ``legend`` (a matplotlib ``loc``, such as "upper left"; None: no
-    legend), the title when one is given, then ``tight_layout`` of the figure (``tight``).
+    grid), a legend at ``legend`` (a matplotlib ``loc``, such as "upper left" or "best"; None:
+    no legend), the title when one is given (at ``title_size``; None: matplotlib's title size),
+    then ``tight_layout`` of the figure (``tight``).
     Returns the Axes' figure, so a plotting function can end with ``return finish_axes(...)``.
     """
     if grid is not None and not 0 <= grid <= 1:
@@ -56,7 +57,7 @@ def finish_axes(ax, xlabel: str | None = None, ylabel: str | None = None, *,
     if legend is not None:
         ax.legend(fontsize=legend_size, loc=legend)
     if title:
-        ax.set_title(title, fontsize=title_size)
+        ax.set_title(title, **({} if title_size is None else {"fontsize": title_size}))
     if tight:
         ax.figure.tight_layout()
     return ax.figure

@@ -29,6 +29,9 @@ def test_finish_axes_leaves_out_what_is_not_asked_for():
     finish_axes(ax, grid=None, title="", tight=False)
     assert ax.get_legend() is None and ax.get_title() == "" and ax.get_xlabel() == ""
     assert not any(line.get_visible() for line in ax.get_xgridlines())
+    default = ax.set_title("reference").get_fontsize()
+    finish_axes(ax, title="T", title_size=None, tight=False)
+    assert ax.title.get_fontsize() == default, "None: matplotlib's title size"
     plt.close(fig)
 
 

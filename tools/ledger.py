@@ -392,8 +392,10 @@ with other seeds, and for each empirical claim this page gives the mean ± stand
 over those seeds (at least three) and the mean's margin from the threshold in standard
 deviations. A claim less than 2 sd from its threshold, or one that failed with some seed, is
 flagged {flag}; a value that is the same with every seed (a count, or a result read from the
-[full runs](full_runs.md)) has no spread and says so. The summary lists the claims with the
-fewest standard deviations of margin.
+[full runs](full_runs.md)) has no spread and says so, and a claim read from a recorded full
+run, which the sweep cannot re-seed, is marked “not re-seeded (recorded full run)” (that page
+reports its own seeds). The summary lists the claims with the fewest standard deviations of
+margin.
 
 What the text says in words (that a figure shows edges, that a method is popular) is
 neither: it is reviewed by people, not computed. Numbers typed into the text (an experiment's

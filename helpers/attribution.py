@@ -16,8 +16,10 @@ found it (no hooks left, no gradients stored on its parameters, ``requires_grad`
     randomize_top_layers(model, k, seed)               a copy with its last k layers re-drawn
     unit_activation(model, layer, x, channel)          (N,)  one channel at the centre position
     visualise_unit(model, layer, channel, ...)         (1, C, H, W) an input that maximises it
-                                                        (Erhan 2009; Olah 2017: jitter, blur)
+                                                        (Erhan 2009; Olah 2017: jitter, blur,
+                                                        decorrelate)
     top_patches(model, layer, channel, x, box, k)      (k, C, s, s) the k most exciting patches
+    sanity_maps(model, x, target, layer, generator)    {name: map} every map of the sanity checks
 
 "Score" is the target's logit (before softmax), as in the papers, except for :func:`occlusion`,
 which measures the drop in the target's *probability*.
@@ -34,7 +36,8 @@ from helpers.device import shifted_seed
 
 __all__ = ["input_gradient", "occlusion", "saliency", "smoothgrad", "integrated_gradients",
            "class_activation_map", "grad_cam", "fgsm", "pgd", "rank_correlation",
-           "randomize_top_layers", "unit_activation", "visualise_unit", "top_patches"]
+           "randomize_top_layers", "unit_activation", "visualise_unit", "top_patches",
+           "sanity_maps", "fourier_scale"]
 
 
 def _check(x: torch.Tensor, target) -> torch.Tensor:
@@ -308,14 +311,21 @@ def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 def visualise_unit(model: nn.Module, layer: nn.Module, channel: int, *,
                    shape: tuple[int, int, int] = (1, 28, 28), steps: int = 200,
                    lr: float = 0.05, jitter: int = 0, blur: float = 0.0, blur_every: int = 4,
-                   bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0) -> torch.Tensor:
+                   bounds: tuple[float, float] = (0.0, 1.0), seed: int = 0,
+                   decorrelate: bool = False) -> torch.Tensor:
     """(1, C, H, W) for ``shape`` (C, H, W): an input that maximises :func:`unit_activation`,
     by ``steps`` steps of Adam (rate ``lr``) from a grey image with a little noise, clipped to
     ``bounds`` after each step (Erhan et al. 2009). The regularisers of Olah et al. (2017):
     ``jitter`` > 0 shifts the image by a random offset of up to ``jitter`` pixels (a circular
     roll) before every step, so the unit must respond wherever the pattern lies; ``blur`` > 0
     smooths it with a Gaussian of that sd every ``blur_every`` steps, damping the highest
-    frequencies that the gradient alone piles up. The noise and the jitter come from a
+    frequencies that the gradient alone piles up. ``decorrelate``: Adam works on the image's
+    Fourier coefficients (``torch.fft.rfft2``, orthonormal) scaled by 1 / frequency, so that
+    neighbouring pixels no longer move independently -- Olah et al.'s decorrelated
+    parameterisation, which whitens the spectrum of natural images (1 / f amplitude); the
+    scales are normalised to a root mean square of 1, so that a step moves the image about as
+    far as a step on the pixels. After each step the image is clipped to ``bounds`` and its
+    coefficients recomputed (the map is invertible). The noise and the jitter come from a
     generator seeded with ``shifted_seed(seed)``."""
     if steps < 1 or lr <= 0 or jitter < 0 or blur < 0 or blur_every < 1:
         raise ValueError(f"need steps >= 1, lr > 0, jitter >= 0, blur >= 0, blur_every >= 1; got "
@@ -324,23 +334,51 @@ def visualise_unit(model: nn.Module, layer: nn.Module, channel: int, *,
     lo, hi = bounds
     dtype = next(model.parameters()).dtype
     x = ((lo + hi) / 2 + 0.01 * (hi - lo) * torch.randn(1, *shape, generator=g)).to(dtype)
-    x = x.requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=lr)
+    H, W = shape[-2:]
+    if decorrelate:
+        scale = fourier_scale(H, W).to(dtype)
+
+        def image(p):
+            return torch.fft.irfft2(torch.view_as_complex(p) * scale, s=(H, W), norm="ortho")
+
+        def coefficients(img):
+            return torch.view_as_real(torch.fft.rfft2(img, norm="ortho") / scale).contiguous()
+
+        param = coefficients(x).requires_grad_(True)
+    else:
+        def image(p):
+            return p
+
+        param = x.requires_grad_(True)
+    opt = torch.optim.Adam([param], lr=lr)
     with _frozen(model), torch.enable_grad():
         for step in range(steps):
-            shifted = x
+            shifted = image(param)
             if jitter:
                 dy, dx = (int(v) for v in torch.randint(-jitter, jitter + 1, (2,), generator=g))
-                shifted = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+                shifted = torch.roll(shifted, shifts=(dy, dx), dims=(2, 3))
             loss = -unit_activation(model, layer, shifted, channel).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
             with torch.no_grad():
+                x = image(param)
                 if blur and (step + 1) % blur_every == 0:
-                    x.copy_(_gaussian_blur(x, blur))
-                x.clamp_(lo, hi)
-    return x.detach()
+                    x = _gaussian_blur(x, blur)
+                x = x.clamp(lo, hi)
+                param.copy_(coefficients(x) if decorrelate else x)
+    return image(param).detach().clamp(lo, hi)
+
+
+def fourier_scale(H: int, W: int) -> torch.Tensor:
+    """(H, W // 2 + 1): 1 / max(f, 1 / max(H, W)) for the frequencies f (cycles per pixel) of
+    ``torch.fft.rfft2``'s coefficients of an H x W image, normalised to a root mean square of
+    1 -- the scale of :func:`visualise_unit`'s decorrelated parameterisation."""
+    if H < 1 or W < 1:
+        raise ValueError(f"need H, W >= 1, got {H}, {W}")
+    f = torch.sqrt(torch.fft.fftfreq(H)[:, None] ** 2 + torch.fft.rfftfreq(W)[None] ** 2)
+    scale = 1 / f.clamp(min=1 / max(H, W))
+    return scale / scale.pow(2).mean().sqrt()
 
 
 def top_patches(model: nn.Module, layer: nn.Module, channel: int, x: torch.Tensor,
@@ -368,3 +406,43 @@ def top_patches(model: nn.Module, layer: nn.Module, channel: int, x: torch.Tenso
         t, lft, _, _ = box(i, j)
         patches.append(padded[n, :, t + pad:t + pad + size, lft + pad:lft + pad + size])
     return torch.stack(patches), values
+
+
+def sanity_maps(model: nn.Module, x: torch.Tensor, target, layer: nn.Module, *,
+                generator: torch.Generator | None = None, samples: int = 16, noise: float = 0.15,
+                ig_steps: int = 16, patch: int = 7, stride: int = 2) -> dict[str, torch.Tensor]:
+    """Every map that chapter 8's sanity checks compare, for single-channel images x
+    (N, 1, H, W), from one set of gradients per method:
+
+    "gradient", "gradient, signed"                 (N, H, W)  |d score / d x| and d score / d x
+    "SmoothGrad"                                   (N, H, W)  mean over ``samples`` noisy copies
+                                                              of |gradient| (noise sd ``noise``
+                                                              times x's range, from ``generator``)
+    "SmoothGrad, signed", "SmoothGrad, |signed mean|"  (N, H, W)  mean of the signed gradients,
+                                                              and its absolute value
+    "integrated gradients", "integrated gradients, signed"  (N, H, W)  |IG| and IG, ``ig_steps``
+    "Grad-CAM", "Grad-CAM before ReLU"             (N, h, w)  at ``layer``
+    "occlusion", "occlusion, absolute"             (N, H', W')  the drop and its absolute value,
+                                                              H' = (H - patch) // stride + 1
+    "|gradient × input|"                           (N, H, W)
+    """
+    target = _check(x, target)
+    if x.shape[1] != 1:
+        raise ValueError(f"sanity_maps needs single-channel images (N, 1, H, W), got "
+                         f"{tuple(x.shape)}")
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, got {samples}")
+    sd = noise * (x.amax(dim=(1, 2, 3), keepdim=True) - x.amin(dim=(1, 2, 3), keepdim=True))
+    grad = input_gradient(model, x, target)[:, 0]
+    noisy = torch.stack([input_gradient(model, x + sd * torch.randn(x.shape, generator=generator),
+                                        target)[:, 0] for _ in range(samples)])
+    ig = integrated_gradients(model, x, target, steps=ig_steps)[:, 0]
+    cam = grad_cam(model, layer, x, target, relu=False)
+    occ = occlusion(model, x, target, patch=patch, stride=stride)
+    return {"gradient": grad.abs(), "SmoothGrad": noisy.abs().mean(0),
+            "integrated gradients": ig.abs(), "Grad-CAM": cam.relu(), "occlusion": occ,
+            "gradient, signed": grad, "SmoothGrad, signed": noisy.mean(0),
+            "integrated gradients, signed": ig, "Grad-CAM before ReLU": cam,
+            "occlusion, absolute": occ.abs(),
+            "SmoothGrad, |signed mean|": noisy.mean(0).abs(),
+            "|gradient × input|": (grad * x[:, 0]).abs()}

@@ -250,3 +250,59 @@ def test_top_patches_are_the_fields_of_the_largest_activations(net, x):
 def test_feature_helpers_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call(small_cnn().eval())
+
+
+def test_sanity_maps_match_the_single_method_helpers(net, x):
+    layer = net.features[4]
+    maps = A.sanity_maps(net, x, [0, 3, 1], layer, generator=torch.Generator().manual_seed(2),
+                         samples=3, ig_steps=8, patch=5, stride=2)
+    target = torch.tensor([0, 3, 1])
+    grad = A.input_gradient(net, x, target)[:, 0]
+    torch.testing.assert_close(maps["gradient, signed"], grad, **F64)
+    torch.testing.assert_close(maps["gradient"], A.saliency(net, x, target), **F64)
+    torch.testing.assert_close(maps["|gradient × input|"], (grad * x[:, 0]).abs(), **F64)
+    ig = A.integrated_gradients(net, x, target, steps=8)[:, 0]
+    torch.testing.assert_close(maps["integrated gradients, signed"], ig, **F64)
+    torch.testing.assert_close(maps["integrated gradients"], ig.abs(), **F64)
+    cam = A.grad_cam(net, layer, x, target, relu=False)
+    torch.testing.assert_close(maps["Grad-CAM before ReLU"], cam, **F64)
+    torch.testing.assert_close(maps["Grad-CAM"], cam.clamp(min=0), **F64)
+    occ = A.occlusion(net, x, target, patch=5, stride=2)
+    assert maps["occlusion"].shape == (3, (12 - 5) // 2 + 1, (10 - 5) // 2 + 1)
+    torch.testing.assert_close(maps["occlusion"], occ, **F64)
+    torch.testing.assert_close(maps["occlusion, absolute"], occ.abs(), **F64)
+    g = torch.Generator().manual_seed(2)                 # SmoothGrad, one noisy copy at a time
+    sd = 0.15 * (x.amax(dim=(1, 2, 3), keepdim=True) - x.amin(dim=(1, 2, 3), keepdim=True))
+    noisy = [A.input_gradient(net, x + sd * torch.randn(x.shape, generator=g), target)[:, 0]
+             for _ in range(3)]
+    torch.testing.assert_close(maps["SmoothGrad"], sum(n.abs() for n in noisy) / 3, **F64)
+    torch.testing.assert_close(maps["SmoothGrad, signed"], sum(noisy) / 3, **F64)
+    torch.testing.assert_close(maps["SmoothGrad, |signed mean|"], (sum(noisy) / 3).abs(), **F64)
+    assert all(p.grad is None for p in net.parameters())
+    with pytest.raises(ValueError, match="single-channel"):
+        A.sanity_maps(net, x.repeat(1, 3, 1, 1), [0, 0, 0], layer)
+
+
+def test_fourier_scale_is_one_over_frequency_with_unit_rms():
+    scale = A.fourier_scale(12, 10)
+    assert scale.shape == (12, 6)
+    torch.testing.assert_close(scale.pow(2).mean(), torch.tensor(1.0), rtol=0, atol=1e-6)
+    f = (torch.fft.fftfreq(12)[:, None] ** 2 + torch.fft.rfftfreq(10)[None] ** 2).sqrt()
+    ratio = scale * f.clamp(min=1 / 12)                  # constant: scale is proportional to 1/f
+    torch.testing.assert_close(ratio, ratio[0, 0].expand_as(ratio), rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="H, W"):
+        A.fourier_scale(0, 4)
+
+
+def test_decorrelated_visualisation_starts_where_the_pixel_one_does_and_raises_the_unit(net):
+    layer = net.features[2]
+    plain = A.visualise_unit(net, layer, 1, shape=(1, 12, 10), steps=1, lr=1e-12)
+    fourier = A.visualise_unit(net, layer, 1, shape=(1, 12, 10), steps=1, lr=1e-12,
+                               decorrelate=True)
+    torch.testing.assert_close(fourier, plain, rtol=0, atol=1e-9)   # the map is invertible
+    found = A.visualise_unit(net, layer, 1, shape=(1, 12, 10), steps=60, decorrelate=True)
+    assert found.shape == (1, 1, 12, 10) and found.min() >= 0 and found.max() <= 1
+    with torch.no_grad():
+        assert A.unit_activation(net, layer, found, 1) > A.unit_activation(net, layer, plain, 1)
+    assert all(p.grad is None and p.requires_grad for p in net.parameters())
+    assert not any(m._forward_hooks for m in net.modules())

@@ -1002,6 +1002,272 @@ def run_field_vs_accuracy(smoke: bool = False) -> Result:
                           f"{rec['plateau']}", extra=rec)
 
 
+def _ch08_pixels(images) -> torch.Tensor:
+    """uint8 digits (N, 28, 28) -> (N, 1, 28, 28) in [0, 1], as chapter 8 feeds them."""
+    return torch.tensor(np.asarray(images), dtype=torch.float32)[:, None] / 255
+
+
+def _ch08_net(seed: int) -> torch.nn.Module:
+    """Chapter 8's network, its weights drawn with ``seed``."""
+    from helpers.models import small_cnn
+    seed_everything(seed)
+    return small_cnn(channels=(16, 32, 64), batch_norm=True)
+
+
+def _ch08_accuracy(model, x, y, batch: int = 1000) -> float:
+    model.eval()
+    with torch.no_grad():
+        return float(np.mean([(model(x[i:i + batch]).argmax(1) == y[i:i + batch]).float().mean()
+                              .item() for i in range(0, len(x), batch)]))
+
+
+def _ch08_memorise(seed: int, x, y, *, lr: float, max_epochs: int, batch: int = 32,
+                   fit_at: float = 0.95) -> tuple[torch.nn.Module, int, float]:
+    """Chapter 8's network trained on (x, y) with Adam at a constant ``lr``, epoch by epoch
+    (data order from ``seed``), until its training accuracy (evaluation mode) reaches ``fit_at``
+    or ``max_epochs`` have passed: (model, epochs, training accuracy)."""
+    model = _ch08_net(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    order = torch.Generator().manual_seed(seed)
+    acc, epoch = 0.0, 0
+    while epoch < max_epochs and acc < fit_at:
+        model.train()
+        for idx in torch.randperm(len(x), generator=order).split(batch):
+            loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        epoch += 1
+        acc = _ch08_accuracy(model, x, y)
+    return model.eval(), epoch, acc
+
+
+def _ch08_trained_for(seed: int, x, y, *, lr: float, epochs: int,
+                      batch: int = 32) -> torch.nn.Module:
+    """As :func:`_ch08_memorise` for exactly ``epochs`` epochs."""
+    return _ch08_memorise(seed, x, y, lr=lr, max_epochs=epochs, batch=batch, fit_at=2.0)[0]
+
+
+def run_ch08_label_randomisation(smoke: bool = False) -> Result:
+    """Chapter 8's data-randomisation test (Adebayo et al. 2018): the chapter's network trained
+    on 1,000 MNIST training digits with their true labels and, from the same initial weights
+    and data order, with the labels randomly permuted until it fits them (training accuracy at
+    least 95 %), then for the same number of epochs on the true labels; seeds 0, 1 and 2. For
+    the chapter's eight test digits (their true classes) every map of the chapter's sanity
+    table (``helpers.attribution.sanity_maps``) of the two networks is compared by Spearman's
+    rank correlation; the reference is the same comparison between two true-label networks of
+    different seeds."""
+    from helpers import attribution as A
+    start = time.perf_counter()
+    seeds, n, lr, max_epochs = (0, 1, 2), (64 if smoke else 1000), 3e-3, (1 if smoke else 300)
+    x_tr, y_tr, x_te, y_te = load_mnist()
+    x, y = _ch08_pixels(x_tr[:n]), torch.as_tensor(y_tr[:n]).long()
+    x_show, y_show = _ch08_pixels(x_te[:8]), torch.as_tensor(y_te[:8]).long()
+    x_test, y_test = _ch08_pixels(x_te[:2000]), torch.as_tensor(y_te[:2000]).long()
+    rec = {"seeds": list(seeds), "n_train": n, "lr": lr, "fit_at": 0.95, "epochs": [],
+           "train_acc_random": [], "train_acc_real": [], "test_acc_random": [],
+           "test_acc_real": [], "random_vs_real": {}, "real_vs_real": {}}
+    real_maps = []
+    for seed in seeds:
+        perm = torch.as_tensor(np.random.default_rng(seed).permutation(n))
+        shuffled, epochs, fit = _ch08_memorise(seed, x, y[perm], lr=lr, max_epochs=max_epochs)
+        real = _ch08_trained_for(seed, x, y, lr=lr, epochs=epochs)
+        rec["epochs"].append(epochs)
+        rec["train_acc_random"].append(round(fit, 4))
+        rec["train_acc_real"].append(round(_ch08_accuracy(real, x, y), 4))
+        rec["test_acc_random"].append(round(_ch08_accuracy(shuffled, x_test, y_test), 4))
+        rec["test_acc_real"].append(round(_ch08_accuracy(real, x_test, y_test), 4))
+        maps = {}
+        for k, net in enumerate((real, shuffled)):      # fresh SmoothGrad noise for every map
+            gen = torch.Generator().manual_seed(1000 * seed + k)
+            maps[k] = A.sanity_maps(net, x_show, y_show, net.features[10], generator=gen)
+        real_maps.append(maps[0])
+        for name in maps[0]:
+            rho = A.rank_correlation(maps[0][name], maps[1][name]).mean().item()
+            rec["random_vs_real"].setdefault(name, []).append(round(rho, 4))
+        print(f"[ch08-label-randomisation] seed {seed}: {epochs} epochs, fits {fit:.1%} of the "
+              f"permuted labels; test accuracy {rec['test_acc_real'][-1]:.1%} (true labels), "
+              f"{rec['test_acc_random'][-1]:.1%} (permuted)", flush=True)
+    for i in range(len(seeds)):                          # two true-label networks: reference
+        j = (i + 1) % len(seeds)
+        for name in real_maps[i]:
+            rho = A.rank_correlation(real_maps[i][name], real_maps[j][name]).mean().item()
+            rec["real_vs_real"].setdefault(name, []).append(round(rho, 4))
+    shown = {name: f"{np.mean(v):.2f} ± {np.std(v, ddof=1):.2f}"
+             for name, v in rec["random_vs_real"].items()}
+    gradient = rec["random_vs_real"]["gradient"]
+    return Result("ch08-label-randomisation", "08_what_a_trained_network_sees",
+                  "small_cnn(16, 32, 64) with batch norm and global average pooling",
+                  sum(p.numel() for p in _ch08_net(0).parameters()),
+                  f"MNIST, the first {n:,} training digits (true or permuted labels); maps of "
+                  "the first 8 test digits", int(max(rec["epochs"])),
+                  f"Adam at a constant rate {lr:g}, batch 32; the permuted-label network until "
+                  "it fits 95 % of its labels, the true-label network from the same initial "
+                  "weights and data order for as many epochs; seeds 0, 1, 2",
+                  "rank correlation of |gradient| maps, true- vs permuted-label network",
+                  float(np.mean(gradient)),
+                  "Adebayo et al. 2018's data-randomisation test; the reference is two "
+                  "true-label networks of different seeds",
+                  time.perf_counter() - start,
+                  display=f"{np.mean(gradient):.2f} ± {np.std(gradient, ddof=1):.2f}",
+                  details=f"epochs to fit {rec['epochs']}; training accuracy on permuted labels "
+                          f"{rec['train_acc_random']}; test accuracy {rec['test_acc_real']} "
+                          f"(true labels), {rec['test_acc_random']} (permuted); rank correlation "
+                          f"true vs permuted labels: " + "; ".join(f"{k} {v}" for k, v in
+                                                                     shown.items()),
+                  extra=rec)
+
+
+def _ch08_attack_train(seed: int, x, y, *, lr: float, steps: int, eps: float,
+                       batch: int = 32, log_every: int = 0, val=None) -> tuple:
+    """Chapter 8's network, ``steps`` steps of Adam with a one-cycle schedule up to ``lr`` on
+    batches of ``batch`` (data order from ``seed``): standard training (``eps`` = 0) or on
+    FGSM examples with a random start (Wong, Rice & Kolter 2020): a uniform start in the
+    eps-ball, one sign step of 1.25 eps, projected back into the ball and onto [0, 1].
+    Returns (model, seconds of CPU, validation records every ``log_every`` steps)."""
+    import torch.nn.functional as F
+    model = _ch08_net(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    order, noise = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 100)
+    history, cpu, step = [], time.process_time(), 0
+    while step < steps:
+        for idx in torch.randperm(len(x), generator=order).split(batch):
+            if step == steps:
+                break
+            xb, yb = x[idx], y[idx]
+            model.train()
+            if eps > 0:
+                delta = (torch.rand(xb.shape, generator=noise) * 2 - 1) * eps
+                delta.requires_grad_(True)
+                loss = F.cross_entropy(model((xb + delta).clamp(0, 1)), yb)
+                (g,) = torch.autograd.grad(loss, delta)
+                delta = (delta.detach() + 1.25 * eps * g.sign()).clamp(-eps, eps)
+                xb = (xb + delta).clamp(0, 1)
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            if log_every and val is not None and step % log_every == 0:
+                history.append((step, val(model.eval())))
+    return model.eval(), time.process_time() - cpu, history
+
+
+def _ch08_robust_accuracy(model, x, y, eps: float, steps: int) -> float:
+    """Accuracy under chapter 8's PGD (``steps`` steps of 2.5 eps / steps from the image)."""
+    from helpers import attribution as A
+    model.eval()
+    if eps == 0:
+        return _ch08_accuracy(model, x, y)
+    adv = torch.cat([A.pgd(model, x[i:i + 500], y[i:i + 500], eps, steps=steps, bounds=(0, 1))
+                     for i in range(0, len(x), 500)])
+    return _ch08_accuracy(model, adv, y)
+
+
+def run_ch08_adversarial_training(smoke: bool = False) -> Result:
+    """Chapter 8's network trained on adversarial examples (FGSM with a random start, Wong, Rice
+    & Kolter 2020, at eps = 0.2, the largest the chapter attacks with) against standard
+    training for the same number of steps: each arm's peak learning rate chosen with seed 0 on
+    held-out training digits by its own aim (clean accuracy for standard training, accuracy
+    under 5-step PGD at eps = 0.2 for adversarial training; the grid widened while the best
+    rate is at its edge), then seeds 1 and 2 at that rate;
+    clean and PGD accuracy at the chapter's eps values on 1,000 test digits (5 PGD steps as in
+    the chapter; 20 at eps 0.1 and 0.2 as a stronger check)."""
+    start = time.perf_counter()
+    seeds = (0, 1, 2)
+    eps_train, epsilons, strong = 0.2, (0.0, 0.05, 0.1, 0.15, 0.2), (0.1, 0.2)
+    steps = 8 if smoke else 1000
+    lrs = (3e-3, 1e-2, 3e-2)
+    x_tr, y_tr, x_te, y_te = load_mnist()
+    n_val, n_test = (100, 100) if smoke else (5000, 1000)
+    x_all, y_all = _ch08_pixels(x_tr), torch.as_tensor(y_tr).long()
+    x, y = x_all[:-n_val], y_all[:-n_val]
+    x_val, y_val = x_all[-n_val:], y_all[-n_val:]
+    x_val_pgd, y_val_pgd = x_val[:500], y_val[:500]
+    x_test, y_test = _ch08_pixels(x_te[2000:2000 + n_test]), torch.as_tensor(
+        y_te[2000:2000 + n_test]).long()
+    arms = {"standard": 0.0, "adversarial": eps_train}
+    aims = {"standard": lambda m: _ch08_accuracy(m, x_val, y_val),
+            "adversarial": lambda m: _ch08_robust_accuracy(m, x_val_pgd, y_val_pgd, eps_train, 5)}
+    rec = {"seeds": list(seeds), "eps_train": eps_train, "epsilons": list(epsilons),
+           "strong_epsilons": list(strong), "steps": steps, "batch": 32, "lrs": list(lrs),
+           "n_val": n_val, "n_test": n_test, "grid": {}, "lr": {}, "cpu_seconds": {},
+           "history": {}, "clean": {}, "pgd5": {}, "pgd20": {}}
+    for arm, eps in arms.items():
+        models, grid, cpu, hist = {}, {}, {}, {}
+
+        def train(lr, seed, arm=arm, eps=eps, hist=hist):
+            model, seconds, history = _ch08_attack_train(
+                seed, x, y, lr=lr, steps=steps, eps=eps, log_every=steps // 2, val=aims[arm])
+            hist[f"{lr:g} seed {seed}"] = [round(v, 4) for _, v in history]
+            print(f"[ch08-adversarial-training] {arm} lr {lr:g} seed {seed}: held-out "
+                  f"{history[-1][1]:.1%} ({seconds:.0f} s CPU)", flush=True)
+            return model, seconds, history[-1][1]
+
+        ladder = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
+        tried = list(lrs)                                # the rate, chosen with seed 0; the
+        for lr in tried:                                 # grid widens while the best is at
+            models[lr, seeds[0]], seconds, grid[f"{lr:g}"] = train(lr, seeds[0])   # its edge
+            cpu[lr] = [round(seconds, 1)]
+            best = max(tried[:tried.index(lr) + 1], key=lambda r: grid[f"{r:g}"])
+            if lr == tried[-1] == best and lr != ladder[-1] and not smoke:
+                tried.append(ladder[ladder.index(lr) + 1])
+        while best == tried[0] != ladder[0] and not smoke:
+            lr = ladder[ladder.index(tried[0]) - 1]
+            tried.insert(0, lr)
+            models[lr, seeds[0]], seconds, grid[f"{lr:g}"] = train(lr, seeds[0])
+            cpu[lr] = [round(seconds, 1)]
+            best = max(tried, key=lambda r: grid[f"{r:g}"])
+        rec.setdefault("tried", {})[arm] = tried
+        for seed in seeds[1:]:
+            models[best, seed], seconds, _ = train(best, seed)
+            cpu[best].append(round(seconds, 1))
+        rec["grid"][arm], rec["lr"][arm], rec["history"][arm] = grid, best, hist
+        rec["cpu_seconds"][arm] = cpu[best]
+        rec["clean"][arm] = [round(_ch08_accuracy(models[best, s], x_test, y_test), 4)
+                             for s in seeds]
+        rec["pgd5"][arm] = [[round(_ch08_robust_accuracy(models[best, s], x_test, y_test, e, 5),
+                                   4) for e in epsilons] for s in seeds]
+        rec["pgd20"][arm] = [[round(_ch08_robust_accuracy(models[best, s], x_test, y_test, e,
+                                                          20), 4) for e in strong]
+                             for s in seeds]
+    rec["lr_inside_grid"] = all(rec["tried"][a][0] < rec["lr"][a] < rec["tried"][a][-1]
+                                for a in arms)
+    col = epsilons.index(0.1)
+    gain = [a[col] - s[col] for a, s in zip(rec["pgd5"]["adversarial"], rec["pgd5"]["standard"])]
+    cost = [s - a for a, s in zip(rec["clean"]["adversarial"], rec["clean"]["standard"])]
+
+    def ms(v, scale=100):
+        return f"{scale * np.mean(v):.1f} ± {scale * np.std(v, ddof=1):.1f}"
+
+    rows = "; ".join(f"{arm}: lr {rec['lr'][arm]:g}, clean {ms(rec['clean'][arm])} %, PGD-5 at "
+                     + ", ".join(f"eps {e:g} {ms([r[i] for r in rec['pgd5'][arm]])} %"
+                                 for i, e in enumerate(epsilons) if e > 0)
+                     + ", PGD-20 at "
+                     + ", ".join(f"eps {e:g} {ms([r[i] for r in rec['pgd20'][arm]])} %"
+                                 for i, e in enumerate(strong))
+                     for arm in arms)
+    return Result("ch08-adversarial-training", "08_what_a_trained_network_sees",
+                  "small_cnn(16, 32, 64) with batch norm and global average pooling",
+                  sum(p.numel() for p in _ch08_net(0).parameters()),
+                  f"MNIST in [0, 1], {len(x):,} training digits, {n_val:,} held out to choose "
+                  f"the learning rate, {n_test:,} test digits", 0,
+                  f"{steps:,} steps of 32 digits, Adam with a one-cycle schedule; standard "
+                  f"training against FGSM with a random start at eps {eps_train:g} (step "
+                  f"{1.25 * eps_train:g}); peak rate per arm from {list(lrs)}, widened while the "
+                  "best was at the edge, by its held-out aim with seed 0, then seeds 1 and 2 at "
+                  "that rate",
+                  "accuracy under 5-step PGD at eps 0.1, adversarial minus standard training "
+                  "(points)", 100 * float(np.mean(gain)),
+                  "what adversarial training buys; its cost is the clean accuracy it gives up "
+                  f"({ms(cost)} points) and about twice the compute per step",
+                  time.perf_counter() - start,
+                  display=f"{ms(gain)} points", details=rows + f"; held-out aim per rate (seed "
+                                                               f"0): {rec['grid']}", extra=rec)
+
+
 RUNS: dict[str, Callable[[bool], Result]] = {
     "translation-seeds": run_translation_seeds,
     "translation-long": run_translation_long,
@@ -1019,6 +1285,8 @@ RUNS: dict[str, Callable[[bool], Result]] = {
     "pool-vs-stride": run_pool_vs_stride,
     "pool-vs-avg": run_pool_vs_avg,
     "field-vs-accuracy": run_field_vs_accuracy,
+    "ch08-label-randomisation": run_ch08_label_randomisation,
+    "ch08-adversarial-training": run_ch08_adversarial_training,
 }
 
 INTRO = """# Full-length training runs

@@ -750,18 +750,22 @@ def run_cnn_vs_vit(smoke: bool = False) -> Result:
 
 
 def _vit_task(name: str, n: int, steps: int, recipe: str, lr: float, seed: int, smoke: bool,
-              threads: int):
+              threads: int, weight_decay: float | None = None):
     """One training of a ViT follow-up run (a process of its own): ``name`` (a model of
-    ``data_size.MODELS`` or ``"tiny ViT, patch 4"``) with ``recipe`` (``data_size.RECIPES``) on
-    the ``n`` images that ``seed`` draws from the experiment's pool, for ``steps`` steps at peak
-    rate ``lr``: ``(validation curve, test accuracy)``, as :func:`run_cnn_vs_vit` trains."""
+    ``data_size.MODELS`` or ``"tiny ViT, patch 4"``) with ``recipe`` (``data_size.RECIPES``,
+    with AdamW's ``weight_decay`` where given) on the ``n`` images that ``seed`` draws from the
+    experiment's pool, for ``steps`` steps at peak rate ``lr``: ``(validation curve, test
+    accuracy)``, as :func:`run_cnn_vs_vit` trains."""
     torch.set_num_threads(threads)
     ds, cfg = data_size, _cnn_vs_vit_settings(smoke)
     build = {**ds.MODELS, "tiny ViT, patch 4": ds.make_vit_patch4}[name]
     x_tr, y_tr, x_te, y_te = load_fashion_mnist()
     pool, validation = ds.hold_out(x_tr, y_tr, cfg["n_val"])
+    kwargs = dict(ds.RECIPES[recipe])
+    if weight_decay is not None:
+        kwargs["weight_decay"] = weight_decay
     model, curve = ds.train(build, *subset(*pool, n, seed=seed), lr=lr, seed=seed, steps=steps,
-                            curve=ds.validation_for(validation, n), **ds.RECIPES[recipe])
+                            curve=ds.validation_for(validation, n), **kwargs)
     return curve, ds.accuracy(model, x_te[:cfg["n_test"]], y_te[:cfg["n_test"]])
 
 
@@ -818,8 +822,10 @@ def _vit_followup(arms: list[tuple], smoke: bool, workers: int = 6) -> dict:
 
 
 def _pct(values) -> str:
-    mean, sd = data_size.mean_sd(values)
-    return f"{100 * mean:.1f} ± {100 * sd:.1f} %"
+    """Accuracies (fractions) as ``"mean ± sd %"``, scaled to percent *before* averaging, as the
+    chapter computes them: the two orders can round a tie differently (0.8735 -> 87.3 or 87.4)."""
+    mean, sd = data_size.mean_sd(100 * np.asarray(values, dtype=float))
+    return f"{data_size.round_half_up(mean):.1f} ± {data_size.round_half_up(sd):.1f} %"
 
 
 def _vit_followup_extra(done: dict, smoke: bool) -> dict:
@@ -845,7 +851,8 @@ def run_vit_longer(smoke: bool = False) -> Result:
     start = time.perf_counter()
     done = _vit_followup([(name, n, steps, "plain") for name in data_size.MODELS], smoke)
     acc = {name: done[name, n, steps, "plain"]["accuracy"] for name in data_size.MODELS}
-    gap, gap_sd = data_size.mean_sd([c - v for c, v in zip(acc["small CNN"], acc["tiny ViT"])])
+    gap, gap_sd = data_size.mean_sd(100 * np.asarray(acc["small CNN"])      # points, as the
+                                    - 100 * np.asarray(acc["tiny ViT"]))   # chapter computes it
     return Result("vit-longer", "09_vision_transformers",
                   "small CNN (9,098 parameters) and tiny ViT",
                   count_parameters(data_size.make_vit()),
@@ -857,9 +864,10 @@ def run_vit_longer(smoke: bool = False) -> Result:
                   f"{list(cfg['lrs'])} by the mean validation accuracy of seeds "
                   f"{', '.join(map(str, cfg['tune_seeds']))}, widened until the choice is inside "
                   "the grid",
-                  f"test-accuracy gap after {steps:,} steps, CNN minus ViT (points)", 100 * gap,
+                  f"test-accuracy gap after {steps:,} steps, CNN minus ViT (points)", gap,
                   "the gap after 1,000 steps (cnn-vs-vit-seeds)", time.perf_counter() - start,
-                  display=f"{100 * gap:+.1f} ± {100 * gap_sd:.1f} points",
+                  display=f"{data_size.round_half_up(gap):+.1f} ± "
+                          f"{data_size.round_half_up(gap_sd):.1f} points",
                   details=_arm_details(done), extra=_vit_followup_extra(done, smoke))
 
 
@@ -887,32 +895,160 @@ def run_vit_patch4(smoke: bool = False) -> Result:
                   details=_arm_details(done), extra=_vit_followup_extra(done, smoke))
 
 
+class _InProcess:
+    """A stand-in for a process pool that runs each task at once (smoke runs: nothing to start)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def _tune_axis(pool, arms: dict, cfg: dict, smoke: bool, factor: float) -> dict:
+    """Tune one setting per arm, as :func:`run_cnn_vs_vit` tunes the learning rate.
+    ``arms[key] = (task, grid)``: ``task(value)`` gives the arguments of :func:`_vit_task`
+    before the seed and the weight decay (or None). Every value of ``grid`` is trained with
+    every tuning seed; the value with the best mean final validation accuracy is chosen (the
+    smaller on a tie), the grid widened by ``factor`` (times or divided) while the choice is at
+    its edge (at most ``cfg["widen"]`` times); the other seeds then train at the chosen value.
+    Returns ``{key: {"best", "at_edge", "validation": {value: score}, "runs": {seed: (curve,
+    test accuracy)}}}``."""
+    threads = torch.get_num_threads()
+    tried = {k: sorted(grid) for k, (_, grid) in arms.items()}
+    done, scores, best = {}, {}, {}
+
+    def submit(k, value, seeds):
+        args, decay = arms[k][0](value)
+        return {(k, value, s): pool.submit(_vit_task, *args, s, smoke, threads, decay)
+                for s in seeds}
+
+    todo = [(k, v) for k in arms for v in tried[k]]
+    for round_ in range(cfg["widen"] + 1):
+        futures = {}
+        for k, v in todo:
+            futures.update(submit(k, v, cfg["tune_seeds"]))
+        for key, future in futures.items():
+            done[key] = future.result()
+            print(f"[full-runs] {key}: val {done[key][0][-1][1]:.4f}, test {done[key][1]:.4f}",
+                  flush=True)
+        todo = []
+        for k in arms:
+            scores[k] = {v: float(np.mean([done[k, v, s][0][-1][1] for s in cfg["tune_seeds"]]))
+                         for v in tried[k]}
+            best[k] = max(sorted(scores[k]), key=lambda v, k=k: scores[k][v])
+            lo, hi = min(tried[k]), max(tried[k])
+            if best[k] in (lo, hi) and round_ < cfg["widen"]:
+                new = float(f"{lo / factor:.3g}") if best[k] == lo else float(f"{hi * factor:.3g}")
+                tried[k] = sorted(tried[k] + [new])
+                todo.append((k, new))
+        if not todo:
+            break
+    futures = {}
+    for k in arms:
+        futures.update(submit(k, best[k], [s for s in cfg["seeds"] if s not in cfg["tune_seeds"]]))
+    for key, future in futures.items():
+        done[key] = future.result()
+        print(f"[full-runs] {key}: test {done[key][1]:.4f}", flush=True)
+    return {k: {"best": best[k], "at_edge": best[k] in (min(tried[k]), max(tried[k])),
+                "validation": {f"{v:g}": round(x, 4) for v, x in sorted(scores[k].items())},
+                "runs": {s: done[k, best[k], s] for s in cfg["seeds"]}} for k in arms}
+
+
+def _recipe_summary(arms: list[dict]) -> tuple[float, str, str]:
+    """vit-recipe's value (the ViT's mean gain from the whole recipe, points), display and
+    details, from its arms' per-seed accuracies; percentages are taken before averaging and
+    rounded half up (``data_size.round_half_up``), as chapter 9 prints them."""
+    ds = data_size
+    plain, decayed = list(ds.RECIPES)[0], list(ds.RECIPES)[-1]
+    acc = {(a["model"], a["recipe"]): 100 * np.asarray(a["accuracy"]) for a in arms}
+    gain = {m: acc[m, decayed] - acc[m, plain] for m in ds.MODELS}
+    gaps = {r: acc["small CNN", r] - acc["tiny ViT", r] for r in ds.RECIPES}
+    show = "; ".join(
+        f"{a['model']}, {a['recipe']}: {_pct(a['accuracy'])} (lr {a['lr']:g}"
+        + (f", weight decay {a['weight_decay']:g} = per-step decay {a['decay_per_step']:g} of "
+           f"{list(a['validation'])}" if "weight_decay" in a else f" of {list(a['validation'])}")
+        + ")" for a in arms)
+    gap_text = "; ".join("gap with {}: {:.1f} ± {:.1f} points".format(
+        r, *(ds.round_half_up(v) for v in ds.mean_sd(g))) for r, g in gaps.items())
+    display = "ViT {:+.1f} ± {:.1f}, CNN {:+.1f} ± {:.1f} points".format(
+        *(ds.round_half_up(v) for m in ("tiny ViT", "small CNN") for v in ds.mean_sd(gain[m])))
+    return float(np.mean(gain["tiny ViT"])), display, f"{show}; {gap_text}"
+
+
 def run_vit_recipe(smoke: bool = False) -> Result:
-    """Chapter 9's small CNN and tiny ViT at 1,600 images with a stronger training recipe than
-    the plain one of cnn-vs-vit-seeds (the last of ``data_size.RECIPES``: random shifts of up
-    to 2 pixels, left-right flips and AdamW's weight decay 0.1), each model with its own tuned
-    learning rate, 1,000 steps, seeds 0, 1, 2: what does the recipe buy each model, compared
-    with their plain runs in cnn-vs-vit-seeds?"""
-    cfg = _cnn_vs_vit_settings(smoke)
-    n, steps = cfg["sizes"][1], cfg["steps"]
-    recipes = list(data_size.RECIPES)[1:]
+    """Chapter 9's small CNN and tiny ViT at 1,600 images, 2,000 steps, with three recipes
+    (``data_size.RECIPES``): the plain one of cnn-vs-vit-seeds; random shifts of up to 2 pixels
+    and left-right flips; and the same augmentation with AdamW's decoupled weight decay. Each
+    model's peak learning rate is tuned for the plain and the augmented recipe as in
+    :func:`run_cnn_vs_vit` but on seed 0 alone (its validation accuracy; the grid widened by 3
+    until the choice is inside it), to keep the run within about half an hour of one core; the
+    third recipe keeps the augmented recipe's rate and tunes
+    the weight decay per model the same way, over per-step decays ``lr * weight_decay`` of
+    ``data_size.DECAY_PER_STEP`` (widened by 10): AdamW's decay per step is the learning rate
+    times the weight decay, so one weight decay for models trained at different rates would
+    not decay them equally. Seeds 0, 1, 2: what do augmentation and a tuned weight decay buy
+    each model, and do they change the gap?"""
+    ds = data_size
+    cfg = {**_cnn_vs_vit_settings(smoke), "tune_seeds": (0,)}      # tuned on seed 0 alone
+    n, steps = cfg["sizes"][1], 2 * cfg["steps"]
+    plain, augmented, decayed = ds.RECIPES
+    decay_grid = (1e-3, 1e-2) if smoke else ds.DECAY_PER_STEP
     start = time.perf_counter()
-    arms = [(name, n, steps, recipes[-1]) for name in data_size.MODELS]
-    done = _vit_followup(arms, smoke)
-    mean, sd = data_size.mean_sd(done["tiny ViT", n, steps, recipes[-1]]["accuracy"])
+    from concurrent.futures import ProcessPoolExecutor
+    with _InProcess() if smoke else ProcessPoolExecutor(max_workers=4) as pool:
+        rates = _tune_axis(pool, {(m, r): (lambda lr, m=m, r=r: ((m, n, steps, r, lr), None),
+                                           cfg["lrs"])
+                                  for m in ds.MODELS for r in (plain, augmented)},
+                           cfg, smoke, 3.0)
+        lr_aug = {m: rates[m, augmented]["best"] for m in ds.MODELS}
+        decays = _tune_axis(pool, {(m, decayed): (lambda d, m=m: ((m, n, steps, decayed,
+                                                                   lr_aug[m]), d / lr_aug[m]),
+                                                  decay_grid)
+                                   for m in ds.MODELS}, cfg, smoke, ds.DECAY_FACTOR)
+    arms = []
+    for (m, r), t in {**rates, **decays}.items():
+        lr = lr_aug[m] if r == decayed else t["best"]
+        arm = {"model": m, "n": n, "steps": steps, "recipe": r, "lr": lr,
+               "tuned": "decay per step" if r == decayed else "lr", "at_edge": t["at_edge"],
+               "validation": t["validation"],
+               "accuracy": [t["runs"][s][1] for s in cfg["seeds"]],
+               "curves": [[[step, round(v, 4)] for step, v in t["runs"][s][0]]
+                          for s in cfg["seeds"]]}
+        if r == decayed:
+            arm["decay_per_step"] = t["best"]
+            arm["weight_decay"] = float(f"{t['best'] / lr:.3g}")
+        arms.append(arm)
+    value, display, details = _recipe_summary(arms)
     return Result("vit-recipe", "09_vision_transformers",
-                  "small CNN (9,098 parameters) and tiny ViT",
-                  count_parameters(data_size.make_vit()),
+                  f"small CNN ({count_parameters(ds.make_cnn()):,} parameters) and tiny ViT",
+                  count_parameters(ds.make_vit()),
                   f"Fashion-MNIST, {n:,} training images, {n:,} held-out training images to "
-                  f"choose the learning rate, {cfg['n_test']:,} test images", 0,
-                  f"as cnn-vs-vit-seeds ({steps:,} steps of {data_size.BATCH}, one-cycle) with "
-                  f"random shifts of up to {data_size.AUGMENT_SHIFT} pixels, left-right flips "
-                  "and AdamW, weight decay 0.1; peak learning rate per model chosen from "
-                  f"{list(cfg['lrs'])}, widened until the choice is inside the grid",
-                  f"tiny ViT test accuracy with '{recipes[-1]}'", mean,
-                  "the plain runs at 1,600 images (cnn-vs-vit-seeds)",
-                  time.perf_counter() - start, display=f"{100 * mean:.1f} ± {100 * sd:.1f} %",
-                  details=_arm_details(done), extra=_vit_followup_extra(done, smoke))
+                  f"choose the learning rate and the weight decay, {cfg['n_test']:,} test images",
+                  0,
+                  f"{steps:,} steps of {ds.BATCH}, one-cycle, three recipes: plain (Adam); random "
+                  f"shifts of up to {ds.AUGMENT_SHIFT} pixels and left-right flips (Adam); the "
+                  "same with AdamW's weight decay (on every parameter). Peak learning rate per "
+                  f"model and recipe chosen from {list(cfg['lrs'])} (widened by 3 until the "
+                  "choice is inside the grid); the weight-decay recipe keeps the augmented "
+                  "recipe's rate and tunes the weight decay per model, over per-step decays "
+                  f"lr × weight decay of {list(decay_grid)} (widened by "
+                  f"{ds.DECAY_FACTOR:g}); every choice by the validation accuracy of seed 0 alone "
+                  "(the other runs tune on seeds 0 and 1), to keep the run near half an hour of "
+                  "one core",
+                  "test-accuracy gain of augmentation and tuned weight decay over the plain "
+                  "recipe, tiny ViT (points)", value,
+                  "the small CNN's gain from the same recipe", time.perf_counter() - start,
+                  display=display, details=details,
+                  extra={"seeds": list(cfg["seeds"]), "tune_seeds": list(cfg["tune_seeds"]),
+                         "decay_grid": list(decay_grid), "arms": arms})
+
 
 def run_pool_vs_stride(smoke: bool = False) -> Result:
     """Chapter 3's pooled and strided networks trained to a plateau (30 epochs instead of 4),

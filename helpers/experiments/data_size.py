@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from torch import nn
@@ -40,11 +41,18 @@ TUNE_SEEDS = (0, 1)                 # seeds whose mean validation accuracy picks
 N_VALIDATION = 2000                 # held out of the training images; at most n used per size
 AUGMENT_SHIFT = 2                   # pixels an augmented image moves at most, each axis
 #: The recipes the follow-up runs compare (keyword arguments of :func:`train`): the plain one of
-#: the experiment, augmentation, and augmentation with AdamW's decoupled weight decay.
+#: the experiment, augmentation, and augmentation with AdamW's decoupled weight decay (its
+#: ``weight_decay`` is given per run: the full run tunes it per model, see :data:`DECAY_PER_STEP`).
 RECIPES = {"plain": {},
            "shifts and flips": {"augment": True},
-           "shifts and flips, weight decay 0.1": {"augment": True, "optimizer": "adamw",
-                                                  "weight_decay": 0.1}}
+           "shifts and flips, weight decay": {"augment": True, "optimizer": "adamw"}}
+#: AdamW multiplies every weight by ``1 - lr * weight_decay`` at each step, so the decay a model
+#: gets depends on its learning rate. The weight decay is therefore tuned per model over these
+#: values of ``lr * weight_decay`` at the peak rate (``weight_decay = value / lr``), the same
+#: per-step decays for a model trained at a high rate and one trained at a low one; the grid is
+#: widened by a factor of :data:`DECAY_FACTOR` while the choice is at its edge.
+DECAY_PER_STEP = (1e-4, 1e-3, 1e-2)
+DECAY_FACTOR = 10.0
 
 
 def make_cnn() -> nn.Module:
@@ -232,6 +240,19 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
     if v.size == 0:
         raise ValueError("no values")
     return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def round_half_up(value: float, digits: int = 1) -> float:
+    """``value`` rounded to ``digits`` decimals with halves going up, as the decimal number
+    reads: 87.35 -> 87.4. Python's ``round`` and ``format`` see the binary float just below
+    87.35 and give 87.3, so two code paths that average the same accuracies in a different
+    order can print different digits. The value is read to 6 significant digits first (as the
+    chapters' glued values are stored), which also absorbs float noise such as
+    87.35000000000001. Use it for every mean or sd the text or the full-runs page prints."""
+    if not isinstance(digits, int) or digits < 0:
+        raise ValueError(f"digits must be a non-negative int, got {digits!r}")
+    exact = Decimal(f"{float(value):.6g}")
+    return float(exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def data_sweep(builds: dict[str, Callable[[], nn.Module]], pool, evaluation, *,

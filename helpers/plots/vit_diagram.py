@@ -393,17 +393,24 @@ def plot_attention_overlay(images, maps, labels, columns=None, title: str | None
 
 
 @light_figure
-def plot_arms(panels, ylabel: str = "test accuracy (%)", title: str | None = None):
+def plot_arms(panels, ylabel: str = "test accuracy (%)", title: str | None = None,
+              stacked: bool = False):
     """One panel per experiment, side by side: ``panels = [(panel title, {arm: [value per
     seed]}), ...]``; each arm's seeds as points and their mean ± sd as a bar, arms along the x
-    axis in the order given (labels may hold a line break)."""
+    axis in the order given (labels may hold a line break). ``stacked`` puts the panels one
+    above the other in a figure 4.2 in wide (a phone's width), each with its own y label."""
     import matplotlib.pyplot as plt
 
     if not panels:
         raise ValueError("no panels")
     widths = [max(1, len(arms)) for _, arms in panels]
-    fig, axes = plt.subplots(1, len(panels), figsize=(1.4 + 1.1 * sum(widths), 3.8),
-                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    if stacked:
+        fig, axes = plt.subplots(len(panels), 1, figsize=(4.2, 0.5 + 2.7 * len(panels)),
+                                 squeeze=False)
+        axes = axes.T
+    else:
+        fig, axes = plt.subplots(1, len(panels), figsize=(1.4 + 1.1 * sum(widths), 3.8),
+                                 gridspec_kw={"width_ratios": widths}, squeeze=False)
     for ax, (name, arms) in zip(axes[0], panels):
         if not arms:
             raise ValueError(f"panel {name!r} has no arms")
@@ -419,8 +426,9 @@ def plot_arms(panels, ylabel: str = "test accuracy (%)", title: str | None = Non
         ax.set_title(name, fontsize=10)
         ax.tick_params(labelsize=9)
         ax.grid(True, axis="y", alpha=0.4)
-    axes[0][0].set_ylabel(ylabel, fontsize=9)
-    axes[0][0].legend(fontsize=9, loc="lower left")
+    for ax in axes[0] if stacked else axes[0][:1]:
+        ax.set_ylabel(ylabel, fontsize=9)
+    axes[0][0].legend(fontsize=9, loc="best" if stacked else "lower left")
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()

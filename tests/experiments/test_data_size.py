@@ -140,6 +140,8 @@ def test_recipes_train_reproducibly_and_change_the_training():
     x, y = _data(32)
     models = {}
     for recipe, kwargs in data_size.RECIPES.items():
+        if kwargs.get("optimizer") == "adamw":            # its decay is given per run
+            kwargs = {**kwargs, "weight_decay": 0.1}
         a = train(data_size.make_cnn, x, y, steps=4, lr=1e-2, batch_size=16, seed=3, **kwargs)
         b = train(data_size.make_cnn, x, y, steps=4, lr=1e-2, batch_size=16, seed=3, **kwargs)
         for p, q in zip(a.parameters(), b.parameters()):
@@ -158,3 +160,20 @@ def test_the_patch_4_vit_has_more_tokens_and_the_same_parameters():
     assert vit4.features.position_embedding.embedding.shape[1] == 7 * 7 + 1
     assert vit7.features.position_embedding.embedding.shape[1] == 4 * 4 + 1
     assert vit4(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_the_decay_grid_is_sorted_and_widens():
+    grid = data_size.DECAY_PER_STEP
+    assert sorted(grid) == list(grid) and len(grid) >= 3 and data_size.DECAY_FACTOR > 1
+    assert "weight_decay" not in data_size.RECIPES["shifts and flips, weight decay"]
+
+
+def test_round_half_up_reads_the_decimal_number():
+    from helpers.experiments.data_size import round_half_up
+    assert f"{87.35:.1f}" == "87.3"                          # the binary float is below 87.35
+    assert round_half_up(87.35) == 87.4 and round_half_up(87.35000000000001) == 87.4
+    assert round_half_up(1.15) == 1.2 and round_half_up(-1.25) == -1.3
+    assert round_half_up(0.21166, 2) == 0.21 and round_half_up(4.126666, 1) == 4.1
+    assert round_half_up(1234567.0, 0) == 1234570.0          # 6 significant digits first
+    with pytest.raises(ValueError):
+        round_half_up(1.0, -1)

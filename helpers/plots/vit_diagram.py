@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.device import to_numpy
-from helpers.plots.style import light_figure
+from helpers.plots.style import finish_axes, light_figure
 
 TOKEN, CLASS, POSITION = "#c6dbef", "#fd8d3c", "#a1d99b"
 
@@ -33,6 +33,18 @@ def _box(ax, x, y, w, h, text, colour="#f0f0f0", fontsize=9):
 def _arrow(ax, x0, y0, x1, y1):
     ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                 arrowprops=dict(arrowstyle="->", linewidth=1.3, color="black"))
+
+
+def _shared_colorbar(fig, axes, shown, label, title, *, right, top, fraction, pad):
+    """Lay a grid of maps out in the left ``right`` of the figure (below ``top`` when there is
+    a title), add one colour bar for all of them (labelled, 9 pt) and the title."""
+    fig.tight_layout(rect=(0, 0, right, top if title else 1))
+    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=fraction, pad=pad)
+    bar.set_label(label, fontsize=9)
+    bar.ax.tick_params(labelsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
 
 
 @light_figure
@@ -98,10 +110,7 @@ def plot_vit_pipeline(image=None, grid: int = 4, depth: int = 2, title: str | No
     ax.text(9.125, 1.6, "class token\nonly", ha="center", va="top", fontsize=9)
     _arrow(ax, 9.45, 2.0, 9.7, 2.0)
     _box(ax, 9.75, 1.55, 1.15, 0.9, "LayerNorm,\nlinear head\n→ class\nscores", fontsize=9)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, grid=None, title=title, title_size=None)
 
 
 @light_figure
@@ -175,14 +184,8 @@ def plot_accuracy_vs_data(sizes, runs: dict, single: dict | None = None,
     ax.set_xscale("log")
     ax.set_xticks(xs, [f"{int(n):,}" for n in xs])
     ax.xaxis.set_minor_formatter("")
-    ax.set_xlabel("training images (log scale)")
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, "training images (log scale)", ylabel, grid=0.4, legend="best",
+                       legend_size=8, title=title, title_size=None)
 
 
 @light_figure
@@ -205,13 +208,9 @@ def plot_attention_share(tokens, share, marks: dict | None = None, title: str | 
                     ha="right", fontsize=9)
     ax.set_xscale("log")
     ax.set_ylim(0, 100)
-    ax.set_xlabel("tokens T (log scale)")
-    ax.set_ylabel("% of the block's multiply-adds")
     ax.grid(True, which="both", alpha=0.4)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, "tokens T (log scale)", "% of the block's multiply-adds", grid=None,
+                       title=title, title_size=None)
 
 
 @light_figure
@@ -272,15 +271,9 @@ def plot_gap_vs_data(sizes, gaps, ylabel: str = "CNN minus ViT (points)",
     ax.set_xscale("log")
     ax.set_xticks(xs, [f"{int(n):,}" for n in xs])
     ax.xaxis.set_minor_formatter("")
-    ax.set_xlabel("training images (log scale)", fontsize=9)
-    ax.set_ylabel(ylabel, fontsize=9)
     ax.tick_params(labelsize=9)
-    ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=9)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, "training images (log scale)", ylabel, label_size=9, grid=0.4,
+                       legend="best", title=title)
 
 
 @light_figure
@@ -303,13 +296,8 @@ def plot_position_similarity(similarity, title: str | None = None):
     for r in range(g):
         axes[r, 0].set_ylabel(f"row {r + 1}", fontsize=9)
         axes[g - 1, r].set_xlabel(f"col {r + 1}", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 0.86, 0.93 if title else 1))
-    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.04, pad=0.03)
-    bar.set_label("cosine similarity", fontsize=9)
-    bar.ax.tick_params(labelsize=9)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return fig
+    return _shared_colorbar(fig, axes, shown, "cosine similarity", title, right=0.86,
+                            top=0.93, fraction=0.04, pad=0.03)
 
 
 @light_figure
@@ -337,15 +325,9 @@ def plot_attention_distance(distances, uniform: float | None = None,
     ax.set_xticks(range(1, blocks + 1))
     ax.set_xlim(0.5, blocks + 0.5)
     ax.set_ylim(0, None)
-    ax.set_xlabel("block (depth)", fontsize=9)
-    ax.set_ylabel("mean attention distance (pixels)", fontsize=9)
     ax.tick_params(labelsize=9)
-    ax.grid(True, alpha=0.4)
-    ax.legend(fontsize=9, loc="lower right")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish_axes(ax, "block (depth)", "mean attention distance (pixels)", label_size=9,
+                       grid=0.4, legend="lower right", title=title)
 
 
 @light_figure
@@ -383,13 +365,8 @@ def plot_attention_overlay(images, maps, labels, columns=None, title: str | None
         raise ValueError(f"{heads} maps per image but {len(columns)} column titles")
     for j in range(heads):
         axes[0, j + 1].set_title(columns[j] if columns else f"head {j + 1}", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 0.88, 0.95 if title else 1))
-    bar = fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
-    bar.set_label("attention weight", fontsize=9)
-    bar.ax.tick_params(labelsize=9)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    return fig
+    return _shared_colorbar(fig, axes, shown, "attention weight", title, right=0.88, top=0.95,
+                            fraction=0.03, pad=0.02)
 
 
 @light_figure

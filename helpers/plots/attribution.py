@@ -103,9 +103,10 @@ def cascade_plot(labels, results, *, passes_below: float | None = None,
 
 @light_figure
 def robustness_plot(eps, curves, *, xlabel: str = "ε (largest change of a pixel)",
-                    ylabel: str = "test accuracy"):
+                    ylabel: str = "test accuracy", legend_loc: str = "lower left"):
     """``curves``: {name: (seeds, len(eps)) accuracies}. The mean over seeds as a line, a band
-    from the worst to the best seed, each seed a point."""
+    from the worst to the best seed, each seed a point; the legend at matplotlib's
+    ``legend_loc``."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
@@ -120,7 +121,7 @@ def robustness_plot(eps, curves, *, xlabel: str = "ε (largest change of a pixel
     ax.set_ylabel(ylabel, fontsize=FONT)
     ax.set_ylim(-0.02, 1.02)
     ax.tick_params(labelsize=FONT)
-    ax.legend(fontsize=FONT, loc="lower left")
+    ax.legend(fontsize=FONT, loc=legend_loc)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

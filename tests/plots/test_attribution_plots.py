@@ -36,3 +36,5 @@ def test_cascade_and_robustness_plots_draw_every_seed():
     ax = fig.axes[0]
     assert len(ax.lines) == 1 + 3 and len(ax.collections) == 1
     assert ax.xaxis.label.get_fontsize() >= 9
+    fig = P.robustness_plot((0, 0.1), {"a": np.random.rand(2, 2)}, legend_loc="center right")
+    assert fig.axes[0].get_legend()._loc == 7              # matplotlib's code for center right

@@ -19,15 +19,22 @@ RF_COLOURS = ("#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#9467bd", "#8c564b")
 def light_figure(func):
     """Decorate a function that returns a Figure: draw it inside the white-background style
     :data:`LIGHT`, close it in pyplot (so a notebook shows it once, as the cell's value) and
-    return it. Every figure of the course is drawn through this."""
+    return it; if drawing fails, close the figures it opened. Every figure of the course is drawn
+    through this."""
     @wraps(func)
     def wrapper(*args, **kwargs):
         import matplotlib
         import matplotlib.pyplot as plt
 
         style = {**LIGHT, "axes.prop_cycle": matplotlib.rcParamsDefault["axes.prop_cycle"]}
-        with plt.rc_context(style):
-            fig = func(*args, **kwargs)
+        before = set(plt.get_fignums())
+        try:
+            with plt.rc_context(style):
+                fig = func(*args, **kwargs)
+        except Exception:              # a bad argument found mid-drawing: no figure left open
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+            raise
         fig.patch.set_facecolor("white")
         plt.close(fig)
         return fig

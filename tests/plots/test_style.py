@@ -41,3 +41,19 @@ def test_finish_axes_rejects_a_grid_opacity_outside_0_1(grid):
     with pytest.raises(ValueError, match="opacity"):
         finish_axes(ax, grid=grid)
     plt.close(fig)
+
+
+def test_light_figure_closes_what_a_failed_drawing_opened():
+    import matplotlib.pyplot as plt
+
+    from helpers.plots.style import light_figure
+
+    @light_figure
+    def broken():
+        plt.figure()
+        raise ValueError("bad argument")
+
+    before = set(plt.get_fignums())
+    with pytest.raises(ValueError, match="bad argument"):
+        broken()
+    assert set(plt.get_fignums()) == before

@@ -1240,7 +1240,7 @@ def run_ch08_label_randomisation(smoke: bool = False) -> Result:
                   f"Adam at a constant rate {lr:g}, batch 32; the permuted-label network until "
                   "it fits 95 % of its labels, the true-label network from the same initial "
                   "weights and data order for as many epochs; seeds 0, 1, 2",
-                  "rank correlation of |gradient| maps, true- vs permuted-label network",
+                  "rank correlation of absolute-gradient maps, true- vs permuted-label network",
                   float(np.mean(gradient)),
                   "Adebayo et al. 2018's data-randomisation test; the reference is two "
                   "true-label networks of different seeds",

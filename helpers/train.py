@@ -161,7 +161,9 @@ def _optimizer(model: nn.Module, name: str, lr, momentum: float, weight_decay: f
     if name == "adam":
         return torch.optim.Adam(params, lr=1e-3 if lr is None else lr,
                                 weight_decay=weight_decay)
-    if name == "adamw":           # decoupled weight decay (Loshchilov & Hutter), as DeiT trains
+    if name == "adamw":           # decoupled weight decay (Loshchilov & Hutter), DeiT's optimizer;
+        # here it decays every parameter, where DeiT (timm) exempts biases, norm gains, the
+        # position embeddings and the class token
         return torch.optim.AdamW(params, lr=1e-3 if lr is None else lr,
                                  weight_decay=weight_decay)
     raise ValueError(f"optimizer={name!r}: choose 'sgd', 'adam' or 'adamw'")

@@ -825,7 +825,10 @@ def _pct(values) -> str:
     """Accuracies (fractions) as ``"mean ± sd %"``, scaled to percent *before* averaging, as the
     chapter computes them: the two orders can round a tie differently (0.8735 -> 87.3 or 87.4)."""
     mean, sd = data_size.mean_sd(100 * np.asarray(values, dtype=float))
-    return f"{data_size.round_half_up(mean):.1f} ± {data_size.round_half_up(sd):.1f} %"
+    shown_sd = data_size.round_half_up(sd)
+    if shown_sd == 0 and sd > 0:                  # "± 0.0" would read as identical seeds
+        return f"{data_size.round_half_up(mean):.1f} ± {data_size.round_half_up(sd, 2):.2f} %"
+    return f"{data_size.round_half_up(mean):.1f} ± {shown_sd:.1f} %"
 
 
 def _vit_followup_extra(done: dict, smoke: bool) -> dict:

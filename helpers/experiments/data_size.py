@@ -116,8 +116,10 @@ def train(build: Callable[[], nn.Module], x, y, *, lr: float, steps: int | None 
 
     The recipe (:data:`RECIPES`): ``augment`` moves every training image by a fresh random
     shift of up to :data:`AUGMENT_SHIFT` pixels and mirrors half of them left-right;
-    ``optimizer="adamw"`` with ``weight_decay`` decays the weights apart from the gradient, as
-    DeiT trains its ViTs. The defaults are the plain recipe of the chapter's experiment.
+    ``optimizer="adamw"`` with ``weight_decay`` decays the weights apart from the gradient
+    (DeiT's optimizer, but here on every parameter: DeiT exempts biases, norm gains, the
+    position embeddings and the class token). The defaults are the plain recipe of the
+    chapter's experiment.
 
     Returns the model; with ``curve = (x_val, y_val)``, ``(model, [(step, accuracy), ...])``,
     the validation accuracy measured ``points`` times at equal intervals (the last at the end).

@@ -122,7 +122,7 @@ def test_plot_arms_draws_every_seed_and_checks_its_input():
     points = [line for line in fig.axes[0].lines if line.get_linestyle() == "None"]
     assert sum(len(line.get_ydata()) for line in points) >= 6      # three seeds per arm
     tall = plot_arms([("a", {"x": [1.0, 2.0]}), ("b", {"w": [5.0, 6.0]})], stacked=True)
-    assert tall.get_size_inches()[0] <= 4.2 and len(tall.axes) == 2
+    assert tall.get_size_inches()[0] <= 3.6 and len(tall.axes) == 2
     assert all(ax.get_ylabel() for ax in tall.axes)                # each panel labelled
     with pytest.raises(ValueError, match="no panels"):
         plot_arms([])

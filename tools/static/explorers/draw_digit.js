@@ -779,7 +779,7 @@
             el("figure", {class: "cnn-digit-input-figure"}, overlayTitle, overlay)),
           el("p", {class: "cnn-digit-saliency-note"},
             "Saliency: how strongly each pixel sways the winning digit's score (|gradient| ",
-            "of its logit, yellow = the most); white line: the digit's outline."),
+            "of its logit, yellow = the most in this drawing); white line: the digit's outline."),
           status,
           el("p", {class: "cnn-digit-list-title", id: listId}, "Class probabilities"),
           el("ol", {class: "cnn-digit-probabilities", "aria-labelledby": listId},

@@ -103,10 +103,11 @@ def cascade_plot(labels, results, *, passes_below: float | None = None,
 
 @light_figure
 def robustness_plot(eps, curves, *, xlabel: str = "ε (largest change of a pixel)",
-                    ylabel: str = "test accuracy", legend_loc: str = "lower left"):
+                    ylabel: str = "test accuracy", legend_loc: str = "lower left",
+                    ylim: tuple[float, float] = (-0.02, 1.02)):
     """``curves``: {name: (seeds, len(eps)) accuracies}. The mean over seeds as a line, a band
     from the worst to the best seed, each seed a point; the legend at matplotlib's
-    ``legend_loc``."""
+    ``legend_loc``; the y-axis spans ``ylim`` (pass (-2, 102) for accuracies in %)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
@@ -119,7 +120,7 @@ def robustness_plot(eps, curves, *, xlabel: str = "ε (largest change of a pixel
             ax.plot(eps, seed, ls="none", marker=".", color=line.get_color(), ms=4)
     ax.set_xlabel(xlabel, fontsize=FONT)
     ax.set_ylabel(ylabel, fontsize=FONT)
-    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylim(*ylim)
     ax.tick_params(labelsize=FONT)
     ax.legend(fontsize=FONT, loc=legend_loc)
     ax.grid(alpha=0.3)

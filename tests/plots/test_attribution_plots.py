@@ -38,3 +38,6 @@ def test_cascade_and_robustness_plots_draw_every_seed():
     assert ax.xaxis.label.get_fontsize() >= 9
     fig = P.robustness_plot((0, 0.1), {"a": np.random.rand(2, 2)}, legend_loc="center right")
     assert fig.axes[0].get_legend()._loc == 7              # matplotlib's code for center right
+    assert fig.axes[0].get_ylim() == (-0.02, 1.02)
+    fig = P.robustness_plot((0, 0.1), {"a": 100 * np.random.rand(2, 2)}, ylim=(-2, 102))
+    assert fig.axes[0].get_ylim() == (-2, 102)               # accuracies in %

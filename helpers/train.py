@@ -162,8 +162,8 @@ def _optimizer(model: nn.Module, name: str, lr, momentum: float, weight_decay: f
         return torch.optim.Adam(params, lr=1e-3 if lr is None else lr,
                                 weight_decay=weight_decay)
     if name == "adamw":           # decoupled weight decay (Loshchilov & Hutter), DeiT's optimizer;
-        # here it decays every parameter, where DeiT (timm) exempts biases, norm gains, the
-        # position embeddings and the class token
+        # fit decays every parameter, where DeiT (timm) exempts biases, norm gains, the position
+        # embeddings and the class token (helpers.experiments.data_size.train does the same)
         return torch.optim.AdamW(params, lr=1e-3 if lr is None else lr,
                                  weight_decay=weight_decay)
     raise ValueError(f"optimizer={name!r}: choose 'sgd', 'adam' or 'adamw'")

@@ -23,11 +23,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+import torch
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from helpers.device import seed_everything
 from helpers.experiments.training_recipes import AugmentedLoader
 from helpers.models import small_cnn, tiny_vit
+from helpers.models.vit import ClassToken, PositionEmbedding
 from helpers.train import evaluate, fit, make_loader, subset
 
 SIZES = (400, 1600, 6400)           # training images per run
@@ -46,9 +49,9 @@ AUGMENT_SHIFT = 2                   # pixels an augmented image moves at most, e
 RECIPES = {"plain": {},
            "shifts and flips": {"augment": True},
            "shifts and flips, weight decay": {"augment": True, "optimizer": "adamw"}}
-#: AdamW multiplies every weight by ``1 - lr * weight_decay`` at each step, so the decay a model
-#: gets depends on its learning rate. The weight decay is therefore tuned per model over these
-#: values of ``lr * weight_decay`` at the peak rate (``weight_decay = value / lr``), the same
+#: AdamW multiplies every decayed weight by ``1 - lr * weight_decay`` at each step, so the decay
+#: a model gets depends on its learning rate. The weight decay is therefore tuned per model over
+#: these values of ``lr * weight_decay`` at the peak rate (``weight_decay = value / lr``), the same
 #: per-step decays for a model trained at a high rate and one trained at a low one; the grid is
 #: widened by a factor of :data:`DECAY_FACTOR` while the choice is at its edge.
 DECAY_PER_STEP = (1e-4, 1e-3, 1e-2)
@@ -116,10 +119,11 @@ def train(build: Callable[[], nn.Module], x, y, *, lr: float, steps: int | None 
 
     The recipe (:data:`RECIPES`): ``augment`` moves every training image by a fresh random
     shift of up to :data:`AUGMENT_SHIFT` pixels and mirrors half of them left-right;
-    ``optimizer="adamw"`` with ``weight_decay`` decays the weights apart from the gradient
-    (DeiT's optimizer, but here on every parameter: DeiT exempts biases, norm gains, the
-    position embeddings and the class token). The defaults are the plain recipe of the
-    chapter's experiment.
+    ``optimizer="adamw"`` with ``weight_decay`` decays the weights apart from the gradient,
+    as DeiT trains, and like DeiT (timm's ``param_groups_weight_decay``) only the weight
+    matrices and kernels: biases, norm gains, the position embeddings and the class token are
+    not decayed (:func:`decay_exempt`). The defaults are the plain recipe of the chapter's
+    experiment.
 
     Returns the model; with ``curve = (x_val, y_val)``, ``(model, [(step, accuracy), ...])``,
     the validation accuracy measured ``points`` times at equal intervals (the last at the end).
@@ -146,9 +150,52 @@ def train(build: Callable[[], nn.Module], x, y, *, lr: float, steps: int | None 
                 measured.append((step, evaluate(model, val_loader)[1]))
             return False
 
-    fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-        scheduler="onecycle", device=device, progress=False, max_steps=steps, on_step=on_step)
+    hook = None
+    if optimizer == "adamw" and weight_decay:
+        exempt = set(decay_exempt(model))
+        hook = register_optimizer_step_pre_hook(_ExemptHook(
+            {id(p) for name, p in model.named_parameters() if name in exempt}))
+    try:
+        fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+            scheduler="onecycle", device=device, progress=False, max_steps=steps,
+            on_step=on_step)
+    finally:
+        if hook is not None:
+            hook.remove()
     return (model, measured) if curve is not None else model
+
+
+def decay_exempt(model: nn.Module) -> list[str]:
+    """Names of ``model``'s parameters that weight decay leaves alone, as timm's
+    ``param_groups_weight_decay`` (DeiT's training code) does: every parameter with at most one
+    dimension (biases of shape (C,), LayerNorm and BatchNorm gains and shifts of shape (D,)),
+    every ``*.bias``, and the ViT's class token (1, 1, D) and position table (1, T, D). Only
+    the weight matrices (out, in) and kernels (out, in, k, k) are decayed."""
+    special = {id(p) for m in model.modules() if isinstance(m, (ClassToken, PositionEmbedding))
+               for p in m.parameters()}
+    return [name for name, p in model.named_parameters()
+            if p.ndim <= 1 or name.endswith(".bias") or id(p) in special]
+
+
+class _ExemptHook:
+    """A global optimizer pre-step hook (``fit`` builds the optimizer itself): at an AdamW's
+    first step it splits the single parameter group into a decayed group and one with
+    ``weight_decay = 0`` holding the parameters whose ``id`` is in ``ids`` (the group's other
+    settings, the one-cycle schedule's included, are copied to both)."""
+
+    def __init__(self, ids: set[int]):
+        self.ids = ids
+
+    def __call__(self, opt, args, kwargs):
+        if not isinstance(opt, torch.optim.AdamW) or len(opt.param_groups) != 1:
+            return
+        group = opt.param_groups[0]
+        if not any(id(p) in self.ids for p in group["params"]):
+            return
+        keep = [p for p in group["params"] if id(p) not in self.ids]
+        free = [p for p in group["params"] if id(p) in self.ids]
+        opt.param_groups = [{**group, "params": keep},
+                            {**group, "params": free, "weight_decay": 0.0}]
 
 
 def accuracy(model: nn.Module, x, y) -> float:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.optim.optimizer as optimizer_module
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from helpers.experiments import data_size
 from helpers.experiments.data_size import (
@@ -177,3 +179,52 @@ def test_round_half_up_reads_the_decimal_number():
     assert round_half_up(1234567.0, 0) == 1234570.0          # 6 significant digits first
     with pytest.raises(ValueError):
         round_half_up(1.0, -1)
+
+
+def test_decay_exempt_follows_timm_and_the_hook_matches_torch_param_groups():
+    vit = data_size.make_vit()
+    exempt = set(data_size.decay_exempt(vit))
+    names = dict(vit.named_parameters())
+    assert {"features.class_token.token", "features.position_embedding.embedding"} <= exempt
+    assert all(names[n].ndim <= 1 for n in exempt if "token" not in n and "position" not in n)
+    assert all(names[n].ndim >= 2 for n in set(names) - exempt)        # only matrices, kernels
+    assert data_size.decay_exempt(data_size.make_cnn()) == [
+        n for n, p in data_size.make_cnn().named_parameters() if n.endswith(".bias")]
+    # one AdamW step with the hook equals torch's AdamW built with two parameter groups
+    torch.manual_seed(0)
+    a, b = data_size.make_vit(), data_size.make_vit()
+    b.load_state_dict(a.state_dict())
+    for p, q in zip(a.parameters(), b.parameters()):
+        p.grad = torch.randn_like(p)
+        q.grad = p.grad.clone()
+    opt_a = torch.optim.AdamW(a.parameters(), lr=0.1, weight_decay=0.5)
+    free = {id(p) for n, p in a.named_parameters() if n in exempt}
+    handle = register_optimizer_step_pre_hook(data_size._ExemptHook(free))
+    try:
+        opt_a.step()
+    finally:
+        handle.remove()
+    opt_b = torch.optim.AdamW(
+        [{"params": [p for n, p in b.named_parameters() if n not in exempt]},
+         {"params": [p for n, p in b.named_parameters() if n in exempt], "weight_decay": 0.0}],
+        lr=0.1, weight_decay=0.5)
+    opt_b.step()
+    for (n, p), q in zip(a.named_parameters(), b.parameters()):
+        assert torch.allclose(p, q, rtol=0, atol=1e-7), n
+
+
+def test_adamw_in_train_decays_only_weight_matrices():
+    x, y = _data(32)
+    hooks = len(optimizer_module._global_optimizer_pre_hooks)
+    data_size.seed_everything(3)
+    start = {n: p.detach().clone() for n, p in data_size.make_vit().named_parameters()}
+    model = train(data_size.make_vit, x, y, steps=3, lr=1e-3, batch_size=16, seed=3,
+                  optimizer="adamw", weight_decay=900.0)       # per-step decay up to 0.9
+    assert len(optimizer_module._global_optimizer_pre_hooks) == hooks   # hook removed
+    exempt = set(data_size.decay_exempt(model))
+    for n, p in model.named_parameters():
+        ratio = (p.norm() / start[n].norm()).item() if start[n].norm() > 0 else None
+        if n in exempt:
+            assert (p - start[n]).abs().max() < 0.01, n       # Adam moves at most ~lr per step
+        else:
+            assert ratio < 0.2, n                             # shrunk by the decay

@@ -771,54 +771,21 @@ def _vit_task(name: str, n: int, steps: int, recipe: str, lr: float, seed: int, 
 
 def _vit_followup(arms: list[tuple], smoke: bool, workers: int = 6) -> dict:
     """``{(model, n, steps, recipe): record}`` for each arm, trained as :func:`run_cnn_vs_vit`
-    trains and tunes: every rate of the grid with every seed (each training a task of its own,
-    so that they run side by side), the rate chosen by the mean validation accuracy of the
-    tuning seeds alone, the grid widened by a factor of 3 while the choice is at its edge; the
-    record holds the chosen rate, the rates' validation scores and each seed's test accuracy
-    and validation curve at the chosen rate."""
-    from concurrent.futures import Future, ProcessPoolExecutor
+    trains and tunes (:func:`_tune_axis` on the learning rate: the tuning seeds at every rate,
+    each training a task of its own so that they run side by side, the rate chosen by their
+    mean validation accuracy, the grid widened by a factor of 3 while the choice is at its
+    edge, then the other seeds at the chosen rate); the record holds the chosen rate, the
+    rates' validation scores and each seed's test accuracy and validation curve at that rate."""
+    from concurrent.futures import ProcessPoolExecutor
 
-    class InProcess:                  # smoke runs: no processes to start, each task at once
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def submit(self, fn, *args):
-            future = Future()
-            future.set_result(fn(*args))
-            return future
-
-    cfg, threads = _cnn_vs_vit_settings(smoke), torch.get_num_threads()
-    tried = {a: sorted(cfg["lrs"]) for a in arms}
-    done, todo = {}, [(a, lr) for a in arms for lr in tried[a]]
-    best, scores = {}, {}
-    with InProcess() if smoke else ProcessPoolExecutor(max_workers=workers) as pool:
-        for round_ in range(cfg["widen"] + 1):
-            futures = {(a, lr, s): pool.submit(_vit_task, *a, lr, s, smoke, threads)
-                       for a, lr in todo for s in cfg["seeds"]}
-            for key, future in futures.items():
-                done[key] = future.result()
-                print(f"[full-runs] {key}: test {done[key][1]:.4f}", flush=True)
-            todo = []
-            for a in arms:
-                scores[a] = {lr: float(np.mean([done[a, lr, s][0][-1][1]
-                                                for s in cfg["tune_seeds"]])) for lr in tried[a]}
-                best[a] = max(sorted(scores[a]), key=lambda lr, a=a: scores[a][lr])
-                lo, hi = min(tried[a]), max(tried[a])
-                if best[a] in (lo, hi) and round_ < cfg["widen"]:
-                    new = float(f"{lo / 3:.3g}") if best[a] == lo else float(f"{hi * 3:.3g}")
-                    tried[a].append(new)
-                    tried[a].sort()
-                    todo.append((a, new))
-            if not todo:
-                break
-    return {a: {"lr": best[a], "at_edge": best[a] in (min(tried[a]), max(tried[a])),
-                "validation": {f"{lr:g}": round(v, 4) for lr, v in sorted(scores[a].items())},
-                "accuracy": [done[a, best[a], s][1] for s in cfg["seeds"]],
-                "curves": [[[step, round(v, 4)] for step, v in done[a, best[a], s][0]]
-                           for s in cfg["seeds"]]} for a in arms}
+    cfg = _cnn_vs_vit_settings(smoke)
+    axes = {a: (lambda lr, a=a: ((*a, lr), None), cfg["lrs"]) for a in arms}
+    with _InProcess() if smoke else ProcessPoolExecutor(max_workers=workers) as pool:
+        tuned = _tune_axis(pool, axes, cfg, smoke, factor=3)
+    return {a: {"lr": t["best"], "at_edge": t["at_edge"], "validation": t["validation"],
+                "accuracy": [t["runs"][s][1] for s in cfg["seeds"]],
+                "curves": [[[step, round(v, 4)] for step, v in t["runs"][s][0]]
+                           for s in cfg["seeds"]]} for a, t in tuned.items()}
 
 
 def _pct(values) -> str:

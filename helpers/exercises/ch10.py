@@ -566,23 +566,24 @@ def _slip(**slips):
     return wrong
 
 
+_NOTHING_FITS = ("no candidate fits by your counts, yet at least one does: check your "
+                 "multiply-adds (one per weight per OUTPUT position, biases not counted, the "
+                 "map shrunk by every earlier stride and pooling)")
+
+
 def _scaling_error(case, exc) -> str | None:
     text = str(exc)
     if (isinstance(exc, ValueError) and "empty" in text) or \
             (isinstance(exc, TypeError) and "NoneType" in text):
-        return ("no candidate fits by your counts, yet at least one does: check your "
-                "multiply-adds (one per weight per OUTPUT position, biases not counted, the "
-                "map shrunk by every earlier stride and pooling).")
+        return _NOTHING_FITS + "."
     return None
 
 
 SCALING = Exercise(
     number="10.3", title="Scaling up within a budget", reference=choose_scaling,
     cases=_scaling_cases, explain_error=_scaling_error, time_limit=30.0,
-    none_hint=("returned None: no candidate fits by your counts, yet at least one does: check "
-               "your multiply-adds (one per weight per OUTPUT position, biases not counted, the "
-               "map shrunk by every earlier stride and pooling) and your field (the jump "
-               "multiplied by every stride, poolings included)"),
+    none_hint=(f"returned None: {_NOTHING_FITS} and your field (the jump multiplied by every "
+               "stride, poolings included)"),
     mistakes=[
         Mistake("you counted FLOPs, two per multiply-add (FlopCounterMode's convention in "
                 "chapter 2); the budget is in multiply-adds, K·C·k² per output position of "

@@ -530,11 +530,7 @@ def _learner_block(in_channels, out_channels, num_convs, unit=nn.ReLU, extra=(),
 
 
 def block_dropout_after_relu(in_channels, out_channels, num_convs):
-    layers, c = [], in_channels
-    for _ in range(num_convs):
-        layers += [nn.Conv2d(c, out_channels, 3, padding=1), nn.ReLU(), nn.Dropout(0.5)]
-        c = out_channels
-    return nn.Sequential(*layers, nn.MaxPool2d(2, 2))
+    return _learner_block(in_channels, out_channels, num_convs, extra=(nn.Dropout(0.5),))
 
 
 def block_relu6(in_channels, out_channels, num_convs):

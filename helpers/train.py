@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -153,17 +154,25 @@ class History:
         return len(self.train_loss)
 
 
-def _optimizer(model: nn.Module, name: str, lr, momentum: float, weight_decay: float):
-    params = [p for p in model.parameters() if p.requires_grad]
+def _optimizer(model: nn.Module, name: str, lr, momentum: float, weight_decay: float,
+               no_decay: Collection[str] = ()):
+    """The optimizer ``fit`` steps; the parameters named in ``no_decay`` (as in
+    ``model.named_parameters()``) form a second group with ``weight_decay = 0``."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    unknown = set(no_decay) - {n for n, _ in named}
+    if unknown:
+        raise ValueError(f"no_decay names parameters the model does not train: {sorted(unknown)}")
+    params = [p for n, p in named if n not in no_decay]
+    if no_decay:
+        params = [{"params": params},
+                  {"params": [p for n, p in named if n in no_decay], "weight_decay": 0.0}]
     if name == "sgd":
         return torch.optim.SGD(params, lr=0.01 if lr is None else lr, momentum=momentum,
                                weight_decay=weight_decay)
     if name == "adam":
         return torch.optim.Adam(params, lr=1e-3 if lr is None else lr,
                                 weight_decay=weight_decay)
-    if name == "adamw":           # decoupled weight decay (Loshchilov & Hutter), DeiT's optimizer;
-        # fit decays every parameter, where DeiT (timm) exempts biases, norm gains, the position
-        # embeddings and the class token (helpers.experiments.data_size.train does the same)
+    if name == "adamw":           # decoupled weight decay (Loshchilov & Hutter), DeiT's optimizer
         return torch.optim.AdamW(params, lr=1e-3 if lr is None else lr,
                                  weight_decay=weight_decay)
     raise ValueError(f"optimizer={name!r}: choose 'sgd', 'adam' or 'adamw'")
@@ -192,11 +201,14 @@ def _progress_bar(total: int, enabled: bool):
 def fit(model: nn.Module, train_loader, epochs: int = 1, lr: float | None = None,
         optimizer: str = "sgd", momentum: float = 0.9, weight_decay: float = 0.0,
         scheduler: str | None = None, val_loader=None, device=None, progress: bool = True,
-        seed: int | None = None, max_steps: int | None = None, on_step=None) -> History:
+        seed: int | None = None, max_steps: int | None = None, on_step=None,
+        no_decay: Collection[str] = ()) -> History:
     """Train ``model`` with cross-entropy on ``train_loader``'s ``(x, y)`` batches.
 
     ``lr`` defaults to 0.01 for SGD (with ``momentum``) and 1e-3 for Adam and AdamW
-    (``optimizer="adamw"``: ``weight_decay`` decoupled from the gradient); ``scheduler``
+    (``optimizer="adamw"``: ``weight_decay`` decoupled from the gradient); the parameters
+    named in ``no_decay`` are not decayed (DeiT exempts biases, norm gains, the position
+    embeddings and the class token: ``helpers.experiments.data_size.decay_exempt``); ``scheduler``
     ("onecycle" or "cosine") is stepped per batch. ``seed`` (if given) seeds everything first.
     Training stops after ``epochs`` or ``max_steps`` optimizer steps, whichever comes first, or
     when ``on_step(step, loss)`` (called after every step with a float loss) returns True.
@@ -208,7 +220,7 @@ def fit(model: nn.Module, train_loader, epochs: int = 1, lr: float | None = None
         seed_everything(seed)
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
-    opt = _optimizer(model, optimizer, lr, momentum, weight_decay)
+    opt = _optimizer(model, optimizer, lr, momentum, weight_decay, no_decay)
     steps_per_epoch = len(train_loader)
     total = epochs * steps_per_epoch if max_steps is None else min(max_steps,
                                                                     epochs * steps_per_epoch)

@@ -179,3 +179,14 @@ def test_steps_to_reach():
     assert steps_to_reach(History(), 0.5) is None
     with pytest.raises(ValueError, match="threshold"):
         steps_to_reach(h, 25)
+
+
+def test_no_decay_makes_a_second_group_without_weight_decay_and_checks_its_names():
+    from helpers.train import _optimizer
+    model = nn.Linear(3, 2)
+    opt = _optimizer(model, "adamw", 0.1, 0.9, 0.5, no_decay=["bias"])
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.5, 0.0]
+    assert opt.param_groups[1]["params"][0] is model.bias
+    assert len(_optimizer(model, "adamw", 0.1, 0.9, 0.5).param_groups) == 1
+    with pytest.raises(ValueError, match="does not train"):
+        _optimizer(model, "adamw", 0.1, 0.9, 0.5, no_decay=["weights"])

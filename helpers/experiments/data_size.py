@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-import torch
 from torch import nn
-from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from helpers.device import seed_everything
 from helpers.experiments.training_recipes import AugmentedLoader
@@ -150,18 +148,9 @@ def train(build: Callable[[], nn.Module], x, y, *, lr: float, steps: int | None 
                 measured.append((step, evaluate(model, val_loader)[1]))
             return False
 
-    hook = None
-    if optimizer == "adamw" and weight_decay:
-        exempt = set(decay_exempt(model))
-        hook = register_optimizer_step_pre_hook(_ExemptHook(
-            {id(p) for name, p in model.named_parameters() if name in exempt}))
-    try:
-        fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
-            scheduler="onecycle", device=device, progress=False, max_steps=steps,
-            on_step=on_step)
-    finally:
-        if hook is not None:
-            hook.remove()
+    fit(model, loader, epochs=epochs, lr=lr, optimizer=optimizer, weight_decay=weight_decay,
+        no_decay=decay_exempt(model) if optimizer == "adamw" and weight_decay else (),
+        scheduler="onecycle", device=device, progress=False, max_steps=steps, on_step=on_step)
     return (model, measured) if curve is not None else model
 
 
@@ -175,27 +164,6 @@ def decay_exempt(model: nn.Module) -> list[str]:
                for p in m.parameters()}
     return [name for name, p in model.named_parameters()
             if p.ndim <= 1 or name.endswith(".bias") or id(p) in special]
-
-
-class _ExemptHook:
-    """A global optimizer pre-step hook (``fit`` builds the optimizer itself): at an AdamW's
-    first step it splits the single parameter group into a decayed group and one with
-    ``weight_decay = 0`` holding the parameters whose ``id`` is in ``ids`` (the group's other
-    settings, the one-cycle schedule's included, are copied to both)."""
-
-    def __init__(self, ids: set[int]):
-        self.ids = ids
-
-    def __call__(self, opt, args, kwargs):
-        if not isinstance(opt, torch.optim.AdamW) or len(opt.param_groups) != 1:
-            return
-        group = opt.param_groups[0]
-        if not any(id(p) in self.ids for p in group["params"]):
-            return
-        keep = [p for p in group["params"] if id(p) not in self.ids]
-        free = [p for p in group["params"] if id(p) in self.ids]
-        opt.param_groups = [{**group, "params": keep},
-                            {**group, "params": free, "weight_decay": 0.0}]
 
 
 def accuracy(model: nn.Module, x, y) -> float:

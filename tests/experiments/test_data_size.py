@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 import torch.optim.optimizer as optimizer_module
-from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from helpers.experiments import data_size
 from helpers.experiments.data_size import (
@@ -18,6 +17,7 @@ from helpers.experiments.data_size import (
     tune_lr,
     validation_for,
 )
+from helpers.train import _optimizer
 
 
 def _data(n=60):
@@ -181,7 +181,7 @@ def test_round_half_up_reads_the_decimal_number():
         round_half_up(1.0, -1)
 
 
-def test_decay_exempt_follows_timm_and_the_hook_matches_torch_param_groups():
+def test_decay_exempt_follows_timm_and_no_decay_matches_torch_param_groups():
     vit = data_size.make_vit()
     exempt = set(data_size.decay_exempt(vit))
     names = dict(vit.named_parameters())
@@ -190,20 +190,15 @@ def test_decay_exempt_follows_timm_and_the_hook_matches_torch_param_groups():
     assert all(names[n].ndim >= 2 for n in set(names) - exempt)        # only matrices, kernels
     assert data_size.decay_exempt(data_size.make_cnn()) == [
         n for n, p in data_size.make_cnn().named_parameters() if n.endswith(".bias")]
-    # one AdamW step with the hook equals torch's AdamW built with two parameter groups
+    # one step of fit's AdamW with no_decay equals torch's AdamW built with two parameter groups
     torch.manual_seed(0)
     a, b = data_size.make_vit(), data_size.make_vit()
     b.load_state_dict(a.state_dict())
     for p, q in zip(a.parameters(), b.parameters()):
         p.grad = torch.randn_like(p)
         q.grad = p.grad.clone()
-    opt_a = torch.optim.AdamW(a.parameters(), lr=0.1, weight_decay=0.5)
-    free = {id(p) for n, p in a.named_parameters() if n in exempt}
-    handle = register_optimizer_step_pre_hook(data_size._ExemptHook(free))
-    try:
-        opt_a.step()
-    finally:
-        handle.remove()
+    opt_a = _optimizer(a, "adamw", 0.1, 0.9, 0.5, no_decay=exempt)
+    opt_a.step()
     opt_b = torch.optim.AdamW(
         [{"params": [p for n, p in b.named_parameters() if n not in exempt]},
          {"params": [p for n, p in b.named_parameters() if n in exempt], "weight_decay": 0.0}],

@@ -1133,10 +1133,9 @@ def _ch08_net(seed: int) -> torch.nn.Module:
 
 
 def _ch08_accuracy(model, x, y, batch: int = 1000) -> float:
-    model.eval()
-    with torch.no_grad():
-        return float(np.mean([(model(x[i:i + batch]).argmax(1) == y[i:i + batch]).float().mean()
-                              .item() for i in range(0, len(x), batch)]))
+    """Accuracy on the (already normalised) tensors ``(x, y)``; ``model`` is left in eval mode."""
+    return evaluate(model.eval(), [(x[i:i + batch], y[i:i + batch])
+                                   for i in range(0, len(x), batch)])[1]
 
 
 def _ch08_memorise(seed: int, x, y, *, lr: float, max_epochs: int, batch: int = 32,
